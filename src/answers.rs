@@ -1,0 +1,721 @@
+//! From what the user gave (flags, an answers file) to a complete, valid [`Answers`].
+//!
+//! Precedence: a flag, then the answers file, then the prompt (or the default under `--yes`).
+//! Every given value is checked before anything is asked, and all problems are reported at once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use heck::ToKebabCase;
+use serde::{Deserialize, Serialize};
+
+use crate::fields::{self, AuthType, DEFAULT_PORT, Field, Stack};
+use crate::prompt::{Choice, PromptError, Prompter};
+
+/// Where a given answer came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line flag or argument.
+    Flag,
+    /// A key of an answers file.
+    File(PathBuf),
+}
+
+/// A value the user gave before any prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    /// The raw value.
+    pub value: String,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// The answers given on the command line or in an answers file, not yet checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartialAnswers {
+    given: BTreeMap<Field, Given>,
+}
+
+impl PartialAnswers {
+    /// Records `value` for `field` unless something of higher precedence already gave it.
+    pub fn give(&mut self, field: Field, value: impl Into<String>, source: Source) {
+        self.given.entry(field).or_insert(Given {
+            value: value.into(),
+            source,
+        });
+    }
+
+    /// Adds the answers of a file below the ones already given (flags win).
+    pub fn merge_file(&mut self, file: &AnswersFile, path: &Path) {
+        let AnswersFile {
+            directory,
+            name_for_human,
+            name_for_model,
+            description_for_human,
+            description_for_model,
+            auth,
+            stack,
+            port,
+            contact_email,
+            legal_info_url,
+        } = file;
+        let values = [
+            (Field::Directory, directory.clone()),
+            (Field::NameForHuman, name_for_human.clone()),
+            (Field::NameForModel, name_for_model.clone()),
+            (Field::DescriptionForHuman, description_for_human.clone()),
+            (Field::DescriptionForModel, description_for_model.clone()),
+            (Field::Auth, auth.clone()),
+            (Field::Stack, stack.clone()),
+            (Field::Port, port.as_ref().map(ToString::to_string)),
+            (Field::ContactEmail, contact_email.clone()),
+            (Field::LegalInfoUrl, legal_info_url.clone()),
+        ];
+        for (field, value) in values {
+            if let Some(value) = value {
+                self.give(field, value, Source::File(path.to_owned()));
+            }
+        }
+    }
+
+    /// The value given for `field`, if any.
+    pub fn get(&self, field: Field) -> Option<&Given> {
+        self.given.get(&field)
+    }
+}
+
+/// An answers file (`--answers FILE.toml`), and the `ai-plugin.toml` a project records.
+/// Keys are the flag names in snake_case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswersFile {
+    /// Where the project is written (ignored in `ai-plugin.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub directory: Option<String>,
+    /// `name_for_human`.
+    pub name_for_human: Option<String>,
+    /// `name_for_model`.
+    pub name_for_model: Option<String>,
+    /// `description_for_human`.
+    pub description_for_human: Option<String>,
+    /// `description_for_model`.
+    pub description_for_model: Option<String>,
+    /// `auth.type`.
+    pub auth: Option<String>,
+    /// The server stack.
+    pub stack: Option<String>,
+    /// The port.
+    pub port: Option<PortValue>,
+    /// `contact_email`.
+    pub contact_email: Option<String>,
+    /// `legal_info_url`.
+    pub legal_info_url: Option<String>,
+}
+
+/// A port in an answers file: a number, or a string that the port rule then checks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum PortValue {
+    /// `port = 5003`
+    Number(i64),
+    /// `port = "5003"`
+    Text(String),
+}
+
+impl fmt::Display for PortValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortValue::Number(n) => write!(f, "{n}"),
+            PortValue::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Everything `new` needs, complete and valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    /// Where the project is written.
+    pub directory: PathBuf,
+    /// `name_for_human`.
+    pub name_for_human: String,
+    /// `name_for_model`.
+    pub name_for_model: String,
+    /// `description_for_human`.
+    pub description_for_human: String,
+    /// `description_for_model`.
+    pub description_for_model: String,
+    /// `auth.type`.
+    pub auth: AuthType,
+    /// The server stack.
+    pub stack: Stack,
+    /// The port the server listens on by default.
+    pub port: u16,
+    /// `contact_email`.
+    pub contact_email: String,
+    /// `legal_info_url`.
+    pub legal_info_url: String,
+}
+
+impl Answers {
+    /// The record written to the project's `ai-plugin.toml`, which `--answers` reads back.
+    pub fn to_file(&self) -> AnswersFile {
+        AnswersFile {
+            directory: None,
+            name_for_human: Some(self.name_for_human.clone()),
+            name_for_model: Some(self.name_for_model.clone()),
+            description_for_human: Some(self.description_for_human.clone()),
+            description_for_model: Some(self.description_for_model.clone()),
+            auth: Some(self.auth.to_string()),
+            stack: Some(self.stack.to_string()),
+            port: Some(PortValue::Number(i64::from(self.port))),
+            contact_email: Some(self.contact_email.clone()),
+            legal_info_url: Some(self.legal_info_url.clone()),
+        }
+    }
+
+    fn from_values(values: &BTreeMap<Field, String>) -> Answers {
+        let get = |field: Field| values[&field].clone();
+        Answers {
+            directory: PathBuf::from(get(Field::Directory)),
+            name_for_human: get(Field::NameForHuman),
+            name_for_model: get(Field::NameForModel),
+            description_for_human: get(Field::DescriptionForHuman),
+            description_for_model: get(Field::DescriptionForModel),
+            auth: get(Field::Auth).parse().expect("validated"),
+            stack: get(Field::Stack).parse().expect("validated"),
+            port: fields::port(&get(Field::Port)).expect("validated"),
+            contact_email: get(Field::ContactEmail),
+            legal_info_url: get(Field::LegalInfoUrl),
+        }
+    }
+}
+
+/// How to fill what was not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// Ask on the terminal.
+    Prompt,
+    /// Take the default (`--yes`).
+    Defaults,
+    /// No terminal and no `--yes`: anything missing is an error.
+    Nothing,
+}
+
+/// A given value that breaks its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The field.
+    pub field: Field,
+    /// Where the value came from.
+    pub source: Source,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Source::Flag => write!(f, "{}: {}", self.field.flag(), self.reason),
+            Source::File(path) => write!(
+                f,
+                "`{}`, key `{}`: {}",
+                path.display(),
+                self.field.key(),
+                self.reason
+            ),
+        }
+    }
+}
+
+/// Why the answers could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    /// Values were given that break their rules, or required ones are missing.
+    #[error("{}", describe(.invalid, .missing))]
+    Rejected {
+        /// Given values that break their rule.
+        invalid: Vec<Invalid>,
+        /// Answers nobody gave, with no terminal to ask.
+        missing: Vec<Field>,
+    },
+    /// The person cancelled at a prompt.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+}
+
+fn describe(invalid: &[Invalid], missing: &[Field]) -> String {
+    let mut lines = Vec::new();
+    if !invalid.is_empty() {
+        lines.push(format!(
+            "{} invalid answer{}:",
+            invalid.len(),
+            if invalid.len() == 1 { "" } else { "s" }
+        ));
+        lines.extend(invalid.iter().map(|i| format!("  {i}")));
+    }
+    if !missing.is_empty() {
+        lines.push("missing answers, and stdin is not a terminal to ask for them:".to_owned());
+        lines.extend(
+            missing
+                .iter()
+                .map(|f| format!("  {} ({})", f.flag(), f.prompt())),
+        );
+        lines.push("give them as flags or in --answers FILE.toml, or pass --yes to take the defaults".to_owned());
+    }
+    lines.join("\n")
+}
+
+/// Completes `given` into [`Answers`]: checks every given value, then fills the rest by `fill`.
+///
+/// `target_ok` is asked about the directory at the prompt, so a directory that would be refused
+/// later (not empty, no `--force`) is asked again at once.
+pub fn resolve(
+    given: &PartialAnswers,
+    fill: Fill,
+    prompter: &mut dyn Prompter,
+    target_ok: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<Answers, AnswersError> {
+    let invalid: Vec<Invalid> = given
+        .given
+        .iter()
+        .filter_map(|(&field, g)| {
+            field.validate(&g.value).err().map(|reason| Invalid {
+                field,
+                source: g.source.clone(),
+                reason,
+            })
+        })
+        .collect();
+    let missing: Vec<Field> = if fill == Fill::Nothing {
+        Field::ALL
+            .into_iter()
+            .filter(|f| !given.given.contains_key(f))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !invalid.is_empty() || !missing.is_empty() {
+        return Err(AnswersError::Rejected { invalid, missing });
+    }
+
+    let mut values: BTreeMap<Field, String> = BTreeMap::new();
+    for field in Field::ALL {
+        let value = match given.get(field) {
+            Some(g) => g.value.clone(),
+            None => {
+                let default = default_for(field, &values, given);
+                match fill {
+                    Fill::Prompt => ask(field, &default, prompter, target_ok)?,
+                    Fill::Defaults | Fill::Nothing => default,
+                }
+            }
+        };
+        if field == Field::Port
+            && let Some(warning) = fields::port(&value).ok().and_then(fields::port_warning)
+        {
+            prompter.warn(&warning);
+        }
+        values.insert(field, value);
+    }
+    Ok(Answers::from_values(&values))
+}
+
+fn ask(
+    field: Field,
+    default: &str,
+    prompter: &mut dyn Prompter,
+    target_ok: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<String, PromptError> {
+    let choose = |prompter: &mut dyn Prompter, choices: &[Choice]| {
+        let default_index = choices.iter().position(|c| c.name == default).unwrap_or(0);
+        prompter
+            .select(field.prompt(), choices, default_index)
+            .map(|i| choices[i].name.to_owned())
+    };
+    match field {
+        Field::Auth => choose(
+            prompter,
+            &AuthType::ALL.map(|a| Choice {
+                name: a.as_str(),
+                explanation: a.explanation(),
+            }),
+        ),
+        Field::Stack => choose(
+            prompter,
+            &Stack::ALL.map(|s| Choice {
+                name: s.as_str(),
+                explanation: s.explanation(),
+            }),
+        ),
+        Field::Directory => prompter.input(field.prompt(), default, &|value| {
+            field.validate(value).and_then(|()| target_ok(value))
+        }),
+        _ => prompter.input(field.prompt(), default, &|value| field.validate(value)),
+    }
+}
+
+/// The default for `field`, derived from the answers before it.
+fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAnswers) -> String {
+    let earlier = |f: Field| before.get(&f).map(String::as_str).unwrap_or_default();
+    match field {
+        Field::Directory => given
+            .get(Field::NameForHuman)
+            .or_else(|| given.get(Field::NameForModel))
+            .map(|g| g.value.to_kebab_case())
+            .filter(|dir| fields::directory(dir).is_ok())
+            .unwrap_or_else(|| "todo-plugin".to_owned()),
+        Field::NameForHuman => human_name_from_directory(Path::new(earlier(Field::Directory))),
+        Field::NameForModel => model_name_from_human(earlier(Field::NameForHuman)),
+        Field::DescriptionForHuman => format!(
+            "Keep a TODO list with {}: add, list and delete items.",
+            earlier(Field::NameForHuman)
+        ),
+        Field::DescriptionForModel => "Plugin for managing a TODO list. You can add an item, \
+            list the items with their ids, and delete an item by its id. List the items \
+            before deleting one, so that you use a current id."
+            .to_owned(),
+        Field::Auth => AuthType::None.to_string(),
+        Field::Stack => Stack::Rust.to_string(),
+        Field::Port => DEFAULT_PORT.to_string(),
+        Field::ContactEmail => "support@example.com".to_owned(),
+        Field::LegalInfoUrl => format!("http://localhost:{}/legal", earlier(Field::Port)),
+    }
+}
+
+/// "todo-plugin" → "Todo Plugin", whole words only, within the 20-character limit.
+pub fn human_name_from_directory(directory: &Path) -> String {
+    let base = match directory.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => std::path::absolute(directory)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default(),
+    };
+    let mut name = String::new();
+    for word in base.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let mut chars = word.chars();
+        let first = chars.next().expect("non-empty word");
+        let word: String = first.to_uppercase().chain(chars).collect();
+        let sep = usize::from(!name.is_empty());
+        if fields::char_count(&name) + sep + fields::char_count(&word) > fields::NAME_FOR_HUMAN_MAX {
+            break;
+        }
+        if sep == 1 {
+            name.push(' ');
+        }
+        name.push_str(&word);
+    }
+    if name.is_empty() {
+        "TODO Plugin".to_owned()
+    } else {
+        name
+    }
+}
+
+/// "Todo Plugin!" → "todo_plugin": ASCII letters, digits and `_`, starting with a letter.
+pub fn model_name_from_human(human: &str) -> String {
+    let mut name = String::new();
+    for c in human.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && name.chars().last().is_some_and(|p| p.is_ascii_lowercase()) {
+                name.push('_');
+            }
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let name = name.trim_matches('_');
+    let mut name = match name.chars().next() {
+        None => return "todo_plugin".to_owned(),
+        Some(c) if c.is_ascii_digit() => format!("plugin_{name}"),
+        Some(_) => name.to_owned(),
+    };
+    name.truncate(fields::NAME_FOR_MODEL_MAX);
+    name.trim_end_matches('_').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prompt::{Exchange, ScriptedPrompter};
+
+    fn any_dir(_: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn given(pairs: &[(Field, &str)]) -> PartialAnswers {
+        let mut partial = PartialAnswers::default();
+        for (field, value) in pairs {
+            partial.give(*field, *value, Source::Flag);
+        }
+        partial
+    }
+
+    #[test]
+    fn defaults_derive_from_earlier_answers() {
+        let answers = resolve(
+            &given(&[(Field::Directory, "weather-bot"), (Field::Port, "8080")]),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.name_for_human, "Weather Bot");
+        assert_eq!(answers.name_for_model, "weather_bot");
+        assert_eq!(
+            answers.description_for_human,
+            "Keep a TODO list with Weather Bot: add, list and delete items."
+        );
+        assert!(answers.description_for_model.starts_with("Plugin for "));
+        assert_eq!(answers.auth, AuthType::None);
+        assert_eq!(answers.stack, Stack::Rust);
+        assert_eq!(answers.legal_info_url, "http://localhost:8080/legal");
+    }
+
+    #[test]
+    fn the_directory_default_follows_a_given_name() {
+        let answers = resolve(
+            &given(&[(Field::NameForHuman, "My Notes")]),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.directory, PathBuf::from("my-notes"));
+        assert_eq!(answers.name_for_model, "my_notes");
+    }
+
+    #[test]
+    fn every_default_passes_its_own_rule() {
+        let answers = resolve(
+            &PartialAnswers::default(),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        let file = answers.to_file();
+        let record = toml::to_string(&file).unwrap();
+        let back: AnswersFile = toml::from_str(&record).unwrap();
+        assert_eq!(back, file);
+        assert_eq!(answers.directory, PathBuf::from("todo-plugin"));
+        assert_eq!(answers.port, DEFAULT_PORT);
+    }
+
+    #[test]
+    fn flags_win_over_the_answers_file() {
+        let mut partial = given(&[(Field::Port, "6000")]);
+        let file = AnswersFile {
+            port: Some(PortValue::Number(7000)),
+            name_for_human: Some("From File".into()),
+            ..AnswersFile::default()
+        };
+        partial.merge_file(&file, Path::new("a.toml"));
+        let answers = resolve(
+            &partial,
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.port, 6000);
+        assert_eq!(answers.name_for_human, "From File");
+    }
+
+    #[test]
+    fn all_bad_values_are_reported_at_once_with_their_source() {
+        let mut partial = given(&[(Field::NameForModel, "9lives"), (Field::Port, "0")]);
+        let file = AnswersFile {
+            name_for_human: Some("x".repeat(21)),
+            ..AnswersFile::default()
+        };
+        partial.merge_file(&file, Path::new("answers.toml"));
+        let err = resolve(
+            &partial,
+            Fill::Prompt,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "3 invalid answers:\n  \
+             `answers.toml`, key `name_for_human`: name_for_human must be at most 20 characters (it has 21)\n  \
+             --name-for-model: name_for_model must start with a letter A-Z or a-z (`9lives` does not)\n  \
+             --port: port must be between 1 and 65535 (got 0)"
+        );
+    }
+
+    #[test]
+    fn without_a_terminal_every_missing_answer_is_named() {
+        let err = resolve(
+            &given(&[(Field::Directory, "x"), (Field::Auth, "none")]),
+            Fill::Nothing,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap_err();
+        let AnswersError::Rejected { invalid, missing } = &err else {
+            panic!("{err}")
+        };
+        assert!(invalid.is_empty());
+        assert_eq!(missing.len(), 8);
+        let text = err.to_string();
+        for flag in ["--name-for-human", "--stack", "--legal-info-url", "--yes"] {
+            assert!(text.contains(flag), "{text}");
+        }
+        assert!(!text.contains("--auth"));
+    }
+
+    #[test]
+    fn prompts_ask_in_order_offer_defaults_and_re_ask_with_the_reason() {
+        let mut prompter = ScriptedPrompter::new([
+            Some("taken"),
+            Some("notes"),
+            Some("Far Too Long A Name For This"),
+            Some("Notes"),
+            Some("2notes"),
+            Some(""),
+            Some(""),
+            Some(""),
+            Some("user_http"),
+            Some(""),
+            Some("70000"),
+            Some("5000"),
+            Some("me@notes.dev"),
+            Some(""),
+        ]);
+        let answers = resolve(
+            &PartialAnswers::default(),
+            Fill::Prompt,
+            &mut prompter,
+            &|dir| {
+                if dir == "taken" {
+                    Err("`taken` is not empty".to_owned())
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap();
+        let input = |question: Field, default: &str, typed: &str| Exchange::Input {
+            question: question.prompt().to_owned(),
+            default: default.to_owned(),
+            typed: typed.to_owned(),
+        };
+        let rejected = |reason: &str| Exchange::Rejected(reason.to_owned());
+        let expected = vec![
+            input(Field::Directory, "todo-plugin", "taken"),
+            rejected("`taken` is not empty"),
+            input(Field::Directory, "todo-plugin", "notes"),
+            input(Field::NameForHuman, "Notes", "Far Too Long A Name For This"),
+            rejected("name_for_human must be at most 20 characters (it has 28)"),
+            input(Field::NameForHuman, "Notes", "Notes"),
+            input(Field::NameForModel, "notes", "2notes"),
+            rejected("name_for_model must start with a letter A-Z or a-z (`2notes` does not)"),
+            input(Field::NameForModel, "notes", ""),
+            input(
+                Field::DescriptionForHuman,
+                "Keep a TODO list with Notes: add, list and delete items.",
+                "",
+            ),
+            input(
+                Field::DescriptionForModel,
+                &default_for(
+                    Field::DescriptionForModel,
+                    &BTreeMap::new(),
+                    &PartialAnswers::default(),
+                ),
+                "",
+            ),
+            Exchange::Select {
+                question: "Authentication".to_owned(),
+                choices: vec!["none".into(), "service_http".into(), "user_http".into()],
+                default: 0,
+                picked: 2,
+            },
+            Exchange::Select {
+                question: "Server stack".to_owned(),
+                choices: vec!["rust".into()],
+                default: 0,
+                picked: 0,
+            },
+            input(Field::Port, "5003", "70000"),
+            rejected("port must be between 1 and 65535 (got 70000)"),
+            input(Field::Port, "5003", "5000"),
+            Exchange::Warning(fields::port_warning(5000).unwrap()),
+            input(Field::ContactEmail, "support@example.com", "me@notes.dev"),
+            input(Field::LegalInfoUrl, "http://localhost:5000/legal", ""),
+        ];
+        assert_eq!(prompter.transcript, expected);
+        assert_eq!(answers.auth, AuthType::UserHttp);
+        assert_eq!(answers.port, 5000);
+        assert_eq!(answers.name_for_model, "notes");
+    }
+
+    #[test]
+    fn given_answers_are_not_asked_again() {
+        let mut prompter = ScriptedPrompter::new([Some(""); 8]);
+        resolve(
+            &given(&[(Field::Directory, "d"), (Field::Auth, "service_http")]),
+            Fill::Prompt,
+            &mut prompter,
+            &any_dir,
+        )
+        .unwrap();
+        let asked: Vec<String> = prompter
+            .transcript
+            .iter()
+            .filter_map(|e| match e {
+                Exchange::Input { question, .. } | Exchange::Select { question, .. } => {
+                    Some(question.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asked.len(), 8);
+        assert!(!asked.contains(&Field::Directory.prompt().to_owned()));
+        assert!(!asked.contains(&Field::Auth.prompt().to_owned()));
+    }
+
+    #[test]
+    fn cancelling_a_prompt_is_reported_as_such() {
+        let mut prompter = ScriptedPrompter::new([Some("dir"), None::<&str>]);
+        let err = resolve(&PartialAnswers::default(), Fill::Prompt, &mut prompter, &any_dir)
+            .unwrap_err();
+        assert!(matches!(err, AnswersError::Prompt(PromptError::Cancelled)));
+    }
+
+    #[test]
+    fn human_names_come_from_the_directory_in_whole_words() {
+        let cases = [
+            ("todo-plugin", "Todo Plugin"),
+            ("my_great.weather-bot-for-everyone", "My Great Weather Bot"),
+            ("some/path/notes", "Notes"),
+            ("---", "TODO Plugin"),
+            ("ärger", "Ärger"),
+        ];
+        for (dir, name) in cases {
+            assert_eq!(human_name_from_directory(Path::new(dir)), name, "{dir}");
+            assert!(fields::name_for_human(name).is_ok());
+        }
+    }
+
+    #[test]
+    fn model_names_are_valid_identifiers() {
+        let cases = [
+            ("Todo Plugin", "todo_plugin"),
+            ("TodoPlugin", "todo_plugin"),
+            ("3D Printer", "plugin_3d_printer"),
+            ("Café «Bot»", "caf_bot"),
+            ("🎉", "todo_plugin"),
+            ("a--b", "a_b"),
+        ];
+        for (human, model) in cases {
+            assert_eq!(model_name_from_human(human), model, "{human}");
+            assert!(fields::name_for_model(model).is_ok());
+        }
+    }
+}

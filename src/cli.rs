@@ -1,0 +1,73 @@
+//! The command line: clap definitions only. Turning them into answers is `answers`' job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Scaffold ChatGPT plugins and GPT Actions that run, and pass their own tests, on the first try.
+#[derive(Debug, Parser)]
+#[command(name = "ai-plugin", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new plugin project: asks for what it needs, or takes it from flags.
+    New(NewArgs),
+}
+
+/// `ai-plugin new`: every prompt has a flag named after the manifest field it fills.
+#[derive(Debug, Args)]
+#[command(after_help = "Precedence: a flag, then the --answers file, then the prompt \
+(or the default under --yes). Without a terminal nothing is asked: missing answers are named.")]
+pub struct NewArgs {
+    /// The project directory to create
+    #[arg(value_name = "DIR")]
+    pub dir: Option<String>,
+
+    /// Plugin name shown to people (at most 20 characters)
+    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    pub name_for_human: Option<String>,
+    /// Plugin name the model uses: a letter, then letters, digits or _ (at most 50)
+    #[arg(long, value_name = "NAME", help_heading = "Manifest")]
+    pub name_for_model: Option<String>,
+    /// Description shown to people (at most 100 characters)
+    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    pub description_for_human: Option<String>,
+    /// Description the model reads (at most 8000 characters)
+    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    pub description_for_model: Option<String>,
+    /// Authentication: none, service_http or user_http
+    #[arg(long, value_name = "TYPE", help_heading = "Manifest")]
+    pub auth: Option<String>,
+    /// Contact email for the plugin
+    #[arg(long, value_name = "EMAIL", help_heading = "Manifest")]
+    pub contact_email: Option<String>,
+    /// URL of the plugin's legal information
+    #[arg(long, value_name = "URL", help_heading = "Manifest")]
+    pub legal_info_url: Option<String>,
+
+    /// Server stack: rust
+    #[arg(long, value_name = "STACK", help_heading = "Project")]
+    pub stack: Option<String>,
+    /// Port the server listens on by default (1-65535)
+    #[arg(long, value_name = "PORT", help_heading = "Project")]
+    pub port: Option<String>,
+
+    /// Take the default for every answer not given
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Read answers from a TOML file (keys as the flags, in snake_case)
+    #[arg(long, value_name = "FILE.toml")]
+    pub answers: Option<PathBuf>,
+    /// Write into a non-empty directory: only the template's files are written, nothing is deleted
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}

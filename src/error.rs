@@ -1,0 +1,59 @@
+//! The errors `run` can end with, and the exit code of each.
+
+use std::path::PathBuf;
+
+use crate::answers::AnswersError;
+use crate::project::ProjectError;
+use crate::prompt::PromptError;
+use crate::write::WriteError;
+
+/// Exit code for a usage error: bad or missing answers.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when the person cancels at a prompt (as a shell reports Ctrl-C).
+pub const EXIT_CANCELLED: u8 = 130;
+
+/// Everything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Answers were invalid, missing, or the prompt was cancelled.
+    #[error(transparent)]
+    Answers(#[from] AnswersError),
+    /// The answers file could not be read or parsed.
+    #[error("could not read the answers file `{}`: {message}", path.display())]
+    AnswersFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The project could not be rendered.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// The project could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The operating system gave no randomness for the secrets.
+    #[error("could not generate secrets: {0}")]
+    Secrets(getrandom::Error),
+}
+
+impl Error {
+    /// The process exit code: 2 for usage errors, 130 for a cancelled prompt, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Answers(AnswersError::Prompt(PromptError::Cancelled)) => EXIT_CANCELLED,
+            Error::Answers(AnswersError::Rejected { .. }) | Error::AnswersFile { .. } => EXIT_USAGE,
+            _ => 1,
+        }
+    }
+
+    /// Prints the error to stderr; a cancelled prompt only restores the cursor.
+    pub fn report(&self) {
+        let _ = console::Term::stderr().show_cursor();
+        if self.exit_code() == EXIT_CANCELLED {
+            eprintln!("cancelled; nothing was written");
+        } else {
+            eprintln!("{} {self}", console::style("error:").red().bold());
+        }
+    }
+}

@@ -1,0 +1,571 @@
+//! The questions `ai-plugin new` asks, and the one validator per answer.
+//!
+//! Each validator is shared by the prompt (`validate_with`), by flags and answers files, and
+//! by manifest validation, so a value is judged by the same rule, with the same message,
+//! wherever it comes from. Lengths count Unicode scalar values (what a person calls
+//! characters), which is also what the plugin host counted.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest `name_for_human` the host accepts.
+pub const NAME_FOR_HUMAN_MAX: usize = 20;
+/// Longest `name_for_model` the host accepts.
+pub const NAME_FOR_MODEL_MAX: usize = 50;
+/// Longest `description_for_human` the host accepts.
+pub const DESCRIPTION_FOR_HUMAN_MAX: usize = 100;
+/// Longest `description_for_model` the host accepts.
+pub const DESCRIPTION_FOR_MODEL_MAX: usize = 8000;
+/// The port macOS Control Center takes.
+pub const MACOS_TAKEN_PORT: u16 = 5000;
+/// The port the original quickstart used.
+pub const DEFAULT_PORT: u16 = 5003;
+
+/// One answer of `ai-plugin new`, in the order they are asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// Where the project is written.
+    Directory,
+    /// `name_for_human`.
+    NameForHuman,
+    /// `name_for_model`.
+    NameForModel,
+    /// `description_for_human`.
+    DescriptionForHuman,
+    /// `description_for_model`.
+    DescriptionForModel,
+    /// `auth.type`.
+    Auth,
+    /// The language and framework of the generated server.
+    Stack,
+    /// The port the server listens on.
+    Port,
+    /// `contact_email`.
+    ContactEmail,
+    /// `legal_info_url`.
+    LegalInfoUrl,
+}
+
+impl Field {
+    /// Every field, in the order they are asked.
+    pub const ALL: [Field; 10] = [
+        Field::Directory,
+        Field::NameForHuman,
+        Field::NameForModel,
+        Field::DescriptionForHuman,
+        Field::DescriptionForModel,
+        Field::Auth,
+        Field::Stack,
+        Field::Port,
+        Field::ContactEmail,
+        Field::LegalInfoUrl,
+    ];
+
+    /// The key in an answers file and in `ai-plugin.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Directory => "directory",
+            Field::NameForHuman => "name_for_human",
+            Field::NameForModel => "name_for_model",
+            Field::DescriptionForHuman => "description_for_human",
+            Field::DescriptionForModel => "description_for_model",
+            Field::Auth => "auth",
+            Field::Stack => "stack",
+            Field::Port => "port",
+            Field::ContactEmail => "contact_email",
+            Field::LegalInfoUrl => "legal_info_url",
+        }
+    }
+
+    /// How to give this answer on the command line.
+    pub fn flag(self) -> String {
+        match self {
+            Field::Directory => "[DIR]".to_owned(),
+            _ => format!("--{}", self.key().replace('_', "-")),
+        }
+    }
+
+    /// The question shown at the prompt.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Field::Directory => "Project directory",
+            Field::NameForHuman => "Plugin name shown to people (name_for_human)",
+            Field::NameForModel => "Plugin name the model uses (name_for_model)",
+            Field::DescriptionForHuman => "Description shown to people (description_for_human)",
+            Field::DescriptionForModel => "Description the model reads (description_for_model)",
+            Field::Auth => "Authentication",
+            Field::Stack => "Server stack",
+            Field::Port => "Local port",
+            Field::ContactEmail => "Contact email",
+            Field::LegalInfoUrl => "Legal information URL",
+        }
+    }
+
+    /// Checks a raw answer for this field; the error says which rule failed and why.
+    pub fn validate(self, value: &str) -> Result<(), String> {
+        match self {
+            Field::Directory => directory(value),
+            Field::NameForHuman => name_for_human(value),
+            Field::NameForModel => name_for_model(value),
+            Field::DescriptionForHuman => description_for_human(value),
+            Field::DescriptionForModel => description_for_model(value),
+            Field::Auth => AuthType::from_str(value).map(drop),
+            Field::Stack => Stack::from_str(value).map(drop),
+            Field::Port => port(value).map(drop),
+            Field::ContactEmail => contact_email(value),
+            Field::LegalInfoUrl => http_url(value),
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// How the plugin host authenticates to the plugin (`auth.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthType {
+    /// Open API: anyone who can reach it may call it.
+    None,
+    /// One token for the whole service, sent by the host on every call.
+    ServiceHttp,
+    /// Each user pastes their own token; the token says who the user is.
+    UserHttp,
+}
+
+impl AuthType {
+    /// Every auth type `new` offers, in the order shown.
+    pub const ALL: [AuthType; 3] = [AuthType::None, AuthType::ServiceHttp, AuthType::UserHttp];
+
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::None => "none",
+            AuthType::ServiceHttp => "service_http",
+            AuthType::UserHttp => "user_http",
+        }
+    }
+
+    /// A one-line explanation for the prompt.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            AuthType::None => "no credentials; the only type ChatGPT accepted on localhost",
+            AuthType::ServiceHttp => {
+                "one service token, sent by the host on every call (a shared API key)"
+            }
+            AuthType::UserHttp => "each user pastes a personal token that identifies them",
+        }
+    }
+
+    /// Whether the credential tells the server who the user is.
+    pub fn identifies_user(self) -> bool {
+        matches!(self, AuthType::UserHttp)
+    }
+}
+
+impl fmt::Display for AuthType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuthType {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        AuthType::ALL
+            .into_iter()
+            .find(|auth| auth.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "unknown auth type `{value}`; choose one of: {}",
+                    join(AuthType::ALL.map(AuthType::as_str))
+                )
+            })
+    }
+}
+
+/// The language and framework of the generated server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stack {
+    /// axum on tokio.
+    Rust,
+}
+
+impl Stack {
+    /// Every stack `new` offers, in the order shown.
+    pub const ALL: [Stack; 1] = [Stack::Rust];
+
+    /// The name used by `--stack` and by the template folder.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stack::Rust => "rust",
+        }
+    }
+
+    /// A one-line explanation for the prompt.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Stack::Rust => "axum on tokio: one fast binary, built with cargo",
+        }
+    }
+}
+
+impl fmt::Display for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Stack {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        Stack::ALL
+            .into_iter()
+            .find(|stack| stack.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "unknown stack `{value}`; choose one of: {}",
+                    join(Stack::ALL.map(Stack::as_str))
+                )
+            })
+    }
+}
+
+fn join<const N: usize>(names: [&str; N]) -> String {
+    names.join(", ")
+}
+
+/// Counts characters the way the limits do.
+pub fn char_count(value: &str) -> usize {
+    value.chars().count()
+}
+
+fn within(value: &str, what: &str, max: usize) -> Result<(), String> {
+    let len = char_count(value);
+    if value.trim().is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    if len > max {
+        return Err(format!(
+            "{what} must be at most {max} characters (it has {len})"
+        ));
+    }
+    Ok(())
+}
+
+fn single_line(value: &str, what: &str) -> Result<(), String> {
+    match value.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!(
+            "{what} must be one line of text (it contains the control character {})",
+            c.escape_unicode()
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A directory name: anything but empty.
+pub fn directory(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err("the project directory must not be empty".to_owned());
+    }
+    if value.contains('\0') {
+        return Err("the project directory must not contain a NUL character".to_owned());
+    }
+    Ok(())
+}
+
+/// `name_for_human`: one line, 1 to 20 characters.
+pub fn name_for_human(value: &str) -> Result<(), String> {
+    within(value, "name_for_human", NAME_FOR_HUMAN_MAX)?;
+    single_line(value, "name_for_human")
+}
+
+/// `name_for_model`: `^[A-Za-z][A-Za-z0-9_]{0,49}$`, because it becomes an identifier in the
+/// model's prompt (`namespace <name_for_model>`).
+pub fn name_for_model(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("name_for_model must not be empty".to_owned());
+    }
+    let len = char_count(value);
+    if len > NAME_FOR_MODEL_MAX {
+        return Err(format!(
+            "name_for_model must be at most {NAME_FOR_MODEL_MAX} characters (it has {len})"
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "name_for_model must start with a letter A-Z or a-z (`{value}` does not)"
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Err(format!(
+            "name_for_model may hold only letters A-Z, digits and `_` (found {bad:?})"
+        ));
+    }
+    Ok(())
+}
+
+/// `description_for_human`: 1 to 100 characters.
+pub fn description_for_human(value: &str) -> Result<(), String> {
+    within(value, "description_for_human", DESCRIPTION_FOR_HUMAN_MAX)
+}
+
+/// `description_for_model`: 1 to 8000 characters.
+pub fn description_for_model(value: &str) -> Result<(), String> {
+    within(value, "description_for_model", DESCRIPTION_FOR_MODEL_MAX)
+}
+
+/// A TCP port, 1 to 65535.
+pub fn port(value: &str) -> Result<u16, String> {
+    match value.trim().parse::<u32>() {
+        Ok(n @ 1..=65535) => Ok(u16::try_from(n).expect("checked range")),
+        Ok(n) => Err(format!("port must be between 1 and 65535 (got {n})")),
+        Err(_) => Err(format!(
+            "port must be a whole number between 1 and 65535 (got `{value}`)"
+        )),
+    }
+}
+
+/// A warning for ports that work but will bite some users.
+pub fn port_warning(port: u16) -> Option<String> {
+    (port == MACOS_TAKEN_PORT).then(|| {
+        format!(
+            "port {MACOS_TAKEN_PORT} is taken by macOS Control Center (AirPlay Receiver); \
+             ChatGPT then fails with \"Failed to fetch localhost OpenAPI spec\". \
+             {DEFAULT_PORT} is a safe choice"
+        )
+    })
+}
+
+/// `contact_email`: `local@domain.tld`, no spaces.
+pub fn contact_email(value: &str) -> Result<(), String> {
+    let fail = |why: &str| Err(format!("contact_email `{value}` is not an email address: {why}"));
+    if value.is_empty() {
+        return Err("contact_email must not be empty".to_owned());
+    }
+    if value.len() > 254 {
+        return fail("it is longer than 254 bytes");
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail("it contains whitespace");
+    }
+    let Some((local, domain)) = value.split_once('@') else {
+        return fail("it has no `@`");
+    };
+    if local.is_empty() {
+        return fail("nothing comes before the `@`");
+    }
+    if domain.contains('@') {
+        return fail("it has more than one `@`");
+    }
+    if !is_domain(domain) || !domain.contains('.') {
+        return fail("the part after `@` must be a domain such as example.com");
+    }
+    Ok(())
+}
+
+fn is_domain(host: &str) -> bool {
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// An absolute `http` or `https` URL with a host, as the manifest's URL fields need.
+pub fn http_url(value: &str) -> Result<(), String> {
+    let fail = |why: &str| Err(format!("`{value}` is not an absolute http(s) URL: {why}"));
+    let rest = if let Some(rest) = value.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = value.strip_prefix("http://") {
+        rest
+    } else {
+        return fail("it must start with https:// or http://");
+    };
+    if let Some(bad) = value
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\'))
+    {
+        return fail(&format!("it contains {bad:?}"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = split_host_port(host_port);
+    if host.is_empty() {
+        return fail("it has no host");
+    }
+    if !(is_domain(host) || (host.starts_with('[') && host.ends_with(']'))) {
+        return fail(&format!("`{host}` is not a valid host name"));
+    }
+    if let Some(port) = port
+        && self::port(port).is_err()
+    {
+        return fail(&format!("`{port}` is not a valid port"));
+    }
+    Ok(())
+}
+
+fn split_host_port(authority: &str) -> (&str, Option<&str>) {
+    if authority.starts_with('[') {
+        return match authority.split_once("]:") {
+            Some((host, port)) => (&authority[..=host.len()], Some(port)),
+            None => (authority, None),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_for_human_counts_characters_not_bytes() {
+        assert!(name_for_human("ÄÖÜ äöü 🎉🎉🎉 Todo!!!").is_ok());
+        let err = name_for_human("A name that is far too long").unwrap_err();
+        assert_eq!(err, "name_for_human must be at most 20 characters (it has 27)");
+    }
+
+    #[test]
+    fn name_for_human_rejects_blank_and_multiline() {
+        assert!(name_for_human("").unwrap_err().contains("must not be empty"));
+        assert!(name_for_human("   ").unwrap_err().contains("must not be empty"));
+        assert!(name_for_human("two\nlines").unwrap_err().contains("one line"));
+        assert!(name_for_human("Q: \"x\" {{y}} - #").is_ok());
+    }
+
+    #[test]
+    fn name_for_model_follows_the_identifier_rule() {
+        for good in ["todo", "Todo_2", "a", &"a".repeat(50)] {
+            assert_eq!(name_for_model(good), Ok(()), "{good}");
+        }
+        let cases = [
+            ("", "must not be empty"),
+            ("2todo", "must start with a letter"),
+            ("_todo", "must start with a letter"),
+            ("todo list", "found ' '"),
+            ("todo-list", "found '-'"),
+            ("tödo", "found 'ö'"),
+        ];
+        for (bad, why) in cases {
+            let err = name_for_model(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        let long = "a".repeat(51);
+        assert_eq!(
+            name_for_model(&long).unwrap_err(),
+            "name_for_model must be at most 50 characters (it has 51)"
+        );
+    }
+
+    #[test]
+    fn descriptions_have_their_limits() {
+        assert!(description_for_human(&"x".repeat(100)).is_ok());
+        assert_eq!(
+            description_for_human(&"x".repeat(101)).unwrap_err(),
+            "description_for_human must be at most 100 characters (it has 101)"
+        );
+        assert!(description_for_model(&"é".repeat(8000)).is_ok());
+        assert_eq!(
+            description_for_model(&"x".repeat(8001)).unwrap_err(),
+            "description_for_model must be at most 8000 characters (it has 8001)"
+        );
+        assert!(description_for_model("line one\nline two").is_ok());
+        assert!(description_for_model("").is_err());
+    }
+
+    #[test]
+    fn ports_are_1_to_65535_and_5000_warns() {
+        assert_eq!(port("5003"), Ok(5003));
+        assert_eq!(port("65535"), Ok(65535));
+        assert_eq!(port("0").unwrap_err(), "port must be between 1 and 65535 (got 0)");
+        assert_eq!(
+            port("70000").unwrap_err(),
+            "port must be between 1 and 65535 (got 70000)"
+        );
+        assert!(port("http").unwrap_err().contains("whole number"));
+        assert!(port("-1").is_err());
+        assert!(port_warning(5000).unwrap().contains("macOS"));
+        assert_eq!(port_warning(5003), None);
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_domain() {
+        for good in ["dev@example.com", "a.b+c@sub.example.org"] {
+            assert_eq!(contact_email(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("", "must not be empty"),
+            ("dev", "no `@`"),
+            ("@example.com", "before the `@`"),
+            ("dev@localhost", "domain"),
+            ("dev@exa mple.com", "whitespace"),
+            ("a@b@example.com", "more than one"),
+            ("dev@-x.com", "domain"),
+        ] {
+            let err = contact_email(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        for good in [
+            "https://example.com",
+            "http://localhost:5003/legal",
+            "https://sub.example.com/a?b=c#d",
+            "http://[::1]:8080/",
+            "http://127.0.0.1/legal",
+        ] {
+            assert_eq!(http_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("example.com", "must start with"),
+            ("ftp://example.com", "must start with"),
+            ("https://", "no host"),
+            ("https:///path", "no host"),
+            ("https://exa mple.com", "contains ' '"),
+            ("https://example.com:99999/", "not a valid port"),
+            ("https://exa_mple.com/", "not a valid host"),
+            ("https://example.com/\"", "contains '\"'"),
+        ] {
+            let err = http_url(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn auth_and_stack_parse_their_names_only() {
+        for auth in AuthType::ALL {
+            assert_eq!(auth.as_str().parse::<AuthType>(), Ok(auth));
+        }
+        assert_eq!(
+            "oauth2".parse::<AuthType>().unwrap_err(),
+            "unknown auth type `oauth2`; choose one of: none, service_http, user_http"
+        );
+        assert_eq!("rust".parse::<Stack>(), Ok(Stack::Rust));
+        assert!("Rust".parse::<Stack>().unwrap_err().contains("unknown stack"));
+    }
+
+    #[test]
+    fn every_field_has_a_flag_named_after_its_key() {
+        assert_eq!(Field::NameForModel.flag(), "--name-for-model");
+        assert_eq!(Field::LegalInfoUrl.flag(), "--legal-info-url");
+        assert_eq!(Field::Directory.flag(), "[DIR]");
+        assert!(Field::Port.validate("0").is_err());
+        assert!(Field::Auth.validate("user_http").is_ok());
+    }
+}

@@ -1,0 +1,29 @@
+//! ai-plugin: from nothing to a running, correct AI plugin in one command.
+//!
+//! The pipeline: [`cli::Cli`] → [`answers::PartialAnswers`] → [`answers::Answers`] →
+//! [`project::plan`] (pure: renders the template, serializes the manifest, checks itself) →
+//! [`write::write`] (the only file writer).
+#![warn(missing_docs)]
+
+pub mod answers;
+pub mod cli;
+pub mod diagnostic;
+pub mod error;
+pub mod fields;
+pub mod helpers;
+pub mod manifest;
+pub mod new;
+pub mod project;
+pub mod prompt;
+pub mod render;
+pub mod template;
+pub mod write;
+
+pub use error::Error;
+
+/// Runs one command. `terminal` says whether a person can be asked questions.
+pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
+    match cli.command {
+        cli::Command::New(args) => new::run(args, terminal),
+    }
+}

@@ -1,0 +1,282 @@
+//! The plugin manifest (`/.well-known/ai-plugin.json`) as a typed value, and its rules.
+//!
+//! `new` serializes this struct instead of templating JSON, so any name or description, with any
+//! quotes, backslashes or newlines, yields a manifest that parses back to the same values.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answers::Answers;
+use crate::diagnostic::Diagnostic;
+use crate::fields::{self, AuthType};
+
+/// The only `schema_version` the host knows.
+pub const SCHEMA_VERSION: &str = "v1";
+
+/// Where the manifest lives in a project and on the server.
+pub const MANIFEST_PATH: &str = ".well-known/ai-plugin.json";
+
+/// `ai-plugin.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginManifest {
+    /// Always `v1`.
+    pub schema_version: String,
+    /// Shown to people; at most 20 characters.
+    pub name_for_human: String,
+    /// The model's namespace for the plugin.
+    pub name_for_model: String,
+    /// Shown to people; at most 100 characters.
+    pub description_for_human: String,
+    /// What the model reads; at most 8000 characters.
+    pub description_for_model: String,
+    /// How the host authenticates.
+    pub auth: ManifestAuth,
+    /// Where the OpenAPI spec is.
+    pub api: Api,
+    /// An absolute URL of a PNG or JPEG logo.
+    pub logo_url: String,
+    /// Who to contact about the plugin.
+    pub contact_email: String,
+    /// An absolute URL of the plugin's legal information.
+    pub legal_info_url: String,
+}
+
+/// The manifest's `auth` object, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ManifestAuth {
+    /// No credentials.
+    None,
+    /// One token for the whole service.
+    ServiceHttp {
+        /// How the token is sent.
+        authorization_type: HttpAuthorizationType,
+        /// Tokens the host gave to prove the manifest is the developer's, keyed by host.
+        verification_tokens: BTreeMap<String, String>,
+    },
+    /// One token per user.
+    UserHttp {
+        /// How the token is sent.
+        authorization_type: HttpAuthorizationType,
+    },
+}
+
+/// How an HTTP credential is sent in `Authorization`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpAuthorizationType {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <base64>`.
+    Basic,
+}
+
+/// The manifest's `api` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Api {
+    /// Always `openapi`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// An absolute URL of the OpenAPI spec.
+    pub url: String,
+}
+
+impl PluginManifest {
+    /// The manifest a project generated from `answers` serves at `public_url`.
+    ///
+    /// The verification token is left empty: the server fills it from the environment.
+    pub fn from_answers(answers: &Answers, public_url: &str) -> PluginManifest {
+        let auth = match answers.auth {
+            AuthType::None => ManifestAuth::None,
+            AuthType::ServiceHttp => ManifestAuth::ServiceHttp {
+                authorization_type: HttpAuthorizationType::Bearer,
+                verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
+            },
+            AuthType::UserHttp => ManifestAuth::UserHttp {
+                authorization_type: HttpAuthorizationType::Bearer,
+            },
+        };
+        PluginManifest {
+            schema_version: SCHEMA_VERSION.to_owned(),
+            name_for_human: answers.name_for_human.clone(),
+            name_for_model: answers.name_for_model.clone(),
+            description_for_human: answers.description_for_human.clone(),
+            description_for_model: answers.description_for_model.clone(),
+            auth,
+            api: Api {
+                kind: "openapi".to_owned(),
+                url: format!("{public_url}/openapi.yaml"),
+            },
+            logo_url: format!("{public_url}/logo.png"),
+            contact_email: answers.contact_email.clone(),
+            legal_info_url: answers.legal_info_url.clone(),
+        }
+    }
+
+    /// The manifest as the pretty JSON a project serves, with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut json = serde_json::to_string_pretty(self).expect("a manifest always serializes");
+        json.push('\n');
+        json
+    }
+
+    /// Every rule this manifest breaks.
+    pub fn validate(&self) -> Vec<Diagnostic> {
+        let mut found = Vec::new();
+        let mut rule = |path: &str, code: &'static str, result: Result<(), String>| {
+            if let Err(message) = result {
+                found.push(Diagnostic::error(code, path, message));
+            }
+        };
+        rule(
+            "schema_version",
+            "manifest-schema-version",
+            if self.schema_version == SCHEMA_VERSION {
+                Ok(())
+            } else {
+                Err(format!(
+                    "schema_version must be \"{SCHEMA_VERSION}\" (it is {:?})",
+                    self.schema_version
+                ))
+            },
+        );
+        rule(
+            "name_for_human",
+            "manifest-name-for-human",
+            fields::name_for_human(&self.name_for_human),
+        );
+        rule(
+            "name_for_model",
+            "manifest-name-for-model",
+            fields::name_for_model(&self.name_for_model),
+        );
+        rule(
+            "description_for_human",
+            "manifest-description-for-human",
+            fields::description_for_human(&self.description_for_human),
+        );
+        rule(
+            "description_for_model",
+            "manifest-description-for-model",
+            fields::description_for_model(&self.description_for_model),
+        );
+        rule(
+            "api.type",
+            "manifest-api-type",
+            if self.api.kind == "openapi" {
+                Ok(())
+            } else {
+                Err(format!("api.type must be \"openapi\" (it is {:?})", self.api.kind))
+            },
+        );
+        rule("api.url", "manifest-url", fields::http_url(&self.api.url));
+        rule("logo_url", "manifest-url", fields::http_url(&self.logo_url));
+        rule(
+            "legal_info_url",
+            "manifest-url",
+            fields::http_url(&self.legal_info_url),
+        );
+        rule(
+            "contact_email",
+            "manifest-contact-email",
+            fields::contact_email(&self.contact_email),
+        );
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::fields::Stack;
+
+    fn answers(auth: AuthType) -> Answers {
+        Answers {
+            directory: PathBuf::from("p"),
+            name_for_human: "Say \"hi\"\\ {{x}}".into(),
+            name_for_model: "say_hi".into(),
+            description_for_human: "Line one\nline two: # - 🎉".into(),
+            description_for_model: "Plugin for saying \"hi\".".into(),
+            auth,
+            stack: Stack::Rust,
+            port: 5003,
+            contact_email: "a@example.com".into(),
+            legal_info_url: "http://localhost:5003/legal".into(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_round_trips_through_json_with_any_text() {
+        for auth in AuthType::ALL {
+            let manifest = PluginManifest::from_answers(&answers(auth), "http://localhost:5003");
+            let back: PluginManifest = serde_json::from_str(&manifest.to_json()).unwrap();
+            assert_eq!(back, manifest);
+            assert_eq!(manifest.validate(), vec![]);
+        }
+    }
+
+    #[test]
+    fn auth_serializes_in_the_hosts_shape() {
+        let json = |auth| {
+            serde_json::to_value(PluginManifest::from_answers(&answers(auth), "http://h").auth)
+                .unwrap()
+        };
+        assert_eq!(json(AuthType::None), serde_json::json!({"type": "none"}));
+        assert_eq!(
+            json(AuthType::ServiceHttp),
+            serde_json::json!({
+                "type": "service_http",
+                "authorization_type": "bearer",
+                "verification_tokens": {"openai": ""}
+            })
+        );
+        assert_eq!(
+            json(AuthType::UserHttp),
+            serde_json::json!({"type": "user_http", "authorization_type": "bearer"})
+        );
+    }
+
+    #[test]
+    fn the_json_starts_with_schema_version_and_has_absolute_urls() {
+        let manifest = PluginManifest::from_answers(&answers(AuthType::None), "http://localhost:9");
+        let json = manifest.to_json();
+        assert!(json.starts_with("{\n  \"schema_version\": \"v1\",\n"), "{json}");
+        assert_eq!(manifest.api.url, "http://localhost:9/openapi.yaml");
+        assert_eq!(manifest.logo_url, "http://localhost:9/logo.png");
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported() {
+        let mut manifest =
+            PluginManifest::from_answers(&answers(AuthType::None), "http://localhost:5003");
+        manifest.schema_version = "v2".into();
+        manifest.name_for_human = "x".repeat(21);
+        manifest.name_for_model = "has space".into();
+        manifest.description_for_human = String::new();
+        manifest.description_for_model = "x".repeat(8001);
+        manifest.api.kind = "graphql".into();
+        manifest.api.url = "/openapi.yaml".into();
+        manifest.logo_url = "logo.png".into();
+        manifest.legal_info_url = "ftp://x".into();
+        manifest.contact_email = "nobody".into();
+        let paths: Vec<String> = manifest.validate().into_iter().map(|d| d.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "schema_version",
+                "name_for_human",
+                "name_for_model",
+                "description_for_human",
+                "description_for_model",
+                "api.type",
+                "api.url",
+                "logo_url",
+                "legal_info_url",
+                "contact_email"
+            ]
+        );
+    }
+}

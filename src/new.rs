@@ -1,0 +1,196 @@
+//! `ai-plugin new`: gather the answers, plan the project, write it, say what to do next.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use crate::answers::{self, AnswersFile, Fill, PartialAnswers, Source};
+use crate::cli::NewArgs;
+use crate::error::Error;
+use crate::fields::{AuthType, Field};
+use crate::project::{self, Secrets};
+use crate::prompt::{DialoguerPrompter, Prompter};
+use crate::render::{FileMode, Plan};
+use crate::template::Template;
+use crate::write::{self, TargetState};
+
+/// Runs `new` with the real terminal prompter.
+pub fn run(args: NewArgs, terminal: bool) -> Result<(), Error> {
+    let mut prompter = DialoguerPrompter::default();
+    let output = generate(args, terminal, &mut prompter)?;
+    print!("{output}");
+    Ok(())
+}
+
+/// Everything `new` does; returns what it prints on success.
+pub fn generate(
+    args: NewArgs,
+    terminal: bool,
+    prompter: &mut dyn Prompter,
+) -> Result<String, Error> {
+    let NewArgs {
+        dir,
+        name_for_human,
+        name_for_model,
+        description_for_human,
+        description_for_model,
+        auth,
+        contact_email,
+        legal_info_url,
+        stack,
+        port,
+        yes,
+        answers: answers_file,
+        force,
+        dry_run,
+    } = args;
+
+    let mut given = PartialAnswers::default();
+    for (field, value) in [
+        (Field::Directory, dir),
+        (Field::NameForHuman, name_for_human),
+        (Field::NameForModel, name_for_model),
+        (Field::DescriptionForHuman, description_for_human),
+        (Field::DescriptionForModel, description_for_model),
+        (Field::Auth, auth),
+        (Field::Stack, stack),
+        (Field::Port, port),
+        (Field::ContactEmail, contact_email),
+        (Field::LegalInfoUrl, legal_info_url),
+    ] {
+        if let Some(value) = value {
+            given.give(field, value, Source::Flag);
+        }
+    }
+    if let Some(path) = &answers_file {
+        given.merge_file(&read_answers_file(path)?, path);
+    }
+
+    let fill = if yes {
+        Fill::Defaults
+    } else if terminal {
+        Fill::Prompt
+    } else {
+        Fill::Nothing
+    };
+    let target_ok = |dir: &str| match write::inspect(Path::new(dir)) {
+        Ok(TargetState::NonEmpty(_)) if !force => Err(format!(
+            "`{dir}` is not empty; choose a new or empty directory (or rerun with --force)"
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    let answers = answers::resolve(&given, fill, prompter, &target_ok)?;
+
+    let secrets = Secrets::generate().map_err(Error::Secrets)?;
+    let plan = project::plan(&answers, &secrets)?;
+    if dry_run {
+        let (_, existing) = write::preflight(&plan, &answers.directory, force)?;
+        return Ok(dry_run_listing(&plan, &answers.directory, &existing));
+    }
+    let overwritten = write::write(&plan, &answers.directory, force)?;
+    Ok(next_steps(&answers, &overwritten))
+}
+
+fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
+    let fail = |message: String| Error::AnswersFile {
+        path: path.to_owned(),
+        message,
+    };
+    let text = fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    toml::from_str(&text).map_err(|e| fail(e.to_string().trim_end().to_owned()))
+}
+
+fn dry_run_listing(plan: &Plan, target: &Path, existing: &[std::path::PathBuf]) -> String {
+    let mut out = format!(
+        "Would write {} files to `{}` (dry run: nothing was written):\n",
+        plan.files.len(),
+        target.display()
+    );
+    let width = plan
+        .files
+        .iter()
+        .map(|f| f.path.to_string_lossy().chars().count())
+        .max()
+        .unwrap_or(0);
+    for file in &plan.files {
+        let mut notes = Vec::new();
+        if existing.contains(&file.path) {
+            notes.push("overwrites");
+        }
+        if file.mode == FileMode::Private {
+            notes.push("private");
+        }
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:>7} B{}",
+            file.path.to_string_lossy(),
+            file.contents.len(),
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join(", "))
+            }
+        );
+    }
+    out
+}
+
+/// What to do once the project is written.
+pub fn next_steps(answers: &answers::Answers, overwritten: &[std::path::PathBuf]) -> String {
+    let config = Template::builtin(answers.stack)
+        .map(|t| t.config)
+        .expect("the template rendered a moment ago");
+    let dir = answers.directory.display();
+    let url = project::local_url(answers.port);
+    let mut out = format!(
+        "Created {:?} in `{dir}` (stack: {}, auth: {}).\n",
+        answers.name_for_human, answers.stack, answers.auth
+    );
+    if !overwritten.is_empty() {
+        let names: Vec<String> = overwritten
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let _ = writeln!(out, "Overwrote: {}", names.join(", "));
+    }
+    let _ = write!(
+        out,
+        "\nNext steps:\n  cd {dir}\n  {}    # serves {url}\n  {}\n\n",
+        config.run, config.test
+    );
+    let _ = writeln!(out, "Manifest: {url}/.well-known/ai-plugin.json");
+    let _ = writeln!(out, "Spec:     {url}/openapi.yaml");
+    match answers.auth {
+        AuthType::None => {
+            let _ = writeln!(
+                out,
+                "In ChatGPT: Plugin store → \"Develop your own plugin\" → enter localhost:{}",
+                answers.port
+            );
+        }
+        AuthType::ServiceHttp | AuthType::UserHttp => {
+            let _ = writeln!(
+                out,
+                "ChatGPT accepts {} only from an HTTPS domain: run it behind a tunnel and set \
+                 PUBLIC_URL (see README.md).",
+                answers.auth
+            );
+        }
+    }
+    let secrets = match answers.auth {
+        AuthType::None => "none are needed for auth none".to_owned(),
+        AuthType::ServiceHttp => "SERVICE_AUTH_TOKEN is the token you give ChatGPT; \
+            put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN"
+            .to_owned(),
+        AuthType::UserHttp => "USER_TOKENS maps each user to the token they paste \
+            into ChatGPT"
+            .to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "Secrets:  {} (git-ignored): {secrets}",
+        answers.directory.join(".env").display()
+    );
+    out
+}

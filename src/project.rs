@@ -1,0 +1,194 @@
+//! A whole project in memory: the rendered template, the serialized manifest, the answers
+//! record, and a self-check of what came out.
+
+use serde::Serialize;
+
+use crate::answers::Answers;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fields::AuthType;
+use crate::manifest::{MANIFEST_PATH, PluginManifest};
+use crate::render::{self, FileMode, Plan, PlannedFile, RenderError};
+use crate::template::{Template, TemplateError};
+
+/// The file a project records its answers in.
+pub const ANSWERS_RECORD: &str = "ai-plugin.toml";
+
+/// The secrets written to a project's git-ignored `.env`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Secrets {
+    /// `SERVICE_AUTH_TOKEN`: what the host sends as `Bearer` (service_http).
+    pub service_auth_token: String,
+    /// `OPENAI_VERIFICATION_TOKEN`: a stand-in until the host gives its own.
+    pub openai_verification_token: String,
+    /// `USER_TOKENS`: `username:token` pairs (user_http).
+    pub user_tokens: String,
+}
+
+impl Secrets {
+    /// Fresh random secrets from the operating system.
+    pub fn generate() -> Result<Secrets, getrandom::Error> {
+        Ok(Secrets {
+            service_auth_token: random_token()?,
+            openai_verification_token: random_token()?,
+            user_tokens: format!("demo:{}", random_token()?),
+        })
+    }
+
+    /// Recognisable stand-ins, so snapshots do not change from run to run.
+    pub fn placeholder() -> Secrets {
+        Secrets {
+            service_auth_token: "SERVICE-AUTH-TOKEN".into(),
+            openai_verification_token: "OPENAI-VERIFICATION-TOKEN".into(),
+            user_tokens: "demo:USER-TOKEN".into(),
+        }
+    }
+}
+
+/// 32 random bytes as 64 lowercase hex digits.
+fn random_token() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What every template sees.
+#[derive(Debug, Serialize)]
+struct Context<'a> {
+    name_for_human: &'a str,
+    name_for_model: &'a str,
+    description_for_human: &'a str,
+    description_for_model: &'a str,
+    contact_email: &'a str,
+    legal_info_url: &'a str,
+    auth: &'static str,
+    auth_none: bool,
+    auth_service_http: bool,
+    auth_user_http: bool,
+    has_auth: bool,
+    user_from_token: bool,
+    stack: &'static str,
+    port: u16,
+    public_url: String,
+    crate_name: String,
+    run_command: &'a str,
+    test_command: &'a str,
+    secrets: &'a Secrets,
+}
+
+/// Why a project could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// The built-in template is broken.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A file failed to render.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The generated manifest breaks a rule: a bug in ai-plugin.
+    #[error("the generated manifest breaks its own rules (a bug in ai-plugin, please report it):\n{}",
+        .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+    SelfCheck(Vec<Diagnostic>),
+}
+
+/// The default public URL of a project listening on `port`.
+pub fn local_url(port: u16) -> String {
+    format!("http://localhost:{port}")
+}
+
+/// Renders the whole project for `answers`, and checks what it generated.
+pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> {
+    let template = Template::builtin(answers.stack)?;
+    let public_url = local_url(answers.port);
+    let context = Context {
+        name_for_human: &answers.name_for_human,
+        name_for_model: &answers.name_for_model,
+        description_for_human: &answers.description_for_human,
+        description_for_model: &answers.description_for_model,
+        contact_email: &answers.contact_email,
+        legal_info_url: &answers.legal_info_url,
+        auth: answers.auth.as_str(),
+        auth_none: answers.auth == AuthType::None,
+        auth_service_http: answers.auth == AuthType::ServiceHttp,
+        auth_user_http: answers.auth == AuthType::UserHttp,
+        has_auth: answers.auth != AuthType::None,
+        user_from_token: answers.auth.identifies_user(),
+        stack: answers.stack.as_str(),
+        port: answers.port,
+        public_url: public_url.clone(),
+        crate_name: crate_name(&answers.name_for_model),
+        run_command: &template.config.run,
+        test_command: &template.config.test,
+        secrets,
+    };
+    let mut plan = render::render(&template, &context)?;
+
+    let manifest = PluginManifest::from_answers(answers, &public_url);
+    let errors: Vec<Diagnostic> = manifest
+        .validate()
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
+    if !errors.is_empty() {
+        return Err(ProjectError::SelfCheck(errors));
+    }
+    plan.insert(PlannedFile {
+        path: MANIFEST_PATH.into(),
+        contents: manifest.to_json().into_bytes(),
+        mode: FileMode::Normal,
+    });
+    plan.insert(PlannedFile {
+        path: ANSWERS_RECORD.into(),
+        contents: answers_record(answers).into_bytes(),
+        mode: FileMode::Normal,
+    });
+    Ok(plan)
+}
+
+fn answers_record(answers: &Answers) -> String {
+    let body = toml::to_string(&answers.to_file()).expect("answers always serialize");
+    format!(
+        "# The answers this project was generated from (no secrets: those are in .env).\n\
+         # Regenerate it with: ai-plugin new --answers {ANSWERS_RECORD} --force <DIR>\n\n{body}"
+    )
+}
+
+/// A Cargo package name from `name_for_model`: kebab-case, and never a name Rust reserves.
+fn crate_name(name_for_model: &str) -> String {
+    const RESERVED: &[&str] = &[
+        "alloc", "core", "proc-macro", "std", "test", "self", "super", "crate", "async", "await",
+        "fn", "mod", "struct", "type", "use", "where", "impl", "loop", "match", "move", "ref",
+        "return", "static", "trait", "true", "false", "unsafe", "while", "yield", "abstract",
+        "as", "box", "break", "const", "continue", "do", "dyn", "else", "enum", "extern", "final",
+        "for", "if", "in", "let", "macro", "mut", "override", "priv", "pub", "try", "typeof",
+        "unsized", "virtual", "build",
+    ];
+    let name = heck::ToKebabCase::to_kebab_case(name_for_model);
+    if RESERVED.contains(&name.as_str()) {
+        format!("{name}-plugin")
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_are_kebab_and_never_reserved() {
+        assert_eq!(crate_name("todo_plugin"), "todo-plugin");
+        assert_eq!(crate_name("TodoList"), "todo-list");
+        assert_eq!(crate_name("test"), "test-plugin");
+        assert_eq!(crate_name("fn"), "fn-plugin");
+    }
+
+    #[test]
+    fn generated_secrets_are_random_hex() {
+        let a = Secrets::generate().unwrap();
+        let b = Secrets::generate().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.service_auth_token.len(), 64);
+        assert!(a.service_auth_token.chars().all(|c| c.is_ascii_hexdigit()));
+        assert!(a.user_tokens.starts_with("demo:"));
+    }
+}

@@ -1,0 +1,274 @@
+//! Rendering a template into a [`Plan`]: every output file with its bytes, in memory, no I/O.
+//!
+//! `*.hbs` files are rendered (strict mode, no HTML escaping) and lose the suffix; everything
+//! else is copied byte for byte. A leading `_` in a path component becomes `.` (`_gitignore` →
+//! `.gitignore`), so dotfiles in a template never act on this repository.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::helpers;
+use crate::template::Template;
+
+/// How a file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FileMode {
+    /// Readable by everyone (0644 on Unix).
+    Normal,
+    /// Holds secrets: only the owner reads it (0600 on Unix).
+    Private,
+}
+
+/// One file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    /// Relative to the project directory.
+    pub path: PathBuf,
+    /// The exact bytes.
+    pub contents: Vec<u8>,
+    /// Permissions.
+    pub mode: FileMode,
+}
+
+/// Everything a project consists of, before anything is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Files sorted by path.
+    pub files: Vec<PlannedFile>,
+}
+
+impl Plan {
+    /// Adds or replaces a file, keeping the order.
+    pub fn insert(&mut self, file: PlannedFile) {
+        match self.files.binary_search_by(|f| f.path.cmp(&file.path)) {
+            Ok(i) => self.files[i] = file,
+            Err(i) => self.files.insert(i, file),
+        }
+    }
+
+    /// The file at `path`, if planned.
+    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
+        self.files.iter().find(|f| f.path == Path::new(path))
+    }
+
+    /// The file at `path` as text, if planned and UTF-8.
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.get(path)
+            .and_then(|f| std::str::from_utf8(&f.contents).ok())
+    }
+}
+
+/// One file that failed to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// The file's path in the template.
+    pub file: String,
+    /// What went wrong, with line and column where known.
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.file, self.message)
+    }
+}
+
+/// Files that failed to render; all of them, not just the first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the template failed to render:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct RenderError(pub Vec<FileError>);
+
+/// A handlebars registry with the house settings: strict, no escaping, our helpers.
+pub fn registry<'a>() -> Handlebars<'a> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    helpers::register(&mut registry);
+    registry
+}
+
+/// Renders every file of `template` with `context`.
+pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, RenderError> {
+    let mut registry = registry();
+    let mut errors = Vec::new();
+    for (name, text) in &template.partials {
+        if let Err(e) = registry.register_partial(name, text) {
+            errors.push(FileError {
+                file: format!("_partials/{name}"),
+                message: e.to_string(),
+            });
+        }
+    }
+    let context = handlebars::Context::wraps(context).map_err(|e| {
+        RenderError(vec![FileError {
+            file: "(context)".to_owned(),
+            message: e.to_string(),
+        }])
+    })?;
+
+    let mut plan = Plan::default();
+    for file in &template.files {
+        let result = output_path(&registry, &file.path, &context).and_then(|path| {
+            let contents = if file.path.ends_with(".hbs") {
+                let text = std::str::from_utf8(&file.contents)
+                    .map_err(|e| format!("a .hbs file must be UTF-8 text: {e}"))?;
+                render_text(&mut registry, &file.path, text, &context)?.into_bytes()
+            } else {
+                file.contents.to_vec()
+            };
+            let mode = if path.file_name().is_some_and(|n| n == ".env") {
+                FileMode::Private
+            } else {
+                FileMode::Normal
+            };
+            Ok(PlannedFile {
+                path,
+                contents,
+                mode,
+            })
+        });
+        match result {
+            Ok(planned) => plan.insert(planned),
+            Err(message) => errors.push(FileError {
+                file: file.path.clone(),
+                message,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(RenderError(errors))
+    }
+}
+
+fn render_text(
+    registry: &mut Handlebars<'_>,
+    name: &str,
+    text: &str,
+    context: &handlebars::Context,
+) -> Result<String, String> {
+    registry
+        .register_template_string(name, text)
+        .map_err(|e| e.to_string())?;
+    registry
+        .render_with_context(name, context)
+        .map_err(|e| e.to_string())
+}
+
+/// Where a template file lands: `.hbs` dropped, `_x` → `.x`, `{{vars}}` filled; refused if it
+/// would leave the project directory.
+fn output_path(
+    registry: &Handlebars<'_>,
+    template_path: &str,
+    context: &handlebars::Context,
+) -> Result<PathBuf, String> {
+    let trimmed = template_path.strip_suffix(".hbs").unwrap_or(template_path);
+    let mut path = PathBuf::new();
+    for component in trimmed.split('/') {
+        let component = if component.contains("{{") {
+            registry
+                .render_template_with_context(component, context)
+                .map_err(|e| format!("in the file name: {e}"))?
+        } else {
+            component.to_owned()
+        };
+        let component = match component.strip_prefix('_') {
+            Some(rest) => format!(".{rest}"),
+            None => component,
+        };
+        if component.is_empty()
+            || component == "."
+            || component.contains(['/', '\\', '\0'])
+            || !matches!(
+                Path::new(&component).components().next(),
+                Some(Component::Normal(_))
+            )
+        {
+            return Err(format!(
+                "the path component {component:?} would leave the project directory or is empty"
+            ));
+        }
+        path.push(component);
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::template::{TemplateConfig, TemplateFile};
+
+    fn template(files: &[(&str, &'static [u8])]) -> Template {
+        Template {
+            config: TemplateConfig {
+                name: "t".into(),
+                description: "d".into(),
+                run: "run".into(),
+                test: "test".into(),
+            },
+            files: files
+                .iter()
+                .map(|(path, contents)| TemplateFile {
+                    path: (*path).to_owned(),
+                    contents: Cow::Borrowed(*contents),
+                })
+                .collect(),
+            partials: BTreeMap::from([("greet".to_owned(), "hi {{name}}".to_owned())]),
+        }
+    }
+
+    #[test]
+    fn hbs_files_render_and_others_copy_verbatim() {
+        let t = template(&[
+            ("README.md.hbs", b"# {{name}} <{{> greet}}>"),
+            ("raw.txt", b"{{name}} \xff\x00"),
+            ("_gitignore", b"target/\n"),
+            ("src/{{snake_case name}}.rs.hbs", b"// {{rust_str name}}"),
+        ]);
+        let plan = render(&t, &serde_json::json!({"name": "A & B"})).unwrap();
+        let paths: Vec<_> = plan.files.iter().map(|f| f.path.to_str().unwrap()).collect();
+        assert_eq!(paths, [".gitignore", "README.md", "raw.txt", "src/a_b.rs"]);
+        assert_eq!(plan.text("README.md"), Some("# A & B <hi A & B>"));
+        assert_eq!(plan.get("raw.txt").unwrap().contents, b"{{name}} \xff\x00");
+        assert_eq!(plan.text("src/a_b.rs"), Some("// \"A & B\""));
+    }
+
+    #[test]
+    fn the_env_file_is_private() {
+        let t = template(&[("_env.hbs", b"X=1\n"), ("_env.example", b"X=\n")]);
+        let plan = render(&t, &serde_json::json!({})).unwrap();
+        assert_eq!(plan.get(".env").unwrap().mode, FileMode::Private);
+        assert_eq!(plan.get(".env.example").unwrap().mode, FileMode::Normal);
+    }
+
+    #[test]
+    fn every_failing_file_is_reported_with_its_line() {
+        let t = template(&[
+            ("a.txt.hbs", b"ok\n{{missing}}"),
+            ("b.txt.hbs", b"{{#if x}}unclosed"),
+            ("c.txt.hbs", b"fine"),
+        ]);
+        let err = render(&t, &serde_json::json!({"x": true})).unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert_eq!(err.0[0].file, "a.txt.hbs");
+        assert!(err.0[0].message.contains("line 2"), "{}", err.0[0].message);
+        assert!(err.0[0].message.contains("missing"), "{}", err.0[0].message);
+        assert_eq!(err.0[1].file, "b.txt.hbs");
+    }
+
+    #[test]
+    fn rendered_names_cannot_escape_the_project() {
+        for evil in ["..", "/etc", "a/b", ""] {
+            let t = template(&[("{{name}}.hbs", b"x")]);
+            let err = render(&t, &serde_json::json!({"name": evil})).unwrap_err();
+            assert!(err.0[0].message.contains("leave the project"), "{evil}: {err}");
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Writing a [`Plan`] to disk: the only code that writes files.
+//!
+//! The project is written into a staging folder beside the target first. A new target is then
+//! one `rename`; an existing one (empty, or with `--force`) receives the files one `rename` at
+//! a time, and nothing else in it is touched or deleted. Any error before the final moves leaves
+//! the target exactly as it was.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::render::{FileMode, Plan};
+
+/// What is at the target before writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetState {
+    /// Nothing: the project folder will be created.
+    Missing,
+    /// An empty folder.
+    Empty,
+    /// A folder with this many entries.
+    NonEmpty(usize),
+}
+
+/// Why a project could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The target holds files and `--force` was not given.
+    #[error(
+        "`{}` is not empty ({count} entr{plural}); choose a new or empty directory, or pass \
+         --force to write the template's files into it (files it does not generate are kept)",
+        path.display(), plural = if *count == 1 { "y" } else { "ies" }
+    )]
+    NotEmpty {
+        /// The target.
+        path: PathBuf,
+        /// How many entries it has.
+        count: usize,
+    },
+    /// The target is a file.
+    #[error("`{}` exists and is not a directory; choose another project directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// A generated file would replace a folder, or needs a folder where a file is.
+    #[error("`{}` is in the way: {why}; move it aside or choose another directory", path.display())]
+    Conflict {
+        /// The path in the way.
+        path: PathBuf,
+        /// What the clash is.
+        why: &'static str,
+    },
+    /// The file system refused.
+    #[error("could not {action} `{}`: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+fn io_error<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What is at `target`.
+pub fn inspect(target: &Path) -> Result<TargetState, WriteError> {
+    match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(TargetState::Missing),
+        Err(e) => Err(io_error("read", target)(e)),
+        Ok(meta) if !meta.is_dir() && !fs::metadata(target).is_ok_and(|m| m.is_dir()) => {
+            Err(WriteError::NotADirectory(target.to_owned()))
+        }
+        Ok(_) => {
+            let count = fs::read_dir(target)
+                .map_err(io_error("read", target))?
+                .count();
+            Ok(if count == 0 {
+                TargetState::Empty
+            } else {
+                TargetState::NonEmpty(count)
+            })
+        }
+    }
+}
+
+/// Checks that `plan` may be written to `target`; returns the state and the planned files that
+/// already exist there (and would be overwritten).
+pub fn preflight(
+    plan: &Plan,
+    target: &Path,
+    force: bool,
+) -> Result<(TargetState, Vec<PathBuf>), WriteError> {
+    let state = inspect(target)?;
+    let mut existing = Vec::new();
+    if let TargetState::NonEmpty(count) = state {
+        if !force {
+            return Err(WriteError::NotEmpty {
+                path: target.to_owned(),
+                count,
+            });
+        }
+        for file in &plan.files {
+            for ancestor in file.path.ancestors().skip(1) {
+                if ancestor.as_os_str().is_empty() {
+                    break;
+                }
+                let on_disk = target.join(ancestor);
+                if fs::symlink_metadata(&on_disk).is_ok_and(|m| !m.is_dir()) {
+                    return Err(WriteError::Conflict {
+                        path: on_disk,
+                        why: "a folder is generated there but this is a file",
+                    });
+                }
+            }
+            let on_disk = target.join(&file.path);
+            match fs::symlink_metadata(&on_disk) {
+                Ok(meta) if meta.is_dir() => {
+                    return Err(WriteError::Conflict {
+                        path: on_disk,
+                        why: "a file is generated there but this is a folder",
+                    });
+                }
+                Ok(_) => existing.push(file.path.clone()),
+                Err(_) => {}
+            }
+        }
+    }
+    Ok((state, existing))
+}
+
+/// Writes `plan` into `target`; returns the planned files that replaced existing ones.
+pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+    let target = std::path::absolute(target).map_err(io_error("resolve", target))?;
+    let (state, overwritten) = preflight(plan, &target, force)?;
+    let parent = target.parent().unwrap_or(&target).to_owned();
+    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".ai-plugin-staging-")
+        .tempdir_in(&parent)
+        .map_err(io_error("create a staging folder in", &parent))?;
+    for file in &plan.files {
+        let path = staging.path().join(&file.path);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_error("create", dir))?;
+        }
+        fs::write(&path, &file.contents).map_err(io_error("write", &path))?;
+        set_mode(&path, file.mode).map_err(io_error("set permissions on", &path))?;
+    }
+
+    match state {
+        TargetState::Missing => {
+            set_dir_mode(staging.path()).map_err(io_error("set permissions on", &target))?;
+            let staged = staging.keep();
+            fs::rename(&staged, &target).map_err(|e| {
+                // Leave no staging folder behind if the final move fails.
+                let _ = fs::remove_dir_all(&staged);
+                io_error("move the project into", &target)(e)
+            })?;
+        }
+        // Files move one by one into an existing folder, so it keeps its identity (a shell
+        // standing in it stays valid) and every file that is not ours stays put.
+        TargetState::Empty | TargetState::NonEmpty(_) => {
+            for file in &plan.files {
+                let from = staging.path().join(&file.path);
+                let to = target.join(&file.path);
+                if let Some(dir) = to.parent() {
+                    fs::create_dir_all(dir).map_err(io_error("create", dir))?;
+                }
+                fs::rename(&from, &to).map_err(io_error("write", &to))?;
+            }
+        }
+    }
+    Ok(overwritten)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: FileMode) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    match mode {
+        FileMode::Private => fs::set_permissions(path, fs::Permissions::from_mode(0o600)),
+        FileMode::Normal => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: FileMode) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_dir_mode(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // The staging folder is created 0700; a project folder is an ordinary one.
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+}
+
+#[cfg(not(unix))]
+fn set_dir_mode(_: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::PlannedFile;
+
+    fn plan() -> Plan {
+        let mut plan = Plan::default();
+        for (path, text) in [("README.md", "new readme"), ("src/main.rs", "fn main() {}")] {
+            plan.insert(PlannedFile {
+                path: path.into(),
+                contents: text.as_bytes().to_vec(),
+                mode: FileMode::Normal,
+            });
+        }
+        plan.insert(PlannedFile {
+            path: ".env".into(),
+            contents: b"SECRET=1\n".to_vec(),
+            mode: FileMode::Private,
+        });
+        plan
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_new_directory_gets_every_file_and_no_staging_is_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("nested/project");
+        assert_eq!(write(&plan(), &target, false).unwrap(), Vec::<PathBuf>::new());
+        assert_eq!(entries(&target), [".env", "README.md", "src"]);
+        assert_eq!(entries(&tmp.path().join("nested")), ["project"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&target.join(".env")), 0o600);
+            assert_eq!(mode(&target), 0o755);
+        }
+    }
+
+    #[test]
+    fn cannot_write_into_a_non_empty_directory_without_force() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+        let err = write(&plan(), tmp.path(), false).unwrap_err();
+        assert!(err.to_string().contains("is not empty (1 entry)"), "{err}");
+        assert_eq!(entries(tmp.path()), ["notes.txt"]);
+    }
+
+    #[test]
+    fn force_writes_template_files_and_keeps_everything_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+        fs::write(tmp.path().join("README.md"), "old readme").unwrap();
+        let overwritten = write(&plan(), tmp.path(), true).unwrap();
+        assert_eq!(overwritten, [PathBuf::from("README.md")]);
+        assert_eq!(entries(tmp.path()), [".env", "README.md", "notes.txt", "src"]);
+        assert_eq!(fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("README.md")).unwrap(),
+            "new readme"
+        );
+    }
+
+    #[test]
+    fn an_empty_directory_is_filled_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(&plan(), tmp.path(), false).unwrap();
+        assert_eq!(entries(tmp.path()), [".env", "README.md", "src"]);
+    }
+
+    #[test]
+    fn a_conflict_is_found_before_anything_is_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("src"), "a file where a folder goes").unwrap();
+        let err = write(&plan(), tmp.path(), true).unwrap_err();
+        assert!(matches!(err, WriteError::Conflict { .. }), "{err}");
+        assert_eq!(entries(tmp.path()), ["src"]);
+    }
+
+    #[test]
+    fn a_file_target_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        fs::write(&file, "x").unwrap();
+        let err = write(&plan(), &file, true).unwrap_err();
+        assert!(matches!(err, WriteError::NotADirectory(_)), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_partial_project() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = plan();
+        // A planned file whose folder clashes with a planned file: the staging write fails
+        // half-way, after some files were written there.
+        plan.insert(PlannedFile {
+            path: "README.md/inner".into(),
+            contents: b"x".to_vec(),
+            mode: FileMode::Normal,
+        });
+        let target = tmp.path().join("project");
+        assert!(write(&plan, &target, false).is_err());
+        assert_eq!(entries(tmp.path()), Vec::<String>::new());
+    }
+}
