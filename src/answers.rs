@@ -259,7 +259,7 @@ fn describe(invalid: &[Invalid], missing: &[Field]) -> String {
         lines.extend(
             missing
                 .iter()
-                .map(|f| format!("  {} ({})", f.flag(), f.prompt())),
+                .map(|f| format!("  {:<24} {}", f.flag(), f.prompt())),
         );
         lines.push("give them as flags or in --answers FILE.toml, or pass --yes to take the defaults".to_owned());
     }

@@ -49,11 +49,15 @@ impl Error {
 
     /// Prints the error to stderr; a cancelled prompt only restores the cursor.
     pub fn report(&self) {
-        let _ = console::Term::stderr().show_cursor();
+        let stderr = console::Term::stderr();
+        if stderr.is_term() {
+            // A prompt may have hidden it before Ctrl-C.
+            let _ = stderr.show_cursor();
+        }
         if self.exit_code() == EXIT_CANCELLED {
             eprintln!("cancelled; nothing was written");
         } else {
-            eprintln!("{} {self}", console::style("error:").red().bold());
+            eprintln!("{} {self}", console::style("error:").for_stderr().red().bold());
         }
     }
 }

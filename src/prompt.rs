@@ -93,7 +93,7 @@ impl Prompter for DialoguerPrompter {
     }
 
     fn warn(&mut self, message: &str) {
-        eprintln!("{} {message}", console::style("warning:").yellow().bold());
+        eprintln!("{} {message}", console::style("warning:").for_stderr().yellow().bold());
     }
 }
 
