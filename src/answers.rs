@@ -261,7 +261,10 @@ fn describe(invalid: &[Invalid], missing: &[Field]) -> String {
                 .iter()
                 .map(|f| format!("  {:<24} {}", f.flag(), f.prompt())),
         );
-        lines.push("give them as flags or in --answers FILE.toml, or pass --yes to take the defaults".to_owned());
+        lines.push(
+            "give them as flags or in --answers FILE.toml, or pass --yes to take the defaults"
+                .to_owned(),
+        );
     }
     lines.join("\n")
 }
@@ -393,12 +396,16 @@ pub fn human_name_from_directory(directory: &Path) -> String {
             .unwrap_or_default(),
     };
     let mut name = String::new();
-    for word in base.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in base
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         let mut chars = word.chars();
         let first = chars.next().expect("non-empty word");
         let word: String = first.to_uppercase().chain(chars).collect();
         let sep = usize::from(!name.is_empty());
-        if fields::char_count(&name) + sep + fields::char_count(&word) > fields::NAME_FOR_HUMAN_MAX {
+        if fields::char_count(&name) + sep + fields::char_count(&word) > fields::NAME_FOR_HUMAN_MAX
+        {
             break;
         }
         if sep == 1 {
@@ -418,7 +425,8 @@ pub fn model_name_from_human(human: &str) -> String {
     let mut name = String::new();
     for c in human.chars() {
         if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && name.chars().last().is_some_and(|p| p.is_ascii_lowercase()) {
+            if c.is_ascii_uppercase() && name.chars().last().is_some_and(|p| p.is_ascii_lowercase())
+            {
                 name.push('_');
             }
             name.push(c.to_ascii_lowercase());
@@ -683,8 +691,13 @@ mod tests {
     #[test]
     fn cancelling_a_prompt_is_reported_as_such() {
         let mut prompter = ScriptedPrompter::new([Some("dir"), None::<&str>]);
-        let err = resolve(&PartialAnswers::default(), Fill::Prompt, &mut prompter, &any_dir)
-            .unwrap_err();
+        let err = resolve(
+            &PartialAnswers::default(),
+            Fill::Prompt,
+            &mut prompter,
+            &any_dir,
+        )
+        .unwrap_err();
         assert!(matches!(err, AnswersError::Prompt(PromptError::Cancelled)));
     }
 

@@ -22,8 +22,10 @@ pub enum Command {
 
 /// `ai-plugin new`: every prompt has a flag named after the manifest field it fills.
 #[derive(Debug, Args)]
-#[command(after_help = "Precedence: a flag, then the --answers file, then the prompt \
-(or the default under --yes). Without a terminal nothing is asked: missing answers are named.")]
+#[command(
+    after_help = "Precedence: a flag, then the --answers file, then the prompt \
+(or the default under --yes). Without a terminal nothing is asked: missing answers are named."
+)]
 pub struct NewArgs {
     /// The project directory to create
     #[arg(value_name = "DIR")]

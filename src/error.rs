@@ -57,7 +57,10 @@ impl Error {
         if self.exit_code() == EXIT_CANCELLED {
             eprintln!("cancelled; nothing was written");
         } else {
-            eprintln!("{} {self}", console::style("error:").for_stderr().red().bold());
+            eprintln!(
+                "{} {self}",
+                console::style("error:").for_stderr().red().bold()
+            );
         }
     }
 }

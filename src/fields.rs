@@ -346,7 +346,11 @@ pub fn port_warning(port: u16) -> Option<String> {
 
 /// `contact_email`: `local@domain.tld`, no spaces.
 pub fn contact_email(value: &str) -> Result<(), String> {
-    let fail = |why: &str| Err(format!("contact_email `{value}` is not an email address: {why}"));
+    let fail = |why: &str| {
+        Err(format!(
+            "contact_email `{value}` is not an email address: {why}"
+        ))
+    };
     if value.is_empty() {
         return Err("contact_email must not be empty".to_owned());
     }
@@ -436,14 +440,29 @@ mod tests {
     fn name_for_human_counts_characters_not_bytes() {
         assert!(name_for_human("ÄÖÜ äöü 🎉🎉🎉 Todo!!!").is_ok());
         let err = name_for_human("A name that is far too long").unwrap_err();
-        assert_eq!(err, "name_for_human must be at most 20 characters (it has 27)");
+        assert_eq!(
+            err,
+            "name_for_human must be at most 20 characters (it has 27)"
+        );
     }
 
     #[test]
     fn name_for_human_rejects_blank_and_multiline() {
-        assert!(name_for_human("").unwrap_err().contains("must not be empty"));
-        assert!(name_for_human("   ").unwrap_err().contains("must not be empty"));
-        assert!(name_for_human("two\nlines").unwrap_err().contains("one line"));
+        assert!(
+            name_for_human("")
+                .unwrap_err()
+                .contains("must not be empty")
+        );
+        assert!(
+            name_for_human("   ")
+                .unwrap_err()
+                .contains("must not be empty")
+        );
+        assert!(
+            name_for_human("two\nlines")
+                .unwrap_err()
+                .contains("one line")
+        );
         assert!(name_for_human("Q: \"x\" {{y}} - #").is_ok());
     }
 
@@ -491,7 +510,10 @@ mod tests {
     fn ports_are_1_to_65535_and_5000_warns() {
         assert_eq!(port("5003"), Ok(5003));
         assert_eq!(port("65535"), Ok(65535));
-        assert_eq!(port("0").unwrap_err(), "port must be between 1 and 65535 (got 0)");
+        assert_eq!(
+            port("0").unwrap_err(),
+            "port must be between 1 and 65535 (got 0)"
+        );
         assert_eq!(
             port("70000").unwrap_err(),
             "port must be between 1 and 65535 (got 70000)"
@@ -557,7 +579,12 @@ mod tests {
             "unknown auth type `oauth2`; choose one of: none, service_http, user_http"
         );
         assert_eq!("rust".parse::<Stack>(), Ok(Stack::Rust));
-        assert!("Rust".parse::<Stack>().unwrap_err().contains("unknown stack"));
+        assert!(
+            "Rust"
+                .parse::<Stack>()
+                .unwrap_err()
+                .contains("unknown stack")
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! HTML escaping is off for every template (it would corrupt code), so any answer that reaches
 //! a file goes through one of these: `{{json x}}`, `{{yaml x}}`, `{{rust_str x}}`,
-//! `{{toml_str x}}`, plus the case helpers from heck.
+//! `{{toml_str x}}`, `{{html x}}`, plus the case helpers from heck.
 
 use handlebars::{Handlebars, handlebars_helper};
 use heck::{ToKebabCase, ToPascalCase, ToShoutySnakeCase, ToSnakeCase};
@@ -29,7 +29,10 @@ pub fn yaml_literal(text: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
             {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
@@ -44,6 +47,22 @@ pub fn yaml_literal(text: &str) -> String {
 pub fn rust_literal(text: &str) -> String {
     // `Debug` for `str` quotes and escapes exactly as Rust source reads it back.
     format!("{text:?}")
+}
+
+/// Text safe inside HTML element content and quoted attribute values.
+pub fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A one-line TOML basic string.
@@ -72,6 +91,7 @@ mod defs {
     handlebars_helper!(yaml: |text: str| yaml_literal(text));
     handlebars_helper!(rust_str: |text: str| rust_literal(text));
     handlebars_helper!(toml_str: |text: str| toml_literal(text));
+    handlebars_helper!(html: |text: str| html_text(text));
     handlebars_helper!(snake_case: |text: str| text.to_snake_case());
     handlebars_helper!(kebab_case: |text: str| text.to_kebab_case());
     handlebars_helper!(pascal_case: |text: str| text.to_pascal_case());
@@ -84,6 +104,7 @@ pub fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("yaml", Box::new(defs::yaml));
     registry.register_helper("rust_str", Box::new(defs::rust_str));
     registry.register_helper("toml_str", Box::new(defs::toml_str));
+    registry.register_helper("html", Box::new(defs::html));
     registry.register_helper("snake_case", Box::new(defs::snake_case));
     registry.register_helper("kebab_case", Box::new(defs::kebab_case));
     registry.register_helper("pascal_case", Box::new(defs::pascal_case));
@@ -170,6 +191,7 @@ mod tests {
         assert_eq!(render("{{yaml t}}"), r#""a \"b\"\n""#);
         assert_eq!(render("{{rust_str t}}"), r#""a \"b\"\n""#);
         assert_eq!(render("{{toml_str t}}"), r#""a \"b\"\n""#);
+        assert_eq!(render("{{html t}}"), "a &quot;b&quot;\n");
         assert_eq!(render("{{snake_case n}}"), "todo_plugin");
         assert_eq!(render("{{kebab_case n}}"), "todo-plugin");
         assert_eq!(render("{{pascal_case n}}"), "TodoPlugin");

@@ -167,7 +167,10 @@ impl PluginManifest {
             if self.api.kind == "openapi" {
                 Ok(())
             } else {
-                Err(format!("api.type must be \"openapi\" (it is {:?})", self.api.kind))
+                Err(format!(
+                    "api.type must be \"openapi\" (it is {:?})",
+                    self.api.kind
+                ))
             },
         );
         rule("api.url", "manifest-url", fields::http_url(&self.api.url));
@@ -243,7 +246,10 @@ mod tests {
     fn the_json_starts_with_schema_version_and_has_absolute_urls() {
         let manifest = PluginManifest::from_answers(&answers(AuthType::None), "http://localhost:9");
         let json = manifest.to_json();
-        assert!(json.starts_with("{\n  \"schema_version\": \"v1\",\n"), "{json}");
+        assert!(
+            json.starts_with("{\n  \"schema_version\": \"v1\",\n"),
+            "{json}"
+        );
         assert_eq!(manifest.api.url, "http://localhost:9/openapi.yaml");
         assert_eq!(manifest.logo_url, "http://localhost:9/logo.png");
     }

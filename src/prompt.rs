@@ -93,7 +93,10 @@ impl Prompter for DialoguerPrompter {
     }
 
     fn warn(&mut self, message: &str) {
-        eprintln!("{} {message}", console::style("warning:").for_stderr().yellow().bold());
+        eprintln!(
+            "{} {message}",
+            console::style("warning:").for_stderr().yellow().bold()
+        );
     }
 }
 

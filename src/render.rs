@@ -11,7 +11,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::helpers;
-use crate::template::Template;
+use crate::template::{Template, TemplateFile};
 
 /// How a file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,36 +102,20 @@ pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, Ren
             });
         }
     }
-    let context = handlebars::Context::wraps(context).map_err(|e| {
+    // Conditions and file names are judged on the same values the templates see.
+    let values = serde_json::to_value(context).map_err(|e| {
         RenderError(vec![FileError {
             file: "(context)".to_owned(),
             message: e.to_string(),
         }])
     })?;
+    let context = handlebars::Context::from(values.clone());
 
     let mut plan = Plan::default();
     for file in &template.files {
-        let result = output_path(&registry, &file.path, &context).and_then(|path| {
-            let contents = if file.path.ends_with(".hbs") {
-                let text = std::str::from_utf8(&file.contents)
-                    .map_err(|e| format!("a .hbs file must be UTF-8 text: {e}"))?;
-                render_text(&mut registry, &file.path, text, &context)?.into_bytes()
-            } else {
-                file.contents.to_vec()
-            };
-            let mode = if path.file_name().is_some_and(|n| n == ".env") {
-                FileMode::Private
-            } else {
-                FileMode::Normal
-            };
-            Ok(PlannedFile {
-                path,
-                contents,
-                mode,
-            })
-        });
-        match result {
-            Ok(planned) => plan.insert(planned),
+        match render_file(&mut registry, template, file, &context, &values) {
+            Ok(Some(planned)) => plan.insert(planned),
+            Ok(None) => {}
             Err(message) => errors.push(FileError {
                 file: file.path.clone(),
                 message,
@@ -143,6 +127,43 @@ pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, Ren
     } else {
         Err(RenderError(errors))
     }
+}
+
+/// One file's output, or `None` when a condition leaves it out.
+fn render_file(
+    registry: &mut Handlebars<'_>,
+    template: &Template,
+    file: &TemplateFile,
+    context: &handlebars::Context,
+    values: &serde_json::Value,
+) -> Result<Option<PlannedFile>, String> {
+    let path = output_path(registry, &file.path, context)?;
+    let slashed = path.to_string_lossy().replace('\\', "/");
+    let excluded = template
+        .config
+        .conditional
+        .iter()
+        .any(|c| c.covers(&slashed) && !c.holds(values));
+    if excluded {
+        return Ok(None);
+    }
+    let contents = if file.path.ends_with(".hbs") {
+        let text = std::str::from_utf8(&file.contents)
+            .map_err(|e| format!("a .hbs file must be UTF-8 text: {e}"))?;
+        render_text(registry, &file.path, text, context)?.into_bytes()
+    } else {
+        file.contents.to_vec()
+    };
+    let mode = if path.file_name().is_some_and(|n| n == ".env") {
+        FileMode::Private
+    } else {
+        FileMode::Normal
+    };
+    Ok(Some(PlannedFile {
+        path,
+        contents,
+        mode,
+    }))
 }
 
 fn render_text(
@@ -203,7 +224,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::template::{TemplateConfig, TemplateFile};
+    use crate::template::TemplateConfig;
 
     fn template(files: &[(&str, &'static [u8])]) -> Template {
         Template {
@@ -212,6 +233,10 @@ mod tests {
                 description: "d".into(),
                 run: "run".into(),
                 test: "test".into(),
+                conditional: vec![crate::template::Conditional {
+                    condition: "!skip".into(),
+                    include: vec!["skipped/**".into()],
+                }],
             },
             files: files
                 .iter()
@@ -233,11 +258,33 @@ mod tests {
             ("src/{{snake_case name}}.rs.hbs", b"// {{rust_str name}}"),
         ]);
         let plan = render(&t, &serde_json::json!({"name": "A & B"})).unwrap();
-        let paths: Vec<_> = plan.files.iter().map(|f| f.path.to_str().unwrap()).collect();
+        let paths: Vec<_> = plan
+            .files
+            .iter()
+            .map(|f| f.path.to_str().unwrap())
+            .collect();
         assert_eq!(paths, [".gitignore", "README.md", "raw.txt", "src/a_b.rs"]);
         assert_eq!(plan.text("README.md"), Some("# A & B <hi A & B>"));
         assert_eq!(plan.get("raw.txt").unwrap().contents, b"{{name}} \xff\x00");
         assert_eq!(plan.text("src/a_b.rs"), Some("// \"A & B\""));
+    }
+
+    #[test]
+    fn conditional_files_follow_their_condition() {
+        let t = template(&[("skipped/a.txt", b"a"), ("kept.txt", b"k")]);
+        let paths = |skip: bool| -> Vec<PathBuf> {
+            render(&t, &serde_json::json!({"skip": skip}))
+                .unwrap()
+                .files
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
+        };
+        assert_eq!(paths(true), [PathBuf::from("kept.txt")]);
+        assert_eq!(
+            paths(false),
+            [PathBuf::from("kept.txt"), PathBuf::from("skipped/a.txt")]
+        );
     }
 
     #[test]
@@ -268,7 +315,10 @@ mod tests {
         for evil in ["..", "/etc", "a/b", ""] {
             let t = template(&[("{{name}}.hbs", b"x")]);
             let err = render(&t, &serde_json::json!({"name": evil})).unwrap_err();
-            assert!(err.0[0].message.contains("leave the project"), "{evil}: {err}");
+            assert!(
+                err.0[0].message.contains("leave the project"),
+                "{evil}: {err}"
+            );
         }
     }
 }

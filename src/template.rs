@@ -29,6 +29,71 @@ pub struct TemplateConfig {
     pub run: String,
     /// The command that runs the project's tests.
     pub test: String,
+    /// Files that exist only under a condition.
+    #[serde(default)]
+    pub conditional: Vec<Conditional>,
+}
+
+/// Output files that are generated only when a context value is true (`if = "has_auth"`) or,
+/// with a leading `!`, false.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conditional {
+    /// The name of a context value, optionally negated with `!`.
+    #[serde(rename = "if")]
+    pub condition: String,
+    /// Glob patterns of output paths: `*` matches within a path component, `**` any components.
+    pub include: Vec<String>,
+}
+
+impl Conditional {
+    /// Whether `path` (an output path, `/`-separated) is one of this condition's files.
+    pub fn covers(&self, path: &str) -> bool {
+        self.include.iter().any(|pattern| glob_match(pattern, path))
+    }
+
+    /// Whether the condition holds for `context`: the named value is truthy (or falsy under `!`).
+    pub fn holds(&self, context: &serde_json::Value) -> bool {
+        let (negated, name) = match self.condition.strip_prefix('!') {
+            Some(name) => (true, name.trim()),
+            None => (false, self.condition.trim()),
+        };
+        let truthy = match context.get(name) {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => !s.is_empty(),
+            Some(serde_json::Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(serde_json::Value::Array(a)) => !a.is_empty(),
+            Some(serde_json::Value::Object(_)) => true,
+        };
+        truthy != negated
+    }
+}
+
+/// Matches `/`-separated `path` against `pattern`, where `*` matches any characters within one
+/// component and a `**` component matches any number of components.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn components(p: &[&str], s: &[&str]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => components(&p[1..], s) || (!s.is_empty() && components(p, &s[1..])),
+            (Some(pat), Some(seg)) => {
+                component(pat.as_bytes(), seg.as_bytes()) && components(&p[1..], &s[1..])
+            }
+            _ => false,
+        }
+    }
+    fn component(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => component(&p[1..], s) || (!s.is_empty() && component(p, &s[1..])),
+            (Some(a), Some(b)) if a == b => component(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<&str> = pattern.split('/').collect();
+    let s: Vec<&str> = path.split('/').collect();
+    components(&p, &s)
 }
 
 /// One file of a template, by its path in the template (`/`-separated).
@@ -85,11 +150,10 @@ impl Template {
                 path: config_path.clone(),
                 message: "the file is missing".to_owned(),
             })?;
-        let config: TemplateConfig =
-            toml::from_str(config).map_err(|e| TemplateError::Config {
-                path: config_path,
-                message: e.to_string(),
-            })?;
+        let config: TemplateConfig = toml::from_str(config).map_err(|e| TemplateError::Config {
+            path: config_path,
+            message: e.to_string(),
+        })?;
 
         let mut files: BTreeMap<String, TemplateFile> = BTreeMap::new();
         for (root, tree) in [("_base", TEMPLATES.get_dir("_base")), (name, Some(dir))] {
@@ -118,7 +182,11 @@ impl Template {
         let mut partials = BTreeMap::new();
         if let Some(dir) = TEMPLATES.get_dir("_partials") {
             for file in embedded_files(dir) {
-                let file_name = file.path().file_name().unwrap_or_default().to_string_lossy();
+                let file_name = file
+                    .path()
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy();
                 let partial = file_name.split('.').next().unwrap_or_default().to_owned();
                 let text = file
                     .contents_utf8()
@@ -164,6 +232,39 @@ mod tests {
                 "template.toml is not a project file"
             );
         }
+    }
+
+    #[test]
+    fn globs_match_components_and_any_depth() {
+        let cases = [
+            ("src/auth.rs", "src/auth.rs", true),
+            ("src/auth.rs", "src/auth.rsx", false),
+            ("src/*.rs", "src/auth.rs", true),
+            ("src/*.rs", "src/a/auth.rs", false),
+            ("src/**", "src/a/b.rs", true),
+            ("src/**/*.rs", "src/b.rs", true),
+            ("**/oauth*", "tests/oauth_flow.rs", true),
+            ("*", "a/b", false),
+        ];
+        for (pattern, path, expected) in cases {
+            assert_eq!(glob_match(pattern, path), expected, "{pattern} ~ {path}");
+        }
+    }
+
+    #[test]
+    fn conditions_read_the_context() {
+        let context = serde_json::json!({"yes": true, "no": false, "auth": "none", "empty": ""});
+        let holds = |condition: &str| {
+            Conditional {
+                condition: condition.into(),
+                include: vec![],
+            }
+            .holds(&context)
+        };
+        assert!(
+            holds("yes") && holds("!no") && holds("auth") && holds("!empty") && holds("!missing")
+        );
+        assert!(!holds("no") && !holds("!yes") && !holds("missing"));
     }
 
     #[test]

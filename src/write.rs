@@ -240,7 +240,10 @@ mod tests {
     fn a_new_directory_gets_every_file_and_no_staging_is_left() {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("nested/project");
-        assert_eq!(write(&plan(), &target, false).unwrap(), Vec::<PathBuf>::new());
+        assert_eq!(
+            write(&plan(), &target, false).unwrap(),
+            Vec::<PathBuf>::new()
+        );
         assert_eq!(entries(&target), [".env", "README.md", "src"]);
         assert_eq!(entries(&tmp.path().join("nested")), ["project"]);
         #[cfg(unix)]
@@ -268,8 +271,14 @@ mod tests {
         fs::write(tmp.path().join("README.md"), "old readme").unwrap();
         let overwritten = write(&plan(), tmp.path(), true).unwrap();
         assert_eq!(overwritten, [PathBuf::from("README.md")]);
-        assert_eq!(entries(tmp.path()), [".env", "README.md", "notes.txt", "src"]);
-        assert_eq!(fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            entries(tmp.path()),
+            [".env", "README.md", "notes.txt", "src"]
+        );
+        assert_eq!(
+            fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+            "mine"
+        );
         assert_eq!(
             fs::read_to_string(tmp.path().join("README.md")).unwrap(),
             "new readme"
