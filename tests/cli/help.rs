@@ -1,0 +1,33 @@
+//! `ai-plugin new --help` documents every answer's flag.
+
+use assert_cmd::Command;
+
+use crate::support::ANSWER_FLAGS;
+
+#[test]
+fn help_of_new_lists_every_manifest_and_project_flag() {
+    let assert = Command::cargo_bin("ai-plugin")
+        .unwrap()
+        .args(["new", "--help"])
+        .assert()
+        .success();
+    let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for flag in ANSWER_FLAGS
+        .into_iter()
+        .chain(["--yes", "--answers", "--force", "--dry-run"])
+    {
+        assert!(help.contains(flag), "{flag} is not in:\n{help}");
+    }
+    assert!(help.contains("[DIR]"), "{help}");
+    assert!(help.contains("none, service_http or user_http"), "{help}");
+}
+
+#[test]
+fn an_unknown_flag_is_a_usage_error() {
+    Command::cargo_bin("ai-plugin")
+        .unwrap()
+        .args(["new", "p", "--colour", "red"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--colour"));
+}

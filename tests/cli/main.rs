@@ -1,0 +1,16 @@
+//! Integration tests of the `ai-plugin` command line, run as a user would run it.
+//!
+//! Everything but `pty` runs with stdin not a terminal (assert_cmd's default); `pty` drives the
+//! real prompts in a pseudo-terminal.
+
+mod answers_file;
+mod dry_run;
+mod flags;
+mod help;
+mod no_terminal;
+mod project_files;
+#[cfg(unix)]
+mod pty;
+mod support;
+mod target;
+mod validation;

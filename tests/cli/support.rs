@@ -1,0 +1,157 @@
+//! Helpers shared by the CLI tests: running `ai-plugin new`, and reading what it wrote.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// Every manifest and project flag of `new`, in the order `--help` documents them.
+pub const ANSWER_FLAGS: [&str; 9] = [
+    "--name-for-human",
+    "--name-for-model",
+    "--description-for-human",
+    "--description-for-model",
+    "--auth",
+    "--contact-email",
+    "--legal-info-url",
+    "--stack",
+    "--port",
+];
+
+/// `ai-plugin new`, run in `cwd` (so a stray relative path can never land in the repository),
+/// with stdin not a terminal.
+pub fn new_in(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("ai-plugin").expect("the ai-plugin binary is built");
+    cmd.current_dir(cwd).arg("new").env("NO_COLOR", "1");
+    cmd
+}
+
+/// A full set of valid answers as flags, with characters that need quoting in every format.
+pub fn all_flags() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("--name-for-human", "Quote \"Bot\" \\ 1"),
+        ("--name-for-model", "quote_bot"),
+        (
+            "--description-for-human",
+            "Fetches quotes: \"famous\" ones, with {{braces}} & <tags>.",
+        ),
+        (
+            "--description-for-model",
+            "Plugin for famous quotes.\nCall it when the user asks for a quote; it's safe.",
+        ),
+        ("--auth", "user_http"),
+        ("--stack", "rust"),
+        ("--port", "8123"),
+        ("--contact-email", "quotes@example.org"),
+        ("--legal-info-url", "https://example.org/legal?x=1#terms"),
+    ]
+}
+
+/// Adds `flags` to `cmd`.
+pub fn with_flags<'a>(cmd: &'a mut Command, flags: &[(&str, &str)]) -> &'a mut Command {
+    for (flag, value) in flags {
+        cmd.arg(format!("{flag}={value}"));
+    }
+    cmd
+}
+
+/// The parsed `.well-known/ai-plugin.json` of a generated project.
+pub fn manifest(project: &Path) -> serde_json::Value {
+    let path = project.join(".well-known/ai-plugin.json");
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{text}", path.display()))
+}
+
+/// The parsed `ai-plugin.toml` of a generated project.
+pub fn record(project: &Path) -> toml::Table {
+    let path = project.join("ai-plugin.toml");
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{} is not TOML: {e}\n{text}", path.display()))
+}
+
+/// A string value of `record`.
+pub fn record_str<'a>(record: &'a toml::Table, key: &str) -> &'a str {
+    record
+        .get(key)
+        .and_then(toml::Value::as_str)
+        .unwrap_or_else(|| panic!("ai-plugin.toml has no string `{key}`: {record:?}"))
+}
+
+/// The names in `dir`, sorted (empty if it does not exist).
+pub fn entries(dir: &Path) -> Vec<String> {
+    let Ok(read) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = read
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every file under `dir`, relative and `/`-separated, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap();
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Staging folders left in `dir`.
+pub fn staging_leftovers(dir: &Path) -> Vec<String> {
+    entries(dir)
+        .into_iter()
+        .filter(|name| name.starts_with(".ai-plugin-staging-"))
+        .collect()
+}
+
+/// A fresh temporary folder to run in.
+pub fn workspace() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+/// `dir/name`.
+pub fn child(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+/// Every 64-hex-digit token in `text` (the form of the generated secrets).
+pub fn hex_tokens(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            if run.len() >= 32 {
+                tokens.push(std::mem::take(&mut run));
+            }
+            run.clear();
+        }
+    }
+    tokens
+}
+
+/// stderr of an assertion, as text.
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// stdout of an assertion, as text.
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}

@@ -1,0 +1,164 @@
+//! The target directory: never clobbered without --force, and --force touches only its files.
+
+use std::fs;
+
+use crate::support::{
+    child, entries, manifest, new_in, staging_leftovers, stderr_of, stdout_of, workspace,
+};
+
+#[test]
+fn cannot_write_into_a_non_empty_directory_without_force() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    fs::create_dir(&project).unwrap();
+    fs::write(project.join("notes.txt"), "mine").unwrap();
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .arg("--yes")
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains(&format!("`{}` is not empty (1 entry)", project.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--force"),
+        "the way out is named:\n{stderr}"
+    );
+    assert_eq!(entries(&project), ["notes.txt"], "nothing is added");
+    assert_eq!(
+        fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(entries(tmp.path()), ["p"], "no staging folder is left");
+}
+
+#[test]
+fn an_empty_directory_is_filled_without_force() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    fs::create_dir(&project).unwrap();
+    new_in(tmp.path())
+        .arg(&project)
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_eq!(manifest(&project)["name_for_human"], "P");
+    assert_eq!(entries(tmp.path()), ["p"]);
+}
+
+#[test]
+fn force_writes_the_template_files_and_keeps_an_unrelated_file() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    fs::create_dir(&project).unwrap();
+    fs::write(project.join("notes.txt"), "mine").unwrap();
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--force", "--name-for-human", "Forced"])
+        .assert()
+        .success();
+    assert!(
+        !stdout_of(&assert).contains("Overwrote"),
+        "nothing was overwritten"
+    );
+    assert_eq!(manifest(&project)["name_for_human"], "Forced");
+    assert!(project.join("ai-plugin.toml").is_file());
+    assert!(project.join(".env").is_file());
+    assert_eq!(
+        fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(entries(tmp.path()), ["p"], "no staging folder is left");
+}
+
+#[test]
+fn force_overwrites_a_file_the_template_generates() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    fs::create_dir(&project).unwrap();
+    fs::write(project.join("README.md"), "OLD README CONTENT").unwrap();
+    fs::write(project.join("notes.txt"), "mine").unwrap();
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--force", "--name-for-human", "Readme Bot"])
+        .assert()
+        .success();
+    let stdout = stdout_of(&assert);
+    assert!(stdout.contains("Overwrote: README.md"), "{stdout}");
+    let readme = fs::read_to_string(project.join("README.md")).unwrap();
+    assert!(!readme.contains("OLD README CONTENT"), "{readme}");
+    assert_eq!(
+        fs::read_to_string(project.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    // It is exactly the template's README, as a fresh project gets it.
+    let fresh = child(&tmp, "fresh");
+    new_in(tmp.path())
+        .arg(&fresh)
+        .args(["--yes", "--name-for-human", "Readme Bot"])
+        .assert()
+        .success();
+    assert_eq!(readme, fs::read_to_string(fresh.join("README.md")).unwrap());
+}
+
+#[test]
+fn force_refuses_a_file_where_the_template_needs_a_folder_and_changes_nothing() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    fs::create_dir(&project).unwrap();
+    fs::write(project.join(".well-known"), "a file, not a folder").unwrap();
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--force"])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("is in the way"), "{stderr}");
+    assert!(stderr.contains(".well-known"), "{stderr}");
+    assert_eq!(entries(&project), [".well-known"]);
+    assert_eq!(
+        fs::read_to_string(project.join(".well-known")).unwrap(),
+        "a file, not a folder"
+    );
+    assert!(staging_leftovers(tmp.path()).is_empty());
+}
+
+#[test]
+fn a_file_as_the_target_is_refused() {
+    let tmp = workspace();
+    let target = child(&tmp, "p");
+    fs::write(&target, "a file").unwrap();
+    let assert = new_in(tmp.path())
+        .arg(&target)
+        .args(["--yes", "--force"])
+        .assert()
+        .code(1);
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "a file");
+    assert_eq!(entries(tmp.path()), ["p"]);
+}
+
+#[test]
+fn a_new_directory_is_created_with_its_missing_parents() {
+    let tmp = workspace();
+    let project = child(&tmp, "a/b/p");
+    new_in(tmp.path())
+        .arg(&project)
+        .arg("--yes")
+        .assert()
+        .success();
+    assert_eq!(manifest(&project)["name_for_human"], "P");
+    assert_eq!(
+        entries(&child(&tmp, "a/b")),
+        ["p"],
+        "no staging folder is left"
+    );
+}
