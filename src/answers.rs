@@ -388,9 +388,10 @@ fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAn
 
 /// "todo-plugin" → "Todo Plugin", whole words only, within the 20-character limit.
 pub fn human_name_from_directory(directory: &Path) -> String {
+    // `.` and `..` have no name of their own: use the folder they stand for.
     let base = match directory.file_name() {
         Some(name) => name.to_string_lossy().into_owned(),
-        None => std::path::absolute(directory)
+        None => std::fs::canonicalize(directory)
             .ok()
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default(),

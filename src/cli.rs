@@ -32,16 +32,31 @@ pub struct NewArgs {
     pub dir: Option<String>,
 
     /// Plugin name shown to people (at most 20 characters)
-    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Manifest",
+        allow_hyphen_values = true
+    )]
     pub name_for_human: Option<String>,
     /// Plugin name the model uses: a letter, then letters, digits or _ (at most 50)
     #[arg(long, value_name = "NAME", help_heading = "Manifest")]
     pub name_for_model: Option<String>,
     /// Description shown to people (at most 100 characters)
-    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Manifest",
+        allow_hyphen_values = true
+    )]
     pub description_for_human: Option<String>,
     /// Description the model reads (at most 8000 characters)
-    #[arg(long, value_name = "TEXT", help_heading = "Manifest")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Manifest",
+        allow_hyphen_values = true
+    )]
     pub description_for_model: Option<String>,
     /// Authentication: none, service_http or user_http
     #[arg(long, value_name = "TYPE", help_heading = "Manifest")]

@@ -312,14 +312,29 @@ pub fn name_for_model(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn printable(value: &str, what: &str) -> Result<(), String> {
+    match value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        Some(c) => Err(format!(
+            "{what} may hold line breaks and tabs but no other control character (found {})",
+            c.escape_unicode()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `description_for_human`: 1 to 100 characters.
 pub fn description_for_human(value: &str) -> Result<(), String> {
-    within(value, "description_for_human", DESCRIPTION_FOR_HUMAN_MAX)
+    within(value, "description_for_human", DESCRIPTION_FOR_HUMAN_MAX)?;
+    printable(value, "description_for_human")
 }
 
 /// `description_for_model`: 1 to 8000 characters.
 pub fn description_for_model(value: &str) -> Result<(), String> {
-    within(value, "description_for_model", DESCRIPTION_FOR_MODEL_MAX)
+    within(value, "description_for_model", DESCRIPTION_FOR_MODEL_MAX)?;
+    printable(value, "description_for_model")
 }
 
 /// A TCP port, 1 to 65535.
@@ -502,8 +517,14 @@ mod tests {
             description_for_model(&"x".repeat(8001)).unwrap_err(),
             "description_for_model must be at most 8000 characters (it has 8001)"
         );
-        assert!(description_for_model("line one\nline two").is_ok());
+        assert!(description_for_model("line one\nline two\ttab").is_ok());
         assert!(description_for_model("").is_err());
+        assert!(
+            description_for_human("bell\u{7}")
+                .unwrap_err()
+                .contains("no other control character (found \\u{7})")
+        );
+        assert!(description_for_model("cr\r\n").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fields;
 pub mod helpers;
+pub mod interrupt;
 pub mod manifest;
 pub mod new;
 pub mod project;
@@ -23,6 +24,7 @@ pub use error::Error;
 
 /// Runs one command. `terminal` says whether a person can be asked questions.
 pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
+    interrupt::install();
     match cli.command {
         cli::Command::New(args) => new::run(args, terminal),
     }

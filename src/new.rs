@@ -12,7 +12,7 @@ use crate::project::{self, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
 use crate::render::{FileMode, Plan};
 use crate::template::Template;
-use crate::write::{self, TargetState};
+use crate::write::{self, Outcome, TargetState};
 
 /// Runs `new` with the real terminal prompter.
 pub fn run(args: NewArgs, terminal: bool) -> Result<(), Error> {
@@ -80,16 +80,27 @@ pub fn generate(
         Ok(_) => Ok(()),
         Err(e) => Err(e.to_string()),
     };
+    // A directory given up front is judged before any question is asked.
+    if let Some(dir) = given.get(Field::Directory)
+        && let Ok(TargetState::NonEmpty(count)) = write::inspect(Path::new(&dir.value))
+        && !force
+    {
+        return Err(write::WriteError::NotEmpty {
+            path: dir.value.clone().into(),
+            count,
+        }
+        .into());
+    }
     let answers = answers::resolve(&given, fill, prompter, &target_ok)?;
 
     let secrets = Secrets::generate().map_err(Error::Secrets)?;
     let plan = project::plan(&answers, &secrets)?;
     if dry_run {
-        let (_, existing) = write::preflight(&plan, &answers.directory, force)?;
-        return Ok(dry_run_listing(&plan, &answers.directory, &existing));
+        let (_, outcome) = write::preflight(&plan, &answers.directory, force)?;
+        return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
     }
-    let overwritten = write::write(&plan, &answers.directory, force)?;
-    Ok(next_steps(&answers, &overwritten))
+    let outcome = write::write(&plan, &answers.directory, force)?;
+    Ok(next_steps(&answers, &outcome))
 }
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
@@ -101,7 +112,7 @@ fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
     toml::from_str(&text).map_err(|e| fail(e.to_string().trim_end().to_owned()))
 }
 
-fn dry_run_listing(plan: &Plan, target: &Path, existing: &[std::path::PathBuf]) -> String {
+fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
     let mut out = format!(
         "Would write {} files to `{}` (dry run: nothing was written):\n",
         plan.files.len(),
@@ -115,8 +126,11 @@ fn dry_run_listing(plan: &Plan, target: &Path, existing: &[std::path::PathBuf]) 
         .unwrap_or(0);
     for file in &plan.files {
         let mut notes = Vec::new();
-        if existing.contains(&file.path) {
+        if outcome.overwritten.contains(&file.path) {
             notes.push("overwrites");
+        }
+        if outcome.kept.contains(&file.path) {
+            notes.push("exists: kept");
         }
         if file.mode == FileMode::Private {
             notes.push("private");
@@ -137,7 +151,7 @@ fn dry_run_listing(plan: &Plan, target: &Path, existing: &[std::path::PathBuf]) 
 }
 
 /// What to do once the project is written.
-pub fn next_steps(answers: &answers::Answers, overwritten: &[std::path::PathBuf]) -> String {
+pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
     let config = Template::builtin(answers.stack)
         .map(|t| t.config)
         .expect("the template rendered a moment ago");
@@ -147,12 +161,19 @@ pub fn next_steps(answers: &answers::Answers, overwritten: &[std::path::PathBuf]
         "Created {:?} in `{dir}` (stack: {}, auth: {}).\n",
         answers.name_for_human, answers.stack, answers.auth
     );
-    if !overwritten.is_empty() {
-        let names: Vec<String> = overwritten
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        let _ = writeln!(out, "Overwrote: {}", names.join(", "));
+    let names = |paths: &[std::path::PathBuf]| -> String {
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        names.join(", ")
+    };
+    if !outcome.overwritten.is_empty() {
+        let _ = writeln!(out, "Overwrote: {}", names(&outcome.overwritten));
+    }
+    if !outcome.kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "Kept (it holds your secrets): {}",
+            names(&outcome.kept)
+        );
     }
     let _ = write!(
         out,

@@ -89,15 +89,24 @@ pub fn inspect(target: &Path) -> Result<TargetState, WriteError> {
     }
 }
 
-/// Checks that `plan` may be written to `target`; returns the state and the planned files that
-/// already exist there (and would be overwritten).
+/// What writing does to files that already exist in the target (only with `--force`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Planned files that replace existing ones.
+    pub overwritten: Vec<PathBuf>,
+    /// Planned private files (secrets) that exist already and are kept as they are.
+    pub kept: Vec<PathBuf>,
+}
+
+/// Checks that `plan` may be written to `target`; returns the state and what happens to
+/// existing files.
 pub fn preflight(
     plan: &Plan,
     target: &Path,
     force: bool,
-) -> Result<(TargetState, Vec<PathBuf>), WriteError> {
+) -> Result<(TargetState, Outcome), WriteError> {
     let state = inspect(target)?;
-    let mut existing = Vec::new();
+    let mut outcome = Outcome::default();
     if let TargetState::NonEmpty(count) = state {
         if !force {
             return Err(WriteError::NotEmpty {
@@ -126,24 +135,39 @@ pub fn preflight(
                         why: "a file is generated there but this is a folder",
                     });
                 }
-                Ok(_) => existing.push(file.path.clone()),
+                // Secrets may have been edited (a verification token pasted in): keep them.
+                Ok(_) if file.mode == FileMode::Private => outcome.kept.push(file.path.clone()),
+                Ok(_) => outcome.overwritten.push(file.path.clone()),
                 Err(_) => {}
             }
         }
     }
-    Ok((state, existing))
+    Ok((state, outcome))
 }
 
-/// Writes `plan` into `target`; returns the planned files that replaced existing ones.
-pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Vec<PathBuf>, WriteError> {
+/// Writes `plan` into `target`; says which existing files were replaced or kept.
+pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Outcome, WriteError> {
+    let (state, outcome) = preflight(plan, target, force)?;
     let target = std::path::absolute(target).map_err(io_error("resolve", target))?;
-    let (state, overwritten) = preflight(plan, &target, force)?;
     let parent = target.parent().unwrap_or(&target).to_owned();
     fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
     let staging = tempfile::Builder::new()
         .prefix(".ai-plugin-staging-")
         .tempdir_in(&parent)
         .map_err(io_error("create a staging folder in", &parent))?;
+    crate::interrupt::guard(staging.path().to_owned());
+    let result = fill_and_move(plan, &target, &state, &outcome, staging);
+    crate::interrupt::release();
+    result.map(|()| outcome)
+}
+
+fn fill_and_move(
+    plan: &Plan,
+    target: &Path,
+    state: &TargetState,
+    outcome: &Outcome,
+    staging: tempfile::TempDir,
+) -> Result<(), WriteError> {
     for file in &plan.files {
         let path = staging.path().join(&file.path);
         if let Some(dir) = path.parent() {
@@ -155,18 +179,22 @@ pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Vec<PathBuf>, Wr
 
     match state {
         TargetState::Missing => {
-            set_dir_mode(staging.path()).map_err(io_error("set permissions on", &target))?;
+            set_dir_mode(staging.path()).map_err(io_error("set permissions on", target))?;
             let staged = staging.keep();
-            fs::rename(&staged, &target).map_err(|e| {
+            fs::rename(&staged, target).map_err(|e| {
                 // Leave no staging folder behind if the final move fails.
                 let _ = fs::remove_dir_all(&staged);
-                io_error("move the project into", &target)(e)
+                io_error("move the project into", target)(e)
             })?;
         }
         // Files move one by one into an existing folder, so it keeps its identity (a shell
         // standing in it stays valid) and every file that is not ours stays put.
         TargetState::Empty | TargetState::NonEmpty(_) => {
-            for file in &plan.files {
+            for file in plan
+                .files
+                .iter()
+                .filter(|f| !outcome.kept.contains(&f.path))
+            {
                 let from = staging.path().join(&file.path);
                 let to = target.join(&file.path);
                 if let Some(dir) = to.parent() {
@@ -176,7 +204,7 @@ pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Vec<PathBuf>, Wr
             }
         }
     }
-    Ok(overwritten)
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -240,10 +268,7 @@ mod tests {
     fn a_new_directory_gets_every_file_and_no_staging_is_left() {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("nested/project");
-        assert_eq!(
-            write(&plan(), &target, false).unwrap(),
-            Vec::<PathBuf>::new()
-        );
+        assert_eq!(write(&plan(), &target, false).unwrap(), Outcome::default());
         assert_eq!(entries(&target), [".env", "README.md", "src"]);
         assert_eq!(entries(&tmp.path().join("nested")), ["project"]);
         #[cfg(unix)]
@@ -269,8 +294,14 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
         fs::write(tmp.path().join("README.md"), "old readme").unwrap();
-        let overwritten = write(&plan(), tmp.path(), true).unwrap();
-        assert_eq!(overwritten, [PathBuf::from("README.md")]);
+        fs::write(tmp.path().join(".env"), "SECRET=edited\n").unwrap();
+        let outcome = write(&plan(), tmp.path(), true).unwrap();
+        assert_eq!(outcome.overwritten, [PathBuf::from("README.md")]);
+        assert_eq!(outcome.kept, [PathBuf::from(".env")]);
+        assert_eq!(
+            fs::read_to_string(tmp.path().join(".env")).unwrap(),
+            "SECRET=edited\n"
+        );
         assert_eq!(
             entries(tmp.path()),
             [".env", "README.md", "notes.txt", "src"]

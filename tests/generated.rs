@@ -1,0 +1,238 @@
+//! What `new` generates, checked in memory: a snapshot of the whole tree for every stack and
+//! auth type, and properties that must hold for any answer the validators accept.
+
+use std::path::PathBuf;
+
+use ai_plugin::answers::{Answers, AnswersFile};
+use ai_plugin::fields::{self, AuthType, Stack};
+use ai_plugin::manifest::{MANIFEST_PATH, PluginManifest};
+use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
+use ai_plugin::render::{FileMode, Plan};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn answers(auth: AuthType, stack: Stack) -> Answers {
+    Answers {
+        directory: PathBuf::from("todo-plugin"),
+        name_for_human: "TODO Plugin".into(),
+        name_for_model: "todo_plugin".into(),
+        description_for_human: "Keep a TODO list: add, list and delete items.".into(),
+        description_for_model: "Plugin for managing a TODO list.".into(),
+        auth,
+        stack,
+        port: 5003,
+        contact_email: "support@example.com".into(),
+        legal_info_url: "http://localhost:5003/legal".into(),
+    }
+}
+
+/// The whole tree as one text: each file's path, mode and contents (binary files by size).
+fn tree(plan: &Plan) -> String {
+    let mut out = String::new();
+    for file in &plan.files {
+        let mode = match file.mode {
+            FileMode::Normal => "",
+            FileMode::Private => " (private)",
+        };
+        out.push_str(&format!("=== {}{mode}\n", file.path.display()));
+        match std::str::from_utf8(&file.contents) {
+            Ok(text) if !text.contains('\0') => out.push_str(text),
+            _ => out.push_str(&format!("<{} binary bytes>\n", file.contents.len())),
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn generated_trees_match_their_snapshots() {
+    for stack in Stack::ALL {
+        for auth in AuthType::ALL {
+            let plan = project::plan(&answers(auth, stack), &Secrets::placeholder()).unwrap();
+            insta::assert_snapshot!(format!("{stack}_{auth}"), tree(&plan));
+        }
+    }
+}
+
+#[test]
+fn only_the_env_file_holds_the_secrets() {
+    let secrets = Secrets::generate().unwrap();
+    for auth in AuthType::ALL {
+        let plan = project::plan(&answers(auth, Stack::Rust), &secrets).unwrap();
+        for file in &plan.files {
+            let text = String::from_utf8_lossy(&file.contents);
+            let holds_secret = [
+                &secrets.service_auth_token,
+                &secrets.openai_verification_token,
+                &secrets.user_tokens,
+            ]
+            .iter()
+            .any(|s| text.contains(s.as_str()));
+            if file.path == std::path::Path::new(".env") {
+                assert_eq!(file.mode, FileMode::Private);
+                assert_eq!(holds_secret, auth != AuthType::None, "{auth}");
+            } else {
+                assert!(!holds_secret, "{} holds a secret", file.path.display());
+            }
+        }
+        let gitignore = plan.text(".gitignore").unwrap();
+        assert!(gitignore.lines().any(|l| l == ".env"), "{gitignore}");
+    }
+}
+
+#[test]
+fn the_readme_starts_with_exactly_two_commands() {
+    for stack in Stack::ALL {
+        for auth in AuthType::ALL {
+            let plan = project::plan(&answers(auth, stack), &Secrets::placeholder()).unwrap();
+            let readme = plan.text("README.md").unwrap();
+            let block = readme.split("```").nth(1).unwrap();
+            let commands: Vec<&str> = block
+                .lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            assert_eq!(commands.len(), 2, "{stack} {auth}: {commands:?}");
+        }
+    }
+}
+
+/// The spec of every generated project follows the rules real consumers need (see the
+/// reference, section 8).
+#[test]
+fn generated_specs_are_what_real_consumers_need() {
+    for auth in AuthType::ALL {
+        let plan = project::plan(&answers(auth, Stack::Rust), &Secrets::placeholder()).unwrap();
+        let spec: Value = serde_saphyr::from_str(plan.text("openapi.yaml").unwrap()).unwrap();
+        assert_eq!(spec["openapi"], "3.0.1");
+        assert_eq!(spec["servers"][0]["url"], "http://localhost:5003");
+        if auth == AuthType::None {
+            assert_eq!(spec["security"], serde_json::json!([]));
+        } else {
+            assert_eq!(spec["security"], serde_json::json!([{"bearerAuth": []}]));
+            assert_eq!(
+                spec["components"]["securitySchemes"]["bearerAuth"],
+                serde_json::json!({"type": "http", "scheme": "bearer"})
+            );
+        }
+        let mut operation_ids = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            assert!(
+                item.get("parameters").is_none(),
+                "{path}: parameters on the path item"
+            );
+            let placeholders: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            if auth.identifies_user() {
+                assert!(!placeholders.contains(&"username"), "{path}");
+            }
+            for (method, operation) in item.as_object().unwrap() {
+                let id = operation["operationId"].as_str().unwrap().to_owned();
+                let text = operation["summary"].as_str().unwrap();
+                assert!(fields::char_count(text) <= 200, "{id}: summary over 200");
+                let declared: Vec<&str> = operation["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .unwrap_or_default();
+                assert_eq!(declared, placeholders, "{method} {path}: path parameters");
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    assert_eq!(parameter["required"], true);
+                    let description = parameter["description"].as_str().unwrap();
+                    assert!(fields::char_count(description) <= 200);
+                }
+                let consequential = operation.get("x-openai-isConsequential");
+                if method == "get" {
+                    assert_eq!(consequential, None, "{id}");
+                } else {
+                    assert_eq!(consequential, Some(&Value::Bool(true)), "{id}");
+                }
+                let responses = operation["responses"].as_object().unwrap();
+                assert_eq!(
+                    responses.contains_key("401"),
+                    auth != AuthType::None,
+                    "{id}"
+                );
+                for (status, response) in responses {
+                    if status != "204" {
+                        assert!(
+                            response["content"]["application/json"]["schema"].is_object(),
+                            "{id} {status}: no JSON schema"
+                        );
+                    }
+                }
+                operation_ids.push(id);
+            }
+        }
+        operation_ids.sort();
+        assert_eq!(operation_ids, ["addTodo", "deleteTodo", "listTodos"]);
+        for schema in spec["components"]["schemas"].as_object().unwrap().values() {
+            assert!(
+                schema["required"].is_array(),
+                "`required` is an array: {schema}"
+            );
+        }
+    }
+}
+
+/// Any text the validators accept for a one-line field.
+fn one_line(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        any::<char>().prop_filter("no control", |c| !c.is_control()),
+        1..=max,
+    )
+    .prop_map(|chars| chars.into_iter().collect::<String>())
+    .prop_filter("not blank", |s| !s.trim().is_empty())
+}
+
+/// Any text the validators accept for a description: line breaks and tabs allowed.
+fn text(max: usize) -> impl Strategy<Value = String> {
+    let char = prop_oneof![
+        8 => any::<char>().prop_filter("no control", |c| !c.is_control()),
+        1 => prop::sample::select(vec!['\n', '\t', '"', '\\', '{', '}', ':', '#', '-', '\'', '&']),
+    ];
+    prop::collection::vec(char, 1..=max)
+        .prop_map(|chars| chars.into_iter().collect::<String>())
+        .prop_filter("not blank", |s| !s.trim().is_empty())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_valid_text_yields_a_manifest_and_spec_that_read_back_the_same(
+        name_for_human in one_line(fields::NAME_FOR_HUMAN_MAX),
+        description_for_human in text(fields::DESCRIPTION_FOR_HUMAN_MAX),
+        description_for_model in text(300),
+        auth in prop::sample::select(AuthType::ALL.to_vec()),
+    ) {
+        let mut answers = answers(auth, Stack::Rust);
+        answers.name_for_human = name_for_human;
+        answers.description_for_human = description_for_human;
+        answers.description_for_model = description_for_model;
+        prop_assert!(fields::name_for_human(&answers.name_for_human).is_ok());
+        prop_assert!(fields::description_for_human(&answers.description_for_human).is_ok());
+
+        let plan = project::plan(&answers, &Secrets::placeholder()).unwrap();
+
+        let manifest: PluginManifest = serde_json::from_str(plan.text(MANIFEST_PATH).unwrap()).unwrap();
+        prop_assert_eq!(&manifest.name_for_human, &answers.name_for_human);
+        prop_assert_eq!(&manifest.description_for_human, &answers.description_for_human);
+        prop_assert_eq!(&manifest.description_for_model, &answers.description_for_model);
+        prop_assert!(manifest.validate().is_empty());
+
+        let spec: Value = serde_saphyr::from_str(plan.text("openapi.yaml").unwrap())
+            .map_err(|e| TestCaseError::fail(format!("openapi.yaml does not parse: {e}")))?;
+        prop_assert_eq!(spec["info"]["title"].as_str(), Some(answers.name_for_human.as_str()));
+        prop_assert_eq!(spec["info"]["description"].as_str(), Some(answers.description_for_human.as_str()));
+
+        let cargo: toml::Table = toml::from_str(plan.text("Cargo.toml").unwrap()).unwrap();
+        prop_assert_eq!(cargo["package"]["description"].as_str(), Some(answers.description_for_human.as_str()));
+
+        let record: AnswersFile = toml::from_str(plan.text(ANSWERS_RECORD).unwrap()).unwrap();
+        prop_assert_eq!(record, answers.to_file());
+    }
+}
