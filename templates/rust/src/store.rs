@@ -88,7 +88,10 @@ impl Store {
             id: next.next_id.to_string(),
             todo: text,
         };
-        next.users.entry(user.to_owned()).or_default().push(todo.clone());
+        next.users
+            .entry(user.to_owned())
+            .or_default()
+            .push(todo.clone());
         self.persist(&next).await.map_err(StoreError::Io)?;
         *data = next;
         Ok(todo)
@@ -189,7 +192,10 @@ mod tests {
         for i in 0..MAX_TODOS_PER_USER {
             store.add("bob", format!("item {i}")).await.unwrap();
         }
-        assert!(matches!(store.add("bob", "one more".into()).await, Err(StoreError::Full)));
+        assert!(matches!(
+            store.add("bob", "one more".into()).await,
+            Err(StoreError::Full)
+        ));
         assert!(store.add("carol", "fine".into()).await.is_ok());
     }
 
