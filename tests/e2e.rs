@@ -264,6 +264,8 @@ fn exercise(auth: &str, run_line_one: bool) {
     let commands = readme_commands(&project);
     assert_eq!(commands.len(), 2, "{commands:?}");
     assert_eq!(commands[1], "cargo test");
+    // Generated code is formatted as rustfmt would, so a user's first `cargo fmt` changes nothing.
+    cargo(&project, &["fmt", "--check"]);
     // The project's own tests, exactly as its README says to run them.
     cargo(&project, &["test", "--quiet"]);
 
