@@ -1,0 +1,287 @@
+//! What the end-to-end tests share: generating a project, running its README's commands,
+//! starting it on a free loopback port, and an HTTP client that reports every status.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The target directory every generated project builds into.
+pub fn shared_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-projects")
+}
+
+pub fn generate(dir: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
+        .arg("new")
+        .arg(dir)
+        .args(["--yes", "--contact-email", "dev@example.com"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "ai-plugin new failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn cargo(project: &Path, args: &[&str]) {
+    let output = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo {args:?} failed in {}:\n{}\n{}",
+        project.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs one shell command line in `project`, as a person would type it; panics with its output
+/// if it fails. Generated Rust projects build into the shared target directory.
+pub fn run_line(project: &Path, line: &str) {
+    let output = Command::new("sh")
+        .args(["-c", line])
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env_remove("RUSTFLAGS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "`{line}` failed in {}:\n{}\n{}",
+        project.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The two command lines of the first fenced block of the generated README.
+pub fn readme_commands(project: &Path) -> Vec<String> {
+    let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+    let block = readme
+        .split("```")
+        .nth(1)
+        .expect("the README has a fenced code block");
+    let mut lines = block.lines();
+    lines.next(); // the info string, e.g. `sh`
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running generated server; stopped (SIGTERM to its process group) when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Runs `command` through `sh` in `project` with `PORT` and `DATA_PATH` set.
+    pub fn start(project: &Path, command: &str, port: u16, data: &Path) -> Server {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &format!("exec {command}")])
+            .current_dir(project)
+            .env("PORT", port.to_string())
+            .env("DATA_PATH", data)
+            .env("CARGO_TARGET_DIR", shared_target())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut stderr = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut stderr)
+                    .unwrap();
+                panic!("the server exited with {status}: {stderr}");
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    pub fn stop(mut self) -> String {
+        assert!(
+            self.terminate(),
+            "the server did not stop within 20 s of SIGTERM"
+        );
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        stdout
+    }
+
+    /// Sends SIGTERM to the server's process group; whether it exited within 20 s (it is
+    /// killed otherwise).
+    fn terminate(&mut self) -> bool {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.terminate();
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+}
+
+/// An HTTP client that reports every status instead of failing on 4xx and 5xx.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str, token: Option<&str>) -> Client {
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        Client {
+            agent,
+            base: base.to_owned(),
+            token: token.map(str::to_owned),
+        }
+    }
+
+    /// Sends `body` as JSON (with `Content-Type: application/json`), or no body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        match body {
+            Some(body) => {
+                let mut headers = headers.to_vec();
+                headers.push(("content-type", "application/json"));
+                self.send_raw(method, path, Some(body.to_string().into_bytes()), &headers)
+            }
+            None => self.send_raw(method, path, None, headers),
+        }
+    }
+
+    /// Sends exactly these bytes and headers (and the bearer token, if the client has one).
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let url = format!("{}{path}", self.base);
+        let mut request = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let result = match body {
+            Some(body) => self.agent.run(request.body(body).unwrap()),
+            None => self.agent.run(request.body(()).unwrap()),
+        };
+        let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_vec().unwrap();
+        Reply {
+            status: response.status().as_u16(),
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, &[])
+    }
+}
+
+/// A value from the project's generated `.env`.
+pub fn env_value(project: &Path, name: &str) -> String {
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    env.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} is not in .env"))
+        .to_owned()
+}
