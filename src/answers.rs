@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, AuthType, DEFAULT_PORT, Field, Stack};
 use crate::prompt::{Choice, PromptError, Prompter};
+use crate::template;
 
 /// Where a given answer came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,7 +280,7 @@ pub fn resolve(
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<Answers, AnswersError> {
-    let invalid: Vec<Invalid> = given
+    let mut invalid: Vec<Invalid> = given
         .given
         .iter()
         .filter_map(|(&field, g)| {
@@ -290,6 +291,16 @@ pub fn resolve(
             })
         })
         .collect();
+    if let (Some(stack), Some(auth)) = (given.get(Field::Stack), given.get(Field::Auth))
+        && let (Ok(s), Ok(a)) = (stack.value.parse::<Stack>(), auth.value.parse::<AuthType>())
+        && !template::supports(s, a)
+    {
+        invalid.push(Invalid {
+            field: Field::Stack,
+            source: stack.source.clone(),
+            reason: unsupported(s, a),
+        });
+    }
     let missing: Vec<Field> = if fill == Fill::Nothing {
         Field::ALL
             .into_iter()
@@ -309,7 +320,7 @@ pub fn resolve(
             None => {
                 let default = default_for(field, &values, given);
                 match fill {
-                    Fill::Prompt => ask(field, &default, prompter, target_ok)?,
+                    Fill::Prompt => ask(field, &default, &values, prompter, target_ok)?,
                     Fill::Defaults | Fill::Nothing => default,
                 }
             }
@@ -324,9 +335,26 @@ pub fn resolve(
     Ok(Answers::from_values(&values))
 }
 
+/// The stacks whose template implements `auth`.
+fn stacks_for(auth: AuthType) -> Vec<Stack> {
+    Stack::ALL
+        .into_iter()
+        .filter(|&stack| template::supports(stack, auth))
+        .collect()
+}
+
+fn unsupported(stack: Stack, auth: AuthType) -> String {
+    let others: Vec<&str> = stacks_for(auth).iter().map(|s| s.as_str()).collect();
+    format!(
+        "the {stack} stack does not implement auth `{auth}`; stacks that do: {}",
+        others.join(", ")
+    )
+}
+
 fn ask(
     field: Field,
     default: &str,
+    before: &BTreeMap<Field, String>,
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<String, PromptError> {
@@ -344,13 +372,16 @@ fn ask(
                 explanation: a.explanation(),
             }),
         ),
-        Field::Stack => choose(
-            prompter,
-            &Stack::ALL.map(|s| Choice {
-                name: s.as_str(),
-                explanation: s.explanation(),
-            }),
-        ),
+        Field::Stack => {
+            let choices: Vec<Choice> = stacks_for(chosen_auth(before))
+                .into_iter()
+                .map(|s| Choice {
+                    name: s.as_str(),
+                    explanation: s.explanation(),
+                })
+                .collect();
+            choose(prompter, &choices)
+        }
         Field::Directory => prompter.input(field.prompt(), default, &|value| {
             field.validate(value).and_then(|()| target_ok(value))
         }),
@@ -379,11 +410,22 @@ fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAn
             before deleting one, so that you use a current id."
             .to_owned(),
         Field::Auth => AuthType::None.to_string(),
-        Field::Stack => Stack::Rust.to_string(),
+        Field::Stack => stacks_for(chosen_auth(before))
+            .first()
+            .unwrap_or(&Stack::Rust)
+            .to_string(),
         Field::Port => DEFAULT_PORT.to_string(),
         Field::ContactEmail => "support@example.com".to_owned(),
         Field::LegalInfoUrl => format!("http://localhost:{}/legal", earlier(Field::Port)),
     }
+}
+
+/// The auth type answered before, or `none`.
+fn chosen_auth(before: &BTreeMap<Field, String>) -> AuthType {
+    before
+        .get(&Field::Auth)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(AuthType::None)
 }
 
 /// "todo-plugin" → "Todo Plugin", whole words only, within the 20-character limit.

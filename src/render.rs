@@ -233,6 +233,7 @@ mod tests {
                 description: "d".into(),
                 run: "run".into(),
                 test: "test".into(),
+                auth: vec!["none".into()],
                 conditional: vec![crate::template::Conditional {
                     condition: "!skip".into(),
                     include: vec!["skipped/**".into()],

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use include_dir::{Dir, DirEntry, include_dir};
 use serde::Deserialize;
 
-use crate::fields::Stack;
+use crate::fields::{AuthType, Stack};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -29,6 +29,8 @@ pub struct TemplateConfig {
     pub run: String,
     /// The command that runs the project's tests.
     pub test: String,
+    /// The auth types the template implements (`none`, `service_http`, ...).
+    pub auth: Vec<String>,
     /// Files that exist only under a condition.
     #[serde(default)]
     pub conditional: Vec<Conditional>,
@@ -135,6 +137,16 @@ pub enum TemplateError {
     PartialNotText(String),
 }
 
+/// Whether the built-in template of `stack` implements `auth`.
+pub fn supports(stack: Stack, auth: AuthType) -> bool {
+    let path = format!("{}/{CONFIG_FILE}", stack.as_str());
+    TEMPLATES
+        .get_file(&path)
+        .and_then(|f| f.contents_utf8())
+        .and_then(|text| toml::from_str::<TemplateConfig>(text).ok())
+        .is_some_and(|config| config.auth.iter().any(|a| a == auth.as_str()))
+}
+
 impl Template {
     /// The built-in template for `stack`, with the shared base and partials.
     pub fn builtin(stack: Stack) -> Result<Template, TemplateError> {
@@ -231,6 +243,13 @@ mod tests {
                 template.files.iter().all(|f| f.path != CONFIG_FILE),
                 "template.toml is not a project file"
             );
+        }
+    }
+
+    #[test]
+    fn the_rust_template_implements_every_auth_type() {
+        for auth in AuthType::ALL {
+            assert!(supports(Stack::Rust, auth), "{auth}");
         }
     }
 
