@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use heck::ToKebabCase;
 use serde::{Deserialize, Serialize};
 
-use crate::fields::{self, AuthType, DEFAULT_PORT, Field, Stack};
+use crate::fields::{self, AuthType, DEFAULT_PORT, Field, OauthContentType, Stack};
 use crate::prompt::{Choice, PromptError, Prompter};
 use crate::template;
 
@@ -56,6 +56,9 @@ impl PartialAnswers {
             description_for_human,
             description_for_model,
             auth,
+            oauth_client_id,
+            oauth_scope,
+            oauth_content_type,
             stack,
             port,
             contact_email,
@@ -68,6 +71,9 @@ impl PartialAnswers {
             (Field::DescriptionForHuman, description_for_human.clone()),
             (Field::DescriptionForModel, description_for_model.clone()),
             (Field::Auth, auth.clone()),
+            (Field::OauthClientId, oauth_client_id.clone()),
+            (Field::OauthScope, oauth_scope.clone()),
+            (Field::OauthContentType, oauth_content_type.clone()),
             (Field::Stack, stack.clone()),
             (Field::Port, port.as_ref().map(ToString::to_string)),
             (Field::ContactEmail, contact_email.clone()),
@@ -104,6 +110,15 @@ pub struct AnswersFile {
     pub description_for_model: Option<String>,
     /// `auth.type`.
     pub auth: Option<String>,
+    /// The OAuth client id (oauth only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_client_id: Option<String>,
+    /// The OAuth scope (oauth only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_scope: Option<String>,
+    /// `json` or `form` (oauth only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_content_type: Option<String>,
     /// The server stack.
     pub stack: Option<String>,
     /// The port.
@@ -148,6 +163,8 @@ pub struct Answers {
     pub description_for_model: String,
     /// `auth.type`.
     pub auth: AuthType,
+    /// The OAuth settings, when `auth` is oauth.
+    pub oauth: Option<OauthAnswers>,
     /// The server stack.
     pub stack: Stack,
     /// The port the server listens on by default.
@@ -156,6 +173,17 @@ pub struct Answers {
     pub contact_email: String,
     /// `legal_info_url`.
     pub legal_info_url: String,
+}
+
+/// The answers an OAuth plugin adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OauthAnswers {
+    /// The client id ChatGPT presents.
+    pub client_id: String,
+    /// The scope the plugin grants (space-separated; may be empty).
+    pub scope: String,
+    /// How the host sends the token request.
+    pub content_type: OauthContentType,
 }
 
 impl Answers {
@@ -168,6 +196,9 @@ impl Answers {
             description_for_human: Some(self.description_for_human.clone()),
             description_for_model: Some(self.description_for_model.clone()),
             auth: Some(self.auth.to_string()),
+            oauth_client_id: self.oauth.as_ref().map(|o| o.client_id.clone()),
+            oauth_scope: self.oauth.as_ref().map(|o| o.scope.clone()),
+            oauth_content_type: self.oauth.as_ref().map(|o| o.content_type.to_string()),
             stack: Some(self.stack.to_string()),
             port: Some(PortValue::Number(i64::from(self.port))),
             contact_email: Some(self.contact_email.clone()),
@@ -177,13 +208,20 @@ impl Answers {
 
     fn from_values(values: &BTreeMap<Field, String>) -> Answers {
         let get = |field: Field| values[&field].clone();
+        let auth: AuthType = get(Field::Auth).parse().expect("validated");
+        let oauth = (auth == AuthType::Oauth).then(|| OauthAnswers {
+            client_id: get(Field::OauthClientId),
+            scope: get(Field::OauthScope),
+            content_type: get(Field::OauthContentType).parse().expect("validated"),
+        });
         Answers {
             directory: PathBuf::from(get(Field::Directory)),
             name_for_human: get(Field::NameForHuman),
             name_for_model: get(Field::NameForModel),
             description_for_human: get(Field::DescriptionForHuman),
             description_for_model: get(Field::DescriptionForModel),
-            auth: get(Field::Auth).parse().expect("validated"),
+            auth,
+            oauth,
             stack: get(Field::Stack).parse().expect("validated"),
             port: fields::port(&get(Field::Port)).expect("validated"),
             contact_email: get(Field::ContactEmail),
@@ -291,7 +329,16 @@ pub fn resolve(
             })
         })
         .collect();
-    if let (Some(stack), Some(auth)) = (given.get(Field::Stack), given.get(Field::Auth))
+    if let Some(auth) = given.get(Field::Auth)
+        && let Ok(a) = auth.value.parse::<AuthType>()
+        && stacks_for(a).is_empty()
+    {
+        invalid.push(Invalid {
+            field: Field::Auth,
+            source: auth.source.clone(),
+            reason: format!("auth `{a}` is not implemented by any stack yet"),
+        });
+    } else if let (Some(stack), Some(auth)) = (given.get(Field::Stack), given.get(Field::Auth))
         && let (Ok(s), Ok(a)) = (stack.value.parse::<Stack>(), auth.value.parse::<AuthType>())
         && !template::supports(s, a)
     {
@@ -301,10 +348,35 @@ pub fn resolve(
             reason: unsupported(s, a),
         });
     }
+    // OAuth answers imply `--auth oauth`; with another auth type they are a mistake.
+    let oauth_given: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|&f| !f.applies_to(AuthType::None) && given.get(f).is_some())
+        .collect();
+    let given_auth = given
+        .get(Field::Auth)
+        .and_then(|g| g.value.parse::<AuthType>().ok());
+    if let Some(auth) = given_auth.filter(|&a| a != AuthType::Oauth) {
+        for &field in &oauth_given {
+            invalid.push(Invalid {
+                field,
+                source: given.get(field).expect("given").source.clone(),
+                reason: format!(
+                    "{} applies only with --auth oauth (auth is {auth})",
+                    field.flag()
+                ),
+            });
+        }
+    }
+    let auth_for_questions = given_auth.unwrap_or(if oauth_given.is_empty() {
+        AuthType::None
+    } else {
+        AuthType::Oauth
+    });
     let missing: Vec<Field> = if fill == Fill::Nothing {
         Field::ALL
             .into_iter()
-            .filter(|f| !given.given.contains_key(f))
+            .filter(|f| !given.given.contains_key(f) && f.applies_to(auth_for_questions))
             .collect()
     } else {
         Vec::new()
@@ -315,6 +387,9 @@ pub fn resolve(
 
     let mut values: BTreeMap<Field, String> = BTreeMap::new();
     for field in Field::ALL {
+        if !field.applies_to(chosen_auth(&values)) {
+            continue;
+        }
         let value = match given.get(field) {
             Some(g) => g.value.clone(),
             None => {
@@ -365,11 +440,23 @@ fn ask(
             .map(|i| choices[i].name.to_owned())
     };
     match field {
-        Field::Auth => choose(
+        // Only what some stack implements is offered: an auth type arrives once it works.
+        Field::Auth => {
+            let choices: Vec<Choice> = AuthType::ALL
+                .into_iter()
+                .filter(|&a| !stacks_for(a).is_empty())
+                .map(|a| Choice {
+                    name: a.as_str(),
+                    explanation: a.explanation(),
+                })
+                .collect();
+            choose(prompter, &choices)
+        }
+        Field::OauthContentType => choose(
             prompter,
-            &AuthType::ALL.map(|a| Choice {
-                name: a.as_str(),
-                explanation: a.explanation(),
+            &OauthContentType::ALL.map(|t| Choice {
+                name: t.as_str(),
+                explanation: t.explanation(),
             }),
         ),
         Field::Stack => {
@@ -409,7 +496,19 @@ fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAn
             list the items with their ids, and delete an item by its id. List the items \
             before deleting one, so that you use a current id."
             .to_owned(),
-        Field::Auth => AuthType::None.to_string(),
+        Field::Auth => {
+            let oauth_given = Field::ALL
+                .into_iter()
+                .any(|f| !f.applies_to(AuthType::None) && given.get(f).is_some());
+            if oauth_given {
+                AuthType::Oauth.to_string()
+            } else {
+                AuthType::None.to_string()
+            }
+        }
+        Field::OauthClientId => earlier(Field::NameForModel).to_kebab_case(),
+        Field::OauthScope => "todos".to_owned(),
+        Field::OauthContentType => OauthContentType::Json.to_string(),
         Field::Stack => stacks_for(chosen_auth(before))
             .first()
             .unwrap_or(&Stack::Rust)
@@ -683,7 +782,12 @@ mod tests {
             ),
             Exchange::Select {
                 question: "Authentication".to_owned(),
-                choices: vec!["none".into(), "service_http".into(), "user_http".into()],
+                choices: vec![
+                    "none".into(),
+                    "service_http".into(),
+                    "user_http".into(),
+                    "oauth".into(),
+                ],
                 default: 0,
                 picked: 2,
             },
@@ -704,6 +808,110 @@ mod tests {
         assert_eq!(answers.auth, AuthType::UserHttp);
         assert_eq!(answers.port, 5000);
         assert_eq!(answers.name_for_model, "notes");
+    }
+
+    #[test]
+    fn oauth_asks_its_own_questions_with_defaults() {
+        let mut prompter = ScriptedPrompter::new([
+            Some("dir"),
+            Some("Notes"),
+            Some(""),
+            Some(""),
+            Some(""),
+            Some("oauth"),
+            Some("has space"),
+            Some(""),
+            Some("todos:read todos:write"),
+            Some("form"),
+            Some(""),
+            Some(""),
+            Some(""),
+            Some(""),
+        ]);
+        let answers = resolve(
+            &PartialAnswers::default(),
+            Fill::Prompt,
+            &mut prompter,
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(
+            answers.oauth,
+            Some(OauthAnswers {
+                client_id: "notes".into(),
+                scope: "todos:read todos:write".into(),
+                content_type: OauthContentType::Form,
+            })
+        );
+        let questions: Vec<&Exchange> = prompter
+            .transcript
+            .iter()
+            .filter(|e| {
+                matches!(e, Exchange::Input { question, .. } | Exchange::Select { question, .. }
+                    if question.starts_with("OAuth") || question.starts_with("How ChatGPT"))
+            })
+            .collect();
+        assert_eq!(questions.len(), 4, "{:?}", prompter.transcript);
+        assert!(prompter.transcript.iter().any(|e| matches!(e,
+            Exchange::Rejected(reason) if reason.contains("oauth_client_id"))));
+    }
+
+    #[test]
+    fn oauth_flags_imply_oauth_and_clash_with_other_auth() {
+        let answers = resolve(
+            &given(&[(Field::OauthScope, "")]),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.auth, AuthType::Oauth);
+        assert_eq!(answers.oauth.unwrap().scope, "");
+        let err = resolve(
+            &given(&[(Field::Auth, "user_http"), (Field::OauthClientId, "x")]),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("--oauth-client-id applies only with --auth oauth (auth is user_http)"),
+            "{err}"
+        );
+        let answers = resolve(
+            &given(&[(Field::Auth, "none")]),
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.oauth, None);
+        assert!(
+            !toml::to_string(&answers.to_file())
+                .unwrap()
+                .contains("oauth")
+        );
+    }
+
+    #[test]
+    fn without_a_terminal_oauth_answers_are_missing_only_for_oauth() {
+        let err = resolve(
+            &given(&[(Field::Auth, "oauth")]),
+            Fill::Nothing,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("--oauth-content-type"), "{err}");
+        let err = resolve(
+            &given(&[(Field::Auth, "none")]),
+            Fill::Nothing,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("--oauth"), "{err}");
     }
 
     #[test]

@@ -58,9 +58,23 @@ pub struct NewArgs {
         allow_hyphen_values = true
     )]
     pub description_for_model: Option<String>,
-    /// Authentication: none, service_http or user_http
+    /// Authentication: none, service_http, user_http or oauth
     #[arg(long, value_name = "TYPE", help_heading = "Manifest")]
     pub auth: Option<String>,
+    /// OAuth client id ChatGPT presents (oauth; default derived from name_for_model)
+    #[arg(long, value_name = "ID", help_heading = "OAuth")]
+    pub oauth_client_id: Option<String>,
+    /// OAuth scope, space-separated (oauth; default `todos`)
+    #[arg(
+        long,
+        value_name = "SCOPE",
+        help_heading = "OAuth",
+        allow_hyphen_values = true
+    )]
+    pub oauth_scope: Option<String>,
+    /// How ChatGPT sends the token request: json or form (oauth; default json)
+    #[arg(long, value_name = "TYPE", help_heading = "OAuth")]
+    pub oauth_content_type: Option<String>,
     /// Contact email for the plugin
     #[arg(long, value_name = "EMAIL", help_heading = "Manifest")]
     pub contact_email: Option<String>,

@@ -36,6 +36,12 @@ pub enum Field {
     DescriptionForModel,
     /// `auth.type`.
     Auth,
+    /// The OAuth client id ChatGPT presents (oauth only).
+    OauthClientId,
+    /// The OAuth scope the plugin grants (oauth only).
+    OauthScope,
+    /// How the host sends the token request (oauth only).
+    OauthContentType,
     /// The language and framework of the generated server.
     Stack,
     /// The port the server listens on.
@@ -48,13 +54,16 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order they are asked.
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 13] = [
         Field::Directory,
         Field::NameForHuman,
         Field::NameForModel,
         Field::DescriptionForHuman,
         Field::DescriptionForModel,
         Field::Auth,
+        Field::OauthClientId,
+        Field::OauthScope,
+        Field::OauthContentType,
         Field::Stack,
         Field::Port,
         Field::ContactEmail,
@@ -70,6 +79,9 @@ impl Field {
             Field::DescriptionForHuman => "description_for_human",
             Field::DescriptionForModel => "description_for_model",
             Field::Auth => "auth",
+            Field::OauthClientId => "oauth_client_id",
+            Field::OauthScope => "oauth_scope",
+            Field::OauthContentType => "oauth_content_type",
             Field::Stack => "stack",
             Field::Port => "port",
             Field::ContactEmail => "contact_email",
@@ -94,6 +106,9 @@ impl Field {
             Field::DescriptionForHuman => "Description shown to people (description_for_human)",
             Field::DescriptionForModel => "Description the model reads (description_for_model)",
             Field::Auth => "Authentication",
+            Field::OauthClientId => "OAuth client id (ChatGPT presents it)",
+            Field::OauthScope => "OAuth scope",
+            Field::OauthContentType => "How ChatGPT sends the token request",
             Field::Stack => "Server stack",
             Field::Port => "Local port",
             Field::ContactEmail => "Contact email",
@@ -110,10 +125,25 @@ impl Field {
             Field::DescriptionForHuman => description_for_human(value),
             Field::DescriptionForModel => description_for_model(value),
             Field::Auth => AuthType::from_str(value).map(drop),
+            Field::OauthClientId => oauth_client_id(value),
+            Field::OauthScope => oauth_scope(value),
+            Field::OauthContentType => OauthContentType::from_str(value).map(drop),
             Field::Stack => Stack::from_str(value).map(drop),
             Field::Port => port(value).map(drop),
             Field::ContactEmail => contact_email(value),
             Field::LegalInfoUrl => http_url(value),
+        }
+    }
+}
+
+impl Field {
+    /// Whether the question is asked for a plugin with this auth type.
+    pub fn applies_to(self, auth: AuthType) -> bool {
+        match self {
+            Field::OauthClientId | Field::OauthScope | Field::OauthContentType => {
+                auth == AuthType::Oauth
+            }
+            _ => true,
         }
     }
 }
@@ -133,11 +163,18 @@ pub enum AuthType {
     ServiceHttp,
     /// Each user pastes their own token; the token says who the user is.
     UserHttp,
+    /// Each user signs in on the plugin's page; the host gets tokens by OAuth 2.
+    Oauth,
 }
 
 impl AuthType {
     /// Every auth type `new` offers, in the order shown.
-    pub const ALL: [AuthType; 3] = [AuthType::None, AuthType::ServiceHttp, AuthType::UserHttp];
+    pub const ALL: [AuthType; 4] = [
+        AuthType::None,
+        AuthType::ServiceHttp,
+        AuthType::UserHttp,
+        AuthType::Oauth,
+    ];
 
     /// The manifest's spelling.
     pub fn as_str(self) -> &'static str {
@@ -145,6 +182,7 @@ impl AuthType {
             AuthType::None => "none",
             AuthType::ServiceHttp => "service_http",
             AuthType::UserHttp => "user_http",
+            AuthType::Oauth => "oauth",
         }
     }
 
@@ -156,12 +194,13 @@ impl AuthType {
                 "one service token, sent by the host on every call (a shared API key)"
             }
             AuthType::UserHttp => "each user pastes a personal token that identifies them",
+            AuthType::Oauth => "each user signs in on your page; ChatGPT gets tokens (OAuth 2)",
         }
     }
 
     /// Whether the credential tells the server who the user is.
     pub fn identifies_user(self) -> bool {
-        matches!(self, AuthType::UserHttp)
+        matches!(self, AuthType::UserHttp | AuthType::Oauth)
     }
 }
 
@@ -187,21 +226,83 @@ impl FromStr for AuthType {
     }
 }
 
+/// How the host sends the OAuth token request (`authorization_content_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OauthContentType {
+    /// `application/json`.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+}
+
+impl OauthContentType {
+    /// Both, in the order shown.
+    pub const ALL: [OauthContentType; 2] = [OauthContentType::Json, OauthContentType::Form];
+
+    /// The name `--oauth-content-type` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OauthContentType::Json => "json",
+            OauthContentType::Form => "form",
+        }
+    }
+
+    /// The media type the manifest names.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            OauthContentType::Json => "application/json",
+            OauthContentType::Form => "application/x-www-form-urlencoded",
+        }
+    }
+
+    /// A one-line explanation for the prompt.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            OauthContentType::Json => "application/json, as OpenAI's OAuth example used",
+            OauthContentType::Form => {
+                "application/x-www-form-urlencoded, the OAuth 2 standard (RFC 6749)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for OauthContentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OauthContentType {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        OauthContentType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == value)
+            .ok_or_else(|| {
+                format!("unknown OAuth content type `{value}`; choose one of: json, form")
+            })
+    }
+}
+
 /// The language and framework of the generated server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stack {
     /// axum on tokio.
     Rust,
+    /// FastAPI on uvicorn.
+    Python,
 }
 
 impl Stack {
     /// Every stack `new` offers, in the order shown.
-    pub const ALL: [Stack; 1] = [Stack::Rust];
+    pub const ALL: [Stack; 2] = [Stack::Rust, Stack::Python];
 
     /// The name used by `--stack` and by the template folder.
     pub fn as_str(self) -> &'static str {
         match self {
             Stack::Rust => "rust",
+            Stack::Python => "python",
         }
     }
 
@@ -209,6 +310,7 @@ impl Stack {
     pub fn explanation(self) -> &'static str {
         match self {
             Stack::Rust => "axum on tokio: one fast binary, built with cargo",
+            Stack::Python => "FastAPI on uvicorn: Python 3.10+ in a virtual environment",
         }
     }
 }
@@ -335,6 +437,55 @@ pub fn description_for_human(value: &str) -> Result<(), String> {
 pub fn description_for_model(value: &str) -> Result<(), String> {
     within(value, "description_for_model", DESCRIPTION_FOR_MODEL_MAX)?;
     printable(value, "description_for_model")
+}
+
+/// An OAuth client id: 1 to 100 URL-safe characters (`A-Z a-z 0-9 - . _ ~`), so it travels
+/// unescaped in URLs and Basic credentials.
+pub fn oauth_client_id(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("oauth_client_id must not be empty".to_owned());
+    }
+    let len = char_count(value);
+    if len > 100 {
+        return Err(format!(
+            "oauth_client_id must be at most 100 characters (it has {len})"
+        ));
+    }
+    match value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
+    {
+        Some(bad) => Err(format!(
+            "oauth_client_id may hold only letters A-Z, digits and - . _ ~ (found {bad:?})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An OAuth scope: space-separated scope tokens of printable ASCII without `"` and `\`
+/// (RFC 6749, 3.3). Empty is allowed (OpenAI's own example used it).
+pub fn oauth_scope(value: &str) -> Result<(), String> {
+    if value.len() > 200 {
+        return Err(format!(
+            "oauth_scope must be at most 200 characters (it has {})",
+            char_count(value)
+        ));
+    }
+    if value != value.trim() || value.contains("  ") {
+        return Err(
+            "oauth_scope is scope names separated by single spaces, with none around them"
+                .to_owned(),
+        );
+    }
+    match value
+        .chars()
+        .find(|&c| c != ' ' && !(c.is_ascii_graphic() && c != '"' && c != '\\'))
+    {
+        Some(bad) => Err(format!(
+            "oauth_scope may hold only printable ASCII other than \" and \\ (found {bad:?})"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A TCP port, 1 to 65535.
@@ -591,15 +742,56 @@ mod tests {
     }
 
     #[test]
+    fn oauth_answers_have_their_rules() {
+        assert!(oauth_client_id("todo-plugin.chatgpt_1~").is_ok());
+        assert!(
+            oauth_client_id("")
+                .unwrap_err()
+                .contains("must not be empty")
+        );
+        assert!(oauth_client_id("a b").unwrap_err().contains("found ' '"));
+        assert!(oauth_client_id("a:b").unwrap_err().contains("found ':'"));
+        assert!(
+            oauth_client_id(&"a".repeat(101))
+                .unwrap_err()
+                .contains("it has 101")
+        );
+        for good in ["", "todos", "todos:read todos:write", "a!#$%&'()*+,-./"] {
+            assert_eq!(oauth_scope(good), Ok(()), "{good}");
+        }
+        for bad in [
+            " todos",
+            "todos ",
+            "a  b",
+            "caf\u{e9}",
+            "say\"hi\"",
+            "back\\slash",
+            "tab\t",
+        ] {
+            assert!(oauth_scope(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            "form".parse::<OauthContentType>(),
+            Ok(OauthContentType::Form)
+        );
+        assert_eq!(OauthContentType::Json.media_type(), "application/json");
+        assert!("xml".parse::<OauthContentType>().is_err());
+        assert!(Field::OauthScope.applies_to(AuthType::Oauth));
+        assert!(!Field::OauthScope.applies_to(AuthType::UserHttp));
+        assert!(Field::Port.applies_to(AuthType::None));
+    }
+
+    #[test]
     fn auth_and_stack_parse_their_names_only() {
         for auth in AuthType::ALL {
             assert_eq!(auth.as_str().parse::<AuthType>(), Ok(auth));
         }
         assert_eq!(
             "oauth2".parse::<AuthType>().unwrap_err(),
-            "unknown auth type `oauth2`; choose one of: none, service_http, user_http"
+            "unknown auth type `oauth2`; choose one of: none, service_http, user_http, oauth"
         );
         assert_eq!("rust".parse::<Stack>(), Ok(Stack::Rust));
+        assert_eq!("python".parse::<Stack>(), Ok(Stack::Python));
         assert!(
             "Rust"
                 .parse::<Stack>()

@@ -60,7 +60,26 @@ pub enum ManifestAuth {
         /// How the token is sent.
         authorization_type: HttpAuthorizationType,
     },
+    /// OAuth 2 authorization code flow.
+    Oauth {
+        /// Where the user's browser is sent to sign in and consent (the authorization endpoint).
+        client_url: String,
+        /// The scope requested (space-separated; may be empty).
+        scope: String,
+        /// Where the host exchanges codes for tokens (the token endpoint).
+        authorization_url: String,
+        /// How the host sends the token request: `application/json` or
+        /// `application/x-www-form-urlencoded`.
+        authorization_content_type: String,
+        /// Tokens the host gave to prove the manifest is the developer's, keyed by host.
+        verification_tokens: BTreeMap<String, String>,
+    },
 }
+
+/// Where a generated plugin's OAuth authorization endpoint is (the manifest's `client_url`).
+pub const OAUTH_AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// Where a generated plugin's OAuth token endpoint is (the manifest's `authorization_url`).
+pub const OAUTH_TOKEN_PATH: &str = "/oauth/token";
 
 /// How an HTTP credential is sent in `Authorization`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +115,19 @@ impl PluginManifest {
             AuthType::UserHttp => ManifestAuth::UserHttp {
                 authorization_type: HttpAuthorizationType::Bearer,
             },
+            AuthType::Oauth => {
+                let oauth = answers
+                    .oauth
+                    .as_ref()
+                    .expect("an oauth plugin has oauth answers");
+                ManifestAuth::Oauth {
+                    client_url: format!("{public_url}{OAUTH_AUTHORIZE_PATH}"),
+                    scope: oauth.scope.clone(),
+                    authorization_url: format!("{public_url}{OAUTH_TOKEN_PATH}"),
+                    authorization_content_type: oauth.content_type.media_type().to_owned(),
+                    verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
+                }
+            }
         };
         PluginManifest {
             schema_version: SCHEMA_VERSION.to_owned(),
@@ -194,7 +226,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::fields::Stack;
+    use crate::answers::OauthAnswers;
+    use crate::fields::{OauthContentType, Stack};
 
     fn answers(auth: AuthType) -> Answers {
         Answers {
@@ -204,6 +237,11 @@ mod tests {
             description_for_human: "Line one\nline two: # - 🎉".into(),
             description_for_model: "Plugin for saying \"hi\".".into(),
             auth,
+            oauth: (auth == AuthType::Oauth).then(|| OauthAnswers {
+                client_id: "say-hi".into(),
+                scope: "todos".into(),
+                content_type: OauthContentType::Form,
+            }),
             stack: Stack::Rust,
             port: 5003,
             contact_email: "a@example.com".into(),
@@ -239,6 +277,17 @@ mod tests {
         assert_eq!(
             json(AuthType::UserHttp),
             serde_json::json!({"type": "user_http", "authorization_type": "bearer"})
+        );
+        assert_eq!(
+            json(AuthType::Oauth),
+            serde_json::json!({
+                "type": "oauth",
+                "client_url": "http://h/oauth/authorize",
+                "scope": "todos",
+                "authorization_url": "http://h/oauth/token",
+                "authorization_content_type": "application/x-www-form-urlencoded",
+                "verification_tokens": {"openai": ""}
+            })
         );
     }
 

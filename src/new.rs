@@ -35,6 +35,9 @@ pub fn generate(
         description_for_human,
         description_for_model,
         auth,
+        oauth_client_id,
+        oauth_scope,
+        oauth_content_type,
         contact_email,
         legal_info_url,
         stack,
@@ -53,6 +56,9 @@ pub fn generate(
         (Field::DescriptionForHuman, description_for_human),
         (Field::DescriptionForModel, description_for_model),
         (Field::Auth, auth),
+        (Field::OauthClientId, oauth_client_id),
+        (Field::OauthScope, oauth_scope),
+        (Field::OauthContentType, oauth_content_type),
         (Field::Stack, stack),
         (Field::Port, port),
         (Field::ContactEmail, contact_email),
@@ -190,7 +196,7 @@ pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
                 answers.port
             );
         }
-        AuthType::ServiceHttp | AuthType::UserHttp => {
+        AuthType::ServiceHttp | AuthType::UserHttp | AuthType::Oauth => {
             let _ = writeln!(
                 out,
                 "ChatGPT accepts {} only from an HTTPS domain: run it behind a tunnel and set \
@@ -206,6 +212,9 @@ pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
             .to_owned(),
         AuthType::UserHttp => "USER_TOKENS maps each user to the token they paste \
             into ChatGPT"
+            .to_owned(),
+        AuthType::Oauth => "OAUTH_CLIENT_SECRET is the client secret you give ChatGPT \
+            (with the client id in README.md); OAUTH_USERS holds the demo sign-in"
             .to_owned(),
     };
     let _ = writeln!(

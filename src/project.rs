@@ -22,6 +22,10 @@ pub struct Secrets {
     pub openai_verification_token: String,
     /// `USER_TOKENS`: `username:token` pairs (user_http).
     pub user_tokens: String,
+    /// `OAUTH_CLIENT_SECRET`: what ChatGPT presents with the client id (oauth).
+    pub oauth_client_secret: String,
+    /// `OAUTH_USERS`: `username:password` pairs for the demo sign-in page (oauth).
+    pub oauth_users: String,
 }
 
 impl Secrets {
@@ -31,6 +35,8 @@ impl Secrets {
             service_auth_token: random_token()?,
             openai_verification_token: random_token()?,
             user_tokens: format!("demo:{}", random_token()?),
+            oauth_client_secret: random_token()?,
+            oauth_users: format!("demo:{}", &random_token()?[..20]),
         })
     }
 
@@ -40,6 +46,8 @@ impl Secrets {
             service_auth_token: "SERVICE-AUTH-TOKEN".into(),
             openai_verification_token: "OPENAI-VERIFICATION-TOKEN".into(),
             user_tokens: "demo:USER-TOKEN".into(),
+            oauth_client_secret: "OAUTH-CLIENT-SECRET".into(),
+            oauth_users: "demo:DEMO-PASSWORD".into(),
         }
     }
 }
@@ -64,6 +72,13 @@ struct Context<'a> {
     auth_none: bool,
     auth_service_http: bool,
     auth_user_http: bool,
+    auth_oauth: bool,
+    /// service_http and oauth carry `verification_tokens.openai`.
+    uses_verification_token: bool,
+    oauth_client_id: &'a str,
+    oauth_scope: &'a str,
+    oauth_scopes: Vec<&'a str>,
+    oauth_content_type: &'static str,
     has_auth: bool,
     user_from_token: bool,
     stack: &'static str,
@@ -111,6 +126,19 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
         auth_none: answers.auth == AuthType::None,
         auth_service_http: answers.auth == AuthType::ServiceHttp,
         auth_user_http: answers.auth == AuthType::UserHttp,
+        auth_oauth: answers.auth == AuthType::Oauth,
+        uses_verification_token: matches!(answers.auth, AuthType::ServiceHttp | AuthType::Oauth),
+        oauth_client_id: answers.oauth.as_ref().map_or("", |o| o.client_id.as_str()),
+        oauth_scope: answers.oauth.as_ref().map_or("", |o| o.scope.as_str()),
+        oauth_scopes: answers
+            .oauth
+            .as_ref()
+            .map(|o| o.scope.split(' ').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default(),
+        oauth_content_type: answers
+            .oauth
+            .as_ref()
+            .map_or("", |o| o.content_type.media_type()),
         has_auth: answers.auth != AuthType::None,
         user_from_token: answers.auth.identifies_user(),
         stack: answers.stack.as_str(),

@@ -10,7 +10,7 @@ use support::{Client, Server, cargo, free_port, generate, shared_target};
 #[test]
 fn generated_rust_code_is_rustfmt_clean() {
     let tmp = tempfile::tempdir().unwrap();
-    for auth in ["none", "service_http", "user_http"] {
+    for auth in ["none", "service_http", "user_http", "oauth"] {
         for name in ["x", "AVeryLongCamelCaseNameThatBecomesALongKebabCrateNa"] {
             let project = tmp.path().join(format!("{auth}-{}", name.len()));
             generate(&project, &["--auth", auth, "--name-for-model", name]);

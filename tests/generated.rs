@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use ai_plugin::answers::{Answers, AnswersFile};
-use ai_plugin::fields::{self, AuthType, Stack};
+use ai_plugin::answers::{Answers, AnswersFile, OauthAnswers};
+use ai_plugin::fields::{self, AuthType, OauthContentType, Stack};
 use ai_plugin::manifest::{MANIFEST_PATH, PluginManifest};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
 use ai_plugin::render::{FileMode, Plan};
@@ -20,6 +20,11 @@ fn answers(auth: AuthType, stack: Stack) -> Answers {
         description_for_human: "Keep a TODO list: add, list and delete items.".into(),
         description_for_model: "Plugin for managing a TODO list.".into(),
         auth,
+        oauth: (auth == AuthType::Oauth).then(|| OauthAnswers {
+            client_id: "todo-plugin".into(),
+            scope: "todos".into(),
+            content_type: OauthContentType::Json,
+        }),
         stack,
         port: 5003,
         contact_email: "support@example.com".into(),
@@ -115,14 +120,26 @@ fn generated_specs_are_what_real_consumers_need() {
         let spec: Value = serde_saphyr::from_str(plan.text("openapi.yaml").unwrap()).unwrap();
         assert_eq!(spec["openapi"], "3.0.1");
         assert_eq!(spec["servers"][0]["url"], "http://localhost:5003");
-        if auth == AuthType::None {
-            assert_eq!(spec["security"], serde_json::json!([]));
-        } else {
-            assert_eq!(spec["security"], serde_json::json!([{"bearerAuth": []}]));
-            assert_eq!(
-                spec["components"]["securitySchemes"]["bearerAuth"],
-                serde_json::json!({"type": "http", "scheme": "bearer"})
-            );
+        match auth {
+            AuthType::None => assert_eq!(spec["security"], serde_json::json!([])),
+            AuthType::Oauth => {
+                assert_eq!(spec["security"], serde_json::json!([{"oauth2": ["todos"]}]));
+                assert_eq!(
+                    spec["components"]["securitySchemes"]["oauth2"]["flows"]["authorizationCode"],
+                    serde_json::json!({
+                        "authorizationUrl": "http://localhost:5003/oauth/authorize",
+                        "tokenUrl": "http://localhost:5003/oauth/token",
+                        "scopes": {"todos": "Read and change your TODO list."}
+                    })
+                );
+            }
+            AuthType::ServiceHttp | AuthType::UserHttp => {
+                assert_eq!(spec["security"], serde_json::json!([{"bearerAuth": []}]));
+                assert_eq!(
+                    spec["components"]["securitySchemes"]["bearerAuth"],
+                    serde_json::json!({"type": "http", "scheme": "bearer"})
+                );
+            }
         }
         let mut operation_ids = Vec::new();
         for (path, item) in spec["paths"].as_object().unwrap() {

@@ -61,7 +61,7 @@ fn every_flag_ends_up_in_the_manifest_and_the_answers_record() {
 
 #[test]
 fn each_auth_type_given_by_flag_is_the_manifest_auth_type() {
-    for auth in ["none", "service_http", "user_http"] {
+    for auth in ["none", "service_http", "user_http", "oauth"] {
         let tmp = workspace();
         let project = child(&tmp, "p");
         new_in(tmp.path())
@@ -72,6 +72,70 @@ fn each_auth_type_given_by_flag_is_the_manifest_auth_type() {
         assert_eq!(manifest(&project)["auth"]["type"], auth, "--auth {auth}");
         assert_eq!(record_str(&record(&project), "auth"), auth);
     }
+}
+
+#[test]
+fn oauth_flags_fill_the_manifest_auth_the_env_and_the_record() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    new_in(tmp.path())
+        .arg(&project)
+        .args([
+            "--yes",
+            "--port",
+            "7000",
+            "--oauth-client-id",
+            "chatgpt-client",
+            "--oauth-scope",
+            "todos:read todos:write",
+            "--oauth-content-type",
+            "form",
+        ])
+        .assert()
+        .success();
+    let auth = &manifest(&project)["auth"];
+    assert_eq!(auth["type"], "oauth", "OAuth flags imply --auth oauth");
+    assert_eq!(auth["client_url"], "http://localhost:7000/oauth/authorize");
+    assert_eq!(
+        auth["authorization_url"],
+        "http://localhost:7000/oauth/token"
+    );
+    assert_eq!(auth["scope"], "todos:read todos:write");
+    assert_eq!(
+        auth["authorization_content_type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert!(auth["verification_tokens"]["openai"].is_string());
+    let record = record(&project);
+    assert_eq!(record_str(&record, "oauth_client_id"), "chatgpt-client");
+    assert_eq!(record_str(&record, "oauth_content_type"), "form");
+    let env = std::fs::read_to_string(project.join(".env")).unwrap();
+    assert!(env.contains("OAUTH_CLIENT_ID=chatgpt-client\n"), "{env}");
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("OAUTH_CLIENT_SECRET="))
+        .unwrap();
+    assert_eq!(secret.len(), 64);
+    let example = std::fs::read_to_string(project.join(".env.example")).unwrap();
+    for name in [
+        "OAUTH_CLIENT_SECRET=\n",
+        "OPENAI_VERIFICATION_TOKEN=\n",
+        "OAUTH_REDIRECT_URIS=\n",
+    ] {
+        assert!(example.contains(name), "{name} in {example}");
+    }
+}
+
+#[test]
+fn oauth_flags_with_another_auth_type_are_refused() {
+    let tmp = workspace();
+    new_in(tmp.path())
+        .args(["p", "--yes", "--auth", "none", "--oauth-scope", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--oauth-scope applies only with --auth oauth (auth is none)",
+        ));
 }
 
 #[test]

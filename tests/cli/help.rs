@@ -19,7 +19,10 @@ fn help_of_new_lists_every_manifest_and_project_flag() {
         assert!(help.contains(flag), "{flag} is not in:\n{help}");
     }
     assert!(help.contains("[DIR]"), "{help}");
-    assert!(help.contains("none, service_http or user_http"), "{help}");
+    assert!(
+        help.contains("none, service_http, user_http or oauth"),
+        "{help}"
+    );
 }
 
 #[test]

@@ -15,12 +15,28 @@ fn without_a_terminal_or_yes_every_missing_flag_is_named_and_nothing_is_written(
         "{stderr}"
     );
     for flag in ANSWER_FLAGS {
-        assert!(stderr.contains(flag), "{flag} is not named in:\n{stderr}");
+        // The OAuth questions are asked only for `--auth oauth`.
+        let asked = !flag.starts_with("--oauth");
+        assert_eq!(stderr.contains(flag), asked, "{flag} in:\n{stderr}");
     }
     assert!(stderr.contains("--yes"), "the way out is named:\n{stderr}");
     assert!(!stderr.contains("[DIR]"), "DIR was given:\n{stderr}");
     assert_eq!(stdout_of(&assert), "");
     assert!(entries(tmp.path()).is_empty(), "nothing is written");
+}
+
+#[test]
+fn without_a_terminal_an_oauth_plugin_names_its_oauth_answers() {
+    let tmp = workspace();
+    let assert = new_in(tmp.path())
+        .args(["p", "--auth", "oauth"])
+        .assert()
+        .code(2);
+    let stderr = stderr_of(&assert);
+    for flag in ["--oauth-client-id", "--oauth-scope", "--oauth-content-type"] {
+        assert!(stderr.contains(flag), "{flag} is not named in:\n{stderr}");
+    }
+    assert!(entries(tmp.path()).is_empty());
 }
 
 #[test]

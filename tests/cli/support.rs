@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 /// Every manifest and project flag of `new`, in the order `--help` documents them.
-pub const ANSWER_FLAGS: [&str; 9] = [
+pub const ANSWER_FLAGS: [&str; 12] = [
     "--name-for-human",
     "--name-for-model",
     "--description-for-human",
     "--description-for-model",
     "--auth",
+    "--oauth-client-id",
+    "--oauth-scope",
+    "--oauth-content-type",
     "--contact-email",
     "--legal-info-url",
     "--stack",

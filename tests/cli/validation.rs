@@ -38,7 +38,7 @@ fn invalid_flags_are_all_reported_at_once_and_nothing_is_written() {
         "  --name-for-model: name_for_model must start with a letter A-Z or a-z (`9lives` does not)",
         "  --description-for-human: description_for_human must not be empty",
         "  --description-for-model: description_for_model must be at most 8000 characters (it has 8001)",
-        "  --auth: unknown auth type `basic`; choose one of: none, service_http, user_http",
+        "  --auth: unknown auth type `basic`; choose one of: none, service_http, user_http, oauth",
         "  --stack: unknown stack `cobol`; choose one of: rust",
         "  --port: port must be between 1 and 65535 (got 70000)",
         "  --contact-email: contact_email `me at example.com` is not an email address: it contains whitespace",

@@ -1,16 +1,12 @@
-//! Durable TODO storage: one JSON file, rewritten atomically on every change.
-//!
-//! Every change is made under one lock and written to a temporary file that is flushed to disk
-//! and then renamed over the store, so a crash leaves either the old file or the new one, never
-//! a torn one, and concurrent requests never lose an update.
+//! Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically on every change.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+
+use crate::json_file::JsonFile;
 
 /// How many items one user's list may hold, which keeps a listing far below the
 /// 100,000-character response limit of the plugin host.
@@ -25,7 +21,7 @@ pub struct Todo {
     pub todo: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Data {
     /// The next id to hand out; ids are never reused.
     next_id: u64,
@@ -45,108 +41,65 @@ pub enum StoreError {
 /// The TODO store.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    data: Mutex<Data>,
+    file: JsonFile<Data>,
 }
 
 impl Store {
     /// Opens the store at `path`, or starts an empty one if the file does not exist yet.
     /// A file that exists but cannot be read is an error: it is never silently replaced.
     pub fn open(path: impl Into<PathBuf>) -> Result<Store, String> {
-        let path = path.into();
-        let data = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "the store `{}` is not valid ({e}); fix or move it, or set DATA_PATH to another file",
-                    path.display()
-                )
-            })?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Data::default(),
-            Err(e) => return Err(format!("could not read the store `{}`: {e}", path.display())),
-        };
         Ok(Store {
-            path,
-            data: Mutex::new(data),
+            file: JsonFile::open(path, "store")?,
         })
     }
 
     /// The user's items, oldest first.
     pub async fn list(&self, user: &str) -> Vec<Todo> {
-        let data = self.data.lock().await;
-        data.users.get(user).cloned().unwrap_or_default()
+        self.file
+            .read(|data| data.users.get(user).cloned().unwrap_or_default())
+            .await
     }
 
     /// Adds an item to the user's list and returns it.
     pub async fn add(&self, user: &str, text: String) -> Result<Todo, StoreError> {
-        let mut data = self.data.lock().await;
-        if data.users.get(user).map_or(0, Vec::len) >= MAX_TODOS_PER_USER {
-            return Err(StoreError::Full);
-        }
-        let mut next = data.clone();
-        next.next_id += 1;
-        let todo = Todo {
-            id: next.next_id.to_string(),
-            todo: text,
-        };
-        next.users
-            .entry(user.to_owned())
-            .or_default()
-            .push(todo.clone());
-        self.persist(&next).await.map_err(StoreError::Io)?;
-        *data = next;
-        Ok(todo)
+        self.file
+            .update(|data| {
+                if data.users.get(user).map_or(0, Vec::len) >= MAX_TODOS_PER_USER {
+                    return Err(StoreError::Full);
+                }
+                data.next_id += 1;
+                let todo = Todo {
+                    id: data.next_id.to_string(),
+                    todo: text,
+                };
+                data.users
+                    .entry(user.to_owned())
+                    .or_default()
+                    .push(todo.clone());
+                Ok(todo)
+            })
+            .await
+            .map_err(StoreError::Io)?
     }
 
     /// Deletes the user's item with this id; `Ok(false)` if there is none.
     pub async fn delete(&self, user: &str, id: &str) -> io::Result<bool> {
-        let mut data = self.data.lock().await;
-        let Some(position) = data
-            .users
-            .get(user)
-            .and_then(|todos| todos.iter().position(|t| t.id == id))
-        else {
-            return Ok(false);
-        };
-        let mut next = data.clone();
-        let todos = next.users.get_mut(user).expect("found above");
-        todos.remove(position);
-        if todos.is_empty() {
-            next.users.remove(user);
-        }
-        self.persist(&next).await?;
-        *data = next;
-        Ok(true)
-    }
-
-    /// Writes `data` atomically. Called with the lock held, so writes never interleave.
-    async fn persist(&self, data: &Data) -> io::Result<()> {
-        let bytes = serde_json::to_vec_pretty(data).expect("the store always serializes");
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
+        self.file
+            .update(|data| {
+                let Some(todos) = data.users.get_mut(user) else {
+                    return false;
+                };
+                let Some(position) = todos.iter().position(|t| t.id == id) else {
+                    return false;
+                };
+                todos.remove(position);
+                if todos.is_empty() {
+                    data.users.remove(user);
+                }
+                true
+            })
             .await
-            .map_err(io::Error::other)?
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    fs::create_dir_all(dir)?;
-    let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".tmp");
-    let temporary = dir.join(name);
-    let mut file = fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&temporary, path)?;
-    // Make the rename itself durable (where the platform allows opening a directory).
-    if let Ok(dir) = fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -155,7 +108,7 @@ mod tests {
 
     fn temp_path(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("store-test-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
         dir.join("nested/todos.json")
     }
 
@@ -174,16 +127,6 @@ mod tests {
         // Ids are never reused, even after a delete and a restart.
         let third = store.add("alice", "bread".into()).await.unwrap();
         assert_eq!(third.id, "3");
-    }
-
-    #[tokio::test]
-    async fn a_corrupt_store_is_reported_not_replaced() {
-        let path = temp_path("corrupt");
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, "{ not json").unwrap();
-        let err = Store::open(&path).unwrap_err();
-        assert!(err.contains("is not valid"), "{err}");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{ not json");
     }
 
     #[tokio::test]

@@ -1,0 +1,184 @@
+//! Which `redirect_uri`s the authorization server sends users back to, and how.
+//!
+//! A code must only ever reach the client that asked for it, so the allow-list is strict:
+//! ChatGPT's plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
+//! `OAUTH_REDIRECT_URIS`. Anything else is shown as an error page and never redirected to.
+
+/// The hosts ChatGPT's OAuth callbacks live on.
+const CHATGPT_HOSTS: [&str; 2] = ["chat.openai.com", "chatgpt.com"];
+
+/// The redirect URIs this server accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowList {
+    /// Exact URIs allowed besides ChatGPT's callbacks and loopback URLs.
+    pub extra: Vec<String>,
+}
+
+impl AllowList {
+    /// Whether `uri` may receive codes.
+    pub fn allows(&self, uri: &str) -> bool {
+        if self.extra.iter().any(|allowed| allowed == uri) {
+            return true;
+        }
+        let Some(parts) = Parts::parse(uri) else {
+            return false;
+        };
+        match parts.scheme {
+            // https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
+            "https" => {
+                let segments: Vec<&str> = parts.path.split('/').collect();
+                CHATGPT_HOSTS.contains(&parts.host)
+                    && parts.port.is_none()
+                    && parts.query.is_none()
+                    && matches!(
+                        segments.as_slice(),
+                        ["", "aip", id, "oauth", "callback"] if is_id(id)
+                    )
+            }
+            // Loopback, any port and path (RFC 8252, 7.3), for local clients and tests.
+            "http" => matches!(parts.host, "localhost" | "127.0.0.1" | "[::1]"),
+            _ => false,
+        }
+    }
+}
+
+/// A plugin id (`plugin-<uuid>`) or GPT id (`g-<id>`).
+fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The pieces of an absolute URI, for URIs this module accepts at all.
+struct Parts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+    path: &'a str,
+    query: Option<&'a str>,
+}
+
+impl<'a> Parts<'a> {
+    /// Splits `uri`; `None` for anything unusual (user info, fragments, spaces, backslashes),
+    /// which no legitimate callback needs and which parsers disagree about.
+    fn parse(uri: &'a str) -> Option<Parts<'a>> {
+        if uri.len() > 2000
+            || uri
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\\' | '#' | '@'))
+        {
+            return None;
+        }
+        let (scheme, rest) = uri.split_once("://")?;
+        let (authority, path_and_query) = match rest.find(['/', '?']) {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        let (host, port) = if authority.starts_with('[') {
+            let end = authority.find(']')?;
+            let (host, rest) = authority.split_at(end + 1);
+            (host, rest.strip_prefix(':'))
+        } else {
+            match authority.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty()
+            || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return None;
+        }
+        Some(Parts {
+            scheme,
+            host,
+            port,
+            path,
+            query,
+        })
+    }
+}
+
+/// `uri` with `params` added to its query string, percent-encoded.
+pub fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params {
+        query.append_pair(name, value);
+    }
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chatgpt_callbacks_and_loopback_are_allowed() {
+        let list = AllowList::default();
+        for uri in [
+            "https://chat.openai.com/aip/plugin-6a3f0b8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/oauth/callback",
+            "https://chatgpt.com/aip/g-abc123XYZ/oauth/callback",
+            "http://localhost:8080/callback",
+            "http://127.0.0.1/cb?x=1",
+            "http://[::1]:9000/",
+        ] {
+            assert!(list.allows(uri), "{uri}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_refused() {
+        let list = AllowList::default();
+        for uri in [
+            "https://evil.example/aip/plugin-1/oauth/callback",
+            "https://chat.openai.com.evil.example/aip/plugin-1/oauth/callback",
+            "https://chat.openai.com@evil.example/aip/plugin-1/oauth/callback",
+            "https://chat.openai.com/aip/plugin-1/oauth/callback/../../x",
+            "https://chat.openai.com/aip/plugin-1/oauth/callback?next=evil",
+            "https://chat.openai.com/aip/plugin-1/oauth/callback#x",
+            "https://chat.openai.com:444/aip/plugin-1/oauth/callback",
+            "http://chat.openai.com/aip/plugin-1/oauth/callback",
+            "https://chat.openai.com/aip//oauth/callback",
+            "https://chat.openai.com/other",
+            "http://localhost.evil.example/cb",
+            "http://localhost:x/cb",
+            "http://localhost\\@evil.example/",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!list.allows(uri), "{uri}");
+        }
+    }
+
+    #[test]
+    fn extra_uris_are_matched_exactly() {
+        let list = AllowList {
+            extra: vec!["https://app.example.com/oauth/done".to_owned()],
+        };
+        assert!(list.allows("https://app.example.com/oauth/done"));
+        assert!(!list.allows("https://app.example.com/oauth/done/"));
+        assert!(!list.allows("https://app.example.com/oauth/done?x=1"));
+    }
+
+    #[test]
+    fn params_are_encoded_and_appended() {
+        assert_eq!(
+            with_params(
+                "http://localhost/cb",
+                &[("code", "a b"), ("state", "x&y=z")]
+            ),
+            "http://localhost/cb?code=a+b&state=x%26y%3Dz"
+        );
+        assert_eq!(
+            with_params("http://localhost/cb?keep=1", &[("error", "access_denied")]),
+            "http://localhost/cb?keep=1&error=access_denied"
+        );
+    }
+}
