@@ -78,3 +78,200 @@ fn nasty_answers_build_and_serve_exactly() {
         "{legal}"
     );
 }
+
+mod oauth_client {
+    //! A generated OAuth plugin driven by a real OAuth 2 client library (the `oauth2` crate),
+    //! for both token request content types and both client credential methods.
+
+    use std::path::Path;
+
+    use oauth2::basic::{BasicClient, BasicErrorResponseType};
+    use oauth2::{
+        AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest,
+        HttpResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+        TokenResponse, TokenUrl,
+    };
+    use serde_json::Value;
+
+    use super::support::{Client, Server, cargo, env_value, free_port, generate, shared_target};
+
+    const REDIRECT: &str = "https://chat.openai.com/aip/plugin-e2e/oauth/callback";
+
+    /// Sends what the library asks, over ureq; for `json`, the form body is re-encoded as the
+    /// JSON object ChatGPT sends when the manifest says `application/json`.
+    fn http_client(as_json: bool) -> impl Fn(HttpRequest) -> Result<HttpResponse, ureq::Error> {
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build(),
+        );
+        move |request: HttpRequest| {
+            let (mut parts, body) = request.into_parts();
+            let body = if as_json {
+                let fields: serde_json::Map<String, Value> = form_urlencoded::parse(&body)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect();
+                parts.headers.insert(
+                    "content-type",
+                    "application/json".parse().expect("a header value"),
+                );
+                serde_json::to_vec(&fields).expect("JSON serializes")
+            } else {
+                body
+            };
+            let mut response = agent.run(oauth2::http::Request::from_parts(parts, body))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.body_mut().read_to_vec()?;
+            let mut reply = oauth2::http::Response::new(body);
+            *reply.status_mut() = status;
+            *reply.headers_mut() = headers;
+            Ok(reply)
+        }
+    }
+
+    /// Plays the browser: opens the consent page, signs in and approves; returns the code and
+    /// the state from the redirect.
+    fn consent(base: &str, authorize_url: &str, user: &str, password: &str) -> (String, String) {
+        let browser = Client::new(base, None);
+        let path = authorize_url
+            .strip_prefix(base)
+            .expect("the URL is on the plugin");
+        let page = browser.get(path);
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert!(page.text().contains("<form method=\"post\">"));
+        // The form's hidden fields are the request's parameters.
+        let query = path.split_once('?').expect("a query").1;
+        let form = format!(
+            "{query}&username={user}&password={}&decision=allow",
+            form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
+        );
+        let approved = browser.send_raw(
+            "POST",
+            "/oauth/authorize",
+            Some(form.into_bytes()),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        );
+        assert_eq!(approved.status, 303, "{}", approved.text());
+        let location = approved.header("location");
+        assert!(location.starts_with(REDIRECT), "{location}");
+        let query = location.split_once('?').expect("a query").1;
+        let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {name} in {location}"))
+        };
+        (get("code"), get("state"))
+    }
+
+    fn flow(project: &Path, base: &str, as_json: bool, auth_type: AuthType) {
+        let http = http_client(as_json);
+        let client = BasicClient::new(ClientId::new(env_value(project, "OAUTH_CLIENT_ID")))
+            .set_client_secret(ClientSecret::new(env_value(project, "OAUTH_CLIENT_SECRET")))
+            .set_auth_uri(AuthUrl::new(format!("{base}/oauth/authorize")).unwrap())
+            .set_token_uri(TokenUrl::new(format!("{base}/oauth/token")).unwrap())
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap())
+            .set_auth_type(auth_type);
+        let users = env_value(project, "OAUTH_USERS");
+        let (user, password) = users.split_once(':').unwrap();
+
+        // With PKCE, as a modern client does.
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, csrf) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new("todos".to_owned()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let (code, state) = consent(base, url.as_str(), user, password);
+        assert_eq!(&state, csrf.secret(), "state comes back unchanged");
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.clone()))
+            .set_pkce_verifier(verifier)
+            .request(&http)
+            .expect("the code is exchanged");
+        assert_eq!(tokens.scopes().unwrap()[0].as_str(), "todos");
+        assert!(tokens.expires_in().is_some());
+        let api = Client::new(base, Some(tokens.access_token().secret()));
+        assert_eq!(api.get("/todos").status, 200);
+
+        // Replaying the code fails with invalid_grant and revokes its tokens.
+        match client
+            .exchange_code(AuthorizationCode::new(code))
+            .request(&http)
+        {
+            Err(RequestTokenError::ServerResponse(error)) => {
+                assert_eq!(*error.error(), BasicErrorResponseType::InvalidGrant);
+            }
+            other => panic!("a replayed code must fail with invalid_grant: {other:?}"),
+        }
+        assert_eq!(api.get("/todos").status, 401);
+
+        // Without PKCE, as ChatGPT does; then refresh, which rotates the refresh token.
+        let (url, _) = client.authorize_url(CsrfToken::new_random).url();
+        let (code, _) = consent(base, url.as_str(), user, password);
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .request(&http)
+            .expect("the code is exchanged without PKCE");
+        let refresh = tokens.refresh_token().expect("a refresh token").clone();
+        let refreshed = client
+            .exchange_refresh_token(&refresh)
+            .request(&http)
+            .expect("the refresh token is exchanged");
+        assert_ne!(
+            refreshed.refresh_token().unwrap().secret(),
+            refresh.secret()
+        );
+        let api = Client::new(base, Some(refreshed.access_token().secret()));
+        assert_eq!(api.get("/todos").status, 200);
+        let replay = client
+            .exchange_refresh_token(&RefreshToken::new(refresh.secret().clone()))
+            .request(&http);
+        assert!(
+            matches!(replay, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::InvalidGrant),
+            "{replay:?}"
+        );
+
+        // A wrong client secret is invalid_client.
+        let wrong = client
+            .clone()
+            .set_client_secret(ClientSecret::new("wrong".to_owned()))
+            .exchange_refresh_token(refreshed.refresh_token().unwrap())
+            .request(&http);
+        assert!(
+            matches!(wrong, Err(RequestTokenError::ServerResponse(ref e)) if *e.error() == BasicErrorResponseType::InvalidClient),
+            "{wrong:?}"
+        );
+    }
+
+    #[test]
+    fn a_real_oauth2_client_completes_the_flow_for_both_content_types() {
+        for content_type in ["json", "form"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let project = tmp.path().join(format!("oauth-{content_type}"));
+            generate(
+                &project,
+                &[
+                    "--auth",
+                    "oauth",
+                    "--oauth-content-type",
+                    content_type,
+                    "--name-for-model",
+                    &format!("oauth_{content_type}"),
+                ],
+            );
+            cargo(&project, &["build", "--quiet"]);
+            let binary = format!("{}/debug/oauth-{content_type}", shared_target().display());
+            let server = Server::start(&project, &binary, free_port(), &tmp.path().join("d.json"));
+            for auth_type in [AuthType::RequestBody, AuthType::BasicAuth] {
+                flow(&project, &server.base, content_type == "json", auth_type);
+            }
+        }
+    }
+}

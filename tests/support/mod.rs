@@ -199,7 +199,8 @@ impl Reply {
     }
 }
 
-/// An HTTP client that reports every status instead of failing on 4xx and 5xx.
+/// An HTTP client that reports every status instead of failing on 4xx and 5xx, and never
+/// follows redirects.
 pub struct Client {
     agent: ureq::Agent,
     base: String,
@@ -211,6 +212,8 @@ impl Client {
         let agent = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
+                // A redirect is an answer to look at, not to follow.
+                .max_redirects(0)
                 .build(),
         );
         Client {
