@@ -14,10 +14,17 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per run: boxing `NewArgs` would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new plugin project: asks for what it needs, or takes it from flags.
     New(NewArgs),
+    /// Check a plugin (a project folder, a manifest, a spec, or a running plugin's URL) the way
+    /// the host reads it: every finding, with where it is and how to fix it.
+    Check(CheckArgs),
+    /// Print the text the model reads for a plugin, and what it costs in tokens.
+    Preview(PreviewArgs),
 }
 
 /// `ai-plugin new`: every prompt has a flag named after the manifest field it fills.
@@ -101,4 +108,59 @@ pub struct NewArgs {
     /// Print the files that would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// How `check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// For people: each finding with its source line and fix.
+    Text,
+    /// For machines: one JSON object.
+    Json,
+}
+
+/// `ai-plugin check`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 the target \
+could not be read. With a URL, check fetches the manifest, spec and logo, sends a CORS preflight, \
+and calls the spec's operations without credentials (expecting 401) and its GET operations \
+(measuring the response)."
+)]
+pub struct CheckArgs {
+    /// A project folder, an ai-plugin.json, a spec file, or the base URL of a running plugin
+    #[arg(value_name = "TARGET", default_value = ".")]
+    pub target: String,
+    /// Whose rules: plugins (manifest + spec, 200/200 description limits) or actions (spec only,
+    /// 300/700)
+    #[arg(
+        long = "target",
+        value_name = "HOST",
+        value_enum,
+        default_value = "plugins"
+    )]
+    pub target_kind: crate::openapi::Target,
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Bearer token sent with the GET calls that measure response sizes (URL targets)
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// `ai-plugin preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// A project folder, an ai-plugin.json, a spec file, or the base URL of a running plugin
+    #[arg(value_name = "TARGET", default_value = ".")]
+    pub target: String,
+    /// Render as a plugin (namespace from name_for_model) or as a GPT Action (namespace from the
+    /// server's domain, with return types)
+    #[arg(
+        long = "target",
+        value_name = "HOST",
+        value_enum,
+        default_value = "plugins"
+    )]
+    pub target_kind: crate::openapi::Target,
 }

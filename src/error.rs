@@ -32,6 +32,9 @@ pub enum Error {
     /// The project could not be written.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// `check` could not read its target, or found errors.
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckError),
     /// The operating system gave no randomness for the secrets.
     #[error("could not generate secrets: {0}")]
     Secrets(getrandom::Error),
@@ -42,7 +45,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Answers(AnswersError::Prompt(PromptError::Cancelled)) => EXIT_CANCELLED,
-            Error::Answers(AnswersError::Rejected { .. }) | Error::AnswersFile { .. } => EXIT_USAGE,
+            Error::Answers(AnswersError::Rejected { .. })
+            | Error::AnswersFile { .. }
+            | Error::Check(crate::check::CheckError::Unreadable { .. }) => EXIT_USAGE,
             _ => 1,
         }
     }

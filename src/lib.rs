@@ -6,14 +6,18 @@
 #![warn(missing_docs)]
 
 pub mod answers;
+pub mod check;
 pub mod cli;
 pub mod diagnostic;
+pub mod document;
 pub mod error;
 pub mod fields;
 pub mod helpers;
 pub mod interrupt;
 pub mod manifest;
 pub mod new;
+pub mod openapi;
+pub mod preview;
 pub mod project;
 pub mod prompt;
 pub mod render;
@@ -27,5 +31,7 @@ pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
     interrupt::install();
     match cli.command {
         cli::Command::New(args) => new::run(args, terminal),
+        cli::Command::Check(args) => check::run(args),
+        cli::Command::Preview(args) => preview::run(args),
     }
 }

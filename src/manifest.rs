@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::answers::Answers;
 use crate::diagnostic::Diagnostic;
-use crate::fields::{self, AuthType};
+use crate::fields::AuthType;
 
 /// The only `schema_version` the host knows.
 pub const SCHEMA_VERSION: &str = "v1";
@@ -153,71 +153,12 @@ impl PluginManifest {
         json
     }
 
-    /// Every rule this manifest breaks.
+    /// Every rule this manifest breaks, judged as a project folder's manifest: the same rules
+    /// `ai-plugin check` runs ([`crate::check::manifest_rules`]). On localhost, an auth type
+    /// other than `none` is a warning (the project is meant to be served on a domain).
     pub fn validate(&self) -> Vec<Diagnostic> {
-        let mut found = Vec::new();
-        let mut rule = |path: &str, code: &'static str, result: Result<(), String>| {
-            if let Err(message) = result {
-                found.push(Diagnostic::error(code, path, message));
-            }
-        };
-        rule(
-            "schema_version",
-            "manifest-schema-version",
-            if self.schema_version == SCHEMA_VERSION {
-                Ok(())
-            } else {
-                Err(format!(
-                    "schema_version must be \"{SCHEMA_VERSION}\" (it is {:?})",
-                    self.schema_version
-                ))
-            },
-        );
-        rule(
-            "name_for_human",
-            "manifest-name-for-human",
-            fields::name_for_human(&self.name_for_human),
-        );
-        rule(
-            "name_for_model",
-            "manifest-name-for-model",
-            fields::name_for_model(&self.name_for_model),
-        );
-        rule(
-            "description_for_human",
-            "manifest-description-for-human",
-            fields::description_for_human(&self.description_for_human),
-        );
-        rule(
-            "description_for_model",
-            "manifest-description-for-model",
-            fields::description_for_model(&self.description_for_model),
-        );
-        rule(
-            "api.type",
-            "manifest-api-type",
-            if self.api.kind == "openapi" {
-                Ok(())
-            } else {
-                Err(format!(
-                    "api.type must be \"openapi\" (it is {:?})",
-                    self.api.kind
-                ))
-            },
-        );
-        rule("api.url", "manifest-url", fields::http_url(&self.api.url));
-        rule("logo_url", "manifest-url", fields::http_url(&self.logo_url));
-        rule(
-            "legal_info_url",
-            "manifest-url",
-            fields::http_url(&self.legal_info_url),
-        );
-        rule(
-            "contact_email",
-            "manifest-contact-email",
-            fields::contact_email(&self.contact_email),
-        );
-        found
+        let value = serde_json::to_value(self).expect("a manifest always serializes");
+        crate::check::manifest_rules::check(&value, &crate::check::manifest_rules::Scope::file())
     }
 }
 
@@ -255,7 +196,15 @@ mod tests {
             let manifest = PluginManifest::from_answers(&answers(auth), "http://localhost:5003");
             let back: PluginManifest = serde_json::from_str(&manifest.to_json()).unwrap();
             assert_eq!(back, manifest);
-            assert_eq!(manifest.validate(), vec![]);
+            // On localhost, only auth `none` is accepted there: a warning, not an error.
+            let codes: Vec<&str> = manifest.validate().iter().map(|d| d.code).collect();
+            let expected: &[&str] = if auth == AuthType::None {
+                &[]
+            } else {
+                &["manifest-localhost-auth"]
+            };
+            assert_eq!(codes, expected, "{auth}");
+            assert!(manifest.validate().iter().all(|d| !d.is_error()));
         }
     }
 

@@ -10,6 +10,9 @@ use crate::manifest::{MANIFEST_PATH, PluginManifest};
 use crate::render::{self, FileMode, Plan, PlannedFile, RenderError};
 use crate::template::{Template, TemplateError};
 
+/// Where every template puts the OpenAPI spec.
+pub const SPEC_PATH: &str = "openapi.yaml";
+
 /// The file a project records its answers in.
 pub const ANSWERS_RECORD: &str = "ai-plugin.toml";
 
@@ -100,8 +103,8 @@ pub enum ProjectError {
     /// A file failed to render.
     #[error(transparent)]
     Render(#[from] RenderError),
-    /// The generated manifest breaks a rule: a bug in ai-plugin.
-    #[error("the generated manifest breaks its own rules (a bug in ai-plugin, please report it):\n{}",
+    /// The generated manifest or spec fails `ai-plugin check`: a bug in a template.
+    #[error("the generated manifest or spec fails `ai-plugin check` (a bug in ai-plugin's template, please report it):\n{}",
         .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
     SelfCheck(Vec<Diagnostic>),
 }
@@ -152,9 +155,14 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
     };
     let mut plan = render::render(&template, &context)?;
 
-    let manifest = PluginManifest::from_answers(answers, &public_url);
-    let errors: Vec<Diagnostic> = manifest
-        .validate()
+    let manifest = PluginManifest::from_answers(answers, &public_url).to_json();
+    // The file rules of `ai-plugin check` on what was generated: an error is a template bug.
+    // Warnings are expected: on localhost, auth other than `none` draws one.
+    let spec = plan
+        .get(SPEC_PATH)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    let errors: Vec<Diagnostic> = crate::check::check_plan_files(&manifest, &spec)
         .into_iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
@@ -163,7 +171,7 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
     }
     plan.insert(PlannedFile {
         path: MANIFEST_PATH.into(),
-        contents: manifest.to_json().into_bytes(),
+        contents: manifest.into_bytes(),
         mode: FileMode::Normal,
     });
     plan.insert(PlannedFile {

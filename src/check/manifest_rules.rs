@@ -1,0 +1,865 @@
+//! The manifest rules (reference 1.2 to 1.6): one module, used by `check` on any manifest and by
+//! `new` on the one it generates ([`crate::manifest::PluginManifest::validate`]).
+//!
+//! The rules run over a `serde_json::Value`, not the typed struct, so a manifest with missing
+//! fields or wrong types still gets every finding rather than one parse error. Field values are
+//! judged by the validators in [`crate::fields`], the same ones the prompts and flags use.
+
+use serde_json::{Map, Value};
+
+use super::domain::{self, UrlParts};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fields;
+use crate::manifest::SCHEMA_VERSION;
+
+/// What the rules need to know besides the manifest itself.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The URL the manifest was fetched from, when it was; otherwise the domain is taken from
+    /// `api.url` (the manifest is served on the API's domain).
+    pub served_from: Option<UrlParts>,
+    /// How bad a non-`none` auth type on localhost is: an error for a plugin served there, a
+    /// warning for a project folder that will be deployed to a domain.
+    pub localhost_auth: Severity,
+}
+
+impl Scope {
+    /// A manifest read from a file: its domain is the one `api.url` names.
+    pub fn file() -> Scope {
+        Scope {
+            served_from: None,
+            localhost_auth: Severity::Warning,
+        }
+    }
+
+    /// A manifest fetched from `url`.
+    pub fn served(url: UrlParts) -> Scope {
+        Scope {
+            served_from: Some(url),
+            localhost_auth: Severity::Error,
+        }
+    }
+}
+
+/// What the spec rules need to know about the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The host the plugin is verified for (root domain, or the local host).
+    pub root: Option<UrlParts>,
+    /// `auth.type`, when it is a string.
+    pub auth_type: Option<String>,
+    /// `name_for_model`, when it is a string.
+    pub name_for_model: Option<String>,
+    /// `description_for_model`, when it is a string.
+    pub description_for_model: Option<String>,
+    /// `api.url`, when it is a string.
+    pub api_url: Option<String>,
+    /// `logo_url`, when it is a string.
+    pub logo_url: Option<String>,
+}
+
+impl Facts {
+    /// Whether the plugin is served from this machine.
+    pub fn is_localhost(&self) -> bool {
+        self.root
+            .as_ref()
+            .is_some_and(|r| domain::is_localhost(&r.host))
+    }
+
+    /// Reads the facts from a manifest value, whatever its shape.
+    pub fn of(manifest: &Value, scope: &Scope) -> Facts {
+        let text = |key: &str| manifest.get(key).and_then(Value::as_str).map(str::to_owned);
+        let api_url = manifest
+            .get("api")
+            .and_then(|a| a.get("url"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let root = scope
+            .served_from
+            .clone()
+            .or_else(|| api_url.as_deref().and_then(UrlParts::parse));
+        Facts {
+            root,
+            auth_type: manifest
+                .get("auth")
+                .and_then(|a| a.get("type"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            name_for_model: text("name_for_model"),
+            description_for_model: text("description_for_model"),
+            api_url,
+            logo_url: text("logo_url"),
+        }
+    }
+}
+
+/// Every auth type the host knows.
+const AUTH_TYPES: [&str; 4] = ["none", "service_http", "user_http", "oauth"];
+/// The token request content types the host sends.
+const OAUTH_CONTENT_TYPES: [&str; 2] = ["application/json", "application/x-www-form-urlencoded"];
+
+/// Every rule `manifest` breaks, in the order of the manifest's fields.
+pub fn check(manifest: &Value, scope: &Scope) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let Some(object) = manifest.as_object() else {
+        found.push(
+            Diagnostic::error(
+                "manifest-not-object",
+                "",
+                format!(
+                    "the manifest must be a JSON object (it is {})",
+                    kind(manifest)
+                ),
+            )
+            .with_fix("write the manifest as { \"schema_version\": \"v1\", ... }"),
+        );
+        return found;
+    };
+    let facts = Facts::of(manifest, scope);
+
+    if let Some(version) = required_string(object, "", "schema_version", &mut found)
+        && version != SCHEMA_VERSION
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-schema-version",
+                "schema_version",
+                format!("schema_version must be \"{SCHEMA_VERSION}\" (it is {version:?})"),
+            )
+            .with_fix(format!("set \"schema_version\": \"{SCHEMA_VERSION}\"")),
+        );
+    }
+    let mut fields = Fields {
+        object,
+        found: &mut found,
+    };
+    fields.validated(
+        "name_for_human",
+        "manifest-name-for-human",
+        fields::name_for_human,
+        "shorten it to what a person sees in the plugin store",
+    );
+    fields.validated(
+        "name_for_model",
+        "manifest-name-for-model",
+        fields::name_for_model,
+        "use a letter, then letters, digits or _ (it becomes the model's namespace name)",
+    );
+    fields.validated(
+        "description_for_human",
+        "manifest-description-for-human",
+        fields::description_for_human,
+        "say in one short sentence what the plugin does",
+    );
+    fields.validated(
+        "description_for_model",
+        "manifest-description-for-model",
+        fields::description_for_model,
+        "start with \"Plugin for ...\" and keep only what the model needs",
+    );
+    auth_rules(object, &facts, scope, fields.found);
+    api_rules(object, fields.found);
+    fields.validated(
+        "logo_url",
+        "manifest-url",
+        fields::http_url,
+        "use the absolute URL of the logo, e.g. https://example.com/logo.png",
+    );
+    fields.validated(
+        "legal_info_url",
+        "manifest-url",
+        fields::http_url,
+        "use the absolute URL of the plugin's legal page",
+    );
+    fields.validated(
+        "contact_email",
+        "manifest-contact-email",
+        fields::contact_email,
+        "give an address that reads mail about the plugin",
+    );
+    domain_rules(object, &facts, scope, &mut found);
+    found
+}
+
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    found: &'a mut Vec<Diagnostic>,
+}
+
+impl Fields<'_> {
+    /// The string at `key`, reporting it missing or of the wrong type.
+    fn string(&mut self, key: &str) -> Option<&str> {
+        required_string(self.object, "", key, self.found)
+    }
+
+    fn validated(
+        &mut self,
+        key: &str,
+        code: &'static str,
+        rule: fn(&str) -> Result<(), String>,
+        fix: &str,
+    ) {
+        if let Some(value) = self.string(key)
+            && let Err(message) = rule(value)
+        {
+            self.found
+                .push(Diagnostic::error(code, key, message).with_fix(fix));
+        }
+    }
+}
+
+fn path(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn required_string<'v>(
+    object: &'v Map<String, Value>,
+    parent: &str,
+    key: &str,
+    found: &mut Vec<Diagnostic>,
+) -> Option<&'v str> {
+    let at = path(parent, key);
+    match object.get(key) {
+        None => {
+            found.push(
+                Diagnostic::error(
+                    "manifest-missing-field",
+                    &at,
+                    format!("`{at}` is required and missing"),
+                )
+                .with_fix(format!("add \"{key}\": \"...\"")),
+            );
+            None
+        }
+        Some(Value::String(value)) => Some(value),
+        Some(other) => {
+            found.push(
+                Diagnostic::error(
+                    "manifest-wrong-type",
+                    &at,
+                    format!("`{at}` must be a string (it is {})", kind(other)),
+                )
+                .with_fix(format!("write `{at}` as a JSON string in double quotes")),
+            );
+            None
+        }
+    }
+}
+
+fn required_object<'v>(
+    object: &'v Map<String, Value>,
+    key: &str,
+    example: &str,
+    found: &mut Vec<Diagnostic>,
+) -> Option<&'v Map<String, Value>> {
+    match object.get(key) {
+        None => {
+            found.push(
+                Diagnostic::error(
+                    "manifest-missing-field",
+                    key,
+                    format!("`{key}` is required and missing"),
+                )
+                .with_fix(format!("add \"{key}\": {example}")),
+            );
+            None
+        }
+        Some(Value::Object(inner)) => Some(inner),
+        Some(other) => {
+            found.push(
+                Diagnostic::error(
+                    "manifest-wrong-type",
+                    key,
+                    format!("`{key}` must be an object (it is {})", kind(other)),
+                )
+                .with_fix(format!("write it as {example}")),
+            );
+            None
+        }
+    }
+}
+
+fn auth_rules(
+    object: &Map<String, Value>,
+    facts: &Facts,
+    scope: &Scope,
+    found: &mut Vec<Diagnostic>,
+) {
+    let Some(auth) = required_object(object, "auth", "{ \"type\": \"none\" }", found) else {
+        return;
+    };
+    let Some(auth_type) = required_string(auth, "auth", "type", found) else {
+        return;
+    };
+    let kind_name = auth_type;
+    if !AUTH_TYPES.contains(&kind_name) {
+        found.push(
+            Diagnostic::error(
+                "manifest-auth-type",
+                "auth.type",
+                format!(
+                    "auth.type {kind_name:?} is not one the host knows ({})",
+                    AUTH_TYPES.join(", ")
+                ),
+            )
+            .with_fix("use one of none, service_http, user_http or oauth"),
+        );
+        return;
+    }
+    if matches!(kind_name, "service_http" | "user_http") {
+        authorization_type(auth, found);
+    }
+    if matches!(kind_name, "service_http" | "oauth") {
+        verification_tokens(auth, found);
+    }
+    if kind_name == "oauth" {
+        for key in ["client_url", "authorization_url"] {
+            if let Some(url) = required_string(auth, "auth", key, found)
+                && let Err(message) = fields::http_url(url)
+            {
+                let at = format!("auth.{key}");
+                found.push(
+                    Diagnostic::error("manifest-url", &at, format!("{at}: {message}"))
+                        .with_fix("use an absolute https:// URL on the plugin's domain"),
+                );
+            }
+        }
+        if let Some(scope_value) = auth.get("scope") {
+            if !scope_value.is_string() {
+                found.push(Diagnostic::error(
+                    "manifest-wrong-type",
+                    "auth.scope",
+                    format!(
+                        "`auth.scope` must be a string (it is {})",
+                        kind(scope_value)
+                    ),
+                ));
+            }
+        } else {
+            found.push(
+                Diagnostic::error(
+                    "manifest-missing-field",
+                    "auth.scope",
+                    "`auth.scope` is required for oauth (it may be \"\")",
+                )
+                .with_fix("add \"scope\": \"\" or the scopes the plugin asks for"),
+            );
+        }
+        if let Some(content_type) =
+            required_string(auth, "auth", "authorization_content_type", found)
+            && !OAUTH_CONTENT_TYPES.contains(&content_type)
+        {
+            found.push(
+                Diagnostic::error(
+                    "manifest-oauth-content-type",
+                    "auth.authorization_content_type",
+                    format!(
+                        "authorization_content_type {content_type:?} is not one the host sends"
+                    ),
+                )
+                .with_fix("use application/json or application/x-www-form-urlencoded"),
+            );
+        }
+    }
+    if kind_name != "none" && facts.is_localhost() {
+        found.push(
+            Diagnostic::new(
+                scope.localhost_auth,
+                "manifest-localhost-auth",
+                "auth.type",
+                format!("auth.type {kind_name:?} does not work on localhost: the host accepts only \"none\" there"),
+            )
+            .with_fix(
+                "serve the plugin on an https:// domain (set PUBLIC_URL), \
+                 or use auth \"none\" while developing on localhost",
+            ),
+        );
+    }
+}
+
+fn authorization_type(auth: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
+    if let Some(value) = required_string(auth, "auth", "authorization_type", found)
+        && !matches!(value, "bearer" | "basic")
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-auth-field",
+                "auth.authorization_type",
+                format!("authorization_type must be \"bearer\" or \"basic\" (it is {value:?})"),
+            )
+            .with_fix("use \"bearer\" unless the API takes HTTP Basic credentials"),
+        );
+    }
+}
+
+fn verification_tokens(auth: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
+    match auth.get("verification_tokens") {
+        None => found.push(
+            Diagnostic::error(
+                "manifest-missing-field",
+                "auth.verification_tokens",
+                "`auth.verification_tokens` is required for this auth type",
+            )
+            .with_fix("add \"verification_tokens\": { \"openai\": \"<the token ChatGPT shows>\" }"),
+        ),
+        Some(Value::Object(tokens)) => {
+            for (service, token) in tokens {
+                if !token.is_string() {
+                    let at = format!("auth.verification_tokens.{service}");
+                    found.push(Diagnostic::error(
+                        "manifest-wrong-type",
+                        &at,
+                        format!("`{at}` must be a string (it is {})", kind(token)),
+                    ));
+                }
+            }
+        }
+        Some(other) => found.push(
+            Diagnostic::error(
+                "manifest-wrong-type",
+                "auth.verification_tokens",
+                format!(
+                    "`auth.verification_tokens` must be an object (it is {})",
+                    kind(other)
+                ),
+            )
+            .with_fix("write it as { \"openai\": \"<token>\" }"),
+        ),
+    }
+}
+
+fn api_rules(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
+    let Some(api) = required_object(
+        object,
+        "api",
+        "{ \"type\": \"openapi\", \"url\": \"https://example.com/openapi.yaml\" }",
+        found,
+    ) else {
+        return;
+    };
+    if let Some(kind) = required_string(api, "api", "type", found)
+        && kind != "openapi"
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-api-type",
+                "api.type",
+                format!("api.type must be \"openapi\" (it is {kind:?})"),
+            )
+            .with_fix("set \"type\": \"openapi\""),
+        );
+    }
+    if let Some(url) = required_string(api, "api", "url", found)
+        && let Err(message) = fields::http_url(url)
+    {
+        found.push(
+            Diagnostic::error("manifest-url", "api.url", message).with_fix(
+                "use the absolute URL of the spec, e.g. https://example.com/openapi.yaml",
+            ),
+        );
+    }
+}
+
+/// HTTPS and same-domain rules for a plugin not on localhost (reference 1.1 and 1.6).
+fn domain_rules(
+    object: &Map<String, Value>,
+    facts: &Facts,
+    scope: &Scope,
+    found: &mut Vec<Diagnostic>,
+) {
+    let Some(root_url) = &facts.root else {
+        return;
+    };
+    if domain::is_localhost(&root_url.host) {
+        return;
+    }
+    let root = domain::root_domain(&root_url.host);
+    let string_at = |path: &[&str]| -> Option<&str> {
+        let mut value = object.get(path[0])?;
+        for key in &path[1..] {
+            value = value.get(key)?;
+        }
+        value.as_str()
+    };
+    let mut urls = vec![
+        ("api.url", string_at(&["api", "url"])),
+        ("logo_url", string_at(&["logo_url"])),
+        ("legal_info_url", string_at(&["legal_info_url"])),
+    ];
+    if string_at(&["auth", "type"]) == Some("oauth") {
+        urls.push(("auth.client_url", string_at(&["auth", "client_url"])));
+        urls.push((
+            "auth.authorization_url",
+            string_at(&["auth", "authorization_url"]),
+        ));
+    }
+    if let Some(served) = &scope.served_from
+        && served.scheme != "https"
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-https",
+                "",
+                format!(
+                    "the manifest is served over {} from {}; the host needs HTTPS (TLS 1.2+, port 443) off localhost",
+                    served.scheme, served.host
+                ),
+            )
+            .with_fix("serve the plugin over https:// with a valid certificate"),
+        );
+    }
+    for (at, url) in &urls {
+        let Some(parts) = url.and_then(UrlParts::parse) else {
+            continue;
+        };
+        if parts.scheme != "https" {
+            found.push(
+                Diagnostic::error(
+                    "manifest-https",
+                    at,
+                    format!("{at} uses http://; off localhost the host calls only https:// URLs"),
+                )
+                .with_fix(format!("use https://{}{}", parts.host, parts.path)),
+            );
+        }
+    }
+    if let Some(api) = string_at(&["api", "url"]).and_then(UrlParts::parse)
+        && !domain::on_domain(&api.host, root)
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-api-domain",
+                "api.url",
+                format!(
+                    "api.url is on {}, which is not the plugin's root domain {root} or a subdomain of it",
+                    api.host
+                ),
+            )
+            .with_fix(format!("serve the spec from {root} or a subdomain of it")),
+        );
+    }
+    let second = domain::second_level(root);
+    if let Some(legal) = string_at(&["legal_info_url"]).and_then(UrlParts::parse)
+        && domain::second_level(&legal.host) != second
+    {
+        found.push(
+            Diagnostic::error(
+                "manifest-legal-domain",
+                "legal_info_url",
+                format!(
+                    "legal_info_url is on {}; it must share the second-level domain {second} of the plugin",
+                    legal.host
+                ),
+            )
+            .with_fix(format!("host the legal page on {second} or a subdomain of it")),
+        );
+    }
+    if let Some(email) = string_at(&["contact_email"])
+        && let Some((_, email_domain)) = email.rsplit_once('@')
+        && fields::contact_email(email).is_ok()
+        && domain::second_level(&email_domain.to_ascii_lowercase()) != second
+    {
+        found.push(
+            Diagnostic::warning(
+                "manifest-email-domain",
+                "contact_email",
+                format!(
+                    "contact_email is on {email_domain}; the host asks that it share the second-level domain {second} of the plugin"
+                ),
+            )
+            .with_fix(format!("use an address @{second}")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn good() -> Value {
+        json!({
+            "schema_version": "v1",
+            "name_for_human": "TODO",
+            "name_for_model": "todo",
+            "description_for_human": "Keep a TODO list.",
+            "description_for_model": "Plugin for a TODO list.",
+            "auth": {"type": "none"},
+            "api": {"type": "openapi", "url": "https://api.example.com/openapi.yaml"},
+            "logo_url": "https://example.com/logo.png",
+            "contact_email": "dev@example.com",
+            "legal_info_url": "https://www.example.com/legal"
+        })
+    }
+
+    fn codes(manifest: &Value, scope: &Scope) -> Vec<(&'static str, String)> {
+        check(manifest, scope)
+            .into_iter()
+            .map(|d| (d.code, d.path))
+            .collect()
+    }
+
+    fn with(mut manifest: Value, path: &[&str], value: Value) -> Value {
+        let mut at = &mut manifest;
+        for key in &path[..path.len() - 1] {
+            at = &mut at[*key];
+        }
+        at[path[path.len() - 1]] = value;
+        manifest
+    }
+
+    fn served(url: &str) -> Scope {
+        Scope::served(UrlParts::parse(url).unwrap())
+    }
+
+    #[test]
+    fn a_good_manifest_has_no_finding() {
+        assert_eq!(codes(&good(), &Scope::file()), vec![]);
+        assert_eq!(codes(&good(), &served("https://www.example.com")), vec![]);
+    }
+
+    #[test]
+    fn every_missing_field_and_wrong_type_is_reported() {
+        let manifest = json!({"schema_version": 1, "auth": "none", "api": {}});
+        let found = codes(&manifest, &Scope::file());
+        let expected = [
+            ("manifest-wrong-type", "schema_version"),
+            ("manifest-missing-field", "name_for_human"),
+            ("manifest-missing-field", "name_for_model"),
+            ("manifest-missing-field", "description_for_human"),
+            ("manifest-missing-field", "description_for_model"),
+            ("manifest-wrong-type", "auth"),
+            ("manifest-missing-field", "api.type"),
+            ("manifest-missing-field", "api.url"),
+            ("manifest-missing-field", "logo_url"),
+            ("manifest-missing-field", "legal_info_url"),
+            ("manifest-missing-field", "contact_email"),
+        ];
+        let expected: Vec<(&str, String)> = expected
+            .iter()
+            .map(|(c, p)| (*c, (*p).to_owned()))
+            .collect();
+        assert_eq!(found, expected);
+        assert_eq!(
+            codes(&json!([1]), &Scope::file()),
+            vec![("manifest-not-object", String::new())]
+        );
+    }
+
+    #[test]
+    fn field_values_are_judged_by_the_shared_validators() {
+        let cases = [
+            (
+                &["schema_version"][..],
+                json!("v2"),
+                "manifest-schema-version",
+            ),
+            (
+                &["name_for_human"],
+                json!("x".repeat(21)),
+                "manifest-name-for-human",
+            ),
+            (
+                &["name_for_model"],
+                json!("todo list"),
+                "manifest-name-for-model",
+            ),
+            (
+                &["description_for_human"],
+                json!(""),
+                "manifest-description-for-human",
+            ),
+            (
+                &["description_for_model"],
+                json!("x".repeat(8001)),
+                "manifest-description-for-model",
+            ),
+            (&["api", "type"], json!("graphql"), "manifest-api-type"),
+            (&["api", "url"], json!("/openapi.yaml"), "manifest-url"),
+            (&["logo_url"], json!("logo.png"), "manifest-url"),
+            (
+                &["contact_email"],
+                json!("nobody"),
+                "manifest-contact-email",
+            ),
+            (
+                &["legal_info_url"],
+                json!("ftp://example.com"),
+                "manifest-url",
+            ),
+        ];
+        for (path, value, code) in cases {
+            let found = check(&with(good(), path, value), &Scope::file());
+            assert_eq!(found.len(), 1, "{path:?}: {found:?}");
+            assert_eq!(found[0].code, code);
+            assert_eq!(found[0].path, path.join("."));
+            assert!(found[0].fix.is_some());
+        }
+    }
+
+    #[test]
+    fn auth_variants_need_their_fields() {
+        let auth = |value: Value| codes(&with(good(), &["auth"], value), &Scope::file());
+        assert_eq!(
+            auth(json!({"type": "magic"})),
+            vec![("manifest-auth-type", "auth.type".to_owned())]
+        );
+        assert_eq!(
+            auth(json!({})),
+            vec![("manifest-missing-field", "auth.type".to_owned())]
+        );
+        assert_eq!(
+            auth(json!({"type": "service_http"})),
+            vec![
+                (
+                    "manifest-missing-field",
+                    "auth.authorization_type".to_owned()
+                ),
+                (
+                    "manifest-missing-field",
+                    "auth.verification_tokens".to_owned()
+                )
+            ]
+        );
+        assert_eq!(
+            auth(json!({"type": "user_http", "authorization_type": "digest"})),
+            vec![("manifest-auth-field", "auth.authorization_type".to_owned())]
+        );
+        assert_eq!(
+            auth(
+                json!({"type": "service_http", "authorization_type": "bearer", "verification_tokens": {"openai": 1}})
+            ),
+            vec![(
+                "manifest-wrong-type",
+                "auth.verification_tokens.openai".to_owned()
+            )]
+        );
+        assert_eq!(
+            auth(json!({"type": "user_http", "authorization_type": "basic"})),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn oauth_needs_absolute_urls_and_a_known_content_type() {
+        let oauth = json!({
+            "type": "oauth",
+            "client_url": "https://example.com/oauth/authorize",
+            "scope": "",
+            "authorization_url": "https://example.com/oauth/token",
+            "authorization_content_type": "application/json",
+            "verification_tokens": {"openai": "abc"}
+        });
+        assert_eq!(
+            codes(&with(good(), &["auth"], oauth.clone()), &Scope::file()),
+            vec![]
+        );
+        let broken = with(
+            with(
+                with(oauth.clone(), &["client_url"], json!("/oauth")),
+                &["authorization_content_type"],
+                json!("text/plain"),
+            ),
+            &["authorization_url"],
+            json!("http://example.com/token"),
+        );
+        assert_eq!(
+            codes(&with(good(), &["auth"], broken), &Scope::file()),
+            vec![
+                ("manifest-url", "auth.client_url".to_owned()),
+                (
+                    "manifest-oauth-content-type",
+                    "auth.authorization_content_type".to_owned()
+                ),
+                ("manifest-https", "auth.authorization_url".to_owned()),
+            ]
+        );
+        let mut missing = oauth;
+        missing.as_object_mut().unwrap().remove("scope");
+        assert_eq!(
+            codes(&with(good(), &["auth"], missing), &Scope::file()),
+            vec![("manifest-missing-field", "auth.scope".to_owned())]
+        );
+    }
+
+    #[test]
+    fn only_auth_none_works_on_localhost() {
+        let local = with(
+            with(
+                with(
+                    good(),
+                    &["api", "url"],
+                    json!("http://localhost:5003/openapi.yaml"),
+                ),
+                &["logo_url"],
+                json!("http://localhost:5003/logo.png"),
+            ),
+            &["auth"],
+            json!({"type": "user_http", "authorization_type": "bearer"}),
+        );
+        let in_folder = check(&local, &Scope::file());
+        assert_eq!(in_folder.len(), 1, "{in_folder:?}");
+        assert_eq!(in_folder[0].code, "manifest-localhost-auth");
+        assert_eq!(in_folder[0].severity, Severity::Warning);
+        let served = check(&local, &served("http://localhost:5003"));
+        assert_eq!(served[0].severity, Severity::Error);
+        // Off localhost the domain rules apply, not this one.
+        assert_eq!(
+            codes(
+                &with(
+                    good(),
+                    &["auth"],
+                    json!({"type": "user_http", "authorization_type": "bearer"})
+                ),
+                &Scope::file()
+            ),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn remote_plugins_need_https_and_one_domain() {
+        let manifest = with(
+            with(
+                with(
+                    good(),
+                    &["api", "url"],
+                    json!("https://other.com/openapi.yaml"),
+                ),
+                &["legal_info_url"],
+                json!("http://legal.elsewhere.org/"),
+            ),
+            &["contact_email"],
+            json!("dev@mail.other.com"),
+        );
+        assert_eq!(
+            codes(&manifest, &served("https://example.com/")),
+            vec![
+                ("manifest-https", "legal_info_url".to_owned()),
+                ("manifest-api-domain", "api.url".to_owned()),
+                ("manifest-legal-domain", "legal_info_url".to_owned()),
+                ("manifest-email-domain", "contact_email".to_owned()),
+            ]
+        );
+        assert_eq!(
+            codes(&good(), &served("http://example.com/")),
+            vec![("manifest-https", String::new())]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! `ai-plugin check`: find what the plugin host would refuse or misread, in any plugin.
+//!
+//! The core is pure: [`check_documents`] runs the manifest rules ([`manifest_rules`]) and the
+//! spec rules ([`spec_rules`]) over parsed documents and places each finding at its line. I/O
+//! stays at the edges: [`read_target`] reads a folder or file, [`live`] fetches a running
+//! plugin, and [`report`] prints. `new` runs [`check_plan_files`] on what it generated.
+
+pub mod domain;
+pub mod live;
+pub mod manifest_rules;
+pub mod report;
+pub mod spec_rules;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::cli::{CheckArgs, OutputFormat};
+use crate::diagnostic::Diagnostic;
+use crate::document::{Document, Format};
+use crate::manifest::MANIFEST_PATH;
+use crate::openapi::Target;
+use domain::UrlParts;
+use manifest_rules::{Facts, Scope};
+pub use report::Report;
+
+/// Why `check` could not look at the target at all (exit code 2), or found errors (1).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The target could not be read.
+    #[error("cannot check `{target}`: {message}")]
+    Unreadable {
+        /// The target as given.
+        target: String,
+        /// What went wrong, and what to do.
+        message: String,
+    },
+    /// The check ran and found errors; the report has been printed.
+    #[error("{0} found")]
+    Findings(String),
+}
+
+/// What a target gave to check: its documents, and findings already made while reading them.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// The manifest, if there is one and it parsed.
+    pub manifest: Option<Document>,
+    /// The spec, if there is one and it parsed.
+    pub spec: Option<Document>,
+    /// Where the manifest was fetched from (live checks).
+    pub served_from: Option<UrlParts>,
+    /// Findings made while reading (syntax errors, live checks).
+    pub findings: Vec<Diagnostic>,
+    /// What was looked at, for the report (e.g. the logo's size).
+    pub notes: Vec<String>,
+}
+
+/// Runs `ai-plugin check` and prints its report.
+pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
+    let CheckArgs {
+        target: input,
+        target_kind,
+        format,
+        token,
+    } = args;
+    let report = check(&input, target_kind, token.as_deref())?;
+    match format {
+        OutputFormat::Text => print!("{}", report.to_text()),
+        OutputFormat::Json => println!("{}", report.to_json()),
+    }
+    if report.errors() > 0 {
+        return Err(CheckError::Findings(report.summary()).into());
+    }
+    Ok(())
+}
+
+/// Reads and checks `input`: a folder, a file, or an http(s) URL.
+pub fn check(input: &str, target: Target, token: Option<&str>) -> Result<Report, CheckError> {
+    let sources = if input.starts_with("http://") || input.starts_with("https://") {
+        live::fetch(input, token)?
+    } else {
+        read_target(Path::new(input))?
+    };
+    let scope = match &sources.served_from {
+        Some(url) => Scope::served(url.clone()),
+        None => Scope::file(),
+    };
+    let mut findings = sources.findings;
+    findings.extend(check_documents(
+        sources.manifest.as_ref(),
+        sources.spec.as_ref(),
+        &scope,
+        target,
+    ));
+    let mut checked = Vec::new();
+    if let Some(manifest) = &sources.manifest {
+        checked.push(format!("manifest {}", manifest.name));
+    }
+    if let Some(spec) = &sources.spec {
+        let operations = crate::openapi::Spec::new(&spec.value).operations().len();
+        checked.push(format!("spec {} ({operations} operations)", spec.name));
+    }
+    let mut notes = Vec::new();
+    if !checked.is_empty() {
+        notes.push(format!(
+            "checked: {} (rules for {})",
+            checked.join(", "),
+            target.as_str()
+        ));
+    }
+    notes.extend(sources.notes);
+    Ok(Report {
+        target: input.to_owned(),
+        findings,
+        notes,
+    })
+}
+
+/// The file rules over parsed documents, each finding placed at its line.
+pub fn check_documents(
+    manifest: Option<&Document>,
+    spec: Option<&Document>,
+    scope: &Scope,
+    target: Target,
+) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    let mut facts = None;
+    if let Some(manifest) = manifest {
+        facts = Some(Facts::of(&manifest.value, scope));
+        if target == Target::Plugins {
+            findings.extend(
+                manifest_rules::check(&manifest.value, scope)
+                    .into_iter()
+                    .map(|d| manifest.place(d)),
+            );
+        }
+    }
+    if let Some(spec) = spec {
+        let spec_scope = spec_rules::Scope {
+            target,
+            manifest: facts.filter(|_| target == Target::Plugins),
+        };
+        findings.extend(
+            spec_rules::check(&spec.value, &spec_scope)
+                .into_iter()
+                .map(|d| spec.place(d)),
+        );
+    }
+    findings
+}
+
+/// Runs the file rules on a generated manifest and spec (in memory), as a folder check would.
+pub fn check_plan_files(manifest_json: &str, spec_yaml: &str) -> Vec<Diagnostic> {
+    let mut findings = Vec::new();
+    let manifest = Document::parse(
+        MANIFEST_PATH,
+        manifest_json,
+        Format::Json,
+        "manifest-syntax",
+    )
+    .map_err(|d| findings.push(*d))
+    .ok();
+    let spec = Document::parse("openapi.yaml", spec_yaml, Format::Yaml, "spec-syntax")
+        .map_err(|d| findings.push(*d))
+        .ok();
+    findings.extend(check_documents(
+        manifest.as_ref(),
+        spec.as_ref(),
+        &Scope::file(),
+        Target::Plugins,
+    ));
+    findings
+}
+
+/// Reads a project folder, a manifest file or a spec file.
+pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
+    let unreadable = |message: String| CheckError::Unreadable {
+        target: path.display().to_string(),
+        message,
+    };
+    let metadata = fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut sources = Sources::default();
+    let (manifest_path, root) = if metadata.is_dir() {
+        let found = [MANIFEST_PATH, "ai-plugin.json"]
+            .iter()
+            .map(|name| path.join(name))
+            .find(|p| p.is_file());
+        (found, path.to_owned())
+    } else if is_manifest_file(path) {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let root = if dir.file_name().is_some_and(|n| n == ".well-known") {
+            dir.parent().unwrap_or(Path::new(".")).to_owned()
+        } else {
+            dir.to_owned()
+        };
+        (Some(path.to_owned()), root)
+    } else {
+        sources.spec = read_document(path, None, "spec-syntax", &mut sources.findings)?;
+        return Ok(sources);
+    };
+    let mut spec_path = None;
+    if let Some(manifest_path) = &manifest_path {
+        sources.manifest = read_document(
+            manifest_path,
+            Some(Format::Json),
+            "manifest-syntax",
+            &mut sources.findings,
+        )?;
+        spec_path = sources
+            .manifest
+            .as_ref()
+            .and_then(|m| m.value.pointer("/api/url").and_then(Value::as_str))
+            .and_then(UrlParts::parse)
+            .map(|url| {
+                let file = url.path.split(['?', '#']).next().unwrap_or_default();
+                root.join(file.trim_start_matches('/'))
+            })
+            .filter(|p| p.is_file());
+    }
+    let spec_path = spec_path.or_else(|| {
+        [
+            "openapi.yaml",
+            "openapi.yml",
+            "openapi.json",
+            ".well-known/openapi.yaml",
+            ".well-known/openapi.json",
+        ]
+        .iter()
+        .map(|name| root.join(name))
+        .find(|p| p.is_file())
+    });
+    match &spec_path {
+        Some(spec_path) => {
+            sources.spec = read_document(spec_path, None, "spec-syntax", &mut sources.findings)?;
+        }
+        None if manifest_path.is_none() => {
+            return Err(unreadable(format!(
+                "no `{MANIFEST_PATH}`, `ai-plugin.json` or `openapi.yaml` in it; \
+                 give a plugin project folder, a manifest, a spec, or a URL"
+            )));
+        }
+        None => sources.findings.push(
+            Diagnostic::error(
+                "spec-not-found",
+                "api.url",
+                format!(
+                    "no spec found in `{}` at the path of api.url, nor as openapi.yaml, openapi.yml or openapi.json",
+                    root.display()
+                ),
+            )
+            .with_fix("put the spec in the project at the path api.url names"),
+        ),
+    }
+    Ok(sources)
+}
+
+fn is_manifest_file(path: &Path) -> bool {
+    if path.file_name().is_some_and(|n| n == "ai-plugin.json") {
+        return true;
+    }
+    // Any JSON file with a schema_version is a manifest.
+    Format::from_name(&path.to_string_lossy()) == Some(Format::Json)
+        && fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .is_some_and(|v| v.get("schema_version").is_some())
+}
+
+/// Reads and parses one file; a syntax error becomes a finding, an unreadable file an error.
+fn read_document(
+    path: &Path,
+    format: Option<Format>,
+    code: &'static str,
+    findings: &mut Vec<Diagnostic>,
+) -> Result<Option<Document>, CheckError> {
+    let text = fs::read_to_string(path).map_err(|e| CheckError::Unreadable {
+        target: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let name = display_path(path);
+    let format = format
+        .or_else(|| Format::from_name(&name))
+        .unwrap_or_else(|| Format::sniff(&text));
+    match Document::parse(&name, &text, format, code) {
+        Ok(document) => Ok(Some(document)),
+        Err(finding) => {
+            findings.push(*finding);
+            Ok(None)
+        }
+    }
+}
+
+fn display_path(path: &Path) -> String {
+    let path: PathBuf = path.components().collect();
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_generated_manifest_and_spec_are_checked_in_memory() {
+        let manifest = r#"{"schema_version": "v1", "name_for_human": "T", "name_for_model": "t",
+            "description_for_human": "d", "description_for_model": "Plugin for t.",
+            "auth": {"type": "none"}, "api": {"type": "openapi", "url": "http://localhost:1/openapi.yaml"},
+            "logo_url": "http://localhost:1/logo.png", "contact_email": "a@example.com",
+            "legal_info_url": "http://localhost:1/legal"}"#;
+        let spec = "openapi: 3.0.1\ninfo: {title: T, version: '1'}\nservers: [{url: 'http://localhost:1'}]\nsecurity: []\npaths:\n  /x:\n    get:\n      operationId: getX\n      summary: Get X\n      responses:\n        '200':\n          description: ok\n          content: {application/json: {schema: {type: object}}}\n";
+        assert_eq!(check_plan_files(manifest, spec), vec![]);
+        let broken = check_plan_files("{\"a\": 1,}", "a: [");
+        let codes: Vec<&str> = broken.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["manifest-syntax", "spec-syntax"]);
+    }
+}

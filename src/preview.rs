@@ -1,0 +1,442 @@
+//! `ai-plugin preview`: the text the model host builds from a plugin (reference, section 3),
+//! and what it costs in tokens, part by part, so an author sees what to trim.
+//!
+//! Plugins: a `//` line with `description_for_model`, then `namespace <name_for_model> {`
+//! with one `type <operationId> = (_: { … }) => any;` per operation. Path, query and JSON body
+//! fields are flattened into one object; `integer` becomes `number`; optional fields get `?`;
+//! enums become literal unions. GPT Actions: the same under a `## <domain>__jit_plugin`
+//! heading, with the return type taken from the success response's schema. The format is a
+//! reconstruction from captured prompts; the reference marks what is unconfirmed.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::check::{self, CheckError, Sources, live};
+use crate::cli::PreviewArgs;
+use crate::openapi::{Operation, Spec, Target};
+
+/// One piece of the rendering, counted on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// `manifest` (the lines around the operations) or the operation's name.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// The whole rendering, and its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// What the model reads.
+    pub text: String,
+    /// The same text, split into the manifest lines and one part per operation.
+    pub parts: Vec<Part>,
+}
+
+/// Runs `ai-plugin preview` and prints the rendering and its token counts.
+pub fn run(args: PreviewArgs) -> Result<(), crate::Error> {
+    let PreviewArgs {
+        target: input,
+        target_kind,
+    } = args;
+    let sources = if input.starts_with("http://") || input.starts_with("https://") {
+        live::fetch_documents(&input)?
+    } else {
+        check::read_target(Path::new(&input))?
+    };
+    let preview = from_sources(&input, &sources, target_kind)?;
+    print!("{}\n{}", preview.text, token_table(&preview));
+    Ok(())
+}
+
+/// Renders what was read, or says why it cannot.
+pub fn from_sources(input: &str, sources: &Sources, target: Target) -> Result<Preview, CheckError> {
+    let Some(spec) = &sources.spec else {
+        let why = sources
+            .findings
+            .iter()
+            .find(|d| d.is_error())
+            .map_or_else(|| "no spec found".to_owned(), ToString::to_string);
+        return Err(CheckError::Unreadable {
+            target: input.to_owned(),
+            message: format!("{why}; run `ai-plugin check {input}` for every finding"),
+        });
+    };
+    let manifest = sources.manifest.as_ref().map(|m| &m.value);
+    Ok(render(manifest, &spec.value, target))
+}
+
+/// Renders the text the host builds from `manifest` (plugins) and `spec`.
+pub fn render(manifest: Option<&Value>, spec: &Value, target: Target) -> Preview {
+    let reader = Spec::new(spec);
+    let text_of = |key: &str| {
+        manifest
+            .and_then(|m| m.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (head, namespace) = match target {
+        Target::Plugins => {
+            let namespace = text_of("name_for_model").unwrap_or_else(|| "plugin".to_owned());
+            let mut head = String::new();
+            if let Some(description) = text_of("description_for_model") {
+                comment(&mut head, &description, "");
+            }
+            (head, namespace)
+        }
+        Target::Actions => {
+            let domain = server_domain(spec, manifest);
+            let namespace = format!(
+                "{}__jit_plugin",
+                domain
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect::<String>()
+            );
+            let head = format!(
+                "## {namespace}\n\nThis typescript tool allows you to call external API endpoints on {domain} over the internet.\n"
+            );
+            (head, namespace)
+        }
+    };
+    let open = format!("{head}namespace {namespace} {{\n\n");
+    let close = format!("}} // namespace {namespace}\n");
+    let mut parts = vec![Part {
+        name: "manifest".to_owned(),
+        text: format!("{open}{close}"),
+    }];
+    let mut text = open;
+    for op in reader.operations() {
+        let block = operation(&reader, &op, target);
+        text.push_str(&block);
+        parts.push(Part {
+            name: op.operation_id().map_or_else(
+                || format!("{} {}", op.method.to_uppercase(), op.path),
+                str::to_owned,
+            ),
+            text: block,
+        });
+    }
+    text.push_str(&close);
+    Preview { text, parts }
+}
+
+/// The domain a GPT Action calls: the first server's host, else the manifest's API host.
+fn server_domain(spec: &Value, manifest: Option<&Value>) -> String {
+    spec.get("servers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("url")?.as_str())
+        .chain(manifest.and_then(|m| m.pointer("/api/url")?.as_str()))
+        .find_map(|url| check::domain::UrlParts::parse(url).map(|u| u.host))
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn comment(out: &mut String, text: &str, indent: &str) {
+    for line in text.trim().lines() {
+        let _ = writeln!(out, "{indent}// {}", line.trim_end());
+    }
+}
+
+fn operation(reader: &Spec<'_>, op: &Operation<'_>, target: Target) -> String {
+    let mut out = String::new();
+    if let Some(text) = op.text() {
+        comment(&mut out, text, "");
+    }
+    let name = op.operation_id().unwrap_or("unnamed");
+    let mut fields = String::new();
+    for parameter in op
+        .parameters
+        .iter()
+        .filter(|p| p.location == "path" || p.location == "query")
+    {
+        if let Some(description) = parameter.description {
+            comment(&mut fields, description, "");
+        }
+        let kind = parameter
+            .schema
+            .map_or_else(|| "any".to_owned(), |s| ts_type(reader, s, 0));
+        let optional = if parameter.required { "" } else { "?" };
+        let _ = writeln!(fields, "{}{optional}: {kind},", parameter.name);
+    }
+    if let Some((schema, _)) = reader.request_body(op) {
+        let schema = merged(reader, schema);
+        object_fields(reader, &schema, 0, &mut fields);
+    }
+    let returns = match target {
+        Target::Plugins => "any".to_owned(),
+        Target::Actions => reader
+            .success_schema(op)
+            .map_or_else(|| "any".to_owned(), |s| ts_type(reader, s, 0)),
+    };
+    if fields.is_empty() {
+        let _ = writeln!(out, "type {name} = () => {returns};\n");
+    } else {
+        let _ = writeln!(out, "type {name} = (_: {{\n{fields}}}) => {returns};\n");
+    }
+    out
+}
+
+/// An object schema with `allOf` parts merged into one `properties` and `required`.
+fn merged(reader: &Spec<'_>, schema: &Value) -> Value {
+    let Some(schema) = reader.resolve(schema) else {
+        return Value::Null;
+    };
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+        return schema.clone();
+    };
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for part in parts {
+        let part = merged(reader, part);
+        if let Some(p) = part.get("properties").and_then(Value::as_object) {
+            properties.extend(p.clone());
+        }
+        if let Some(r) = part.get("required").and_then(Value::as_array) {
+            required.extend(r.clone());
+        }
+    }
+    serde_json::json!({"type": "object", "properties": properties, "required": required})
+}
+
+/// One `name?: type,` line per property, each after its description.
+fn object_fields(reader: &Spec<'_>, schema: &Value, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, property) in properties {
+        let resolved = reader.resolve(property).unwrap_or(property);
+        if let Some(description) = resolved.get("description").and_then(Value::as_str) {
+            comment(out, description, &indent);
+        }
+        let optional = if required.contains(&name.as_str()) {
+            ""
+        } else {
+            "?"
+        };
+        let _ = writeln!(
+            out,
+            "{indent}{name}{optional}: {},",
+            ts_type(reader, property, depth)
+        );
+    }
+}
+
+/// A schema as a TypeScript type: `integer` as `number`, enums as literal unions, arrays as
+/// `T[]`, objects with properties as an indented block.
+fn ts_type(reader: &Spec<'_>, schema: &Value, depth: usize) -> String {
+    let Some(schema) = reader.resolve(schema) else {
+        return "any".to_owned();
+    };
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(" | ");
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            return options
+                .iter()
+                .map(|o| ts_type(reader, o, depth))
+                .collect::<Vec<_>>()
+                .join(" | ");
+        }
+    }
+    if schema.get("allOf").is_some() {
+        return ts_type(reader, &merged(reader, schema), depth);
+    }
+    let kinds: Vec<&str> = match schema.get("type") {
+        Some(Value::String(kind)) => vec![kind.as_str()],
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+        _ if schema.get("properties").is_some() => vec!["object"],
+        _ if schema.get("items").is_some() => vec!["array"],
+        _ => vec![],
+    };
+    if kinds.is_empty() {
+        return "any".to_owned();
+    }
+    kinds
+        .iter()
+        .map(|kind| match *kind {
+            "string" => "string".to_owned(),
+            "integer" | "number" => "number".to_owned(),
+            "boolean" => "boolean".to_owned(),
+            "null" => "null".to_owned(),
+            "array" => {
+                let item = schema
+                    .get("items")
+                    .map_or_else(|| "any".to_owned(), |i| ts_type(reader, i, depth));
+                if item.contains(" | ") {
+                    format!("({item})[]")
+                } else {
+                    format!("{item}[]")
+                }
+            }
+            "object" if schema.get("properties").is_some() => {
+                let mut inner = String::new();
+                object_fields(reader, schema, depth + 1, &mut inner);
+                format!("{{\n{inner}{}}}", "  ".repeat(depth))
+            }
+            "object" => "object".to_owned(),
+            _ => "any".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Token counts of each part and of the whole, for o200k_base and cl100k_base.
+pub fn token_table(preview: &Preview) -> String {
+    let mut out = String::new();
+    match counters() {
+        Some((o200k, cl100k)) => {
+            let width = preview
+                .parts
+                .iter()
+                .map(|p| p.name.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(8);
+            let _ = writeln!(out, "{:width$}  o200k_base  cl100k_base", "tokens");
+            for part in &preview.parts {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  {:>10}  {:>11}",
+                    part.name,
+                    o200k(&part.text),
+                    cl100k(&part.text)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{:width$}  {:>10}  {:>11}",
+                "total",
+                o200k(&preview.text),
+                cl100k(&preview.text)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "tokens: about {} ({} characters / 4); this ai-plugin was built without the \
+                 `tokenizer` feature, which counts them exactly",
+                preview.text.chars().count().div_ceil(4),
+                preview.text.chars().count()
+            );
+        }
+    }
+    out
+}
+
+type Counter = Box<dyn Fn(&str) -> usize>;
+
+#[cfg(feature = "tokenizer")]
+fn counters() -> Option<(Counter, Counter)> {
+    let o200k = tiktoken_rs::o200k_base_singleton();
+    let cl100k = tiktoken_rs::cl100k_base_singleton();
+    Some((
+        Box::new(move |text: &str| o200k.encode_ordinary(text).len()),
+        Box::new(move |text: &str| cl100k.encode_ordinary(text).len()),
+    ))
+}
+
+#[cfg(not(feature = "tokenizer"))]
+fn counters() -> Option<(Counter, Counter)> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn notes_spec() -> Value {
+        json!({
+            "openapi": "3.0.1",
+            "info": {"title": "Notes", "version": "1"},
+            "servers": [{"url": "https://notes.example.com"}],
+            "paths": {
+                "/notes": {
+                    "get": {
+                        "operationId": "listNotes",
+                        "description": "List notes, newest first",
+                        "parameters": [{"name": "status", "in": "query", "description": "Only notes with this status.", "schema": {"type": "string", "enum": ["open", "done"]}}],
+                        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "string"}}}}}}
+                    },
+                    "post": {
+                        "operationId": "addNote",
+                        "summary": "Create a note",
+                        "requestBody": {"content": {"application/json": {"schema": {
+                            "type": "object", "required": ["text"],
+                            "properties": {
+                                "text": {"type": "string", "description": "Note text."},
+                                "tags": {"type": "array", "items": {"type": "string"}, "description": "Optional labels."}
+                            }
+                        }}}},
+                        "responses": {"201": {"description": "ok"}}
+                    }
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn the_reference_example_renders_exactly() {
+        let manifest = json!({"name_for_model": "notes", "description_for_model": "Plugin for keeping short notes."});
+        let preview = render(Some(&manifest), &notes_spec(), Target::Plugins);
+        assert_eq!(
+            preview.text,
+            "// Plugin for keeping short notes.\nnamespace notes {\n\n\
+             // List notes, newest first\ntype listNotes = (_: {\n// Only notes with this status.\nstatus?: \"open\" | \"done\",\n}) => any;\n\n\
+             // Create a note\ntype addNote = (_: {\n// Note text.\ntext: string,\n// Optional labels.\ntags?: string[],\n}) => any;\n\n\
+             } // namespace notes\n"
+        );
+        let names: Vec<&str> = preview.parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["manifest", "listNotes", "addNote"]);
+    }
+
+    #[test]
+    fn actions_use_the_domain_and_return_types() {
+        let preview = render(None, &notes_spec(), Target::Actions);
+        assert!(
+            preview
+                .text
+                .starts_with("## notes_example_com__jit_plugin\n\n"),
+            "{}",
+            preview.text
+        );
+        assert!(preview.text.contains("}) => string[];"), "{}", preview.text);
+        assert!(
+            preview
+                .text
+                .contains("namespace notes_example_com__jit_plugin {")
+        );
+    }
+
+    #[test]
+    #[cfg(feature = "tokenizer")]
+    fn tokens_are_counted_per_part_with_both_encodings() {
+        let preview = render(None, &notes_spec(), Target::Plugins);
+        let table = token_table(&preview);
+        let total = table.lines().last().unwrap();
+        assert!(total.starts_with("total"), "{table}");
+        let numbers: Vec<usize> = total
+            .split_whitespace()
+            .skip(1)
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(numbers.len(), 2);
+        assert!(numbers.iter().all(|&n| n > 20 && n < 200), "{table}");
+    }
+}
