@@ -26,7 +26,8 @@ struct Observation {
     headers: BTreeMap<String, String>,
 }
 
-/// Replaces generated ids (by order of first appearance) and error texts with placeholders.
+/// Replaces generated ids (by order of first appearance), error texts and tokens with
+/// placeholders. RFC 6749 error codes (`invalid_grant`) are kept: they must agree.
 fn normalize(value: &mut Value, ids: &mut Vec<String>) {
     match value {
         Value::Object(fields) => {
@@ -42,7 +43,17 @@ fn normalize(value: &mut Value, ids: &mut Vec<String>) {
                         };
                         *field = Value::String(format!("<id {}>", n + 1));
                     }
-                    ("error", Value::String(_)) => *field = Value::String("<error>".into()),
+                    ("error", Value::String(text))
+                        if !text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+                    {
+                        *field = Value::String("<error>".into());
+                    }
+                    ("error_description", Value::String(_)) => {
+                        *field = Value::String("<description>".into());
+                    }
+                    ("access_token" | "refresh_token", Value::String(_)) => {
+                        *field = Value::String("<token>".into());
+                    }
                     _ => normalize(field, ids),
                 }
             }
@@ -113,6 +124,22 @@ impl Recorder {
                 headers.insert(name.to_owned(), value.to_owned());
             }
         }
+        // Where a redirect goes: the target, and its query with codes and texts as placeholders.
+        let location = reply.header("location");
+        if !location.is_empty() {
+            let (target, query) = location.split_once('?').unwrap_or((location, ""));
+            let params: Vec<String> = form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| match name.as_ref() {
+                    "code" => "code=<code>".to_owned(),
+                    "error_description" => "error_description=<description>".to_owned(),
+                    _ => format!("{name}={value}"),
+                })
+                .collect();
+            headers.insert(
+                "location".to_owned(),
+                format!("{target}?{}", params.join("&")),
+            );
+        }
         for name in [
             "allow",
             "access-control-allow-methods",
@@ -133,37 +160,175 @@ impl Recorder {
     }
 }
 
-/// The credentials a project's `.env` holds: a valid bearer token, if the auth type has one.
-fn token(project: &Path, auth: &str) -> Option<String> {
+/// The first `name:secret` pair of a `.env` variable.
+fn first_pair(project: &Path, variable: &str) -> (String, String) {
+    let pairs = env_value(project, variable);
+    let first = pairs.split(',').next().unwrap();
+    let (name, secret) = first.split_once(':').unwrap();
+    (name.to_owned(), secret.to_owned())
+}
+
+/// The ChatGPT callback the conformance runs use.
+const REDIRECT_URI: &str = "https://chat.openai.com/aip/plugin-conformance/oauth/callback";
+
+/// An OAuth authorization request for the project, as a form or query string.
+fn authorization(project: &Path, state: &str) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &env_value(project, "OAUTH_CLIENT_ID"))
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("state", state)
+        .finish()
+}
+
+/// Signs in on the consent page and approves; the redirect.
+fn approve(project: &Path, base: &str, password: &str) -> Reply {
+    let (user, _) = first_pair(project, "OAUTH_USERS");
+    let form = format!(
+        "{}&username={user}&password={password}&decision=allow",
+        authorization(project, "s t/ä")
+    );
+    Client::new(base, None).send_raw(
+        "POST",
+        "/oauth/authorize",
+        Some(form.into_bytes()),
+        &[("content-type", "application/x-www-form-urlencoded")],
+    )
+}
+
+/// A token request with client credentials in a JSON body.
+fn token_request(project: &Path, base: &str, grant: Value) -> Reply {
+    let mut body = grant;
+    body["client_id"] = json!(env_value(project, "OAUTH_CLIENT_ID"));
+    body["client_secret"] = json!(env_value(project, "OAUTH_CLIENT_SECRET"));
+    Client::new(base, None).send("POST", "/oauth/token", Some(body), &[])
+}
+
+/// The code in a redirect's query.
+fn code_of(reply: &Reply) -> String {
+    let location = reply.header("location");
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "code")
+        .unwrap_or_else(|| panic!("no code in `{location}`"))
+        .1
+        .into_owned()
+}
+
+/// A valid bearer token for the project, if its auth type has one: from `.env`, or for OAuth
+/// by signing in and exchanging the code.
+fn token(project: &Path, auth: &str, base: &str) -> Option<String> {
     match auth {
         "service_http" => Some(env_value(project, "SERVICE_AUTH_TOKEN")),
-        "user_http" => {
-            let pairs = env_value(project, "USER_TOKENS");
-            Some(
-                pairs
-                    .split_once(':')
-                    .unwrap()
-                    .1
-                    .split(',')
-                    .next()
-                    .unwrap()
-                    .to_owned(),
-            )
+        "user_http" => Some(first_pair(project, "USER_TOKENS").1),
+        "oauth" => {
+            let (_, password) = first_pair(project, "OAUTH_USERS");
+            let code = code_of(&approve(project, base, &password));
+            let grant = json!({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI});
+            let tokens = token_request(project, base, grant).json();
+            Some(tokens["access_token"].as_str().unwrap().to_owned())
         }
         _ => None,
     }
 }
 
-/// The same requests for every stack; returns what each got.
-fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Observation> {
-    let token = token(project, auth);
-    let client = Client::new(&server.base, token.as_deref());
-    let anonymous = Client::new(&server.base, None);
-    let list = if auth == "user_http" {
+/// The list path: the user comes from the token for user_http and oauth.
+fn list_path(auth: &str) -> &'static str {
+    if matches!(auth, "user_http" | "oauth") {
         "/todos"
     } else {
         "/todos/alice"
+    }
+}
+
+/// The OAuth server's answers, good and bad.
+fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
+    let browser = Client::new(base, None);
+    let valid = authorization(project, "s t/ä");
+    r.record(
+        "authorize page",
+        &browser.get(&format!("/oauth/authorize?{valid}")),
+    );
+    let with = |name: &str, value: &str| {
+        let mut query: Vec<(String, String)> = form_urlencoded::parse(valid.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(k, _)| k != name)
+            .collect();
+        if !value.is_empty() {
+            query.push((name.to_owned(), value.to_owned()));
+        }
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish()
     };
+    for (step, query) in [
+        (
+            "authorize unknown client",
+            with("client_id", "someone-else"),
+        ),
+        (
+            "authorize foreign redirect",
+            with("redirect_uri", "https://evil.example/cb"),
+        ),
+        ("authorize without state", with("state", "")),
+        ("authorize token flow", with("response_type", "token")),
+        ("authorize unknown scope", with("scope", "admin")),
+        (
+            "authorize plain pkce",
+            with("code_challenge_method", "plain"),
+        ),
+    ] {
+        r.record(step, &browser.get(&format!("/oauth/authorize?{query}")));
+    }
+    let deny = format!("{valid}&decision=deny");
+    r.record(
+        "deny",
+        &browser.send_raw(
+            "POST",
+            "/oauth/authorize",
+            Some(deny.into_bytes()),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        ),
+    );
+    r.record("wrong password", &approve(project, base, "wrong-password"));
+    let (_, password) = first_pair(project, "OAUTH_USERS");
+    let approved = approve(project, base, &password);
+    r.record("approve", &approved);
+    let code = code_of(&approved);
+    let exchange =
+        json!({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI});
+    let mut wrong_secret = exchange.clone();
+    wrong_secret["client_id"] = json!(env_value(project, "OAUTH_CLIENT_ID"));
+    wrong_secret["client_secret"] = json!("wrong");
+    r.record(
+        "token with a wrong secret",
+        &browser.send("POST", "/oauth/token", Some(wrong_secret), &[]),
+    );
+    let mut other_redirect = exchange.clone();
+    other_redirect["redirect_uri"] = json!("http://localhost:9/cb");
+    let tokens = r.record("exchange", &token_request(project, base, exchange.clone()));
+    r.record("replay the code", &token_request(project, base, exchange));
+    r.record(
+        "unknown grant type",
+        &token_request(project, base, json!({"grant_type": "password"})),
+    );
+    let refresh = json!({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]});
+    r.record(
+        "refresh after a replay",
+        &token_request(project, base, refresh),
+    );
+    r.record(
+        "unknown code",
+        &token_request(project, base, other_redirect),
+    );
+}
+
+/// The same requests for every stack; returns what each got.
+fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Observation> {
+    let token = token(project, auth, &server.base);
+    let client = Client::new(&server.base, token.as_deref());
+    let anonymous = Client::new(&server.base, None);
+    let list = list_path(auth);
     let mut r = Recorder {
         ids: Vec::new(),
         seen: Vec::new(),
@@ -175,10 +340,20 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
     assert_eq!(manifest["api"]["url"], format!("{origin}/openapi.yaml"));
     assert_eq!(manifest["logo_url"], format!("{origin}/logo.png"));
     assert_eq!(manifest["auth"]["type"], auth);
-    if auth == "service_http" {
+    if matches!(auth, "service_http" | "oauth") {
         assert_eq!(
             manifest["auth"]["verification_tokens"]["openai"],
             env_value(project, "OPENAI_VERIFICATION_TOKEN")
+        );
+    }
+    if auth == "oauth" {
+        assert_eq!(
+            manifest["auth"]["client_url"],
+            format!("{origin}/oauth/authorize")
+        );
+        assert_eq!(
+            manifest["auth"]["authorization_url"],
+            format!("{origin}/oauth/token")
         );
     }
     let spec = r.record("spec", &anonymous.get("/openapi.yaml"));
@@ -308,6 +483,9 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
         "list from chatgpt.com",
         &client.send("GET", list, None, &[("origin", "https://chatgpt.com")]),
     );
+    if auth == "oauth" {
+        oauth_scenario(&mut r, project, &server.base);
+    }
     r.seen
 }
 
@@ -347,12 +525,8 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
 
     // A restart keeps the items.
     let server = Server::start(&project, &commands[0], port, &data);
-    let token = token(&project, auth);
-    let list = if auth == "user_http" {
-        "/todos"
-    } else {
-        "/todos/alice"
-    };
+    let token = token(&project, auth, &server.base);
+    let list = list_path(auth);
     let after = Client::new(&server.base, token.as_deref()).get(list).json();
     let todos: Vec<&str> = after["todos"]
         .as_array()
@@ -405,6 +579,27 @@ fn conform(auth: &str) {
         assert_eq!(status("list without token"), 401);
         assert_eq!(status("add without token"), 401);
     }
+    if auth == "oauth" {
+        let observed = |step: &str| reference.iter().find(|o| o.step == step).unwrap();
+        assert_eq!(status("authorize page"), 200);
+        for step in ["authorize unknown client", "authorize foreign redirect"] {
+            assert_eq!(status(step), 400, "{step}");
+            assert!(!observed(step).headers.contains_key("location"), "{step}");
+        }
+        let location = |step: &str| observed(step).headers["location"].clone();
+        assert!(location("authorize without state").contains("error=invalid_request"));
+        assert!(location("deny").contains("error=access_denied&"));
+        assert!(location("deny").ends_with("state=s t/ä"));
+        assert!(location("approve").contains("code=<code>&state=s t/ä"));
+        assert_eq!(status("wrong password"), 200);
+        assert_eq!(status("exchange"), 200);
+        assert_eq!(observed("replay the code").body["error"], "invalid_grant");
+        assert_eq!(status("token with a wrong secret"), 401);
+        assert_eq!(
+            observed("refresh after a replay").body["error"],
+            "invalid_grant"
+        );
+    }
     let preflight = reference
         .iter()
         .find(|o| o.step == "preflight from https://chat.openai.com")
@@ -437,4 +632,9 @@ fn every_stack_behaves_alike_with_service_http() {
 #[test]
 fn every_stack_behaves_alike_with_user_http() {
     conform("user_http");
+}
+
+#[test]
+fn every_stack_behaves_alike_with_oauth() {
+    conform("oauth");
 }
