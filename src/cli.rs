@@ -146,6 +146,10 @@ pub struct CheckArgs {
     /// Bearer token sent with the GET calls that measure response sizes (URL targets)
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// The domain a folder or file will be served from (e.g. example.com), for the domain
+    /// rules; without it, the domain of api.url
+    #[arg(long, value_name = "HOST")]
+    pub domain: Option<String>,
 }
 
 /// `ai-plugin preview`.

@@ -106,28 +106,24 @@ impl Document {
                         .rsplit_once(" at line ")
                         .map_or(message.as_str(), |(m, _)| m);
                     let location = document.location_at_line(error.line(), error.column());
-                    return Err(Box::new(Diagnostic::error(
-                        code,
-                        "",
-                        format!("{name} is not valid JSON: {message}"),
-                    )
-                    .with_fix(
-                        "JSON allows no trailing commas, comments or single quotes; \
+                    return Err(Box::new(
+                        Diagnostic::error(code, "", format!("{name} is not valid JSON: {message}"))
+                            .with_fix(
+                                "JSON allows no trailing commas, comments or single quotes; \
                          fix the text at the line shown",
-                    )
-                    .at(location)));
+                            )
+                            .at(location),
+                    ));
                 }
             },
             Format::Yaml => {
                 if let Err((line, column, message)) = yaml_spans(text, &mut document.spans) {
                     let location = document.location_at_line(line, column);
-                    return Err(Box::new(Diagnostic::error(
-                        code,
-                        "",
-                        format!("{name} is not valid YAML: {message}"),
-                    )
-                    .with_fix("fix the YAML syntax at the line shown")
-                    .at(location)));
+                    return Err(Box::new(
+                        Diagnostic::error(code, "", format!("{name} is not valid YAML: {message}"))
+                            .with_fix("fix the YAML syntax at the line shown")
+                            .at(location),
+                    ));
                 }
                 match serde_saphyr::from_str::<Value>(text) {
                     Ok(value) => document.value = value,
@@ -140,13 +136,15 @@ impl Document {
                         });
                         let message = error.to_string();
                         let first = message.lines().next().unwrap_or_default();
-                        return Err(Box::new(Diagnostic::error(
-                            code,
-                            "",
-                            format!("{name} could not be read as YAML: {first}"),
-                        )
-                        .with_fix("fix the YAML at the line shown")
-                        .at(location)));
+                        return Err(Box::new(
+                            Diagnostic::error(
+                                code,
+                                "",
+                                format!("{name} could not be read as YAML: {first}"),
+                            )
+                            .with_fix("fix the YAML at the line shown")
+                            .at(location),
+                        ));
                     }
                 }
             }

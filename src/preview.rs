@@ -277,7 +277,7 @@ fn ts_type(reader: &Spec<'_>, schema: &Value, depth: usize) -> String {
                 let item = schema
                     .get("items")
                     .map_or_else(|| "any".to_owned(), |i| ts_type(reader, i, depth));
-                if item.contains(" | ") {
+                if is_union(&item) {
                     format!("({item})[]")
                 } else {
                     format!("{item}[]")
@@ -293,6 +293,23 @@ fn ts_type(reader: &Spec<'_>, schema: &Value, depth: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// Whether a rendered type is a union at its top level (`"a" | "b"`, not `{ a: "x" | "y" }`).
+fn is_union(rendered: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let bytes = rendered.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' if i == 0 || bytes[i - 1] != b'\\' => quoted = !quoted,
+            b'{' | b'(' | b'[' if !quoted => depth += 1,
+            b'}' | b')' | b']' if !quoted => depth -= 1,
+            b'|' if !quoted && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Token counts of each part and of the whole, for o200k_base and cl100k_base.
@@ -422,6 +439,24 @@ mod tests {
                 .text
                 .contains("namespace notes_example_com__jit_plugin {")
         );
+    }
+
+    #[test]
+    fn arrays_of_unions_get_parentheses_and_arrays_of_objects_do_not() {
+        assert!(is_union("\"a\" | \"b\""));
+        assert!(!is_union("{\n  s: \"a\" | \"b\",\n}"));
+        assert!(!is_union("\"a|b\""));
+        let spec = json!({});
+        let reader = Spec::new(&spec);
+        let enums = json!({"type": "array", "items": {"enum": ["a", "b"]}});
+        assert_eq!(ts_type(&reader, &enums, 0), "(\"a\" | \"b\")[]");
+        let objects = json!({"type": "array", "items": {"type": "object", "properties": {"s": {"enum": ["a", "b"]}}}});
+        assert_eq!(
+            ts_type(&reader, &objects, 0),
+            "{\n  s?: \"a\" | \"b\",\n}[]"
+        );
+        let nullable = json!({"type": ["integer", "null"]});
+        assert_eq!(ts_type(&reader, &nullable, 0), "number | null");
     }
 
     #[test]

@@ -63,8 +63,9 @@ pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
         target_kind,
         format,
         token,
+        domain,
     } = args;
-    let report = check(&input, target_kind, token.as_deref())?;
+    let report = check(&input, target_kind, token.as_deref(), domain.as_deref())?;
     match format {
         OutputFormat::Text => print!("{}", report.to_text()),
         OutputFormat::Json => println!("{}", report.to_json()),
@@ -75,16 +76,38 @@ pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
     Ok(())
 }
 
-/// Reads and checks `input`: a folder, a file, or an http(s) URL.
-pub fn check(input: &str, target: Target, token: Option<&str>) -> Result<Report, CheckError> {
+/// Reads and checks `input`: a folder, a file, or an http(s) URL. `domain` is where a
+/// folder or file will be served (`example.com`), for the domain rules; without it the domain
+/// is taken from `api.url`.
+pub fn check(
+    input: &str,
+    target: Target,
+    token: Option<&str>,
+    domain: Option<&str>,
+) -> Result<Report, CheckError> {
     let sources = if input.starts_with("http://") || input.starts_with("https://") {
         live::fetch(input, token)?
     } else {
         read_target(Path::new(input))?
     };
-    let scope = match &sources.served_from {
-        Some(url) => Scope::served(url.clone()),
-        None => Scope::file(),
+    let scope = match (&sources.served_from, domain) {
+        (Some(url), _) => Scope::served(url.clone()),
+        (None, Some(domain)) => {
+            let url = if domain.contains("://") {
+                domain.to_owned()
+            } else {
+                format!("https://{domain}")
+            };
+            let served = UrlParts::parse(&url).ok_or_else(|| CheckError::Unreadable {
+                target: input.to_owned(),
+                message: format!("--domain `{domain}` is not a host name such as example.com"),
+            })?;
+            Scope {
+                served_from: Some(served),
+                localhost_auth: crate::diagnostic::Severity::Warning,
+            }
+        }
+        (None, None) => Scope::file(),
     };
     let mut findings = sources.findings;
     findings.extend(check_documents(
@@ -104,9 +127,9 @@ pub fn check(input: &str, target: Target, token: Option<&str>) -> Result<Report,
     let mut notes = Vec::new();
     if !checked.is_empty() {
         notes.push(format!(
-            "checked: {} (rules for {})",
-            checked.join(", "),
-            target.as_str()
+            "checked ({} rules): {}",
+            target.as_str(),
+            checked.join(", ")
         ));
     }
     notes.extend(sources.notes);
@@ -259,12 +282,9 @@ fn is_manifest_file(path: &Path) -> bool {
     if path.file_name().is_some_and(|n| n == "ai-plugin.json") {
         return true;
     }
-    // Any JSON file with a schema_version is a manifest.
+    // Any JSON file naming a schema_version is a manifest, even one that does not parse.
     Format::from_name(&path.to_string_lossy()) == Some(Format::Json)
-        && fs::read_to_string(path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .is_some_and(|v| v.get("schema_version").is_some())
+        && fs::read_to_string(path).is_ok_and(|t| t.contains("\"schema_version\""))
 }
 
 /// Reads and parses one file; a syntax error becomes a finding, an unreadable file an error.

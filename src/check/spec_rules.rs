@@ -213,7 +213,7 @@ fn security(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
         );
     }
     if let Some(kind) = scope.manifest.as_ref().and_then(|m| m.auth_type.as_deref())
-        && kind != "none"
+        && matches!(kind, "service_http" | "user_http" | "oauth")
         && !has_schemes
     {
         found.push(

@@ -1,0 +1,969 @@
+//! `ai-plugin check` and `ai-plugin preview` as a user runs them: a fixture per rule that
+//! breaks it, the clean fixture and every generated project without errors, the report
+//! formats and exit codes, live checks against tiny broken servers started here and against a
+//! generated plugin, and a golden `preview`.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ai_plugin::fields::{AuthType, Stack};
+use ai_plugin::template;
+use serde_json::{Value, json};
+
+const FIXTURES: &str = "tests/fixtures/check";
+
+/// Runs `ai-plugin ARGS` from the repository root (so fixture paths in reports are stable).
+fn ai_plugin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// `check --format json` on `target`: the exit code and the report.
+fn check_json(target: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", target, "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = ai_plugin(&args);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check {target} printed no JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
+
+/// (code, severity) of every finding.
+fn findings(report: &Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A fixture (under tests/fixtures/check), extra flags, and the (code, severity) of every
+/// finding it must give, in order.
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+#[test]
+fn every_rule_has_a_fixture_that_shows_its_finding() {
+    let cases: &[Case] = &[
+        (
+            "manifests/trailing-comma.json",
+            &[],
+            &[("manifest-syntax", "error")],
+        ),
+        (
+            "manifests/not-object.json",
+            &[],
+            &[("manifest-not-object", "error")],
+        ),
+        (
+            "manifests/missing-field.json",
+            &[],
+            &[("manifest-missing-field", "error")],
+        ),
+        (
+            "manifests/wrong-type.json",
+            &[],
+            &[("manifest-wrong-type", "error")],
+        ),
+        (
+            "manifests/schema-version.json",
+            &[],
+            &[("manifest-schema-version", "error")],
+        ),
+        (
+            "manifests/name-for-human.json",
+            &[],
+            &[("manifest-name-for-human", "error")],
+        ),
+        (
+            "manifests/name-for-model.json",
+            &[],
+            &[("manifest-name-for-model", "error")],
+        ),
+        (
+            "manifests/description-for-human.json",
+            &[],
+            &[("manifest-description-for-human", "error")],
+        ),
+        (
+            "manifests/description-for-model.json",
+            &[],
+            &[("manifest-description-for-model", "error")],
+        ),
+        (
+            "manifests/auth-type.json",
+            &[],
+            &[("manifest-auth-type", "error")],
+        ),
+        (
+            "manifests/auth-field.json",
+            &[],
+            &[
+                ("manifest-auth-field", "error"),
+                ("spec-security-schemes", "warning"),
+            ],
+        ),
+        (
+            "manifests/oauth-content-type.json",
+            &[],
+            &[
+                ("manifest-oauth-content-type", "error"),
+                ("spec-security-schemes", "warning"),
+            ],
+        ),
+        (
+            "manifests/oauth-missing.json",
+            &[],
+            &[
+                ("manifest-missing-field", "error"),
+                ("manifest-missing-field", "error"),
+                ("spec-security-schemes", "warning"),
+            ],
+        ),
+        (
+            "manifests/api-type.json",
+            &[],
+            &[("manifest-api-type", "error")],
+        ),
+        ("manifests/url.json", &[], &[("manifest-url", "error")]),
+        (
+            "manifests/contact-email.json",
+            &[],
+            &[("manifest-contact-email", "error")],
+        ),
+        ("manifests/https.json", &[], &[("manifest-https", "error")]),
+        (
+            "manifests/api-domain.json",
+            &["--domain", "notes.example.com"],
+            &[("manifest-api-domain", "error")],
+        ),
+        (
+            "manifests/legal-domain.json",
+            &[],
+            &[("manifest-legal-domain", "error")],
+        ),
+        (
+            "manifests/email-domain.json",
+            &[],
+            &[("manifest-email-domain", "warning")],
+        ),
+        (
+            "localhost-auth",
+            &[],
+            &[("manifest-localhost-auth", "warning")],
+        ),
+        ("servers-domain", &[], &[("spec-servers-domain", "error")]),
+        (
+            "security-schemes",
+            &[],
+            &[("spec-security-schemes", "warning")],
+        ),
+        ("no-spec", &[], &[("spec-not-found", "error")]),
+        ("specs/syntax.yaml", &[], &[("spec-syntax", "error")]),
+        (
+            "specs/not-object.yaml",
+            &[],
+            &[("spec-not-object", "error")],
+        ),
+        (
+            "specs/openapi-version.yaml",
+            &[],
+            &[("spec-openapi-version", "error")],
+        ),
+        (
+            "specs/missing-field.yaml",
+            &[],
+            &[("spec-missing-field", "error")],
+        ),
+        (
+            "specs/no-operations.yaml",
+            &[],
+            &[("spec-no-operations", "warning")],
+        ),
+        (
+            "specs/servers-missing.yaml",
+            &[],
+            &[("spec-servers-missing", "warning")],
+        ),
+        (
+            "specs/servers-missing.yaml",
+            &["--target", "actions"],
+            &[("spec-servers-missing", "error")],
+        ),
+        (
+            "specs/servers-https.yaml",
+            &["--target", "actions"],
+            &[("spec-servers-https", "error")],
+        ),
+        (
+            "specs/security-missing.yaml",
+            &[],
+            &[("spec-security-missing", "warning")],
+        ),
+        (
+            "specs/operation-id-missing.yaml",
+            &[],
+            &[("spec-operation-id-missing", "error")],
+        ),
+        (
+            "specs/operation-id-duplicate.yaml",
+            &[],
+            &[("spec-operation-id-duplicate", "error")],
+        ),
+        (
+            "specs/operation-id-invalid.yaml",
+            &[],
+            &[("spec-operation-id-invalid", "error")],
+        ),
+        (
+            "specs/description-length.yaml",
+            &[],
+            &[("spec-description-length", "error")],
+        ),
+        (
+            "specs/description-length.yaml",
+            &["--target", "actions"],
+            &[],
+        ),
+        (
+            "specs/description-length-actions.yaml",
+            &["--target", "actions"],
+            &[("spec-description-length", "error")],
+        ),
+        (
+            "specs/operation-undescribed.yaml",
+            &[],
+            &[("spec-operation-undescribed", "warning")],
+        ),
+        (
+            "specs/parameter-description-length.yaml",
+            &[],
+            &[("spec-parameter-description-length", "error")],
+        ),
+        (
+            "specs/parameter-description-length.yaml",
+            &["--target", "actions"],
+            &[],
+        ),
+        (
+            "specs/parameter-description-length-actions.yaml",
+            &["--target", "actions"],
+            &[("spec-parameter-description-length", "error")],
+        ),
+        (
+            "specs/path-parameter.yaml",
+            &[],
+            &[("spec-path-parameter", "error")],
+        ),
+        (
+            "specs/consequential.yaml",
+            &[],
+            &[("spec-consequential", "warning")],
+        ),
+        (
+            "specs/responses-missing.yaml",
+            &[],
+            &[("spec-responses-missing", "error")],
+        ),
+        (
+            "specs/success-response.yaml",
+            &[],
+            &[("spec-success-response", "warning")],
+        ),
+        (
+            "specs/response-schema.yaml",
+            &[],
+            &[("spec-response-schema", "warning")],
+        ),
+        (
+            "specs/path-item-parameters.yaml",
+            &[],
+            &[("spec-path-item-parameters", "warning")],
+        ),
+        (
+            "specs/property-required.yaml",
+            &[],
+            &[("spec-property-required", "error")],
+        ),
+        ("specs/ref.yaml", &[], &[("spec-ref", "error")]),
+    ];
+    let mut failures = Vec::new();
+    for (fixture, extra, expected) in cases {
+        let (code, report) = check_json(&format!("{FIXTURES}/{fixture}"), extra);
+        let got = findings(&report);
+        let want: Vec<(String, String)> = expected
+            .iter()
+            .map(|(c, s)| ((*c).to_owned(), (*s).to_owned()))
+            .collect();
+        let want_exit = i32::from(expected.iter().any(|(_, s)| *s == "error"));
+        if got != want || code != want_exit {
+            failures.push(format!(
+                "{fixture} {extra:?}: exit {code}, {got:?}; wanted exit {want_exit}, {want:?}"
+            ));
+        }
+        for finding in report["findings"].as_array().unwrap() {
+            assert!(finding["message"].as_str().is_some_and(|m| !m.is_empty()));
+            if finding["code"] != "spec-not-found" {
+                assert!(finding["fix"].is_string(), "{fixture}: no fix in {finding}");
+                assert!(
+                    finding["location"]["line"].as_u64().is_some(),
+                    "{fixture}: no line in {finding}"
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_clean_fixture_has_no_finding() {
+    for target in [
+        format!("{FIXTURES}/clean"),
+        format!("{FIXTURES}/clean/.well-known/ai-plugin.json"),
+        format!("{FIXTURES}/specs/clean.yaml"),
+    ] {
+        let (code, report) = check_json(&target, &[]);
+        assert_eq!((code, findings(&report)), (0, vec![]), "{target}");
+        assert_eq!(report["ok"], true);
+    }
+    let (code, report) = check_json(
+        &format!("{FIXTURES}/clean"),
+        &["--domain", "www.notes.example.com"],
+    );
+    assert_eq!((code, findings(&report)), (0, vec![]));
+}
+
+#[test]
+fn every_generated_project_checks_without_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    for stack in Stack::ALL {
+        for auth in AuthType::ALL
+            .into_iter()
+            .filter(|&a| template::supports(stack, a))
+        {
+            let dir = tmp.path().join(format!("{stack}-{auth}"));
+            let dir = dir.to_str().unwrap();
+            let output = ai_plugin(&[
+                "new",
+                dir,
+                "--yes",
+                "--stack",
+                stack.as_str(),
+                "--auth",
+                auth.as_str(),
+            ]);
+            assert!(
+                output.status.success(),
+                "new {stack} {auth}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let (code, report) = check_json(dir, &[]);
+            // On localhost the host took only auth `none`; a project with other auth is meant to be
+            // served on a domain, so its folder gets exactly this warning and nothing else.
+            let expected: Vec<(String, String)> = if auth == AuthType::None {
+                vec![]
+            } else {
+                vec![("manifest-localhost-auth".into(), "warning".into())]
+            };
+            assert_eq!(
+                (code, findings(&report)),
+                (0, expected),
+                "{stack} {auth}: {report:#}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_text_report_shows_each_finding_with_its_line_and_fix() {
+    let output = ai_plugin(&[
+        "check",
+        &format!("{FIXTURES}/manifests/trailing-comma.json"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(
+        "check_trailing_comma",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: 1 error, 0 warnings found\n"
+    );
+    let output = ai_plugin(&[
+        "check",
+        &format!("{FIXTURES}/specs/operation-id-duplicate.yaml"),
+    ]);
+    insta::assert_snapshot!(
+        "check_duplicate_operation_id",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn every_finding_is_reported_not_just_the_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("ai-plugin.json");
+    std::fs::write(&manifest, r#"{"schema_version": "v2", "name_for_model": "a b", "auth": {"type": "user_http"}, "api": {"type": "graphql", "url": "x"}}"#).unwrap();
+    std::fs::copy(
+        format!("{}/{FIXTURES}/specs/clean.yaml", env!("CARGO_MANIFEST_DIR")),
+        tmp.path().join("openapi.yaml"),
+    )
+    .unwrap();
+    let (code, report) = check_json(manifest.to_str().unwrap(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["errors"], 11, "{report:#}");
+}
+
+#[test]
+fn an_unreadable_target_exits_2() {
+    let output = ai_plugin(&["check", "tests/fixtures/check/does-not-exist"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("cannot check `tests/fixtures/check/does-not-exist`")
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let output = ai_plugin(&["check", empty.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no `.well-known/ai-plugin.json`"));
+    let port = support::free_port();
+    let output = ai_plugin(&["check", &format!("http://127.0.0.1:{port}")]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn preview_renders_the_namespace_with_token_counts() {
+    for (name, target) in [("preview_plugin", "plugins"), ("preview_action", "actions")] {
+        let output = ai_plugin(&["preview", &format!("{FIXTURES}/clean"), "--target", target]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        insta::assert_snapshot!(name, String::from_utf8_lossy(&output.stdout));
+    }
+    let output = ai_plugin(&["preview", &format!("{FIXTURES}/specs/syntax.yaml")]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+// ---- live checks ----
+
+/// What one route of a tiny server answers.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+fn route(
+    method: &'static str,
+    path: &'static str,
+    status: u16,
+    content_type: &str,
+    body: impl Into<Vec<u8>>,
+) -> Route {
+    Route {
+        method,
+        path,
+        status,
+        headers: vec![("content-type", content_type.to_owned())],
+        body: body.into(),
+    }
+}
+
+/// A tiny HTTP/1.1 server on loopback answering fixed routes (404 otherwise); with `cors`,
+/// every OPTIONS gets a full CORS and private-network answer. Stops when dropped.
+struct TinyServer {
+    base: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TinyServer {
+    fn start(cors: bool, routes: impl FnOnce(&str) -> Vec<Route>) -> TinyServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let routes = routes(&base);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                if let Ok(stream) = stream {
+                    answer(stream, &routes, cors);
+                }
+            }
+        });
+        TinyServer {
+            base,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for TinyServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.base.trim_start_matches("http://"));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while request.len() < head_end + length {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let mut words = head.split_whitespace();
+    let method = words.next().unwrap_or("");
+    let path = words.next().unwrap_or("").split('?').next().unwrap_or("");
+    let (status, headers, body): (u16, Vec<(&str, String)>, &[u8]) = if method == "OPTIONS" && cors
+    {
+        (
+            204,
+            vec![
+                (
+                    "access-control-allow-origin",
+                    "https://chat.openai.com".into(),
+                ),
+                (
+                    "access-control-allow-methods",
+                    "GET, POST, DELETE, PATCH".into(),
+                ),
+                ("access-control-allow-headers", "*".into()),
+                ("access-control-allow-private-network", "true".into()),
+            ],
+            b"",
+        )
+    } else if let Some(r) = routes.iter().find(|r| r.method == method && r.path == path) {
+        (r.status, r.headers.clone(), &r.body)
+    } else {
+        (
+            404,
+            vec![("content-type", "text/plain".into())],
+            b"not found",
+        )
+    };
+    let mut response = format!(
+        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.write_all(body);
+}
+
+const LOGO: &[u8] = include_bytes!("../templates/_base/logo.png");
+
+fn manifest_json(base: &str, auth: Value) -> String {
+    serde_json::to_string_pretty(&json!({
+        "schema_version": "v1",
+        "name_for_human": "Notes",
+        "name_for_model": "notes",
+        "description_for_human": "Keep short notes.",
+        "description_for_model": "Plugin for keeping short notes.",
+        "auth": auth,
+        "api": {"type": "openapi", "url": format!("{base}/openapi.yaml")},
+        "logo_url": format!("{base}/logo.png"),
+        "contact_email": "dev@example.com",
+        "legal_info_url": format!("{base}/legal")
+    }))
+    .unwrap()
+}
+
+fn spec_yaml(base: &str, security: &str) -> String {
+    format!(
+        "openapi: 3.0.1\ninfo: {{title: Notes, version: '1'}}\nservers: [{{url: '{base}'}}]\n{security}\npaths:\n  /notes:\n    get:\n      operationId: listNotes\n      summary: List notes.\n      responses:\n        '200':\n          description: The notes.\n          content: {{application/json: {{schema: {{type: array, items: {{type: string}}}}}}}}\n{}",
+        if security.contains("bearer") {
+            "components:\n  securitySchemes:\n    bearer: {type: http, scheme: bearer}\n"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A plugin that is fine, but for what `change` does to its routes.
+fn plugin(cors: bool, change: impl FnOnce(&str, &mut Vec<Route>)) -> TinyServer {
+    TinyServer::start(cors, |base| {
+        let mut routes = vec![
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: []"),
+            ),
+            route("GET", "/logo.png", 200, "image/png", LOGO),
+            route("GET", "/notes", 200, "application/json", "[\"a\"]"),
+        ];
+        change(base, &mut routes);
+        routes
+    })
+}
+
+fn set(routes: &mut [Route], path: &str, new: Route) {
+    let at = routes.iter().position(|r| r.path == path).unwrap();
+    routes[at] = new;
+}
+
+#[test]
+fn a_good_tiny_plugin_passes_the_live_checks() {
+    let server = plugin(true, |_, _| {});
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!((code, findings(&report)), (0, vec![]), "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("logo: PNG, 512×512"), "{notes}");
+    assert!(notes.contains("GET /notes: 5 characters"), "{notes}");
+}
+
+#[test]
+fn a_manifest_with_a_syntax_error_is_reported_at_its_line() {
+    let server = plugin(true, |_, routes| {
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                "{\n  \"schema_version\": \"v1\",\n}\n",
+            ),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![("live-manifest-json".to_owned(), "error".to_owned())]
+    );
+    let location = &report["findings"][0]["location"];
+    assert_eq!(
+        (location["line"].as_u64(), location["column"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(location["source_line"], "}");
+    let text = String::from_utf8_lossy(&ai_plugin(&["check", &server.base]).stdout).into_owned();
+    assert!(text.contains("trailing comma"), "{text}");
+    assert!(text.contains(" 3 | }\n"), "{text}");
+}
+
+#[test]
+fn a_plugin_without_cors_fails_the_preflight() {
+    let server = plugin(false, |_, _| {});
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1);
+    let codes = findings(&report);
+    assert!(
+        codes.iter().all(|(c, s)| c == "live-cors" && s == "error"),
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.len(),
+        3,
+        "manifest, spec and the operation: {codes:?}"
+    );
+}
+
+#[test]
+fn a_preflight_without_the_private_network_header_is_an_error() {
+    let server = TinyServer::start(false, |base| {
+        let mut routes = vec![
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: []"),
+            ),
+            route("GET", "/logo.png", 200, "image/png", LOGO),
+            route("GET", "/notes", 200, "application/json", "[]"),
+        ];
+        for path in ["/.well-known/ai-plugin.json", "/openapi.yaml", "/notes"] {
+            routes.push(Route {
+                method: "OPTIONS",
+                path: Box::leak(path.to_owned().into_boxed_str()),
+                status: 204,
+                headers: vec![
+                    ("access-control-allow-origin", "*".into()),
+                    ("access-control-allow-methods", "*".into()),
+                    ("access-control-allow-headers", "*".into()),
+                ],
+                body: Vec::new(),
+            });
+        }
+        routes
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1);
+    let codes = findings(&report);
+    assert!(
+        !codes.is_empty() && codes.iter().all(|(c, _)| c == "live-cors-private-network"),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn a_gif_logo_is_refused_and_its_size_reported() {
+    let server = plugin(true, |_, routes| {
+        set(
+            routes,
+            "/logo.png",
+            route(
+                "GET",
+                "/logo.png",
+                200,
+                "image/gif",
+                &b"GIF89a\x10\x00\x10\x00"[..],
+            ),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![("live-logo-format".to_owned(), "error".to_owned())]
+    );
+    assert!(
+        report["notes"].to_string().contains("logo: GIF, 10 bytes"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_unprotected_route_is_found() {
+    let server = plugin(true, |base, routes| {
+        let auth = json!({"type": "service_http", "authorization_type": "bearer", "verification_tokens": {"openai": "x"}});
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, auth),
+            ),
+        );
+        set(
+            routes,
+            "/openapi.yaml",
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: [{bearer: []}]"),
+            ),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![
+            ("live-auth-unprotected".to_owned(), "error".to_owned()),
+            // Served from localhost, the host would also refuse the auth type itself.
+            ("manifest-localhost-auth".to_owned(), "error".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn oversized_responses_wrong_types_and_redirects_are_found() {
+    let big = plugin(true, |_, routes| {
+        set(
+            routes,
+            "/notes",
+            route(
+                "GET",
+                "/notes",
+                200,
+                "application/json",
+                format!("[\"{}\"]", "x".repeat(100_000)),
+            ),
+        );
+    });
+    let (_, report) = check_json(&big.base, &[]);
+    assert_eq!(
+        findings(&report),
+        vec![("live-response-size".to_owned(), "error".to_owned())]
+    );
+
+    let text = plugin(true, |base, routes| {
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "text/plain",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+        );
+    });
+    let (code, report) = check_json(&text.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            0,
+            vec![(
+                "live-manifest-content-type".to_owned(),
+                "warning".to_owned()
+            )]
+        )
+    );
+
+    let moved = plugin(true, |_, routes| {
+        let mut redirect = route("GET", "/.well-known/ai-plugin.json", 301, "text/plain", "");
+        redirect.headers.push((
+            "location",
+            "https://elsewhere.example/.well-known/ai-plugin.json".into(),
+        ));
+        set(routes, "/.well-known/ai-plugin.json", redirect);
+    });
+    let (code, report) = check_json(&moved.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (1, vec![("live-redirect".to_owned(), "error".to_owned())])
+    );
+
+    let no_spec = plugin(true, |_, routes| {
+        routes.retain(|r| r.path != "/openapi.yaml")
+    });
+    let (_, report) = check_json(&no_spec.base, &[]);
+    assert_eq!(
+        findings(&report),
+        vec![("live-spec-fetch".to_owned(), "error".to_owned())]
+    );
+}
+
+/// A generated Rust plugin, built into the shared target directory and started on loopback.
+fn start_generated(tmp: &Path, auth: &str) -> support::Server {
+    let name = format!("check_{auth}");
+    let project = tmp.join(&name);
+    support::generate(&project, &["--auth", auth, "--name-for-model", &name]);
+    support::cargo(&project, &["build", "--quiet"]);
+    let binary = format!(
+        "{}/debug/{}",
+        support::shared_target().display(),
+        name.replace('_', "-")
+    );
+    support::Server::start(
+        &project,
+        &binary,
+        support::free_port(),
+        &tmp.join(format!("{auth}.json")),
+    )
+}
+
+#[test]
+fn a_generated_plugin_passes_the_live_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start_generated(tmp.path(), "none");
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!((code, findings(&report)), (0, vec![]), "{report:#}");
+    assert!(
+        report["notes"].to_string().contains("logo: PNG, 512×512"),
+        "{report:#}"
+    );
+
+    // Every operation of a service_http plugin answers 401 without credentials; the only
+    // finding is that the host would not take that auth type on localhost.
+    let server = start_generated(tmp.path(), "service_http");
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            1,
+            vec![("manifest-localhost-auth".to_owned(), "error".to_owned())]
+        ),
+        "{report:#}"
+    );
+    let token = support::env_value(&tmp.path().join("check_service_http"), "SERVICE_AUTH_TOKEN");
+    let (_, report) = check_json(&server.base, &["--token", &token]);
+    assert!(
+        report["notes"].to_string().contains(": 12 characters"),
+        "{report:#}"
+    );
+}
