@@ -793,7 +793,7 @@ mod tests {
             },
             Exchange::Select {
                 question: "Server stack".to_owned(),
-                choices: vec!["rust".into()],
+                choices: vec!["rust".into(), "python".into()],
                 default: 0,
                 picked: 0,
             },

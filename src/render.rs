@@ -2,7 +2,8 @@
 //!
 //! `*.hbs` files are rendered (strict mode, no HTML escaping) and lose the suffix; everything
 //! else is copied byte for byte. A leading `_` in a path component becomes `.` (`_gitignore` →
-//! `.gitignore`), so dotfiles in a template never act on this repository.
+//! `.gitignore`), so dotfiles in a template never act on this repository; a leading `__` is kept
+//! (`__init__.py`).
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -180,8 +181,8 @@ fn render_text(
         .map_err(|e| e.to_string())
 }
 
-/// Where a template file lands: `.hbs` dropped, `_x` → `.x`, `{{vars}}` filled; refused if it
-/// would leave the project directory.
+/// Where a template file lands: `.hbs` dropped, `_x` → `.x` (`__x` stays), `{{vars}}` filled;
+/// refused if it would leave the project directory.
 fn output_path(
     registry: &Handlebars<'_>,
     template_path: &str,
@@ -198,8 +199,8 @@ fn output_path(
             component.to_owned()
         };
         let component = match component.strip_prefix('_') {
-            Some(rest) => format!(".{rest}"),
-            None => component,
+            Some(rest) if !rest.starts_with('_') => format!(".{rest}"),
+            _ => component,
         };
         if component.is_empty()
             || component == "."
@@ -256,6 +257,7 @@ mod tests {
             ("README.md.hbs", b"# {{name}} <{{> greet}}>"),
             ("raw.txt", b"{{name}} \xff\x00"),
             ("_gitignore", b"target/\n"),
+            ("app/__init__.py", b""),
             ("src/{{snake_case name}}.rs.hbs", b"// {{rust_str name}}"),
         ]);
         let plan = render(&t, &serde_json::json!({"name": "A & B"})).unwrap();
@@ -264,7 +266,16 @@ mod tests {
             .iter()
             .map(|f| f.path.to_str().unwrap())
             .collect();
-        assert_eq!(paths, [".gitignore", "README.md", "raw.txt", "src/a_b.rs"]);
+        assert_eq!(
+            paths,
+            [
+                ".gitignore",
+                "README.md",
+                "app/__init__.py",
+                "raw.txt",
+                "src/a_b.rs"
+            ]
+        );
         assert_eq!(plan.text("README.md"), Some("# A & B <hi A & B>"));
         assert_eq!(plan.get("raw.txt").unwrap().contents, b"{{name}} \xff\x00");
         assert_eq!(plan.text("src/a_b.rs"), Some("// \"A & B\""));

@@ -1,0 +1,53 @@
+"""`python -m app`: reads `.env` and the settings, then serves until Ctrl-C or SIGTERM."""
+
+import os
+import socket
+import sys
+
+import uvicorn
+from dotenv import dotenv_values
+
+from app.config import Config, ConfigError
+from app.main import create_app
+from app.store import StoreError
+
+SHUTDOWN_GRACE_SECONDS = 3
+"""How long requests in flight get to finish after a shutdown signal."""
+
+
+def main() -> int:
+    # A `.env` in the working directory fills in what the real environment does not set.
+    env = {name: value for name, value in dotenv_values(".env").items() if value is not None}
+    env.update(os.environ)
+    try:
+        config = Config.from_env(env)
+        app = create_app(config)
+    except (ConfigError, StoreError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    try:
+        listener = socket.create_server((config.host, config.port), family=family)
+    except OSError as error:
+        print(
+            f"error: could not listen on {config.host}:{config.port}: {error}; "
+            "stop what uses the port or set PORT to another one",
+            file=sys.stderr,
+        )
+        return 1
+
+    url = config.public_url
+    name = app.state.documents.name_for_human
+    print(f"{name} is running at {url} (listening on {config.host}:{config.port})")
+    print(f"  manifest: {url}/.well-known/ai-plugin.json")
+    print(f"  spec:     {url}/openapi.yaml", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(app, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS, log_level="info")
+    )
+    server.run(sockets=[listener])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""CORS for ChatGPT's pages, which call a localhost plugin from the browser: the origins, the
+headers the host sends, and Chrome's Private Network Access preflight.
+
+Starlette's `CORSMiddleware` has no private-network support and refuses a preflight from
+another origin with a 400, so this small ASGI middleware does it: every `OPTIONS` request is
+answered as a preflight, and every other answer gets `Access-Control-Allow-Origin` when the
+origin is allowed.
+"""
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ALLOWED_ORIGINS = frozenset({"https://chat.openai.com", "https://chatgpt.com"})
+ALLOWED_METHODS = "GET,POST,DELETE,OPTIONS"
+ALLOWED_HEADERS = "authorization,content-type,openai-conversation-id,openai-ephemeral-user-id"
+MAX_AGE_SECONDS = 600
+VARY = "origin, access-control-request-method, access-control-request-headers"
+
+
+class ChatGptCors:
+    """The CORS middleware: `app.add_middleware(ChatGptCors)`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_headers = Headers(scope=scope)
+        cors: dict[str, str] = {}
+        origin = request_headers.get("origin")
+        if origin is not None and origin in ALLOWED_ORIGINS:
+            cors["Access-Control-Allow-Origin"] = origin
+        if request_headers.get("access-control-request-private-network") == "true":
+            cors["Access-Control-Allow-Private-Network"] = "true"
+
+        if scope["method"] == "OPTIONS":
+            cors["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            cors["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            cors["Access-Control-Max-Age"] = str(MAX_AGE_SECONDS)
+            cors["Vary"] = VARY
+            await Response(status_code=200, headers=cors)(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(cors)
+                headers.append("Vary", VARY)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
