@@ -793,7 +793,7 @@ mod tests {
             },
             Exchange::Select {
                 question: "Server stack".to_owned(),
-                choices: vec!["rust".into(), "python".into()],
+                choices: vec!["rust".into(), "python".into(), "typescript".into()],
                 default: 0,
                 picked: 0,
             },

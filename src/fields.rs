@@ -292,17 +292,20 @@ pub enum Stack {
     Rust,
     /// FastAPI on uvicorn.
     Python,
+    /// Hono on Node.js.
+    Typescript,
 }
 
 impl Stack {
     /// Every stack `new` offers, in the order shown.
-    pub const ALL: [Stack; 2] = [Stack::Rust, Stack::Python];
+    pub const ALL: [Stack; 3] = [Stack::Rust, Stack::Python, Stack::Typescript];
 
     /// The name used by `--stack` and by the template folder.
     pub fn as_str(self) -> &'static str {
         match self {
             Stack::Rust => "rust",
             Stack::Python => "python",
+            Stack::Typescript => "typescript",
         }
     }
 
@@ -311,6 +314,7 @@ impl Stack {
         match self {
             Stack::Rust => "axum on tokio: one fast binary, built with cargo",
             Stack::Python => "FastAPI on uvicorn: Python 3.10+ in a virtual environment",
+            Stack::Typescript => "Hono on Node.js 20+: strict TypeScript, installed with npm",
         }
     }
 }
@@ -792,6 +796,7 @@ mod tests {
         );
         assert_eq!("rust".parse::<Stack>(), Ok(Stack::Rust));
         assert_eq!("python".parse::<Stack>(), Ok(Stack::Python));
+        assert_eq!("typescript".parse::<Stack>(), Ok(Stack::Typescript));
         assert!(
             "Rust"
                 .parse::<Stack>()

@@ -89,6 +89,8 @@ struct Context<'a> {
     public_url: String,
     crate_name: String,
     crate_ident: String,
+    /// The npm package name (typescript stack).
+    npm_name: String,
     run_command: &'a str,
     test_command: &'a str,
     secrets: &'a Secrets,
@@ -149,6 +151,7 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
         public_url: public_url.clone(),
         crate_name: crate_name(&answers.name_for_model),
         crate_ident: crate_name(&answers.name_for_model).replace('-', "_"),
+        npm_name: npm_name(&answers.name_for_model),
         run_command: &template.config.run,
         test_command: &template.config.test,
         secrets,
@@ -257,9 +260,88 @@ fn crate_name(name_for_model: &str) -> String {
     }
 }
 
+/// An npm package name from `name_for_model`: kebab-case (so lowercase, URL-safe, no leading
+/// `.` or `_`), and never the name of a Node.js built-in module or of a dependency of the
+/// generated project, which npm and Node.js would confuse with it.
+fn npm_name(name_for_model: &str) -> String {
+    const TAKEN: &[&str] = &[
+        "assert",
+        "async-hooks",
+        "buffer",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics-channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf-hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "sea",
+        "sqlite",
+        "stream",
+        "string-decoder",
+        "sys",
+        "test",
+        "timers",
+        "tls",
+        "trace-events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker-threads",
+        "zlib",
+        "hono",
+        "typescript",
+        "types-node",
+        "undici-types",
+    ];
+    let name = heck::ToKebabCase::to_kebab_case(name_for_model);
+    if TAKEN.contains(&name.as_str()) {
+        format!("{name}-plugin")
+    } else {
+        name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn npm_names_are_lowercase_kebab_and_never_taken() {
+        assert_eq!(npm_name("todo_plugin"), "todo-plugin");
+        assert_eq!(npm_name("TodoList"), "todo-list");
+        assert_eq!(npm_name("HTTP"), "http-plugin");
+        assert_eq!(npm_name("hono"), "hono-plugin");
+        assert_eq!(npm_name("node_modules"), "node-modules");
+        assert_eq!(npm_name("String_Decoder"), "string-decoder-plugin");
+        let long = npm_name(&format!("A{}", "b_C9".repeat(12)));
+        assert!(long.len() <= 214, "{long}");
+        assert!(
+            long.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{long}"
+        );
+    }
 
     #[test]
     fn crate_names_are_kebab_and_never_reserved() {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use support::{Client, Reply, Server, env_value, free_port, generate, readme_commands, run_line};
 
 /// Every stack `ai-plugin new --stack` offers; the first is the reference.
-const STACKS: &[&str] = &["rust"];
+const STACKS: &[&str] = &["rust", "typescript"];
 
 /// What one request got back, normalized for comparison.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +78,22 @@ fn as_set(value: &str) -> String {
 struct Recorder {
     ids: Vec<String>,
     seen: Vec<Observation>,
+    /// `http://localhost:PORT`: each stack runs on its own port.
+    origin: String,
+}
+
+/// Replaces `from` with `to` in every string of `value`.
+fn replace_in_strings(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::String(text) => *text = text.replace(from, to),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_in_strings(item, from, to)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|field| replace_in_strings(field, from, to)),
+        _ => {}
+    }
 }
 
 impl Recorder {
@@ -106,6 +122,7 @@ impl Recorder {
         let raw = body.clone();
         let mut body = body;
         normalize(&mut body, &mut self.ids);
+        replace_in_strings(&mut body, &self.origin, "http://localhost:<port>");
         let mut headers = BTreeMap::new();
         let media_type = content_type
             .split(';')
@@ -332,6 +349,7 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
     let mut r = Recorder {
         ids: Vec::new(),
         seen: Vec::new(),
+        origin: format!("http://localhost:{port}"),
     };
 
     // The documents, with absolute URLs from the default PUBLIC_URL (http://localhost:$PORT).
@@ -345,6 +363,9 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
             manifest["auth"]["verification_tokens"]["openai"],
             env_value(project, "OPENAI_VERIFICATION_TOKEN")
         );
+        // Each project has its own secrets.
+        let recorded = &mut r.seen.last_mut().unwrap().body;
+        recorded["auth"]["verification_tokens"]["openai"] = "<verification token>".into();
     }
     if auth == "oauth" {
         assert_eq!(
@@ -492,6 +513,7 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
 /// Generates the project for `stack` and `auth`, runs its tests, starts it with its README's
 /// run command, runs the scenario, restarts it and checks persistence.
 fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
+    support::require_toolchain(stack);
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join(format!("conformance-{stack}-{auth}"));
     generate(
@@ -503,6 +525,8 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
             auth,
             "--name-for-model",
             &format!("conformance_{auth}"),
+            "--name-for-human",
+            "Conformance",
         ],
     );
     let commands = readme_commands(&project);

@@ -48,10 +48,54 @@ pub fn cargo(project: &Path, args: &[&str]) {
     );
 }
 
+/// Settings for npm in generated TypeScript projects: quiet, no audit or funding requests, and
+/// packages from npm's cache (shared by every project of a run) without asking again.
+fn npm_settings(command: &mut Command) -> &mut Command {
+    command
+        .env("npm_config_audit", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_prefer_offline", "true")
+        .env("npm_config_loglevel", "error")
+}
+
+/// Panics with what is missing if `stack`'s toolchain is not installed, so a missing tool is
+/// one clear message instead of a failed command line.
+pub fn require_toolchain(stack: &str) {
+    if stack != "typescript" {
+        return;
+    }
+    let version = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let node = version("node").unwrap_or_else(|| {
+        panic!("the typescript stack needs Node.js 20 or newer, and `node` is not on PATH")
+    });
+    let major: u32 = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        major >= 20,
+        "the typescript stack needs Node.js 20 or newer; `node --version` says {node}"
+    );
+    assert!(
+        version("npm").is_some(),
+        "the typescript stack needs npm, and `npm` is not on PATH (it comes with Node.js)"
+    );
+}
+
 /// Runs one shell command line in `project`, as a person would type it; panics with its output
 /// if it fails. Generated Rust projects build into the shared target directory.
 pub fn run_line(project: &Path, line: &str) {
-    let output = Command::new("sh")
+    let output = npm_settings(&mut Command::new("sh"))
         .args(["-c", line])
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target())
@@ -99,10 +143,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Runs `command` through `sh` in `project` with `PORT` and `DATA_PATH` set.
+    /// Runs `command` through `sh` in `project` with `PORT` and `DATA_PATH` set. The command
+    /// may be a list (`npm install && npm start`): stopping signals the whole process group.
     pub fn start(project: &Path, command: &str, port: u16, data: &Path) -> Server {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", &format!("exec {command}")])
+        npm_settings(&mut cmd)
+            .args(["-c", command])
             .current_dir(project)
             .env("PORT", port.to_string())
             .env("DATA_PATH", data)

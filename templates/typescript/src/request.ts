@@ -1,0 +1,113 @@
+/**
+ * Reading requests strictly: path segments and JSON bodies that cannot be decoded are a JSON
+ * 400, never a 500 or a silently changed value.
+ */
+
+import { ApiError } from "./errors.js";
+
+/** The largest request body read, in bytes (2 MiB). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The path of `url` exactly as the client sent it: not percent-decoded, so routes match the
+ * raw path and `%2F` stays inside one segment.
+ */
+export function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start === -1) {
+    return "/";
+  }
+  const end = url.slice(start).search(/[?#]/);
+  return end === -1 ? url.slice(start) : url.slice(start, start + end);
+}
+
+/**
+ * A percent-encoded path segment, decoded. A `%` not followed by two hex digits stays as it
+ * is; bytes that are not UTF-8 are a 400.
+ */
+export function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) {
+    return segment;
+  }
+  const bytes: number[] = [];
+  for (let i = 0; i < segment.length; ) {
+    const hex = segment.slice(i + 1, i + 3);
+    if (segment[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(Number.parseInt(hex, 16));
+      i += 3;
+    } else {
+      const code = segment.codePointAt(i) ?? 0;
+      bytes.push(...Buffer.from(String.fromCodePoint(code), "utf8"));
+      i += code > 0xffff ? 2 : 1;
+    }
+  }
+  try {
+    return utf8.decode(Uint8Array.from(bytes));
+  } catch {
+    throw new ApiError(400, `the path segment \`${segment}\` is not percent-encoded UTF-8`);
+  }
+}
+
+/** Whether a `Content-Type` names JSON: `application/json` or `application/*+json`. */
+export function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) {
+    return false;
+  }
+  const essence = (value.split(";")[0] ?? "").trim().toLowerCase();
+  const match = /^application\/([^/\s]+)$/.exec(essence);
+  return match !== null && (match[1] === "json" || match[1]!.endsWith("+json"));
+}
+
+/**
+ * The JSON body of `request`.
+ *
+ * @throws ApiError 400 without a JSON `Content-Type`, for a body over {@link MAX_BODY_BYTES},
+ *   or for text that is not UTF-8 JSON.
+ */
+export async function readJson(request: Request): Promise<unknown> {
+  if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) {
+    throw new ApiError(400, "Expected request with `Content-Type: application/json`");
+  }
+  const bytes = await readBody(request);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ApiError(400, "the body is not UTF-8 text");
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ApiError(400, `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readBody(request: Request): Promise<Uint8Array> {
+  const tooLarge = (): ApiError =>
+    new ApiError(400, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) {
+    throw tooLarge();
+  }
+  if (request.body === null) {
+    return new Uint8Array();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,34 @@
+/**
+ * Text rules shared by the settings and the API. They follow Unicode, not JavaScript's
+ * UTF-16 quirks, so every stack of this plugin counts and trims alike.
+ */
+
+// Unicode's White_Space property (what Rust's `str::trim` and Python's `str.strip` agree on).
+// JavaScript's own `trim` also strips U+FEFF, which is not white space, and keeps U+0085.
+const WHITE_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const LEADING = new RegExp(`^[${WHITE_SPACE}]+`);
+const TRAILING = new RegExp(`[${WHITE_SPACE}]+$`);
+
+/** `text` without leading and trailing Unicode white space. */
+export function trimWhiteSpace(text: string): string {
+  return text.replace(LEADING, "").replace(TRAILING, "");
+}
+
+/** Whether `text` is empty or only white space. */
+export function isBlank(text: string): boolean {
+  return trimWhiteSpace(text) === "";
+}
+
+/** The number of characters (Unicode code points, not UTF-16 units: "é" and "🎉" are one each). */
+export function charCount(text: string): number {
+  let count = 0;
+  for (const _ of text) {
+    count += 1;
+  }
+  return count;
+}
+
+/** Whether `text` is valid Unicode: no half of a surrogate pair on its own. */
+export function isWellFormed(text: string): boolean {
+  return !/\p{Cs}/u.test(text);
+}
