@@ -117,7 +117,8 @@ export function parseEnv(
       const raw = source.slice(at, end);
       const comment = raw.search(/[ \t]#/);
       const value = (comment === -1 ? raw : raw.slice(0, comment)).trim();
-      values.set(name, substitute(value.replaceAll("\\$", ESCAPED_DOLLAR), resolve).replaceAll(ESCAPED_DOLLAR, "$"));
+      const substituted = substitute(value.replaceAll("\\$", ESCAPED_DOLLAR), resolve);
+      values.set(name, substituted.replaceAll(ESCAPED_DOLLAR, "$"));
     }
     at = lineEnd(at) + 1;
   }

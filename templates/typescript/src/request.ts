@@ -32,7 +32,7 @@ export function decodeSegment(segment: string): string {
     return segment;
   }
   const bytes: number[] = [];
-  for (let i = 0; i < segment.length; ) {
+  for (let i = 0; i < segment.length;) {
     const hex = segment.slice(i + 1, i + 3);
     if (segment[i] === "%" && /^[0-9A-Fa-f]{2}$/.test(hex)) {
       bytes.push(Number.parseInt(hex, 16));

@@ -152,7 +152,9 @@ function serialize(data: Data): string {
   return JSON.stringify(
     {
       next_id: data.nextId,
-      users: Object.fromEntries(users.map(([user, todos]) => [user, todos.map(({ id, todo }) => ({ id, todo }))])),
+      users: Object.fromEntries(
+        users.map(([user, todos]) => [user, todos.map(({ id, todo }) => ({ id, todo }))]),
+      ),
     },
     null,
     2,

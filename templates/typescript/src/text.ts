@@ -5,7 +5,8 @@
 
 // Unicode's White_Space property (what Rust's `str::trim` and Python's `str.strip` agree on).
 // JavaScript's own `trim` also strips U+FEFF, which is not white space, and keeps U+0085.
-const WHITE_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const WHITE_SPACE =
+  "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const LEADING = new RegExp(`^[${WHITE_SPACE}]+`);
 const TRAILING = new RegExp(`[${WHITE_SPACE}]+$`);
 

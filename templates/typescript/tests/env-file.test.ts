@@ -40,7 +40,7 @@ test("plain, quoted and commented values", () => {
 
 test("variables are substituted, the environment's first", () => {
   const parsed = parseEnv(
-    "PORT=8080\nURL=http://localhost:${PORT}/$NAME\nQUOTED=\"${HOME_DIR}/x\"\nESCAPED=\\$PORT",
+    'PORT=8080\nURL=http://localhost:${PORT}/$NAME\nQUOTED="${HOME_DIR}/x"\nESCAPED=\\$PORT',
     (name) => (name === "HOME_DIR" ? "/home/me" : undefined),
   );
   assert.equal(parsed.get("URL"), "http://localhost:8080/");
