@@ -1,10 +1,11 @@
 //! End to end, beyond the conformance scenario: answers full of characters that break naive
-//! escaping build, test and serve exactly, and generated Rust code is rustfmt-clean.
+//! escaping build, test and serve exactly (Rust and TypeScript), and generated Rust code is
+//! rustfmt-clean.
 
 mod support;
 
 use serde_json::Value;
-use support::{Client, Server, cargo, free_port, generate, shared_target};
+use support::{Client, Server, cargo, free_port, generate, run_line, shared_target};
 
 /// A user's first `cargo fmt` changes nothing, whatever the auth type or name length.
 #[test]
@@ -27,12 +28,10 @@ const NASTY_DESCRIPTION_FOR_MODEL: &str = "Plugin for testing: \"quotes\", \\bac
     YAML specials - [a] {b}: #c, &anchor *alias !tag |block >fold %directive @ `tick`,\n\
     emoji 🎉🚀, a tab\tand a line separator\u{2028}and yes/no/null/0x1F.";
 
-#[test]
-fn nasty_answers_build_and_serve_exactly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join("nasty");
+/// Generates a `service_http` project for `stack` whose answers are all [`NASTY_NAME`] and co.
+fn generate_nasty(project: &std::path::Path, stack: &str) {
     generate(
-        &project,
+        project,
         &[
             "--name-for-human",
             NASTY_NAME,
@@ -46,15 +45,15 @@ fn nasty_answers_build_and_serve_exactly() {
             "https://example.com/legal?a=1&b=%22#top",
             "--auth",
             "service_http",
+            "--stack",
+            stack,
         ],
     );
-    cargo(&project, &["test", "--quiet"]);
-    cargo(&project, &["build", "--quiet"]);
-    let port = free_port();
-    let binary = format!("{}/debug/nasty-strings", shared_target().display());
-    let server = Server::start(&project, &binary, port, &tmp.path().join("todos.json"));
-    let client = Client::new(&server.base, None);
+}
 
+/// The nasty answers come back exactly from the manifest, the spec and the legal page.
+fn assert_serves_nasty_answers(server: &Server) {
+    let client = Client::new(&server.base, None);
     let manifest = client.get("/.well-known/ai-plugin.json").json();
     assert_eq!(manifest["name_for_human"], NASTY_NAME);
     assert_eq!(
@@ -77,6 +76,33 @@ fn nasty_answers_build_and_serve_exactly() {
         legal.contains("<h1>Q&quot;x\\ {{y}} #: 🎉&lt;b&gt;</h1>"),
         "{legal}"
     );
+}
+
+#[test]
+fn nasty_answers_build_and_serve_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("nasty");
+    generate_nasty(&project, "rust");
+    cargo(&project, &["test", "--quiet"]);
+    cargo(&project, &["build", "--quiet"]);
+    let port = free_port();
+    let binary = format!("{}/debug/nasty-strings", shared_target().display());
+    let server = Server::start(&project, &binary, port, &tmp.path().join("todos.json"));
+    assert_serves_nasty_answers(&server);
+}
+
+/// The TypeScript stack reads user text from the project's files, never from its code: nasty
+/// answers install, pass the project's tests and are served exactly.
+#[test]
+fn typescript_nasty_answers_install_test_and_serve_exactly() {
+    support::require_toolchain("typescript");
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("nasty");
+    generate_nasty(&project, "typescript");
+    run_line(&project, "npm install && npm test");
+    let port = free_port();
+    let server = Server::start(&project, "npm start", port, &tmp.path().join("todos.json"));
+    assert_serves_nasty_answers(&server);
 }
 
 mod oauth_client {

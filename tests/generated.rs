@@ -266,4 +266,29 @@ proptest! {
         let record: AnswersFile = toml::from_str(plan.text(ANSWERS_RECORD).unwrap()).unwrap();
         prop_assert_eq!(record, answers.to_file());
     }
+
+    #[test]
+    fn any_valid_answer_yields_a_package_json_npm_accepts(
+        name_for_model in "[A-Za-z][A-Za-z0-9_]{0,49}",
+        description_for_human in text(fields::DESCRIPTION_FOR_HUMAN_MAX),
+        auth in prop::sample::select(AuthType::ALL.to_vec()),
+    ) {
+        prop_assume!(template::supports(Stack::Typescript, auth));
+        let mut answers = answers(auth, Stack::Typescript);
+        answers.name_for_model = name_for_model;
+        answers.description_for_human = description_for_human;
+        prop_assert!(fields::name_for_model(&answers.name_for_model).is_ok());
+
+        let plan = project::plan(&answers, &Secrets::placeholder()).unwrap();
+        let package: Value = serde_json::from_str(plan.text("package.json").unwrap())
+            .map_err(|e| TestCaseError::fail(format!("package.json does not parse: {e}")))?;
+        prop_assert_eq!(package["description"].as_str(), Some(answers.description_for_human.as_str()));
+        // npm's rules for a new package name: lowercase, URL-safe, no leading `.` or `_`.
+        let name = package["name"].as_str().unwrap();
+        prop_assert!(name.len() <= 214 && name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
+        prop_assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{name}"
+        );
+    }
 }
