@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use support::{Client, Reply, Server, env_value, free_port, generate, readme_commands, run_line};
 
 /// Every stack `ai-plugin new --stack` offers; the first is the reference.
-const STACKS: &[&str] = &["rust", "typescript"];
+const STACKS: &[&str] = &["rust", "typescript", "python"];
 
 /// What one request got back, normalized for comparison.
 #[derive(Debug, Clone, PartialEq)]

@@ -62,6 +62,10 @@ fn npm_settings(command: &mut Command) -> &mut Command {
 /// Panics with what is missing if `stack`'s toolchain is not installed, so a missing tool is
 /// one clear message instead of a failed command line.
 pub fn require_toolchain(stack: &str) {
+    if stack == "python" {
+        require_python();
+        return;
+    }
     if stack != "typescript" {
         return;
     }
@@ -89,6 +93,26 @@ pub fn require_toolchain(stack: &str) {
     assert!(
         version("npm").is_some(),
         "the typescript stack needs npm, and `npm` is not on PATH (it comes with Node.js)"
+    );
+}
+
+/// Panics with what is missing unless `python3` is Python 3.10 or newer with the `venv` and
+/// `ensurepip` modules (which Debian splits off into python3-venv).
+fn require_python() {
+    let check = "import sys, venv, ensurepip; print(sys.version.split()[0]); \
+                 sys.exit(sys.version_info < (3, 10))";
+    let output = Command::new("python3")
+        .args(["-c", check])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("the python stack needs Python 3.10 or newer, and `python3` fails to run: {e}")
+        });
+    assert!(
+        output.status.success(),
+        "the python stack needs Python 3.10 or newer with the venv and ensurepip modules \
+         (on Debian and Ubuntu: apt-get install python3-venv); python3 says: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
