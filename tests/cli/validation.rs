@@ -39,7 +39,7 @@ fn invalid_flags_are_all_reported_at_once_and_nothing_is_written() {
         "  --description-for-human: description_for_human must not be empty",
         "  --description-for-model: description_for_model must be at most 8000 characters (it has 8001)",
         "  --auth: unknown auth type `basic`; choose one of: none, service_http, user_http, oauth",
-        "  --stack: unknown stack `cobol`; choose one of: rust, python",
+        "  --stack: unknown stack `cobol`; choose one of: rust, python, typescript",
         "  --port: port must be between 1 and 65535 (got 70000)",
         "  --contact-email: contact_email `me at example.com` is not an email address: it contains whitespace",
         "  --legal-info-url: `ftp://example.com` is not an absolute http(s) URL: it must start with https:// or http://",
