@@ -686,6 +686,12 @@ fn a_good_tiny_plugin_passes_the_live_checks() {
     let notes = report["notes"].to_string();
     assert!(notes.contains("logo: PNG, 512×512"), "{notes}");
     assert!(notes.contains("GET /notes: 5 characters"), "{notes}");
+    let preview = ai_plugin(&["preview", &server.base]);
+    let text = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        text.starts_with("// Plugin for keeping short notes.\nnamespace notes {\n\n// List notes.\ntype listNotes = () => any;\n"),
+        "{text}"
+    );
 }
 
 #[test]
