@@ -3,13 +3,15 @@ headers the host sends, and Chrome's Private Network Access preflight.
 
 Starlette's `CORSMiddleware` has no private-network support and refuses a preflight from
 another origin with a 400, so this small ASGI middleware does it: every `OPTIONS` request is
-answered as a preflight, and every other answer gets `Access-Control-Allow-Origin` when the
-origin is allowed.
+answered as a preflight (with the path's `Allow`), and every other answer gets
+`Access-Control-Allow-Origin` when the origin is allowed.
 """
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import allowed_methods
 
 ALLOWED_ORIGINS = frozenset({"https://chat.openai.com", "https://chatgpt.com"})
 ALLOWED_METHODS = "GET,POST,DELETE,OPTIONS"
@@ -29,25 +31,27 @@ class ChatGptCors:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
-        cors: dict[str, str] = {}
+        added: dict[str, str] = {}
         origin = request_headers.get("origin")
         if origin is not None and origin in ALLOWED_ORIGINS:
-            cors["Access-Control-Allow-Origin"] = origin
+            added["Access-Control-Allow-Origin"] = origin
         if request_headers.get("access-control-request-private-network") == "true":
-            cors["Access-Control-Allow-Private-Network"] = "true"
+            added["Access-Control-Allow-Private-Network"] = "true"
 
         if scope["method"] == "OPTIONS":
-            cors["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-            cors["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            cors["Access-Control-Max-Age"] = str(MAX_AGE_SECONDS)
-            cors["Vary"] = VARY
-            await Response(status_code=200, headers=cors)(scope, receive, send)
+            added["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            added["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            added["Access-Control-Max-Age"] = str(MAX_AGE_SECONDS)
+            added["Vary"] = VARY
+            if allow := allowed_methods(scope):
+                added["Allow"] = ",".join(allow)
+            await Response(status_code=200, headers=added)(scope, receive, send)
             return
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.update(cors)
+                headers.update(added)
                 headers.append("Vary", VARY)
             await send(message)
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.types import Scope
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 """The methods an `Allow` header may list."""
@@ -30,7 +31,7 @@ async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return error(404, f"there is no route {request.method} {path}")
     if exc.status_code == 405:
         await request.body()
-        allow = ",".join(allowed_methods(request))
+        allow = ",".join(allowed_methods(request.scope))
         return error(405, f"{path} does not answer {request.method}", {"Allow": allow})
     return error(exc.status_code, str(exc.detail), exc.headers)
 
@@ -43,12 +44,12 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     return error(500, "internal error")
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers at the request's path."""
+def allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route of the app answers at the request's path."""
+    routes = scope["app"].router.routes
 
     def answered(method: str) -> bool:
-        scope = {**request.scope, "method": method}
-        return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
+        return any(route.matches({**scope, "method": method})[0] is Match.FULL for route in routes)
 
     return [method for method in METHODS if answered(method)]
 
