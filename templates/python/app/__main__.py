@@ -1,13 +1,11 @@
 """`python -m app`: reads `.env` and the settings, then serves until Ctrl-C or SIGTERM."""
 
-import os
 import socket
 import sys
 
 import uvicorn
-from dotenv import dotenv_values
 
-from app.config import Config, ConfigError
+from app.config import Config, ConfigError, read_environment
 from app.main import create_app
 from app.store import StoreError
 
@@ -16,11 +14,8 @@ SHUTDOWN_GRACE_SECONDS = 3
 
 
 def main() -> int:
-    # A `.env` in the working directory fills in what the real environment does not set.
-    env = {name: value for name, value in dotenv_values(".env").items() if value is not None}
-    env.update(os.environ)
     try:
-        config = Config.from_env(env)
+        config = Config.from_env(read_environment())
         app = create_app(config)
     except (ConfigError, StoreError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
