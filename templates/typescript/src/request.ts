@@ -11,16 +11,21 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * The path of `url` exactly as the client sent it: not percent-decoded, so routes match the
- * raw path and `%2F` stays inside one segment.
+ * The path of a request target (`/todos?x=1`) or URL, exactly as the client sent it: not
+ * percent-decoded, so `%2F` stays inside one segment, and with any `.` or `..` segments left
+ * as they are.
  */
-export function rawPath(url: string): string {
-  const start = url.indexOf("/", url.indexOf("://") + 3);
-  if (start === -1) {
-    return "/";
+export function rawPath(target: string): string {
+  let start = 0;
+  if (!target.startsWith("/")) {
+    const scheme = target.indexOf("://");
+    start = scheme === -1 ? -1 : target.indexOf("/", scheme + 3);
+    if (start === -1) {
+      return "/";
+    }
   }
-  const end = url.slice(start).search(/[?#]/);
-  return end === -1 ? url.slice(start) : url.slice(start, start + end);
+  const end = target.slice(start).search(/[?#]/);
+  return end === -1 ? target.slice(start) : target.slice(start, start + end);
 }
 
 /**

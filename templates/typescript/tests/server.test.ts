@@ -8,6 +8,8 @@ import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -27,41 +29,71 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** A hung server fails its test instead of hanging the run. */
+const LIMIT = { timeout: 60_000 };
+
+/** A server process and everything it printed so far. */
 interface Running {
   readonly child: ChildProcess;
   readonly output: () => string;
 }
 
-/** Starts the server in `cwd` with `env` and waits until it says it is running. */
-async function start(cwd: string, env: Record<string, string>): Promise<Running> {
+/** Every server a test started; each is killed when its test ends, even if it failed. */
+const started = new Set<ChildProcess>();
+
+test.afterEach(() => {
+  for (const child of started) {
+    child.kill("SIGKILL");
+  }
+  started.clear();
+});
+
+/** Runs `node dist/src/main.js` in `cwd` with only `env` (and `PATH`) in its environment. */
+function spawnServer(cwd: string, env: Record<string, string>): Running {
   const child = spawn(process.execPath, [MAIN], {
     cwd,
     env: { PATH: process.env["PATH"] ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  started.add(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!output.includes("is running at")) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      assert.fail(`the server did not start:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return { child, output: () => output };
 }
 
-/** Sends SIGTERM and returns the exit code. */
-async function stop(running: Running): Promise<number | null> {
-  const exited = once(running.child, "exit");
-  running.child.kill("SIGTERM");
-  const [code] = (await exited) as [number | null];
+/** Starts the server and waits until it says it is running. */
+async function start(cwd: string, env: Record<string, string>): Promise<Running> {
+  const running = spawnServer(cwd, env);
+  const deadline = Date.now() + 20_000;
+  while (!running.output().includes("is running at")) {
+    if (running.child.exitCode !== null || Date.now() > deadline) {
+      assert.fail(`the server did not start:\n${running.output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return running;
+}
+
+/** Waits for the process to exit; its exit code. */
+async function exitCode(running: Running): Promise<number | null> {
+  if (running.child.exitCode !== null) {
+    return running.child.exitCode;
+  }
+  const [code] = (await once(running.child, "exit")) as [number | null];
   return code;
 }
 
-test("the server reads .env, serves, stops on SIGTERM and keeps its items", async () => {
+/** The status of a GET of `path`, sent exactly as it is (fetch would resolve `..` first). */
+async function statusOf(port: number, path: string): Promise<number | undefined> {
+  const sent = request({ host: "127.0.0.1", port, path, headers: authHeaders() });
+  sent.end();
+  const [response] = (await once(sent, "response")) as [IncomingMessage];
+  response.resume();
+  return response.statusCode;
+}
+
+test("the server reads .env, serves, stops on SIGTERM and keeps its items", LIMIT, async () => {
   const dataPath = tempDataPath();
   const cwd = join(dataPath, "..", "..", "work");
   mkdirSync(cwd, { recursive: true });
@@ -88,52 +120,41 @@ test("the server reads .env, serves, stops on SIGTERM and keeps its items", asyn
   });
   assert.equal(added.status, 201);
   const item = (await added.json()) as unknown;
-  assert.equal(await stop(first), 0);
+  first.child.kill("SIGTERM");
+  assert.equal(await exitCode(first), 0);
 
   const second = await start(cwd, env);
   const listed = await fetch(`${base}${LIST}`, { headers: authHeaders() });
   assert.deepEqual(await listed.json(), { todos: [item] });
-  assert.equal(await stop(second), 0);
+  // The path is matched as sent: `.` and `..` segments are not resolved.
+  assert.equal(await statusOf(port, `/x/..${LIST}`), 404);
+  assert.equal(await statusOf(port, `/todos/./..${LIST}`), 404);
+  second.child.kill("SIGTERM");
+  assert.equal(await exitCode(second), 0);
 });
 
-test("bad settings stop the server with a message naming the variable", async () => {
+test("bad settings stop the server with a message naming the variable", LIMIT, async () => {
   const cwd = join(tempDataPath(), "..");
   mkdirSync(cwd, { recursive: true });
-  const child = spawn(process.execPath, [MAIN], {
-    cwd,
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      PORT: "not-a-port",
-      SERVICE_AUTH_TOKEN: "x",
-      USER_TOKENS: "a:b",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const running = spawnServer(cwd, {
+    PORT: "not-a-port",
+    SERVICE_AUTH_TOKEN: "x",
+    USER_TOKENS: "a:b",
   });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  assert.equal(code, 1);
-  assert.match(stderr, /^error: PORT must be a number/);
+  assert.equal(await exitCode(running), 1);
+  assert.match(running.output(), /^error: PORT must be a number/);
 });
 
-test("a corrupt store stops the server instead of being replaced", async () => {
+test("a corrupt store stops the server instead of being replaced", LIMIT, async () => {
   const dataPath = tempDataPath();
   mkdirSync(join(dataPath, ".."), { recursive: true });
   writeFileSync(dataPath, "{ not json");
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: join(dataPath, ".."),
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      PORT: String(await freePort()),
-      DATA_PATH: dataPath,
-      SERVICE_AUTH_TOKEN: "x",
-      USER_TOKENS: "a:b",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const running = spawnServer(join(dataPath, ".."), {
+    PORT: String(await freePort()),
+    DATA_PATH: dataPath,
+    SERVICE_AUTH_TOKEN: "x",
+    USER_TOKENS: "a:b",
   });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, "exit")) as [number | null];
-  assert.equal(code, 1);
-  assert.match(stderr, /is not valid/);
+  assert.equal(await exitCode(running), 1);
+  assert.match(running.output(), /is not valid/);
 });
