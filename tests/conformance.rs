@@ -419,6 +419,7 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
         ("add blank text", json!({"todo": "   "})),
         ("add number", json!({"todo": 7})),
         ("add array", json!([1])),
+        ("add array of text", json!(["buy milk"])),
         ("add too long", json!({"todo": "x".repeat(501)})),
     ] {
         r.record(step, &client.send("POST", list, Some(body), &[]));
@@ -426,6 +427,15 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
     r.record(
         "add 500 characters",
         &client.send("POST", list, Some(json!({"todo": "é".repeat(500)})), &[]),
+    );
+    r.record(
+        "add with a repeated key",
+        &client.send_raw(
+            "POST",
+            list,
+            Some(br#"{"todo": "first", "todo": "last"}"#.to_vec()),
+            &[("content-type", "application/json")],
+        ),
     );
     r.record(
         "add broken json",
@@ -560,7 +570,7 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
         .collect();
     assert_eq!(
         todos,
-        ["eggs", &"é".repeat(500)],
+        ["eggs", &"é".repeat(500), "last"],
         "{stack}: items after a restart"
     );
     observations
@@ -596,6 +606,8 @@ fn conform(auth: &str) {
     assert_eq!(status("delete milk"), 204);
     assert_eq!(status("delete milk again"), 404);
     assert_eq!(status("add too long"), 400);
+    assert_eq!(status("add array of text"), 400);
+    assert_eq!(status("add with a repeated key"), 201);
     assert_eq!(status("add broken json"), 400);
     assert_eq!(status("wrong method"), 405);
     assert_eq!(status("unknown route"), 404);

@@ -5,10 +5,13 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::Json;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// A JSON request body; anything else is a 400.
+/// A JSON object request body, read into `T`; anything else is a 400. (serde would also read
+/// a struct from an array, `["milk"]`, which the spec does not allow; a key given twice takes
+/// its last value, as in JavaScript and Python.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonBody<T>(pub T);
 
@@ -20,8 +23,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(object @ Value::Object(_))) => {
+                serde_json::from_value(object).map(JsonBody).map_err(|e| {
+                    ApiError::BadRequest(format!("the body is not what the spec says: {e}"))
+                })
+            }
+            Ok(Json(_)) => Err(ApiError::BadRequest(
+                "the body must be a JSON object".to_owned(),
+            )),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
         }
     }
