@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, AuthType, DEFAULT_PORT, Field, OauthContentType, Stack};
 use crate::prompt::{Choice, PromptError, Prompter};
-use crate::template;
+use crate::template::{self, TemplateConfig};
+use crate::variables::Literal;
 
 /// Where a given answer came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub enum Source {
     Flag,
     /// A key of an answers file.
     File(PathBuf),
+    /// A template's default (for a variable), with its value.
+    Default(String),
 }
 
 /// A value the user gave before any prompt.
@@ -49,6 +52,7 @@ impl PartialAnswers {
 
     /// Adds the answers of a file below the ones already given (flags win).
     pub fn merge_file(&mut self, file: &AnswersFile, path: &Path) {
+        // The template and its variables are `new`'s to read: they choose what is asked.
         let AnswersFile {
             directory,
             name_for_human,
@@ -60,9 +64,13 @@ impl PartialAnswers {
             oauth_scope,
             oauth_content_type,
             stack,
+            template: _,
+            branch: _,
+            subfolder: _,
             port,
             contact_email,
             legal_info_url,
+            variables: _,
         } = file;
         let values = [
             (Field::Directory, directory.clone()),
@@ -119,14 +127,27 @@ pub struct AnswersFile {
     /// `json` or `form` (oauth only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth_content_type: Option<String>,
-    /// The server stack.
+    /// The server stack (a built-in template).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<String>,
+    /// A template of the user's instead: a folder or a git URL, as `--template` takes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The branch or tag of a git template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The template's folder inside its folder or repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subfolder: Option<String>,
     /// The port.
     pub port: Option<PortValue>,
     /// `contact_email`.
     pub contact_email: Option<String>,
     /// `legal_info_url`.
     pub legal_info_url: Option<String>,
+    /// The template's variables (`[variables]`), as `--define` gives them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, Literal>,
 }
 
 /// A port in an answers file: a number, or a string that the port rule then checks.
@@ -165,8 +186,8 @@ pub struct Answers {
     pub auth: AuthType,
     /// The OAuth settings, when `auth` is oauth.
     pub oauth: Option<OauthAnswers>,
-    /// The server stack.
-    pub stack: Stack,
+    /// The built-in stack; `None` with a template of the user's.
+    pub stack: Option<Stack>,
     /// The port the server listens on by default.
     pub port: u16,
     /// `contact_email`.
@@ -199,10 +220,14 @@ impl Answers {
             oauth_client_id: self.oauth.as_ref().map(|o| o.client_id.clone()),
             oauth_scope: self.oauth.as_ref().map(|o| o.scope.clone()),
             oauth_content_type: self.oauth.as_ref().map(|o| o.content_type.to_string()),
-            stack: Some(self.stack.to_string()),
+            stack: self.stack.map(|s| s.to_string()),
+            template: None,
+            branch: None,
+            subfolder: None,
             port: Some(PortValue::Number(i64::from(self.port))),
             contact_email: Some(self.contact_email.clone()),
             legal_info_url: Some(self.legal_info_url.clone()),
+            variables: BTreeMap::new(),
         }
     }
 
@@ -222,7 +247,9 @@ impl Answers {
             description_for_model: get(Field::DescriptionForModel),
             auth,
             oauth,
-            stack: get(Field::Stack).parse().expect("validated"),
+            stack: values
+                .get(&Field::Stack)
+                .map(|s| s.parse().expect("validated")),
             port: fields::port(&get(Field::Port)).expect("validated"),
             contact_email: get(Field::ContactEmail),
             legal_info_url: get(Field::LegalInfoUrl),
@@ -241,26 +268,90 @@ pub enum Fill {
     Nothing,
 }
 
+/// A question `new` asks: one of the plugin's, or a variable of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// A plugin answer.
+    Field(Field),
+    /// A template variable.
+    Variable {
+        /// Its name.
+        name: String,
+        /// Its question.
+        prompt: String,
+    },
+}
+
+impl Question {
+    /// How to give the answer on the command line.
+    pub fn flag(&self) -> String {
+        match self {
+            Question::Field(field) => field.flag(),
+            Question::Variable { name, .. } => format!("--define {name}=VALUE"),
+        }
+    }
+
+    /// The key in an answers file.
+    pub fn key(&self) -> String {
+        match self {
+            Question::Field(field) => field.key().to_owned(),
+            Question::Variable { name, .. } => format!("variables.{name}"),
+        }
+    }
+
+    /// The question shown at the prompt.
+    pub fn prompt(&self) -> &str {
+        match self {
+            Question::Field(field) => field.prompt(),
+            Question::Variable { prompt, .. } => prompt,
+        }
+    }
+}
+
 /// A given value that breaks its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
-    /// The field.
-    pub field: Field,
+    /// The question answered.
+    pub question: Question,
     /// Where the value came from.
     pub source: Source,
     /// What is wrong.
     pub reason: String,
 }
 
+impl Invalid {
+    fn field(field: Field, source: Source, reason: String) -> Invalid {
+        Invalid {
+            question: Question::Field(field),
+            source,
+            reason,
+        }
+    }
+}
+
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.source {
-            Source::Flag => write!(f, "{}: {}", self.field.flag(), self.reason),
-            Source::File(path) => write!(
+        match (&self.source, &self.question) {
+            (Source::Flag, Question::Field(field)) => {
+                write!(f, "{}: {}", field.flag(), self.reason)
+            }
+            (Source::Flag, Question::Variable { name, .. }) => {
+                write!(f, "--define {name}: {}", self.reason)
+            }
+            (Source::File(path), question) => write!(
                 f,
                 "`{}`, key `{}`: {}",
                 path.display(),
-                self.field.key(),
+                question.key(),
+                self.reason
+            ),
+            (Source::Default(value), question) if value.is_empty() => {
+                write!(f, "{}: {}", question.flag(), self.reason)
+            }
+            (Source::Default(value), question) => write!(
+                f,
+                "the template's default for `{}` (`{value}`): {}",
+                question.key().trim_start_matches("variables."),
                 self.reason
             ),
         }
@@ -276,14 +367,22 @@ pub enum AnswersError {
         /// Given values that break their rule.
         invalid: Vec<Invalid>,
         /// Answers nobody gave, with no terminal to ask.
-        missing: Vec<Field>,
+        missing: Vec<Question>,
     },
     /// The person cancelled at a prompt.
     #[error(transparent)]
     Prompt(#[from] PromptError),
+    /// A variable's default failed to render (a problem in the template).
+    #[error("the default of the template variable `{name}` failed to render: {message}")]
+    Default {
+        /// The variable.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
-fn describe(invalid: &[Invalid], missing: &[Field]) -> String {
+fn describe(invalid: &[Invalid], missing: &[Question]) -> String {
     let mut lines = Vec::new();
     if !invalid.is_empty() {
         lines.push(format!(
@@ -308,7 +407,40 @@ fn describe(invalid: &[Invalid], missing: &[Field]) -> String {
     lines.join("\n")
 }
 
-/// Completes `given` into [`Answers`]: checks every given value, then fills the rest by `fill`.
+/// What `new` can generate: the built-in stacks, or one template of the user's.
+#[derive(Debug, Clone, Copy)]
+pub enum Offer<'a> {
+    /// The built-in stacks: the stack is asked, among those implementing the auth type.
+    Stacks,
+    /// A template of the user's: no stack question, and only the auth types it implements.
+    Template(&'a TemplateConfig),
+}
+
+impl Offer<'_> {
+    /// The auth types that can be chosen, in the order shown.
+    fn auth_types(self) -> Vec<AuthType> {
+        match self {
+            Offer::Stacks => AuthType::ALL
+                .into_iter()
+                .filter(|&a| !stacks_for(a).is_empty())
+                .collect(),
+            Offer::Template(config) => config.auth_types(),
+        }
+    }
+
+    /// Whether `field` is a question at all (a template decides the stack, and a template with
+    /// one auth type decides that too).
+    fn asks(self, field: Field) -> bool {
+        match (self, field) {
+            (Offer::Template(_), Field::Stack) => false,
+            (Offer::Template(_), Field::Auth) => self.auth_types().len() > 1,
+            _ => true,
+        }
+    }
+}
+
+/// Completes `given` into [`Answers`] for the built-in stacks: checks every given value, then
+/// fills the rest by `fill`.
 ///
 /// `target_ok` is asked about the directory at the prompt, so a directory that would be refused
 /// later (not empty, no `--force`) is asked again at once.
@@ -318,54 +450,103 @@ pub fn resolve(
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
 ) -> Result<Answers, AnswersError> {
+    resolve_with(
+        given,
+        fill,
+        prompter,
+        target_ok,
+        Offer::Stacks,
+        (Vec::new(), Vec::new()),
+    )
+}
+
+/// [`resolve`] for what `offer` can generate. `earlier` holds problems already found (with a
+/// template's variables), reported with these answers' own before anything is asked.
+pub fn resolve_with(
+    given: &PartialAnswers,
+    fill: Fill,
+    prompter: &mut dyn Prompter,
+    target_ok: &dyn Fn(&str) -> Result<(), String>,
+    offer: Offer<'_>,
+    earlier: (Vec<Invalid>, Vec<Question>),
+) -> Result<Answers, AnswersError> {
+    let (variables_invalid, variables_missing) = earlier;
     let mut invalid: Vec<Invalid> = given
         .given
         .iter()
         .filter_map(|(&field, g)| {
-            field.validate(&g.value).err().map(|reason| Invalid {
-                field,
-                source: g.source.clone(),
-                reason,
-            })
+            field
+                .validate(&g.value)
+                .err()
+                .map(|reason| Invalid::field(field, g.source.clone(), reason))
         })
         .collect();
-    if let Some(auth) = given.get(Field::Auth)
-        && let Ok(a) = auth.value.parse::<AuthType>()
-        && stacks_for(a).is_empty()
-    {
-        invalid.push(Invalid {
-            field: Field::Auth,
-            source: auth.source.clone(),
-            reason: format!("auth `{a}` is not implemented by any stack yet"),
-        });
-    } else if let (Some(stack), Some(auth)) = (given.get(Field::Stack), given.get(Field::Auth))
-        && let (Ok(s), Ok(a)) = (stack.value.parse::<Stack>(), auth.value.parse::<AuthType>())
-        && !template::supports(s, a)
-    {
-        invalid.push(Invalid {
-            field: Field::Stack,
-            source: stack.source.clone(),
-            reason: unsupported(s, a),
-        });
+    let given_auth = given
+        .get(Field::Auth)
+        .and_then(|g| g.value.parse::<AuthType>().ok());
+    match offer {
+        Offer::Stacks => {
+            if let Some(auth) = given.get(Field::Auth)
+                && let Some(a) = given_auth
+                && stacks_for(a).is_empty()
+            {
+                invalid.push(Invalid::field(
+                    Field::Auth,
+                    auth.source.clone(),
+                    format!("auth `{a}` is not implemented by any stack yet"),
+                ));
+            } else if let (Some(stack), Some(a)) = (given.get(Field::Stack), given_auth)
+                && let Ok(s) = stack.value.parse::<Stack>()
+                && !template::supports(s, a)
+            {
+                invalid.push(Invalid::field(
+                    Field::Stack,
+                    stack.source.clone(),
+                    unsupported(s, a),
+                ));
+            }
+        }
+        Offer::Template(config) => {
+            if let Some(auth) = given.get(Field::Auth)
+                && let Some(a) = given_auth
+                && !config.auth_types().contains(&a)
+            {
+                invalid.push(Invalid::field(
+                    Field::Auth,
+                    auth.source.clone(),
+                    format!(
+                        "the template `{}` does not implement auth `{a}`; it implements: {}",
+                        config.name,
+                        config.auth.join(", ")
+                    ),
+                ));
+            }
+            if let Some(stack) = given.get(Field::Stack) {
+                invalid.push(Invalid::field(
+                    Field::Stack,
+                    stack.source.clone(),
+                    "a stack applies only to the built-in templates, not with a template of \
+                     your own (--template)"
+                        .to_owned(),
+                ));
+            }
+        }
     }
     // OAuth answers imply `--auth oauth`; with another auth type they are a mistake.
     let oauth_given: Vec<Field> = Field::ALL
         .into_iter()
         .filter(|&f| !f.applies_to(AuthType::None) && given.get(f).is_some())
         .collect();
-    let given_auth = given
-        .get(Field::Auth)
-        .and_then(|g| g.value.parse::<AuthType>().ok());
     if let Some(auth) = given_auth.filter(|&a| a != AuthType::Oauth) {
         for &field in &oauth_given {
-            invalid.push(Invalid {
+            invalid.push(Invalid::field(
                 field,
-                source: given.get(field).expect("given").source.clone(),
-                reason: format!(
+                given.get(field).expect("given").source.clone(),
+                format!(
                     "{} applies only with --auth oauth (auth is {auth})",
                     field.flag()
                 ),
-            });
+            ));
         }
     }
     let auth_for_questions = given_auth.unwrap_or(if oauth_given.is_empty() {
@@ -373,30 +554,38 @@ pub fn resolve(
     } else {
         AuthType::Oauth
     });
-    let missing: Vec<Field> = if fill == Fill::Nothing {
+    let mut missing: Vec<Question> = if fill == Fill::Nothing {
         Field::ALL
             .into_iter()
-            .filter(|f| !given.given.contains_key(f) && f.applies_to(auth_for_questions))
+            .filter(|&f| {
+                !given.given.contains_key(&f) && f.applies_to(auth_for_questions) && offer.asks(f)
+            })
+            .map(Question::Field)
             .collect()
     } else {
         Vec::new()
     };
+    invalid.extend(variables_invalid);
+    missing.extend(variables_missing);
     if !invalid.is_empty() || !missing.is_empty() {
         return Err(AnswersError::Rejected { invalid, missing });
     }
 
     let mut values: BTreeMap<Field, String> = BTreeMap::new();
     for field in Field::ALL {
-        if !field.applies_to(chosen_auth(&values)) {
+        if !field.applies_to(chosen_auth(&values)) || (field == Field::Stack && !offer.asks(field))
+        {
             continue;
         }
         let value = match given.get(field) {
             Some(g) => g.value.clone(),
             None => {
-                let default = default_for(field, &values, given);
+                let default = default_for(field, &values, given, offer);
                 match fill {
-                    Fill::Prompt => ask(field, &default, &values, prompter, target_ok)?,
-                    Fill::Defaults | Fill::Nothing => default,
+                    Fill::Prompt if offer.asks(field) => {
+                        ask(field, &default, &values, prompter, target_ok, offer)?
+                    }
+                    Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
                 }
             }
         };
@@ -432,6 +621,7 @@ fn ask(
     before: &BTreeMap<Field, String>,
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
+    offer: Offer<'_>,
 ) -> Result<String, PromptError> {
     let choose = |prompter: &mut dyn Prompter, choices: &[Choice]| {
         let default_index = choices.iter().position(|c| c.name == default).unwrap_or(0);
@@ -440,11 +630,12 @@ fn ask(
             .map(|i| choices[i].name.to_owned())
     };
     match field {
-        // Only what some stack implements is offered: an auth type arrives once it works.
+        // Only what some stack (or the template) implements is offered: an auth type arrives
+        // once it works.
         Field::Auth => {
-            let choices: Vec<Choice> = AuthType::ALL
+            let choices: Vec<Choice> = offer
+                .auth_types()
                 .into_iter()
-                .filter(|&a| !stacks_for(a).is_empty())
                 .map(|a| Choice {
                     name: a.as_str(),
                     explanation: a.explanation(),
@@ -477,7 +668,12 @@ fn ask(
 }
 
 /// The default for `field`, derived from the answers before it.
-fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAnswers) -> String {
+fn default_for(
+    field: Field,
+    before: &BTreeMap<Field, String>,
+    given: &PartialAnswers,
+    offer: Offer<'_>,
+) -> String {
     let earlier = |f: Field| before.get(&f).map(String::as_str).unwrap_or_default();
     match field {
         Field::Directory => given
@@ -500,10 +696,16 @@ fn default_for(field: Field, before: &BTreeMap<Field, String>, given: &PartialAn
             let oauth_given = Field::ALL
                 .into_iter()
                 .any(|f| !f.applies_to(AuthType::None) && given.get(f).is_some());
-            if oauth_given {
-                AuthType::Oauth.to_string()
+            let offered = offer.auth_types();
+            let wanted = if oauth_given {
+                AuthType::Oauth
             } else {
-                AuthType::None.to_string()
+                AuthType::None
+            };
+            if offered.contains(&wanted) {
+                wanted.to_string()
+            } else {
+                offered.first().unwrap_or(&AuthType::None).to_string()
             }
         }
         Field::OauthClientId => earlier(Field::NameForModel).to_kebab_case(),
@@ -620,7 +822,7 @@ mod tests {
         );
         assert!(answers.description_for_model.starts_with("Plugin for "));
         assert_eq!(answers.auth, AuthType::None);
-        assert_eq!(answers.stack, Stack::Rust);
+        assert_eq!(answers.stack, Some(Stack::Rust));
         assert_eq!(answers.legal_info_url, "http://localhost:8080/legal");
     }
 
@@ -777,6 +979,7 @@ mod tests {
                     Field::DescriptionForModel,
                     &BTreeMap::new(),
                     &PartialAnswers::default(),
+                    Offer::Stacks,
                 ),
                 "",
             ),

@@ -25,6 +25,40 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the text the model reads for a plugin, and what it costs in tokens.
     Preview(PreviewArgs),
+    /// List the built-in templates (`new --stack NAME`, `template init --from NAME`).
+    Templates,
+    /// Write or check a template of your own (`new --template DIR`).
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+/// `ai-plugin template ...`.
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Write a new template into DIR, a self-contained copy of a built-in one, ready to edit
+    Init(TemplateInitArgs),
+    /// Check a template: its template.toml, every .hbs file, every variable, glob and regex;
+    /// every problem with its file, line and column (exit 0 clean, 1 problems, 2 unreadable)
+    Check(TemplateCheckArgs),
+}
+
+/// `ai-plugin template init`.
+#[derive(Debug, Args)]
+pub struct TemplateInitArgs {
+    /// The folder to write the template into (new or empty)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The built-in template to start from (see `ai-plugin templates`)
+    #[arg(long, value_name = "NAME", default_value = "rust")]
+    pub from: String,
+}
+
+/// `ai-plugin template check`.
+#[derive(Debug, Args)]
+pub struct TemplateCheckArgs {
+    /// The template folder
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// `ai-plugin new`: every prompt has a flag named after the manifest field it fills.
@@ -89,12 +123,36 @@ pub struct NewArgs {
     #[arg(long, value_name = "URL", help_heading = "Manifest")]
     pub legal_info_url: Option<String>,
 
-    /// Server stack: rust
-    #[arg(long, value_name = "STACK", help_heading = "Project")]
+    /// Server stack: rust, python or typescript (a built-in template)
+    #[arg(
+        long,
+        value_name = "STACK",
+        help_heading = "Project",
+        conflicts_with = "template"
+    )]
     pub stack: Option<String>,
     /// Port the server listens on by default (1-65535)
     #[arg(long, value_name = "PORT", help_heading = "Project")]
     pub port: Option<String>,
+
+    /// A template of your own: a folder, or a git URL (https://, ssh://, file://, user@host:path)
+    #[arg(long, value_name = "PATH|URL", help_heading = "Template")]
+    pub template: Option<String>,
+    /// The branch or tag of a git template
+    #[arg(long, value_name = "BRANCH", help_heading = "Template")]
+    pub branch: Option<String>,
+    /// The template's folder inside the repository or folder
+    #[arg(long, value_name = "PATH", help_heading = "Template")]
+    pub subfolder: Option<String>,
+    /// A value for a template variable (repeatable)
+    #[arg(
+        short = 'd',
+        long = "define",
+        value_name = "NAME=VALUE",
+        help_heading = "Template",
+        allow_hyphen_values = true
+    )]
+    pub define: Vec<String>,
 
     /// Take the default for every answer not given
     #[arg(short, long)]

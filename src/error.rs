@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::answers::AnswersError;
 use crate::project::ProjectError;
 use crate::prompt::PromptError;
+use crate::template::TemplateError;
 use crate::write::WriteError;
 
 /// Exit code for a usage error: bad or missing answers.
@@ -38,6 +39,15 @@ pub enum Error {
     /// The operating system gave no randomness for the secrets.
     #[error("could not generate secrets: {0}")]
     Secrets(getrandom::Error),
+    /// A template of the user's could not be read, or has problems.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// Options that do not go together, or a malformed one.
+    #[error("{0}")]
+    Usage(String),
+    /// `template check` found problems; they have been printed.
+    #[error("{0}")]
+    TemplateCheck(String),
 }
 
 impl Error {
@@ -47,6 +57,8 @@ impl Error {
             Error::Answers(AnswersError::Prompt(PromptError::Cancelled)) => EXIT_CANCELLED,
             Error::Answers(AnswersError::Rejected { .. })
             | Error::AnswersFile { .. }
+            | Error::Usage(_)
+            | Error::Template(TemplateError::Unreadable { .. })
             | Error::Check(crate::check::CheckError::Unreadable { .. }) => EXIT_USAGE,
             _ => 1,
         }

@@ -98,6 +98,19 @@ mod defs {
     handlebars_helper!(shouty_snake_case: |text: str| text.to_shouty_snake_case());
 }
 
+/// The names of the helpers [`register`] adds.
+pub const NAMES: [&str; 9] = [
+    "json",
+    "yaml",
+    "rust_str",
+    "toml_str",
+    "html",
+    "snake_case",
+    "kebab_case",
+    "pascal_case",
+    "shouty_snake_case",
+];
+
 /// Registers every helper above on `registry`.
 pub fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("json", Box::new(defs::json));
@@ -178,6 +191,17 @@ mod tests {
         assert_eq!(rust_literal("a\"b\\c\n"), r#""a\"b\\c\n""#);
         assert_eq!(rust_literal("{}"), "\"{}\"");
         assert_eq!(rust_literal("\u{0}"), "\"\\0\"");
+    }
+
+    #[test]
+    fn every_named_helper_is_registered() {
+        let mut registry = Handlebars::new();
+        register(&mut registry);
+        for name in NAMES {
+            let rendered = registry.render_template(&format!("{{{{{name} \"Ab\"}}}}"), &());
+            assert!(rendered.is_ok(), "{name}: {rendered:?}");
+        }
+        assert!(registry.render_template("{{nope \"Ab\"}}", &()).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod project;
 pub mod prompt;
 pub mod render;
 pub mod template;
+pub mod variables;
 pub mod write;
 
 pub use error::Error;
@@ -33,5 +34,13 @@ pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
         cli::Command::New(args) => new::run(args, terminal),
         cli::Command::Check(args) => check::run(args),
         cli::Command::Preview(args) => preview::run(args),
+        cli::Command::Templates => {
+            print!("{}", template::commands::list());
+            Ok(())
+        }
+        cli::Command::Template(cli::TemplateCommand::Init(args)) => template::commands::init(args),
+        cli::Command::Template(cli::TemplateCommand::Check(args)) => {
+            template::commands::check(args)
+        }
     }
 }

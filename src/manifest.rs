@@ -183,7 +183,7 @@ mod tests {
                 scope: "todos".into(),
                 content_type: OauthContentType::Form,
             }),
-            stack: Stack::Rust,
+            stack: Some(Stack::Rust),
             port: 5003,
             contact_email: "a@example.com".into(),
             legal_info_url: "http://localhost:5003/legal".into(),

@@ -1,17 +1,21 @@
-//! `ai-plugin new`: gather the answers, plan the project, write it, say what to do next.
+//! `ai-plugin new`: choose the template, gather the answers and the template's variables, plan
+//! the project, write it, say what to do next.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use crate::answers::{self, AnswersFile, Fill, PartialAnswers, Source};
+use crate::answers::{self, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::cli::NewArgs;
 use crate::error::Error;
 use crate::fields::{AuthType, Field};
-use crate::project::{self, Secrets};
+use crate::project::{self, SPEC_PATH, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
 use crate::render::{FileMode, Plan};
 use crate::template::Template;
+use crate::template::source::TemplateSource;
+use crate::variables;
 use crate::write::{self, Outcome, TargetState};
 
 /// Runs `new` with the real terminal prompter.
@@ -42,11 +46,26 @@ pub fn generate(
         legal_info_url,
         stack,
         port,
+        template,
+        branch,
+        subfolder,
+        define,
         yes,
         answers: answers_file,
         force,
         dry_run,
     } = args;
+    let file = answers_file
+        .as_deref()
+        .map(|path| read_answers_file(path).map(|file| (path, file)))
+        .transpose()?;
+    let source = template_source(
+        template,
+        branch,
+        subfolder,
+        stack.is_some(),
+        file.as_ref().map(|(_, f)| f),
+    )?;
 
     let mut given = PartialAnswers::default();
     for (field, value) in [
@@ -68,8 +87,45 @@ pub fn generate(
             given.give(field, value, Source::Flag);
         }
     }
-    if let Some(path) = &answers_file {
-        given.merge_file(&read_answers_file(path)?, path);
+    if let Some((path, file)) = &file {
+        if source.is_some() && file.template.is_none() {
+            // The file was written for another template: its stack does not apply.
+            let mut file = file.clone();
+            file.stack = None;
+            given.merge_file(&file, path);
+        } else {
+            given.merge_file(file, path);
+        }
+    }
+    let template = source.map(|s| s.load()).transpose()?;
+
+    // Variables: --define wins over the file.
+    let mut given_variables: BTreeMap<String, Given> = BTreeMap::new();
+    for definition in define {
+        let Some((name, value)) = definition.split_once('=') else {
+            return Err(Error::Usage(format!(
+                "--define takes NAME=VALUE (got `{definition}`)"
+            )));
+        };
+        given_variables
+            .entry(name.trim().to_owned())
+            .or_insert(Given {
+                value: value.to_owned(),
+                source: Source::Flag,
+            });
+    }
+    if let Some((path, file)) = file.as_ref().filter(|_| template.is_some()) {
+        for (name, value) in &file.variables {
+            given_variables.entry(name.clone()).or_insert(Given {
+                value: value.to_string(),
+                source: Source::File(path.to_path_buf()),
+            });
+        }
+    }
+    if template.is_none() && !given_variables.is_empty() {
+        return Err(Error::Usage(
+            "--define applies only with a template of your own (--template)".to_owned(),
+        ));
     }
 
     let fill = if yes {
@@ -97,16 +153,76 @@ pub fn generate(
         }
         .into());
     }
-    let answers = answers::resolve(&given, fill, prompter, &target_ok)?;
+    let (offer, declared) = match &template {
+        Some(t) => (Offer::Template(&t.config), &t.config.variables[..]),
+        None => (Offer::Stacks, &[][..]),
+    };
+    let earlier = variables::check_given(declared, &given_variables, fill);
+    let answers = answers::resolve_with(&given, fill, prompter, &target_ok, offer, earlier)?;
+    let template = match template {
+        Some(template) => template,
+        None => Template::builtin(
+            answers
+                .stack
+                .expect("the stack is asked for the built-in templates"),
+        )
+        .map_err(project::ProjectError::from)?,
+    };
+    let values = variables::resolve(
+        &template.config.variables,
+        &given_variables,
+        fill,
+        prompter,
+        &project::answers_context(&template, &answers),
+    )?;
 
     let secrets = Secrets::generate().map_err(Error::Secrets)?;
-    let plan = project::plan(&answers, &secrets)?;
+    let plan = project::plan_template(&template, &answers, &values, &secrets)?;
     if dry_run {
         let (_, outcome) = write::preflight(&plan, &answers.directory, force)?;
         return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
     }
     let outcome = write::write(&plan, &answers.directory, force)?;
-    Ok(next_steps(&answers, &outcome))
+    Ok(next_steps(&answers, &template, &plan, &outcome))
+}
+
+/// The template of the user's to use, if any: `--template` wins over the answers file's, and
+/// `--stack` over the file's template.
+fn template_source(
+    template: Option<String>,
+    branch: Option<String>,
+    subfolder: Option<String>,
+    stack_given: bool,
+    file: Option<&AnswersFile>,
+) -> Result<Option<TemplateSource>, Error> {
+    if let Some(location) = template {
+        return Ok(Some(TemplateSource {
+            location,
+            branch,
+            subfolder,
+        }));
+    }
+    let from_file = file
+        .filter(|_| !stack_given)
+        .and_then(|f| f.template.clone().map(|t| (t, f)));
+    if let Some((location, file)) = from_file {
+        if file.stack.is_some() {
+            return Err(Error::Usage(
+                "the answers file names both a `stack` and a `template`; keep one".to_owned(),
+            ));
+        }
+        return Ok(Some(TemplateSource {
+            location,
+            branch: branch.or_else(|| file.branch.clone()),
+            subfolder: subfolder.or_else(|| file.subfolder.clone()),
+        }));
+    }
+    if branch.is_some() || subfolder.is_some() {
+        return Err(Error::Usage(
+            "--branch and --subfolder apply only with --template".to_owned(),
+        ));
+    }
+    Ok(None)
 }
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
@@ -157,15 +273,23 @@ fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
 }
 
 /// What to do once the project is written.
-pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
-    let config = Template::builtin(answers.stack)
-        .map(|t| t.config)
-        .expect("the template rendered a moment ago");
+pub fn next_steps(
+    answers: &answers::Answers,
+    template: &Template,
+    plan: &Plan,
+    outcome: &Outcome,
+) -> String {
+    let config = &template.config;
     let dir = answers.directory.display();
     let url = project::local_url(answers.port);
+    let kind = if template.source.is_some() {
+        "template"
+    } else {
+        "stack"
+    };
     let mut out = format!(
-        "Created {:?} in `{dir}` (stack: {}, auth: {}).\n",
-        answers.name_for_human, answers.stack, answers.auth
+        "Created {:?} in `{dir}` ({kind}: {}, auth: {}).\n",
+        answers.name_for_human, config.name, answers.auth
     );
     let names = |paths: &[std::path::PathBuf]| -> String {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -181,13 +305,24 @@ pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
             names(&outcome.kept)
         );
     }
-    let _ = write!(
-        out,
-        "\nNext steps:\n  cd {dir}\n  {}    # serves {url}\n  {}\n\n",
-        config.run, config.test
-    );
+    let _ = write!(out, "\nNext steps:\n  cd {dir}\n");
+    if !config.run.is_empty() {
+        let _ = writeln!(out, "  {}    # serves {url}", config.run);
+    }
+    if !config.test.is_empty() {
+        let _ = writeln!(out, "  {}", config.test);
+    }
+    out.push('\n');
     let _ = writeln!(out, "Manifest: {url}/.well-known/ai-plugin.json");
-    let _ = writeln!(out, "Spec:     {url}/openapi.yaml");
+    if plan.get(SPEC_PATH).is_some() {
+        let _ = writeln!(out, "Spec:     {url}/openapi.yaml");
+    } else {
+        let _ = writeln!(
+            out,
+            "Spec:     {url}/openapi.yaml (the template writes no {SPEC_PATH}: the manifest \
+             points there, so the server must serve one; only the manifest was checked)"
+        );
+    }
     match answers.auth {
         AuthType::None => {
             let _ = writeln!(
@@ -217,10 +352,12 @@ pub fn next_steps(answers: &answers::Answers, outcome: &Outcome) -> String {
             (with the client id in README.md); OAUTH_USERS holds the demo sign-in"
             .to_owned(),
     };
-    let _ = writeln!(
-        out,
-        "Secrets:  {} (git-ignored): {secrets}",
-        answers.directory.join(".env").display()
-    );
+    if plan.get(".env").is_some() {
+        let _ = writeln!(
+            out,
+            "Secrets:  {} (git-ignored): {secrets}",
+            answers.directory.join(".env").display()
+        );
+    }
     out
 }

@@ -1,5 +1,9 @@
 //! A whole project in memory: the rendered template, the serialized manifest, the answers
 //! record, and a self-check of what came out.
+//!
+//! The self-check runs `check`'s file rules on the manifest and, when the template generates one,
+//! on `openapi.yaml`. A template of the user's may have no `openapi.yaml` (its server may build
+//! the spec at run time): then only the manifest is checked, and `new` says so.
 
 use serde::Serialize;
 
@@ -9,6 +13,7 @@ use crate::fields::AuthType;
 use crate::manifest::{MANIFEST_PATH, PluginManifest};
 use crate::render::{self, FileMode, Plan, PlannedFile, RenderError};
 use crate::template::{Template, TemplateError};
+use crate::variables::{Literal, Values};
 
 /// Where every template puts the OpenAPI spec.
 pub const SPEC_PATH: &str = "openapi.yaml";
@@ -62,6 +67,38 @@ fn random_token() -> Result<String, getrandom::Error> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The names of the built-in answers every template sees (the fields of `Context`); a template's
+/// variables may not take them.
+pub const BUILTIN_NAMES: &[&str] = &[
+    "name_for_human",
+    "name_for_model",
+    "description_for_human",
+    "description_for_model",
+    "contact_email",
+    "legal_info_url",
+    "auth",
+    "auth_none",
+    "auth_service_http",
+    "auth_user_http",
+    "auth_oauth",
+    "uses_verification_token",
+    "oauth_client_id",
+    "oauth_scope",
+    "oauth_scopes",
+    "oauth_content_type",
+    "has_auth",
+    "user_from_token",
+    "stack",
+    "port",
+    "public_url",
+    "crate_name",
+    "crate_ident",
+    "npm_name",
+    "run_command",
+    "test_command",
+    "secrets",
+];
+
 /// What every template sees.
 #[derive(Debug, Serialize)]
 struct Context<'a> {
@@ -84,7 +121,7 @@ struct Context<'a> {
     oauth_content_type: &'static str,
     has_auth: bool,
     user_from_token: bool,
-    stack: &'static str,
+    stack: &'a str,
     port: u16,
     public_url: String,
     crate_name: String,
@@ -106,9 +143,17 @@ pub enum ProjectError {
     #[error(transparent)]
     Render(#[from] RenderError),
     /// The generated manifest or spec fails `ai-plugin check`: a bug in a template.
-    #[error("the generated manifest or spec fails `ai-plugin check` (a bug in ai-plugin's template, please report it):\n{}",
-        .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
-    SelfCheck(Vec<Diagnostic>),
+    #[error("the generated manifest or spec fails `ai-plugin check` ({}):\n{}",
+        .template.as_ref().map_or_else(
+            || "a bug in ai-plugin's template, please report it".to_owned(),
+            |t| format!("a problem in the template `{t}`; nothing was written")),
+        .findings.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+    SelfCheck {
+        /// The template of the user's that generated them; `None` for a built-in one.
+        template: Option<String>,
+        /// The errors.
+        findings: Vec<Diagnostic>,
+    },
 }
 
 /// The default public URL of a project listening on `port`.
@@ -116,11 +161,18 @@ pub fn local_url(port: u16) -> String {
     format!("http://localhost:{port}")
 }
 
-/// Renders the whole project for `answers`, and checks what it generated.
+/// Renders the whole project for `answers` with its built-in stack, and checks what it
+/// generated.
 pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> {
-    let template = Template::builtin(answers.stack)?;
-    let public_url = local_url(answers.port);
-    let context = Context {
+    let stack = answers
+        .stack
+        .ok_or_else(|| TemplateError::Missing("(no stack chosen)".to_owned()))?;
+    plan_template(&Template::builtin(stack)?, answers, &Values::new(), secrets)
+}
+
+/// The built-in answers as the template sees them.
+fn context<'a>(template: &'a Template, answers: &'a Answers, secrets: &'a Secrets) -> Context<'a> {
+    Context {
         name_for_human: &answers.name_for_human,
         name_for_model: &answers.name_for_model,
         description_for_human: &answers.description_for_human,
@@ -146,31 +198,62 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
             .map_or("", |o| o.content_type.media_type()),
         has_auth: answers.auth != AuthType::None,
         user_from_token: answers.auth.identifies_user(),
-        stack: answers.stack.as_str(),
+        stack: &template.config.name,
         port: answers.port,
-        public_url: public_url.clone(),
+        public_url: local_url(answers.port),
         crate_name: crate_name(&answers.name_for_model),
         crate_ident: crate_name(&answers.name_for_model).replace('-', "_"),
         npm_name: npm_name(&answers.name_for_model),
         run_command: &template.config.run,
         test_command: &template.config.test,
         secrets,
-    };
-    let mut plan = render::render(&template, &context)?;
+    }
+}
+
+/// The built-in answers without the secrets: what a variable's default may use.
+pub fn answers_context(template: &Template, answers: &Answers) -> serde_json::Value {
+    let placeholder = Secrets::placeholder();
+    let mut value = serde_json::to_value(context(template, answers, &placeholder))
+        .expect("the context always serializes");
+    if let serde_json::Value::Object(map) = &mut value {
+        map.remove("secrets");
+    }
+    value
+}
+
+/// Renders the whole project for `answers` and the template's `variables` with `template`, and
+/// checks what it generated.
+pub fn plan_template(
+    template: &Template,
+    answers: &Answers,
+    variables: &Values,
+    secrets: &Secrets,
+) -> Result<Plan, ProjectError> {
+    let public_url = local_url(answers.port);
+    let mut values = serde_json::to_value(context(template, answers, secrets))
+        .expect("the context always serializes");
+    if let serde_json::Value::Object(map) = &mut values {
+        for (name, value) in variables {
+            map.insert(name.clone(), value.clone());
+        }
+    }
+    let mut plan = render::render_value(template, values)?;
 
     let manifest = PluginManifest::from_answers(answers, &public_url).to_json();
     // The file rules of `ai-plugin check` on what was generated: an error is a template bug.
     // Warnings are expected: on localhost, auth other than `none` draws one.
     let spec = plan
         .get(SPEC_PATH)
-        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-        .unwrap_or_default();
-    let errors: Vec<Diagnostic> = crate::check::check_plan_files(&manifest, &spec)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned());
+    let errors: Vec<Diagnostic> = crate::check::check_plan_files(&manifest, spec.as_deref())
         .into_iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
     if !errors.is_empty() {
-        return Err(ProjectError::SelfCheck(errors));
+        return Err(ProjectError::SelfCheck {
+            template: template.source.as_ref().map(|s| s.describe()),
+            findings: errors,
+        });
     }
     plan.insert(PlannedFile {
         path: MANIFEST_PATH.into(),
@@ -179,14 +262,25 @@ pub fn plan(answers: &Answers, secrets: &Secrets) -> Result<Plan, ProjectError> 
     });
     plan.insert(PlannedFile {
         path: ANSWERS_RECORD.into(),
-        contents: answers_record(answers).into_bytes(),
+        contents: answers_record(answers, template, variables).into_bytes(),
         mode: FileMode::Normal,
     });
     Ok(plan)
 }
 
-fn answers_record(answers: &Answers) -> String {
-    let body = toml::to_string(&answers.to_file()).expect("answers always serialize");
+fn answers_record(answers: &Answers, template: &Template, variables: &Values) -> String {
+    let mut file = answers.to_file();
+    if let Some(source) = &template.source {
+        file.stack = None;
+        file.template = Some(source.location.clone());
+        file.branch.clone_from(&source.branch);
+        file.subfolder.clone_from(&source.subfolder);
+    }
+    file.variables = variables
+        .iter()
+        .map(|(name, value)| (name.clone(), Literal::from_value(value)))
+        .collect();
+    let body = toml::to_string(&file).expect("answers always serialize");
     format!(
         "# The answers this project was generated from (no secrets: those are in .env).\n\
          # Regenerate it with: ai-plugin new --answers {ANSWERS_RECORD} --force <DIR>\n\n{body}"
@@ -349,6 +443,30 @@ mod tests {
         assert_eq!(crate_name("TodoList"), "todo-list");
         assert_eq!(crate_name("test"), "test-plugin");
         assert_eq!(crate_name("fn"), "fn-plugin");
+    }
+
+    #[test]
+    fn the_builtin_names_are_the_context_fields() {
+        let answers = crate::answers::resolve(
+            &crate::answers::PartialAnswers::default(),
+            crate::answers::Fill::Defaults,
+            &mut crate::prompt::ScriptedPrompter::default(),
+            &|_| Ok(()),
+        )
+        .unwrap();
+        let template = Template::builtin(crate::fields::Stack::Rust).unwrap();
+        let secrets = Secrets::placeholder();
+        let value = serde_json::to_value(context(&template, &answers, &secrets)).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, BUILTIN_NAMES);
+        let without = answers_context(&template, &answers);
+        assert!(without.get("secrets").is_none());
+        assert_eq!(without["crate_name"], "todo-plugin");
     }
 
     #[test]

@@ -21,11 +21,11 @@ pub enum PromptError {
 
 /// One entry of a select prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Choice {
+pub struct Choice<'a> {
     /// The value, as a flag would take it.
-    pub name: &'static str,
-    /// A one-line explanation shown beside it.
-    pub explanation: &'static str,
+    pub name: &'a str,
+    /// A one-line explanation shown beside it (may be empty).
+    pub explanation: &'a str,
 }
 
 /// Something that can ask the person questions.
@@ -43,7 +43,7 @@ pub trait Prompter {
     fn select(
         &mut self,
         question: &str,
-        choices: &[Choice],
+        choices: &[Choice<'_>],
         default: usize,
     ) -> Result<usize, PromptError>;
 
@@ -75,13 +75,17 @@ impl Prompter for DialoguerPrompter {
     fn select(
         &mut self,
         question: &str,
-        choices: &[Choice],
+        choices: &[Choice<'_>],
         default: usize,
     ) -> Result<usize, PromptError> {
         let width = choices.iter().map(|c| c.name.len()).max().unwrap_or(0);
         let items: Vec<String> = choices
             .iter()
-            .map(|c| format!("{:width$}  {}", c.name, c.explanation))
+            .map(|c| {
+                format!("{:width$}  {}", c.name, c.explanation)
+                    .trim_end()
+                    .to_owned()
+            })
             .collect();
         Select::with_theme(&self.theme)
             .with_prompt(question)
@@ -197,7 +201,7 @@ impl Prompter for ScriptedPrompter {
     fn select(
         &mut self,
         question: &str,
-        choices: &[Choice],
+        choices: &[Choice<'_>],
         default: usize,
     ) -> Result<usize, PromptError> {
         let typed = self.next()?;

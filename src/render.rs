@@ -93,28 +93,34 @@ pub fn registry<'a>() -> Handlebars<'a> {
 
 /// Renders every file of `template` with `context`.
 pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, RenderError> {
-    let mut registry = registry();
-    let mut errors = Vec::new();
-    for (name, text) in &template.partials {
-        if let Err(e) = registry.register_partial(name, text) {
-            errors.push(FileError {
-                file: format!("_partials/{name}"),
-                message: e.to_string(),
-            });
-        }
-    }
-    // Conditions and file names are judged on the same values the templates see.
     let values = serde_json::to_value(context).map_err(|e| {
         RenderError(vec![FileError {
             file: "(context)".to_owned(),
             message: e.to_string(),
         }])
     })?;
-    let context = handlebars::Context::from(values.clone());
+    render_value(template, values)
+}
+
+/// Renders every file of `template` with the context `values`.
+pub fn render_value(template: &Template, values: serde_json::Value) -> Result<Plan, RenderError> {
+    let mut registry = registry();
+    let mut errors = Vec::new();
+    for (name, partial) in &template.partials {
+        if let Err(e) = registry.register_partial(name, partial.text.as_ref()) {
+            errors.push(FileError {
+                file: partial.path.clone(),
+                message: e.to_string(),
+            });
+        }
+    }
+    // Conditions and file names are judged on the same values the templates see.
+    let context = handlebars::Context::from(values);
+    let values = context.data();
 
     let mut plan = Plan::default();
     for file in &template.files {
-        match render_file(&mut registry, template, file, &context, &values) {
+        match render_file(&mut registry, template, file, &context, values) {
             Ok(Some(planned)) => plan.insert(planned),
             Ok(None) => {}
             Err(message) => errors.push(FileError {
@@ -140,12 +146,12 @@ fn render_file(
 ) -> Result<Option<PlannedFile>, String> {
     let path = output_path(registry, &file.path, context)?;
     let slashed = path.to_string_lossy().replace('\\', "/");
-    let excluded = template
+    if !template
         .config
         .conditional
         .iter()
-        .any(|c| c.covers(&slashed) && !c.holds(values));
-    if excluded {
+        .all(|c| c.keeps(&slashed, values))
+    {
         return Ok(None);
     }
     let contents = if file.path.ends_with(".hbs") {
@@ -225,7 +231,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::template::TemplateConfig;
+    use crate::template::{Partial, TemplateConfig};
 
     fn template(files: &[(&str, &'static [u8])]) -> Template {
         Template {
@@ -235,10 +241,20 @@ mod tests {
                 run: "run".into(),
                 test: "test".into(),
                 auth: vec!["none".into()],
-                conditional: vec![crate::template::Conditional {
-                    condition: "!skip".into(),
-                    include: vec!["skipped/**".into()],
-                }],
+                ignore: vec![],
+                variables: vec![],
+                conditional: vec![
+                    crate::template::Conditional {
+                        condition: "!skip".into(),
+                        include: vec!["skipped/**".into()],
+                        exclude: vec![],
+                    },
+                    crate::template::Conditional {
+                        condition: "skip == \"all\"".into(),
+                        include: vec![],
+                        exclude: vec!["kept.txt".into()],
+                    },
+                ],
             },
             files: files
                 .iter()
@@ -247,7 +263,14 @@ mod tests {
                     contents: Cow::Borrowed(*contents),
                 })
                 .collect(),
-            partials: BTreeMap::from([("greet".to_owned(), "hi {{name}}".to_owned())]),
+            partials: BTreeMap::from([(
+                "greet".to_owned(),
+                Partial {
+                    path: "_partials/greet.hbs".to_owned(),
+                    text: Cow::Borrowed("hi {{name}}"),
+                },
+            )]),
+            source: None,
         }
     }
 
@@ -297,6 +320,8 @@ mod tests {
             paths(false),
             [PathBuf::from("kept.txt"), PathBuf::from("skipped/a.txt")]
         );
+        let all = render(&t, &serde_json::json!({"skip": "all"})).unwrap();
+        assert!(all.files.is_empty(), "{:?}", all.files);
     }
 
     #[test]

@@ -26,7 +26,7 @@ fn answers(auth: AuthType, stack: Stack) -> Answers {
             scope: "todos".into(),
             content_type: OauthContentType::Json,
         }),
-        stack,
+        stack: Some(stack),
         port: 5003,
         contact_email: "support@example.com".into(),
         legal_info_url: "http://localhost:5003/legal".into(),

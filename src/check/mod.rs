@@ -173,8 +173,9 @@ pub fn check_documents(
     findings
 }
 
-/// Runs the file rules on a generated manifest and spec (in memory), as a folder check would.
-pub fn check_plan_files(manifest_json: &str, spec_yaml: &str) -> Vec<Diagnostic> {
+/// Runs the file rules on a generated manifest and spec (in memory), as a folder check would;
+/// without a spec, on the manifest alone.
+pub fn check_plan_files(manifest_json: &str, spec_yaml: Option<&str>) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
     let manifest = Document::parse(
         MANIFEST_PATH,
@@ -184,9 +185,11 @@ pub fn check_plan_files(manifest_json: &str, spec_yaml: &str) -> Vec<Diagnostic>
     )
     .map_err(|d| findings.push(*d))
     .ok();
-    let spec = Document::parse("openapi.yaml", spec_yaml, Format::Yaml, "spec-syntax")
-        .map_err(|d| findings.push(*d))
-        .ok();
+    let spec = spec_yaml.and_then(|spec_yaml| {
+        Document::parse("openapi.yaml", spec_yaml, Format::Yaml, "spec-syntax")
+            .map_err(|d| findings.push(*d))
+            .ok()
+    });
     findings.extend(check_documents(
         manifest.as_ref(),
         spec.as_ref(),
@@ -328,9 +331,12 @@ mod tests {
             "logo_url": "http://localhost:1/logo.png", "contact_email": "a@example.com",
             "legal_info_url": "http://localhost:1/legal"}"#;
         let spec = "openapi: 3.0.1\ninfo: {title: T, version: '1'}\nservers: [{url: 'http://localhost:1'}]\nsecurity: []\npaths:\n  /x:\n    get:\n      operationId: getX\n      summary: Get X\n      responses:\n        '200':\n          description: ok\n          content: {application/json: {schema: {type: object}}}\n";
-        assert_eq!(check_plan_files(manifest, spec), vec![]);
-        let broken = check_plan_files("{\"a\": 1,}", "a: [");
+        assert_eq!(check_plan_files(manifest, Some(spec)), vec![]);
+        assert_eq!(check_plan_files(manifest, None), vec![]);
+        let broken = check_plan_files("{\"a\": 1,}", Some("a: ["));
         let codes: Vec<&str> = broken.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["manifest-syntax", "spec-syntax"]);
+        let codes: Vec<&str> = check_plan_files("{", None).iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["manifest-syntax"]);
     }
 }
