@@ -97,8 +97,6 @@ pub fn generate(
             given.merge_file(file, path);
         }
     }
-    let template = source.map(|s| s.load()).transpose()?;
-
     // Variables: --define wins over the file.
     let mut given_variables: BTreeMap<String, Given> = BTreeMap::new();
     for definition in define {
@@ -114,7 +112,12 @@ pub fn generate(
                 source: Source::Flag,
             });
     }
-    if let Some((path, file)) = file.as_ref().filter(|_| template.is_some()) {
+    if source.is_none() && !given_variables.is_empty() {
+        return Err(Error::Usage(
+            "--define applies only with a template of your own (--template)".to_owned(),
+        ));
+    }
+    if let Some((path, file)) = file.as_ref().filter(|_| source.is_some()) {
         for (name, value) in &file.variables {
             given_variables.entry(name.clone()).or_insert(Given {
                 value: value.to_string(),
@@ -122,11 +125,7 @@ pub fn generate(
             });
         }
     }
-    if template.is_none() && !given_variables.is_empty() {
-        return Err(Error::Usage(
-            "--define applies only with a template of your own (--template)".to_owned(),
-        ));
-    }
+    let template = source.map(|s| s.load()).transpose()?;
 
     let fill = if yes {
         Fill::Defaults

@@ -79,7 +79,7 @@ impl fmt::Display for FileError {
 
 /// Files that failed to render; all of them, not just the first.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the template failed to render:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+#[error("the template failed to render (nothing was written):\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RenderError(pub Vec<FileError>);
 
 /// A handlebars registry with the house settings: strict, no escaping, our helpers.
@@ -208,17 +208,27 @@ fn output_path(
             Some(rest) if !rest.starts_with('_') => format!(".{rest}"),
             _ => component,
         };
-        if component.is_empty()
-            || component == "."
-            || component.contains(['/', '\\', '\0'])
+        let why = if component.is_empty() {
+            Some("an empty name")
+        } else if component == "." || component == ".." {
+            Some("a name that would leave the project directory")
+        } else if component.contains(['/', '\\']) {
+            Some(
+                "a path, which could be absolute or leave the project directory (a name from a \
+                 variable must be one file or folder name)",
+            )
+        } else if component.contains('\0')
             || !matches!(
                 Path::new(&component).components().next(),
                 Some(Component::Normal(_))
             )
         {
-            return Err(format!(
-                "the path component {component:?} would leave the project directory or is empty"
-            ));
+            Some("a name that would leave the project directory")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(format!("the file name renders as {component:?}: {why}"));
         }
         path.push(component);
     }
@@ -349,13 +359,18 @@ mod tests {
 
     #[test]
     fn rendered_names_cannot_escape_the_project() {
-        for evil in ["..", "/etc", "a/b", ""] {
+        for (evil, says) in [
+            ("..", "leave the project"),
+            ("/etc", "could be absolute"),
+            ("a/b", "could be absolute"),
+            ("a\\b", "could be absolute"),
+            ("", "an empty name"),
+            (".", "leave the project"),
+        ] {
             let t = template(&[("{{name}}.hbs", b"x")]);
             let err = render(&t, &serde_json::json!({"name": evil})).unwrap_err();
-            assert!(
-                err.0[0].message.contains("leave the project"),
-                "{evil}: {err}"
-            );
+            assert!(err.0[0].message.contains(says), "{evil}: {err}");
+            assert!(err.to_string().contains("nothing was written"), "{err}");
         }
     }
 }

@@ -324,16 +324,26 @@ pub fn check_given(
             reason,
         });
     }
-    let missing = declared
+    let mut missing = Vec::new();
+    for variable in declared
         .iter()
-        .filter(|v| !given.contains_key(&v.name))
-        .filter(|v| match fill {
-            Fill::Nothing => v.required,
-            Fill::Defaults => v.required && v.default.is_none(),
-            Fill::Prompt => false,
-        })
-        .map(question_of)
-        .collect();
+        .filter(|v| v.required && !given.contains_key(&v.name))
+    {
+        match fill {
+            Fill::Nothing => missing.push(question_of(variable)),
+            // --yes takes defaults, and there is none to take.
+            Fill::Defaults if variable.default.is_none() => invalid.push(Invalid {
+                question: question_of(variable),
+                source: Source::Default(String::new()),
+                reason: format!(
+                    "{} is required and the template gives no default, so --yes cannot \
+                     answer it; give it with --define or in the answers file's [variables]",
+                    variable.name
+                ),
+            }),
+            Fill::Defaults | Fill::Prompt => {}
+        }
+    }
     (invalid, missing)
 }
 
@@ -699,10 +709,21 @@ mod tests {
             ]
         );
         assert_eq!(missing, [question_of(&vars[0])]);
-        let (_, missing) = check_given(&vars, &BTreeMap::new(), Fill::Defaults);
+        let (invalid, missing) = check_given(&vars, &BTreeMap::new(), Fill::Defaults);
         assert!(
-            missing.is_empty(),
+            invalid.is_empty() && missing.is_empty(),
             "a required variable with a default is fine under --yes"
+        );
+        let mut no_default = vars.clone();
+        no_default[0].default = None;
+        let (invalid, missing) = check_given(&no_default, &BTreeMap::new(), Fill::Defaults);
+        assert!(missing.is_empty());
+        assert_eq!(
+            invalid.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            [
+                "--define course=VALUE: course is required and the template gives no default, so \
+              --yes cannot answer it; give it with --define or in the answers file's [variables]"
+            ]
         );
         let (_, missing) = check_given(&vars, &BTreeMap::new(), Fill::Prompt);
         assert!(missing.is_empty());

@@ -275,7 +275,13 @@ pub fn handlebars_problems(
     partials: &BTreeSet<String>,
 ) -> Vec<((usize, usize), String)> {
     match Hbs::compile(source) {
-        Err(e) => vec![syntax_problem(&e)],
+        Err(e) => {
+            let (position, mut message) = syntax_problem(&e);
+            if position == line_column(source, source.len()) {
+                message.push_str(" (at the end of the text: is a `{{#block}}` left open?)");
+            }
+            vec![(position, message)]
+        }
         Ok(template) => {
             let mut walker = Walker {
                 known,

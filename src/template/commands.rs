@@ -112,16 +112,23 @@ pub fn check(args: TemplateCheckArgs) -> Result<(), Error> {
     if problems.is_empty() {
         let config: super::TemplateConfig =
             toml::from_str(&folder.config_text).expect("checked: template.toml parses");
+        let ignored = folder
+            .files
+            .iter()
+            .filter(|f| config.ignore.iter().any(|g| super::glob_covers(g, &f.path)))
+            .count();
         let partials = folder
             .files
             .iter()
             .filter(|f| super::partial_name(&f.path).is_some())
             .count();
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         println!(
-            "`{shown}`: the template `{}` is fine ({} files, {partials} partials, {} variables)",
+            "`{shown}`: the template `{}` is fine ({}, {}, {}; {ignored} ignored)",
             config.name,
-            folder.files.len() - partials,
-            config.variables.len()
+            count(folder.files.len() - partials - ignored, "file"),
+            count(partials, "partial"),
+            count(config.variables.len(), "variable")
         );
         return Ok(());
     }

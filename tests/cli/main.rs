@@ -4,8 +4,10 @@
 //! real prompts in a pseudo-terminal.
 
 mod answers_file;
+mod custom_template;
 mod dry_run;
 mod flags;
+mod git_template;
 mod help;
 mod no_terminal;
 mod project_files;
@@ -13,4 +15,6 @@ mod project_files;
 mod pty;
 mod support;
 mod target;
+mod template_commands;
+mod template_safety;
 mod validation;

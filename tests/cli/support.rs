@@ -158,3 +158,46 @@ pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
 }
+
+/// `ai-plugin` with no subcommand yet, run in `cwd`, with stdin not a terminal.
+pub fn ai_plugin_in(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("ai-plugin").expect("the ai-plugin binary is built");
+    cmd.current_dir(cwd).env("NO_COLOR", "1");
+    cmd
+}
+
+/// A template folder under `tests/fixtures/templates/`.
+pub fn template_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/templates")
+        .join(name)
+}
+
+/// Writes each `(path, text)` under `dir`, creating folders.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+    }
+}
+
+/// Every file under `dir` with its bytes, by relative `/`-separated path.
+pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    files_under(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = fs::read(dir.join(&path)).unwrap();
+            (path, bytes)
+        })
+        .collect()
+}
+
+/// Copies the folder `from` to `to` (regular files only).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for path in files_under(from) {
+        let target = to.join(&path);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(from.join(&path), target).unwrap();
+    }
+}
