@@ -264,3 +264,61 @@ fn without_a_directory_it_is_asked_first_and_names_the_rest() {
     assert_eq!(entries(&child(&tmp, "taken")), ["notes.txt"]);
     assert_eq!(entries(tmp.path()), ["my-dir", "taken"]);
 }
+
+#[test]
+fn a_templates_variables_are_asked_after_the_plugins_questions() {
+    let tmp = workspace();
+    let project = child(&tmp, "course");
+    let template = crate::support::template_fixture("course");
+    let args: Vec<&OsStr> = [
+        project.as_os_str(),
+        OsStr::new("--template"),
+        template.as_os_str(),
+        OsStr::new("--name-for-human=Pty Course"),
+        OsStr::new("--name-for-model=pty_course"),
+        OsStr::new("--description-for-human=d"),
+        OsStr::new("--description-for-model=Plugin for d."),
+        OsStr::new("--auth=none"),
+        OsStr::new("--port=5003"),
+        OsStr::new("--contact-email=pty@example.com"),
+        OsStr::new("--legal-info-url=https://example.com/legal"),
+    ]
+    .into();
+    let mut pty = Pty::spawn(tmp.path(), &args);
+
+    // A value that breaks the pattern is asked again with the template's own message.
+    pty.answer("Course code", "cs 101");
+    pty.expect("use a course code such as CS101");
+    pty.answer("Course code", "CS101");
+    pty.expect("Python package");
+    pty.expect("pty_course_cs101"); // the default uses the answers before it
+    pty.send(ENTER);
+    pty.expect("Add a Dockerfile?");
+    pty.send(DOWN); // yes → no
+    pty.send(ENTER);
+    pty.expect("Database");
+    pty.expect("postgres");
+    pty.send(DOWN);
+    pty.send(DOWN); // sqlite → none
+    pty.send(ENTER);
+    pty.answer("Worker processes", "many");
+    pty.expect("workers must be a whole number");
+    pty.answer("Worker processes", "3");
+    pty.expect("Created");
+    let (status, transcript) = pty.finish();
+
+    assert_eq!(exit_code(status), Some(0), "{status:?}\n{transcript}");
+    assert!(
+        !transcript.contains("Server stack"),
+        "a template decides the stack:\n{transcript}"
+    );
+    let record = record(&project);
+    let variables = record["variables"].as_table().unwrap();
+    assert_eq!(variables["course"].as_str(), Some("CS101"));
+    assert_eq!(variables["package"].as_str(), Some("pty_course_cs101"));
+    assert_eq!(variables["docker"].as_bool(), Some(false));
+    assert_eq!(variables["database"].as_str(), Some("none"));
+    assert_eq!(variables["workers"].as_integer(), Some(3));
+    assert!(!project.join("Dockerfile").exists());
+    assert!(!project.join("db").exists());
+}
