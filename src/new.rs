@@ -167,13 +167,17 @@ pub fn generate(
         )
         .map_err(project::ProjectError::from)?,
     };
-    let values = variables::resolve(
-        &template.config.variables,
-        &given_variables,
-        fill,
-        prompter,
-        &project::answers_context(&template, &answers),
-    )?;
+    let values = if template.config.variables.is_empty() {
+        variables::Values::new()
+    } else {
+        variables::resolve(
+            &template.config.variables,
+            &given_variables,
+            fill,
+            prompter,
+            &project::answers_context(&template, &answers),
+        )?
+    };
 
     let secrets = Secrets::generate().map_err(Error::Secrets)?;
     let plan = project::plan_template(&template, &answers, &values, &secrets)?;

@@ -212,8 +212,13 @@ impl Variable {
         let name = &self.name;
         match self.kind {
             Kind::String => {
-                if self.required && raw.trim().is_empty() {
-                    return Err(format!("{name} must not be empty"));
+                if raw.trim().is_empty() {
+                    // Empty is how an optional string is left out; the pattern is for values.
+                    return if self.required {
+                        Err(format!("{name} must not be empty"))
+                    } else {
+                        Ok(serde_json::Value::from(raw))
+                    };
                 }
                 if let Some(regex) = pattern
                     && !regex.is_match(raw)
@@ -553,9 +558,15 @@ mod tests {
     #[test]
     fn a_pattern_without_a_message_says_the_pattern() {
         let vars = variables("[[variables]]\nname = 'v'\npattern = 'a+'\n");
+        let pattern = vars[0].compiled_pattern();
         assert_eq!(
-            vars[0].parse("b", vars[0].compiled_pattern().as_ref()),
+            vars[0].parse("b", pattern.as_ref()),
             Err("v must match the pattern `a+` (`b` does not)".to_owned())
+        );
+        assert_eq!(
+            vars[0].parse("", pattern.as_ref()),
+            Ok("".into()),
+            "an optional string may be left empty"
         );
     }
 

@@ -7,7 +7,7 @@
 //! `{{#with}}` and other blocks that change the context, only `@root.` and `../` references
 //! that lead back to it are checked, since the others name fields of the items.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use handlebars::template::{
@@ -120,10 +120,27 @@ pub fn check(folder: &Folder) -> Vec<Problem> {
         .filter(|f| !config.ignore.iter().any(|g| glob_covers(g, &f.path)))
         .collect();
     let partials: BTreeSet<String> = files.iter().filter_map(|f| partial_name(&f.path)).collect();
+    let mut outputs: BTreeMap<String, &str> = BTreeMap::new();
     for file in files {
         let path = file.path.as_str();
         if let Some(problem) = static_path_problem(path) {
             problems.push(Problem::file(path, problem));
+        } else if partial_name(path).is_none() && !path.contains("{{") {
+            let output = static_output_path(path);
+            if WRITTEN_BY_AI_PLUGIN.contains(&output.as_str()) {
+                problems.push(Problem::file(
+                    path,
+                    format!(
+                        "`{output}` is written by ai-plugin itself (from the answers), so this \
+                         file would be replaced; remove it"
+                    ),
+                ));
+            } else if let Some(first) = outputs.insert(output.clone(), path) {
+                problems.push(Problem::file(
+                    path,
+                    format!("`{first}` also becomes `{output}`; keep one of them"),
+                ));
+            }
         }
         let is_partial = path.starts_with(&format!("{PARTIALS_DIR}/"));
         if !is_partial {
@@ -259,6 +276,25 @@ fn check_config(config: &TemplateConfig, spans: &Spans<'_>, problems: &mut Vec<P
             }
         }
     }
+}
+
+/// The files `new` adds to every project, whatever the template.
+const WRITTEN_BY_AI_PLUGIN: [&str; 2] = [
+    crate::manifest::MANIFEST_PATH,
+    crate::project::ANSWERS_RECORD,
+];
+
+/// The output path of a template path without `{{`: `.hbs` dropped, `_x` → `.x`.
+fn static_output_path(path: &str) -> String {
+    let trimmed = path.strip_suffix(".hbs").unwrap_or(path);
+    trimmed
+        .split('/')
+        .map(|component| match component.strip_prefix('_') {
+            Some(rest) if !rest.starts_with('_') => format!(".{rest}"),
+            _ => component.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn helper_names() -> impl Iterator<Item = &'static str> {
@@ -789,6 +825,30 @@ mod tests {
         assert!(
             shown[1].starts_with("{{unknown}}.txt: in the file name: unknown variable `unknown`"),
             "{shown:?}"
+        );
+    }
+
+    #[test]
+    fn two_files_for_one_output_and_ai_plugins_own_files_are_refused() {
+        let problems = check(&folder(
+            BASIC,
+            &[
+                ("README.md", "a"),
+                ("README.md.hbs", "b"),
+                ("ai-plugin.toml", "c"),
+                ("_well-known/ai-plugin.json.hbs", "d"),
+                ("_env", "e"),
+            ],
+        ));
+        assert_eq!(
+            shown(&problems),
+            [
+                "README.md.hbs: `README.md` also becomes `README.md`; keep one of them",
+                "ai-plugin.toml: `ai-plugin.toml` is written by ai-plugin itself (from the \
+                 answers), so this file would be replaced; remove it",
+                "_well-known/ai-plugin.json.hbs: `.well-known/ai-plugin.json` is written by \
+                 ai-plugin itself (from the answers), so this file would be replaced; remove it",
+            ]
         );
     }
 
