@@ -10,6 +10,11 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** A request body over {@link MAX_BODY_BYTES}. */
+export class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+}
+
 /**
  * The path of a request target (`/todos?x=1`) or URL, exactly as the client sent it: not
  * percent-decoded, so `%2F` stays inside one segment, and with any `.` or `..` segments left
@@ -26,6 +31,19 @@ export function rawPath(target: string): string {
   }
   const end = target.slice(start).search(/[?#]/);
   return end === -1 ? target.slice(start) : target.slice(start, start + end);
+}
+
+/**
+ * The query of a request target (`/oauth/authorize?a=1`) or URL, exactly as the client sent
+ * it: not decoded, without a fragment; empty when there is none.
+ */
+export function rawQuery(target: string): string {
+  const start = target.indexOf("?");
+  if (start === -1) {
+    return "";
+  }
+  const end = target.indexOf("#", start);
+  return end === -1 ? target.slice(start + 1) : target.slice(start + 1, end);
 }
 
 /**
@@ -75,7 +93,12 @@ export async function readJson(request: Request): Promise<unknown> {
   if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) {
     throw new ApiError(400, "Expected request with `Content-Type: application/json`");
   }
-  const bytes = await readBody(request);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(request);
+  } catch (error) {
+    throw error instanceof BodyTooLargeError ? new ApiError(400, error.message) : error;
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -89,9 +112,14 @@ export async function readJson(request: Request): Promise<unknown> {
   }
 }
 
-async function readBody(request: Request): Promise<Uint8Array> {
-  const tooLarge = (): ApiError =>
-    new ApiError(400, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+/**
+ * The body of `request`, whatever its `Content-Type`.
+ *
+ * @throws BodyTooLargeError for a body over {@link MAX_BODY_BYTES}.
+ */
+export async function readBody(request: Request): Promise<Uint8Array> {
+  const tooLarge = (): BodyTooLargeError =>
+    new BodyTooLargeError(`the body is larger than ${MAX_BODY_BYTES} bytes`);
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) {
     throw tooLarge();

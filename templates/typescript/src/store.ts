@@ -196,7 +196,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
+/**
+ * Replaces the file at `path` with `text`: written to a temporary file beside it, flushed to
+ * disk, then renamed over it, so a crash leaves the old file or the new one, never a torn one.
+ */
+export async function writeAtomically(path: string, text: string): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const temporary = join(dir, `${basename(path)}.tmp`);

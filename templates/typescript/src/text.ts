@@ -9,10 +9,16 @@ const WHITE_SPACE =
   "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const LEADING = new RegExp(`^[${WHITE_SPACE}]+`);
 const TRAILING = new RegExp(`[${WHITE_SPACE}]+$`);
+const SPACES = new RegExp(`[${WHITE_SPACE}]+`);
 
 /** `text` without leading and trailing Unicode white space. */
 export function trimWhiteSpace(text: string): string {
   return text.replace(LEADING, "").replace(TRAILING, "");
+}
+
+/** The words of `text`: what lies between runs of Unicode white space, none of them empty. */
+export function splitWhiteSpace(text: string): string[] {
+  return text.split(SPACES).filter((word) => word !== "");
 }
 
 /** Whether `text` is empty or only white space. */

@@ -1,0 +1,383 @@
+/**
+ * Codes and tokens of the authorization server, kept in one JSON file beside `DATA_PATH`.
+ *
+ * Only SHA-256 hashes of codes and tokens are stored, so the file does not hand out access if
+ * it leaks. Every code and token belongs to a grant (one approval by one user); replaying a
+ * used code or a rotated refresh token revokes every token of its grant. The file is rewritten
+ * atomically, one change at a time, as the TODO store is, and has the same format in every
+ * stack of this plugin.
+ */
+
+import { readFileSync } from "node:fs";
+
+import { writeAtomically } from "../store.js";
+
+/**
+ * Where the grants of the TODO store at `dataPath` are kept: beside it, with the extension
+ * `.oauth.json` in place of its own (`data/todos.json` → `data/todos.oauth.json`), as Rust's
+ * `Path::with_extension` names it, so every stack finds the same file.
+ */
+export function grantsPath(dataPath: string): string {
+  const trimmed = dataPath.replace(/\/+$/, "");
+  const slash = trimmed.lastIndexOf("/");
+  const name = trimmed.slice(slash + 1);
+  if (name === "" || name === "." || name === "..") {
+    return dataPath;
+  }
+  const dot = name.lastIndexOf(".");
+  const stem = dot <= 0 ? name : name.slice(0, dot);
+  return `${trimmed.slice(0, slash + 1)}${stem}.oauth.json`;
+}
+
+/** What an approved authorization request becomes: kept until the code is exchanged. */
+export interface Code {
+  /** The grant the code starts. */
+  readonly grant: string;
+  /** The client it was issued to. */
+  readonly clientId: string;
+  /** The `redirect_uri` it was sent to; the exchange must name the same one. */
+  readonly redirectUri: string;
+  /** The user who approved. */
+  readonly user: string;
+  /** The scopes granted. */
+  readonly scope: readonly string[];
+  /** The PKCE `code_challenge` (S256), when the client sent one. */
+  readonly codeChallenge: string | null;
+  /** Unix seconds after which the code is worthless. */
+  readonly expiresAt: number;
+  /** Set once exchanged: a second exchange is a replay. */
+  readonly used: boolean;
+}
+
+/** An issued token. */
+export interface Token {
+  /** The grant it belongs to. */
+  readonly grant: string;
+  /** Sent as `Authorization: Bearer` to the API, or exchanged for a new pair. */
+  readonly kind: "access" | "refresh";
+  /** The client it was issued to. */
+  readonly clientId: string;
+  /** The user it acts for. */
+  readonly user: string;
+  /** The scopes granted. */
+  readonly scope: readonly string[];
+  /** Unix seconds after which the token is worthless. */
+  readonly expiresAt: number;
+  /** A refresh token that was already exchanged: presenting it again is a replay. */
+  readonly rotated: boolean;
+}
+
+interface Data {
+  /** Codes by the hash of the code. */
+  codes: Map<string, Code>;
+  /** Tokens by the hash of the token. */
+  tokens: Map<string, Token>;
+}
+
+/** What looking up a code or refresh token to use it found. */
+export type Lookup<T> =
+  /** Live and unused; now marked used. */
+  | { readonly found: "fresh"; readonly value: T }
+  /** Used before: a replay. Every token of its grant is now revoked. */
+  | { readonly found: "replayed" }
+  /** No such live code or token. */
+  | { readonly found: "unknown" };
+
+/** A grants file that exists but cannot be used. */
+export class GrantsFileError extends Error {
+  override name = "GrantsFileError";
+}
+
+/** The persistent codes and tokens. */
+export class Grants {
+  readonly #path: string;
+  #data: Data;
+  #text: string;
+  /** The change in progress; the next one waits for it. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(path: string, data: Data) {
+    this.#path = path;
+    this.#data = data;
+    this.#text = serialize(data);
+  }
+
+  /**
+   * Opens the file at `path`, or starts empty if it does not exist yet. A file that exists
+   * but cannot be read is an error: it is never silently replaced.
+   *
+   * @throws GrantsFileError
+   */
+  static open(path: string): Grants {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        return new Grants(path, { codes: new Map(), tokens: new Map() });
+      }
+      throw new GrantsFileError(
+        `could not read the OAuth store \`${path}\`: ${(error as Error).message}`,
+      );
+    }
+    try {
+      return new Grants(path, parse(text));
+    } catch (error) {
+      throw new GrantsFileError(
+        `the OAuth store \`${path}\` is not valid (${(error as Error).message}); fix or move ` +
+          "it, or set DATA_PATH to another file",
+      );
+    }
+  }
+
+  /** Keeps `code` under the hash of the code handed out. */
+  addCode(codeHash: string, code: Code, now: number): Promise<void> {
+    return this.#update((data) => {
+      prune(data, now);
+      data.codes.set(codeHash, code);
+    });
+  }
+
+  /** Marks the code used and returns it; a replay revokes the grant's tokens. */
+  useCode(codeHash: string, now: number): Promise<Lookup<Code>> {
+    return this.#update((data): Lookup<Code> => {
+      const code = data.codes.get(codeHash);
+      if (code === undefined || code.expiresAt <= now) {
+        return { found: "unknown" };
+      }
+      if (code.used) {
+        revoke(data, code.grant);
+        return { found: "replayed" };
+      }
+      const used = { ...code, used: true };
+      data.codes.set(codeHash, used);
+      return { found: "fresh", value: used };
+    });
+  }
+
+  /**
+   * Marks a refresh token rotated and returns it, ending the access tokens issued with it; a
+   * replay revokes its grant.
+   */
+  rotateRefresh(tokenHash: string, now: number): Promise<Lookup<Token>> {
+    return this.#update((data): Lookup<Token> => {
+      const token = data.tokens.get(tokenHash);
+      if (token === undefined || token.kind !== "refresh" || token.expiresAt <= now) {
+        return { found: "unknown" };
+      }
+      if (token.rotated) {
+        revoke(data, token.grant);
+        return { found: "replayed" };
+      }
+      const rotated = { ...token, rotated: true };
+      data.tokens.set(tokenHash, rotated);
+      // The access tokens issued with it end with it.
+      for (const [hash, other] of data.tokens) {
+        if (other.grant === token.grant && other.kind === "access") {
+          data.tokens.delete(hash);
+        }
+      }
+      return { found: "fresh", value: rotated };
+    });
+  }
+
+  /** Keeps new tokens under their hashes. */
+  addTokens(tokens: ReadonlyArray<readonly [string, Token]>, now: number): Promise<void> {
+    return this.#update((data) => {
+      prune(data, now);
+      for (const [hash, token] of tokens) {
+        data.tokens.set(hash, token);
+      }
+    });
+  }
+
+  /** The live access token with this hash. */
+  accessToken(tokenHash: string, now: number): Token | undefined {
+    const token = this.#data.tokens.get(tokenHash);
+    return token !== undefined && token.kind === "access" && token.expiresAt > now
+      ? token
+      : undefined;
+  }
+
+  /**
+   * Runs `change` on a copy of the data, after every earlier change has finished, and writes
+   * the result to disk before anyone sees it. If the write fails, the data stays as it was.
+   * Nothing is written when `change` changed nothing. (`change` replaces entries, never
+   * changes them in place, so the copy of the maps is enough.)
+   */
+  #update<R>(change: (data: Data) => R): Promise<R> {
+    const run = async (): Promise<R> => {
+      const next: Data = { codes: new Map(this.#data.codes), tokens: new Map(this.#data.tokens) };
+      const result = change(next);
+      const text = serialize(next);
+      if (text !== this.#text) {
+        await writeAtomically(this.#path, text);
+        this.#data = next;
+        this.#text = text;
+      }
+      return result;
+    };
+    const done = this.#queue.then(run, run);
+    this.#queue = done.catch(() => undefined);
+    return done;
+  }
+}
+
+/** Forgets what has expired, so the file does not grow forever. */
+function prune(data: Data, now: number): void {
+  for (const [hash, code] of data.codes) {
+    if (code.expiresAt <= now) {
+      data.codes.delete(hash);
+    }
+  }
+  for (const [hash, token] of data.tokens) {
+    if (token.expiresAt <= now) {
+      data.tokens.delete(hash);
+    }
+  }
+}
+
+/** Removes every token of `grant`. */
+function revoke(data: Data, grant: string): void {
+  for (const [hash, token] of data.tokens) {
+    if (token.grant === grant) {
+      data.tokens.delete(hash);
+    }
+  }
+}
+
+/**
+ * The file's JSON: `{"codes": {"<sha256 hex>": {...}}, "tokens": {"<sha256 hex>": {...}}}`,
+ * each map sorted by key (UTF-8 bytes) and each entry's fields in a fixed order, so the file
+ * is the same whichever stack wrote it.
+ */
+function serialize(data: Data): string {
+  const codes = [...data.codes].map(([hash, code]): [string, unknown] => [
+    hash,
+    {
+      grant: code.grant,
+      client_id: code.clientId,
+      redirect_uri: code.redirectUri,
+      user: code.user,
+      scope: code.scope,
+      code_challenge: code.codeChallenge,
+      expires_at: code.expiresAt,
+      used: code.used,
+    },
+  ]);
+  const tokens = [...data.tokens].map(([hash, token]): [string, unknown] => [
+    hash,
+    {
+      grant: token.grant,
+      kind: token.kind,
+      client_id: token.clientId,
+      user: token.user,
+      scope: token.scope,
+      expires_at: token.expiresAt,
+      rotated: token.rotated,
+    },
+  ]);
+  return `{\n  "codes": ${section(codes)},\n  "tokens": ${section(tokens)}\n}`;
+}
+
+/** A map as pretty JSON at the second level, written by hand so every key keeps its place. */
+function section(entries: Array<[string, unknown]>): string {
+  if (entries.length === 0) {
+    return "{}";
+  }
+  entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const lines = entries.map(
+    ([key, value]) =>
+      `    ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replaceAll("\n", "\n    ")}`,
+  );
+  return `{\n${lines.join(",\n")}\n  }`;
+}
+
+function parse(text: string): Data {
+  const raw: unknown = JSON.parse(text);
+  if (!isObject(raw) || !isObject(raw["codes"]) || !isObject(raw["tokens"])) {
+    throw new Error("expected a JSON object with `codes` and `tokens` objects");
+  }
+  const codes = new Map<string, Code>();
+  for (const [hash, value] of Object.entries(raw["codes"])) {
+    const field = fields(value, `codes.${hash}`);
+    const challenge = field("code_challenge");
+    if (challenge !== undefined && challenge !== null && typeof challenge !== "string") {
+      throw new Error(`codes.${hash}.code_challenge must be a string or null`);
+    }
+    codes.set(hash, {
+      grant: stringField(field, "grant"),
+      clientId: stringField(field, "client_id"),
+      redirectUri: stringField(field, "redirect_uri"),
+      user: stringField(field, "user"),
+      scope: scopeField(field),
+      codeChallenge: challenge ?? null,
+      expiresAt: secondsField(field),
+      used: flagField(field, "used"),
+    });
+  }
+  const tokens = new Map<string, Token>();
+  for (const [hash, value] of Object.entries(raw["tokens"])) {
+    const field = fields(value, `tokens.${hash}`);
+    const kind = field("kind");
+    if (kind !== "access" && kind !== "refresh") {
+      throw new Error(`tokens.${hash}.kind must be "access" or "refresh"`);
+    }
+    tokens.set(hash, {
+      grant: stringField(field, "grant"),
+      kind,
+      clientId: stringField(field, "client_id"),
+      user: stringField(field, "user"),
+      scope: scopeField(field),
+      expiresAt: secondsField(field),
+      rotated: flagField(field, "rotated"),
+    });
+  }
+  return { codes, tokens };
+}
+
+/** Reads the fields of the entry at `where`; the error names the field. */
+type Field = ((name: string) => unknown) & { readonly where: string };
+
+function fields(value: unknown, where: string): Field {
+  if (!isObject(value)) {
+    throw new Error(`${where} must be an object`);
+  }
+  return Object.assign((name: string) => value[name], { where });
+}
+
+function stringField(field: Field, name: string): string {
+  const value = field(name);
+  if (typeof value !== "string") {
+    throw new Error(`${field.where}.${name} must be a string`);
+  }
+  return value;
+}
+
+function scopeField(field: Field): string[] {
+  const value = field("scope");
+  if (!Array.isArray(value) || !value.every((word) => typeof word === "string")) {
+    throw new Error(`${field.where}.scope must be a list of strings`);
+  }
+  return value as string[];
+}
+
+function secondsField(field: Field): number {
+  const value = field("expires_at");
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${field.where}.expires_at must be a whole number`);
+  }
+  return value;
+}
+
+function flagField(field: Field, name: string): boolean {
+  const value = field(name);
+  if (typeof value !== "boolean") {
+    throw new Error(`${field.where}.${name} must be true or false`);
+  }
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

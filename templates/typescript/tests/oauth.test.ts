@@ -1,0 +1,754 @@
+/**
+ * The OAuth flow end to end, as the plugin host runs it: authorize, approve, exchange, call
+ * the API, refresh, and every way it must fail.
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { test } from "node:test";
+
+import { createApp } from "../src/app.js";
+import type { Plugin } from "../src/app.js";
+import { oauthScope } from "../src/documents.js";
+import { escapeHtml } from "../src/oauth/page.js";
+import {
+  ACCESS_TOKEN_LIFETIME,
+  CODE_LIFETIME,
+  REFRESH_TOKEN_LIFETIME,
+  hashSecret,
+} from "../src/oauth/server.js";
+import { grantsPath } from "../src/oauth/store.js";
+import { MAX_BODY_BYTES } from "../src/request.js";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  assertError,
+  send,
+  tempDataPath,
+  testConfig,
+} from "./support.js";
+import type { Reply } from "./support.js";
+
+/** A plugin with a clock the test moves. */
+class Server {
+  now = 1_800_000_000;
+  readonly app: Plugin;
+
+  constructor(readonly dataPath: string = tempDataPath()) {
+    this.app = createApp(testConfig(dataPath), () => this.now);
+  }
+
+  advance(seconds: number): void {
+    this.now += seconds;
+  }
+}
+
+/** The state of the test requests: it must come back unchanged. */
+const STATE = "state with spaces & symbols=/?é";
+
+/** The scope the manifest grants (`todos` unless the project was generated with another). */
+const SCOPE = oauthScope(new Server().app.documents).join(" ");
+
+/** The query string of a valid authorization request, with `extra` added or replacing. */
+function authorization(extra: Record<string, string> = {}): string {
+  const params: Record<string, string> = {
+    response_type: "code",
+    client_id: CLIENT_ID,
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    state: STATE,
+  };
+  for (const [name, value] of Object.entries(extra)) {
+    delete params[name];
+    params[name] = value;
+  }
+  return new URLSearchParams(Object.entries(params).filter(([, value]) => value !== "")).toString();
+}
+
+/** A form POST, with client credentials as HTTP Basic if `basic` is given. */
+function postForm(
+  app: Plugin,
+  path: string,
+  form: string,
+  basic?: [string, string],
+): Promise<Reply> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  if (basic !== undefined) {
+    headers["authorization"] = `Basic ${Buffer.from(basic.join(":")).toString("base64")}`;
+  }
+  return send(app, "POST", path, { body: form, headers });
+}
+
+/** Approves the authorization request `query` as alice; the reply to the consent form. */
+function approve(app: Plugin, query: string): Promise<Reply> {
+  const form = `${query}&username=alice&password=alice-password&decision=allow`;
+  return postForm(app, "/oauth/authorize", form);
+}
+
+/** The query parameters of a redirect to the test's redirect URI. */
+function redirectParams(reply: Reply): URLSearchParams {
+  const location = reply.headers.get("location") ?? "";
+  assert.ok(location.startsWith(`${REDIRECT_URI}?`), location);
+  return new URLSearchParams(location.slice(REDIRECT_URI.length + 1));
+}
+
+/** A code for alice, from a valid request with `extra` parameters. */
+async function code(app: Plugin, extra: Record<string, string> = {}): Promise<string> {
+  const reply = await approve(app, authorization(extra));
+  assert.equal(reply.status, 303, reply.text);
+  const code = redirectParams(reply).get("code");
+  assert.ok(code !== null);
+  return code;
+}
+
+/** A token request with a JSON body, as ChatGPT sends it for `application/json`. */
+function tokenJson(app: Plugin, body: unknown): Promise<Reply> {
+  return send(app, "POST", "/oauth/token", { body });
+}
+
+function exchange(code: string): Record<string, unknown> {
+  return {
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+  };
+}
+
+function refreshWith(refreshToken: string, extra: Record<string, string> = {}): unknown {
+  return {
+    grant_type: "refresh_token",
+    refresh_token: refreshToken,
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+    ...extra,
+  };
+}
+
+/** The tokens of a successful token response. */
+interface Tokens {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  scope: string;
+}
+
+function tokensOf(reply: Reply): Tokens {
+  assert.equal(reply.status, 200, reply.text);
+  return reply.json() as Tokens;
+}
+
+/** Asserts an RFC 6749 error: `{"error": <code>, "error_description": "..."}`, not cached. */
+function assertOAuthError(reply: Reply, status: number, error: string): void {
+  assert.equal(reply.status, status, reply.text);
+  assert.equal(reply.headers.get("content-type"), "application/json");
+  const body = reply.json() as Record<string, unknown>;
+  assert.deepEqual(Object.keys(body), ["error", "error_description"]);
+  assert.equal(body["error"], error, reply.text);
+  assert.equal(typeof body["error_description"], "string");
+  assert.equal(reply.headers.get("cache-control"), "no-store");
+  assert.equal(reply.headers.get("pragma"), "no-cache");
+  if (status === 401) {
+    assert.equal(reply.headers.get("www-authenticate"), 'Basic realm="oauth"');
+  }
+}
+
+/** Asserts an HTML page with the headers that keep it from being framed, cached or leaked. */
+function assertPage(reply: Reply, status: number): void {
+  assert.equal(reply.status, status, reply.text);
+  assert.equal(reply.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.equal(
+    reply.headers.get("content-security-policy"),
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  );
+  assert.equal(reply.headers.get("x-frame-options"), "DENY");
+  assert.equal(reply.headers.get("cache-control"), "no-store");
+  assert.equal(reply.headers.get("referrer-policy"), "no-referrer");
+  assert.equal(reply.headers.get("location"), null);
+  assert.ok(!reply.text.includes("<script"), reply.text);
+}
+
+function list(app: Plugin, token: string): Promise<Reply> {
+  return send(app, "GET", "/todos", { token });
+}
+
+test("the authorization endpoint shows a sign-in and consent page", async () => {
+  const { app } = new Server();
+  const reply = await send(app, "GET", `/oauth/authorize?${authorization()}`);
+  assertPage(reply, 200);
+  for (const needed of [
+    '<form method="post">',
+    'name="password"',
+    'value="allow"',
+    'value="deny"',
+    // The state travels unchanged, escaped for HTML.
+    'value="state with spaces &amp; symbols=/?é"',
+    `<input type="hidden" name="redirect_uri" value="${REDIRECT_URI}">`,
+    "You will be sent back to chat.openai.com.",
+    `<h1>Sign in to ${escapeHtml(app.documents.nameForHuman)}</h1>`,
+  ]) {
+    assert.ok(reply.text.includes(needed), `${needed} in ${reply.text}`);
+  }
+  // HEAD is answered as GET, without the page.
+  const head = await send(app, "HEAD", `/oauth/authorize?${authorization()}`);
+  assert.equal(head.status, 200);
+  assert.equal(head.text, "");
+});
+
+test("the whole flow works and refresh tokens rotate", async () => {
+  const { app } = new Server();
+  const approved = await approve(app, authorization());
+  assert.equal(approved.status, 303);
+  assert.equal(approved.text, "");
+  const params = redirectParams(approved);
+  assert.deepEqual([...params.keys()], ["code", "state"]);
+  assert.equal(params.get("state"), STATE);
+  // 256 random bits, URL-safe.
+  assert.match(params.get("code") ?? "", /^[A-Za-z0-9_-]{43}$/);
+
+  const reply = await tokenJson(app, exchange(params.get("code") ?? ""));
+  assert.equal(reply.headers.get("cache-control"), "no-store");
+  assert.equal(reply.headers.get("pragma"), "no-cache");
+  const tokens = tokensOf(reply);
+  assert.deepEqual(Object.keys(tokens), [
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "scope",
+  ]);
+  assert.equal(tokens.token_type, "bearer");
+  assert.equal(tokens.expires_in, ACCESS_TOKEN_LIFETIME);
+  assert.equal(tokens.scope, SCOPE);
+  const { access_token: access, refresh_token: refresh } = tokens;
+
+  const added = await send(app, "POST", "/todos", { token: access, body: { todo: "milk" } });
+  assert.equal(added.status, 201);
+  assert.deepEqual((await list(app, access)).json(), { todos: [added.json()] });
+
+  // Refresh, here as a form with HTTP Basic client credentials.
+  const form = `grant_type=refresh_token&refresh_token=${refresh}`;
+  const refreshed = tokensOf(await postForm(app, "/oauth/token", form, [CLIENT_ID, CLIENT_SECRET]));
+  assert.notEqual(refreshed.refresh_token, refresh, "the refresh token rotates");
+  assert.equal(refreshed.scope, SCOPE);
+  assert.equal((await list(app, refreshed.access_token)).status, 200);
+  // The old access token ended with its refresh token.
+  assertError(await list(app, access), 401);
+
+  // Replaying the old refresh token fails and revokes the whole grant.
+  const replay = await postForm(app, "/oauth/token", form, [CLIENT_ID, CLIENT_SECRET]);
+  assertOAuthError(replay, 400, "invalid_grant");
+  assertError(await list(app, refreshed.access_token), 401);
+  assertOAuthError(
+    await tokenJson(app, refreshWith(refreshed.refresh_token)),
+    400,
+    "invalid_grant",
+  );
+});
+
+test("form bodies and both client credential methods work", async () => {
+  const { app } = new Server();
+  const inBody = new URLSearchParams({
+    grant_type: "authorization_code",
+    code: await code(app),
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+    client_secret: CLIENT_SECRET,
+  }).toString();
+  tokensOf(await postForm(app, "/oauth/token", inBody));
+
+  const withBasic = {
+    grant_type: "authorization_code",
+    code: await code(app),
+    redirect_uri: REDIRECT_URI,
+  };
+  const credentials = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64");
+  const reply = await send(app, "POST", "/oauth/token", {
+    body: withBasic,
+    headers: { authorization: `Basic ${credentials}` },
+  });
+  tokensOf(reply);
+
+  // Basic credentials are form-encoded (RFC 6749, 2.3.1), and a client_id in the body beside
+  // them is fine; `basic` works as well as `Basic`, and a charset on the type is ignored.
+  const encoded = Buffer.from(
+    `${encodeURIComponent(CLIENT_ID).replaceAll("-", "%2D")}:${CLIENT_SECRET}`,
+  );
+  const form = new URLSearchParams({
+    grant_type: "authorization_code",
+    code: await code(app),
+    redirect_uri: REDIRECT_URI,
+    client_id: CLIENT_ID,
+  }).toString();
+  const decoded = await send(app, "POST", "/oauth/token", {
+    body: form,
+    headers: {
+      "content-type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+      authorization: `basic ${encoded.toString("base64")}`,
+    },
+  });
+  tokensOf(decoded);
+});
+
+test("a bad client or redirect URI is an error page, never a redirect", async () => {
+  const { app } = new Server();
+  for (const query of [
+    authorization({ client_id: "someone-else" }),
+    authorization({ client_id: "" }),
+    authorization({ client_id: `${CLIENT_ID}x` }),
+    authorization({ redirect_uri: "https://evil.example/callback" }),
+    authorization({ redirect_uri: "https://chat.openai.com.evil.example/aip/p/oauth/callback" }),
+    authorization({ redirect_uri: "https://chat.openai.com/aip/p/oauth/callback#x" }),
+    authorization({ redirect_uri: "" }),
+    // Even with everything else wrong too.
+    authorization({ redirect_uri: "https://evil.example/cb", response_type: "token", state: "" }),
+    // A parameter given twice (RFC 6749, 3.1).
+    `${authorization()}&client_id=${CLIENT_ID}`,
+    `${authorization()}&state=again`,
+    "",
+  ]) {
+    for (const reply of [
+      await send(app, "GET", `/oauth/authorize?${query}`),
+      await approve(app, query),
+    ]) {
+      assertPage(reply, 400);
+    }
+  }
+});
+
+test("other bad requests redirect back with an error", async () => {
+  const { app } = new Server();
+  const cases: Array<[string, string]> = [
+    [authorization({ response_type: "token" }), "unsupported_response_type"],
+    [authorization({ response_type: "" }), "unsupported_response_type"],
+    [authorization({ scope: "admin" }), "invalid_scope"],
+    [authorization({ scope: `${SCOPE} admin` }), "invalid_scope"],
+    [
+      authorization({ code_challenge: "a".repeat(43), code_challenge_method: "plain" }),
+      "invalid_request",
+    ],
+    [authorization({ code_challenge: "a".repeat(43) }), "invalid_request"],
+    [authorization({ code_challenge_method: "S256" }), "invalid_request"],
+    [
+      authorization({ code_challenge: "a".repeat(42), code_challenge_method: "S256" }),
+      "invalid_request",
+    ],
+    [
+      authorization({ code_challenge: "a".repeat(129), code_challenge_method: "S256" }),
+      "invalid_request",
+    ],
+    [
+      authorization({ code_challenge: `${"a".repeat(43)}+`, code_challenge_method: "S256" }),
+      "invalid_request",
+    ],
+  ];
+  for (const [query, error] of cases) {
+    for (const reply of [
+      await send(app, "GET", `/oauth/authorize?${query}`),
+      await approve(app, query),
+    ]) {
+      assert.equal(reply.status, 303, query);
+      assert.equal(reply.text, "");
+      const params = redirectParams(reply);
+      assert.deepEqual([...params.keys()], ["error", "error_description", "state"], query);
+      assert.equal(params.get("error"), error, query);
+      assert.equal(params.get("state"), STATE);
+    }
+  }
+  // `state` is required; the refusal then has none to return.
+  for (const state of ["", "&state="]) {
+    const query = `${authorization({ state: "" })}${state}`;
+    const params = redirectParams(await send(app, "GET", `/oauth/authorize?${query}`));
+    assert.equal(params.get("error"), "invalid_request");
+    assert.equal(params.get("state"), null);
+  }
+});
+
+test("a missing scope is the manifest's, and a smaller one is granted as asked", async () => {
+  const { app } = new Server();
+  const missing = tokensOf(await tokenJson(app, exchange(await code(app, { scope: "" }))));
+  assert.equal(missing.scope, SCOPE);
+  const page = await send(app, "GET", `/oauth/authorize?${authorization({ scope: "" })}`);
+  assert.ok(!page.text.includes('name="scope"'), "no scope asked, none carried");
+  const first = SCOPE.split(" ")[0] ?? "";
+  if (first !== "") {
+    const asked = `\u3000${first}  ${first}\t`;
+    const narrowed = tokensOf(await tokenJson(app, exchange(await code(app, { scope: asked }))));
+    assert.equal(narrowed.scope, `${first} ${first}`);
+  }
+});
+
+test("denying redirects with access_denied", async () => {
+  const { app } = new Server();
+  const form = `${authorization()}&decision=deny`;
+  const params = redirectParams(await postForm(app, "/oauth/authorize", form));
+  assert.deepEqual(
+    [...params],
+    [
+      ["error", "access_denied"],
+      ["error_description", "the user denied the request"],
+      ["state", STATE],
+    ],
+  );
+  // Anything but allow or deny is a 400 page.
+  for (const decision of ["", "&decision=maybe"]) {
+    const reply = await postForm(app, "/oauth/authorize", `${authorization()}${decision}`);
+    assertPage(reply, 400);
+    assert.ok(reply.text.includes("Choose Allow or Deny."), reply.text);
+  }
+});
+
+test("a wrong password shows the page again without a code", async () => {
+  const { app } = new Server();
+  for (const [user, password] of [
+    ["alice", "wrong"],
+    ["mallory", "alice-password"],
+    ["alice", "bob-password"],
+    ["alice", "alice-password "],
+    ["", ""],
+  ] as const) {
+    const signIn = new URLSearchParams({ username: user, password, decision: "allow" });
+    const form = `${authorization()}&${signIn}`;
+    const reply = await postForm(app, "/oauth/authorize", form);
+    assertPage(reply, 200);
+    assert.ok(reply.text.includes("Wrong username or password."), reply.text);
+    assert.ok(reply.text.includes(`name="username" autocomplete="username" value="${user}"`));
+    assert.ok(reply.text.includes(`value="${STATE.replaceAll("&", "&amp;")}"`));
+  }
+  // The username is trimmed; the password is taken as it is.
+  const form = `${authorization()}&username=+bob%E2%80%83&password=bob-password&decision=allow`;
+  const approved = await postForm(app, "/oauth/authorize", form);
+  const tokens = tokensOf(
+    await tokenJson(app, exchange(redirectParams(approved).get("code") ?? "")),
+  );
+  await send(app, "POST", "/todos", { token: tokens.access_token, body: { todo: "bob's" } });
+  const alice = await tokenJson(app, exchange(await code(app)));
+  assert.deepEqual((await list(app, tokensOf(alice).access_token)).json(), { todos: [] });
+});
+
+test("token errors follow RFC 6749", async () => {
+  const { app } = new Server();
+  const issued = await code(app);
+  const withChanges = (changes: Record<string, unknown>): Record<string, unknown> => {
+    const body = exchange(issued);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) {
+        delete body[key];
+      } else {
+        body[key] = value;
+      }
+    }
+    return body;
+  };
+  const cases: Array<[unknown, number, string]> = [
+    [withChanges({ client_secret: "wrong" }), 401, "invalid_client"],
+    [withChanges({ client_secret: `${CLIENT_SECRET}x` }), 401, "invalid_client"],
+    [withChanges({ client_id: "other" }), 401, "invalid_client"],
+    [withChanges({ client_id: undefined }), 401, "invalid_client"],
+    [withChanges({ client_id: undefined, client_secret: undefined }), 401, "invalid_client"],
+    [withChanges({ client_secret: "" }), 401, "invalid_client"],
+    [withChanges({ grant_type: "password" }), 400, "unsupported_grant_type"],
+    [withChanges({ grant_type: "client_credentials" }), 400, "unsupported_grant_type"],
+    [withChanges({ grant_type: undefined }), 400, "invalid_request"],
+    [withChanges({ grant_type: "" }), 400, "invalid_request"],
+    [withChanges({ code: undefined }), 400, "invalid_request"],
+    [withChanges({ redirect_uri: undefined }), 400, "invalid_request"],
+    [withChanges({ code: "no-such-code" }), 400, "invalid_grant"],
+    [withChanges({ code: 42 }), 400, "invalid_request"],
+    [withChanges({ extra: null }), 400, "invalid_request"],
+    [[exchange(issued)], 400, "invalid_request"],
+    ['{"grant_type": "authorization_code"', 400, "invalid_request"],
+    ['{"grant_type": "\\ud800"}', 400, "invalid_request"],
+    ["", 400, "invalid_request"],
+  ];
+  for (const [body, status, error] of cases) {
+    assertOAuthError(await tokenJson(app, body), status, error);
+  }
+  // JSON that JavaScript reads but the other stacks' parsers refuse is not JSON here either.
+  for (const body of ['{"x": 1e400}', '{"x": "\\udc00"}', '\ufeff{"x": "y"}']) {
+    const reply = await tokenJson(app, body);
+    assertOAuthError(reply, 400, "invalid_request");
+    assert.equal(
+      (reply.json() as Record<string, unknown>)["error_description"],
+      "the body is not a JSON object",
+    );
+  }
+  // Wrong Basic credentials too, and Basic that is not base64 of id:secret.
+  const form = `grant_type=authorization_code&code=${issued}&redirect_uri=${REDIRECT_URI}`;
+  const wrong = await postForm(app, "/oauth/token", form, [CLIENT_ID, "wrong"]);
+  assertOAuthError(wrong, 401, "invalid_client");
+  for (const authorization of ["Basic !!!", "Basic dGVzdC1jbGllbnQ", "Basic bm8tY29sb24="]) {
+    const reply = await send(app, "POST", "/oauth/token", {
+      body: form,
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization },
+    });
+    assertOAuthError(reply, 401, "invalid_client");
+  }
+  // Credentials in the body and as Basic at once are refused.
+  const both = `${form}&client_id=${CLIENT_ID}&client_secret=${CLIENT_SECRET}`;
+  const twice = await postForm(app, "/oauth/token", both, [CLIENT_ID, CLIENT_SECRET]);
+  assertOAuthError(twice, 400, "invalid_request");
+  // A parameter given twice.
+  const repeated = `${form}&code=${issued}`;
+  assertOAuthError(
+    await postForm(app, "/oauth/token", repeated, [CLIENT_ID, CLIENT_SECRET]),
+    400,
+    "invalid_request",
+  );
+  // Neither JSON nor a form.
+  for (const contentType of [
+    "text/plain",
+    "application/jsonx",
+    "application/vnd.api+json",
+    "application/x-www-form-urlencodedx",
+  ]) {
+    const plain = await send(app, "POST", "/oauth/token", {
+      body: JSON.stringify(exchange(issued)),
+      headers: { "content-type": contentType },
+    });
+    assertOAuthError(plain, 400, "invalid_request");
+  }
+  const none = await send(app, "POST", "/oauth/token", {
+    headers: {
+      authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64")}`,
+    },
+  });
+  assertOAuthError(none, 400, "invalid_request");
+  // None of the refused requests used the code up.
+  tokensOf(await tokenJson(app, exchange(issued)));
+});
+
+test("the code must come with the same redirect URI", async () => {
+  const { app } = new Server();
+  const body = { ...exchange(await code(app)), redirect_uri: "http://localhost:9/other" };
+  assertOAuthError(await tokenJson(app, body), 400, "invalid_grant");
+});
+
+test("a replayed code fails and revokes what it issued", async () => {
+  const { app } = new Server();
+  const issued = await code(app);
+  const first = tokensOf(await tokenJson(app, exchange(issued)));
+  assert.equal((await list(app, first.access_token)).status, 200);
+  assertOAuthError(await tokenJson(app, exchange(issued)), 400, "invalid_grant");
+  const revoked = await list(app, first.access_token);
+  assertError(revoked, 401);
+  assert.match(revoked.headers.get("www-authenticate") ?? "", /error="invalid_token"$/);
+  assertOAuthError(await tokenJson(app, refreshWith(first.refresh_token)), 400, "invalid_grant");
+});
+
+test("codes, access tokens and refresh tokens expire", async () => {
+  const server = new Server();
+  const { app } = server;
+  const late = await code(app);
+  server.advance(CODE_LIFETIME);
+  assertOAuthError(await tokenJson(app, exchange(late)), 400, "invalid_grant");
+  const justInTime = await code(app);
+  server.advance(CODE_LIFETIME - 1);
+  const tokens = tokensOf(await tokenJson(app, exchange(justInTime)));
+
+  assert.equal((await list(app, tokens.access_token)).status, 200);
+  server.advance(ACCESS_TOKEN_LIFETIME - 1);
+  assert.equal((await list(app, tokens.access_token)).status, 200);
+  server.advance(1);
+  const expired = await list(app, tokens.access_token);
+  assertError(expired, 401);
+  assert.match(expired.headers.get("www-authenticate") ?? "", /error="invalid_token"$/);
+
+  // The refresh token outlives it, for 30 days.
+  const refreshed = tokensOf(await tokenJson(app, refreshWith(tokens.refresh_token)));
+  assert.equal((await list(app, refreshed.access_token)).status, 200);
+  server.advance(REFRESH_TOKEN_LIFETIME);
+  assertOAuthError(
+    await tokenJson(app, refreshWith(refreshed.refresh_token)),
+    400,
+    "invalid_grant",
+  );
+});
+
+test("PKCE S256 is checked when the client uses it", async () => {
+  const { app } = new Server();
+  const verifier = "a-verifier-of-at-least-43-characters-0123456789";
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const pkce = { code_challenge: challenge, code_challenge_method: "S256" };
+  const withVerifier = (code: string, verifier?: string): unknown =>
+    verifier === undefined ? exchange(code) : { ...exchange(code), code_verifier: verifier };
+
+  // The consent form carries the challenge on.
+  const page = await send(app, "GET", `/oauth/authorize?${authorization(pkce)}`);
+  assert.ok(page.text.includes(`name="code_challenge" value="${challenge}"`), page.text);
+  assert.ok(page.text.includes('name="code_challenge_method" value="S256"'), page.text);
+
+  tokensOf(await tokenJson(app, withVerifier(await code(app, pkce), verifier)));
+  for (const given of [
+    "another-verifier-of-at-least-43-characters-xyz",
+    `${verifier} `,
+    undefined,
+  ]) {
+    const reply = await tokenJson(app, withVerifier(await code(app, pkce), given));
+    assertOAuthError(reply, 400, "invalid_grant");
+  }
+  // A verifier for a request that had no challenge is refused too.
+  const plain = await tokenJson(app, withVerifier(await code(app), verifier));
+  assertOAuthError(plain, 400, "invalid_grant");
+});
+
+test("a refresh may narrow the scope but not widen it", async () => {
+  const { app } = new Server();
+  const tokens = tokensOf(await tokenJson(app, exchange(await code(app))));
+  const widened = await tokenJson(
+    app,
+    refreshWith(tokens.refresh_token, { scope: `${SCOPE} admin` }),
+  );
+  assertOAuthError(widened, 400, "invalid_scope");
+  // The refused refresh still used the token up: presenting it again is a replay.
+  assertOAuthError(await tokenJson(app, refreshWith(tokens.refresh_token)), 400, "invalid_grant");
+
+  const again = tokensOf(await tokenJson(app, exchange(await code(app))));
+  const first = SCOPE.split(" ")[0] ?? "";
+  const narrowed = tokensOf(
+    await tokenJson(app, refreshWith(again.refresh_token, first === "" ? {} : { scope: first })),
+  );
+  assert.equal(narrowed.scope, first === "" ? SCOPE : first);
+  // An access token is not a refresh token.
+  const wrongKind = await tokenJson(app, refreshWith(narrowed.access_token));
+  assertOAuthError(wrongKind, 400, "invalid_grant");
+  assertOAuthError(await tokenJson(app, refreshWith("")), 400, "invalid_request");
+});
+
+test("tokens survive a restart and are stored hashed", async () => {
+  const server = new Server();
+  const issued = await code(server.app);
+  const pending = await code(server.app);
+  const tokens = tokensOf(await tokenJson(server.app, exchange(issued)));
+
+  const restarted = new Server(server.dataPath);
+  assert.equal((await list(restarted.app, tokens.access_token)).status, 200);
+  tokensOf(await tokenJson(restarted.app, exchange(pending)));
+  assertOAuthError(await tokenJson(restarted.app, exchange(issued)), 400, "invalid_grant");
+  const stored = readFileSync(grantsPath(server.dataPath), "utf8");
+  for (const secret of [tokens.access_token, tokens.refresh_token, issued, pending]) {
+    assert.ok(!stored.includes(secret), "a raw secret is stored");
+  }
+});
+
+test("the grants file has the shared format, and expired entries are pruned", async () => {
+  const server = new Server();
+  const { app } = server;
+  const issued = await code(app);
+  const tokens = tokensOf(await tokenJson(app, exchange(issued)));
+  const path = grantsPath(server.dataPath);
+  assert.ok(path.endsWith("/nested/todos.oauth.json"), path);
+  const text = readFileSync(path, "utf8");
+  const stored = JSON.parse(text) as {
+    codes: Record<string, Record<string, unknown>>;
+    tokens: Record<string, Record<string, unknown>>;
+  };
+  assert.equal(text, JSON.stringify(stored, null, 2), "pretty JSON, two spaces");
+  const storedCode = stored.codes[hashSecret(issued)];
+  assert.deepEqual(storedCode && Object.keys(storedCode), [
+    "grant",
+    "client_id",
+    "redirect_uri",
+    "user",
+    "scope",
+    "code_challenge",
+    "expires_at",
+    "used",
+  ]);
+  assert.equal(storedCode?.["used"], true);
+  assert.equal(storedCode?.["code_challenge"], null);
+  assert.equal(storedCode?.["expires_at"], server.now + CODE_LIFETIME);
+  const access = stored.tokens[hashSecret(tokens.access_token)];
+  assert.deepEqual(access, {
+    grant: storedCode?.["grant"],
+    kind: "access",
+    client_id: CLIENT_ID,
+    user: "alice",
+    scope: SCOPE === "" ? [] : SCOPE.split(" "),
+    expires_at: server.now + ACCESS_TOKEN_LIFETIME,
+    rotated: false,
+  });
+  assert.equal(stored.tokens[hashSecret(tokens.refresh_token)]?.["kind"], "refresh");
+  const keys = Object.keys(stored.tokens);
+  assert.deepEqual(keys, [...keys].sort(), "entries sorted by hash");
+
+  // The next change forgets what has expired.
+  server.advance(REFRESH_TOKEN_LIFETIME);
+  await code(app);
+  const pruned = JSON.parse(readFileSync(path, "utf8")) as typeof stored;
+  assert.equal(Object.keys(pruned.codes).length, 1);
+  assert.deepEqual(pruned.tokens, {});
+});
+
+test("the API needs a valid access token", async () => {
+  const { app } = new Server();
+  for (const token of [undefined, "not-a-token", CLIENT_SECRET]) {
+    const reply = await send(app, "GET", "/todos", { token });
+    assertError(reply, 401);
+    assert.match(reply.headers.get("www-authenticate") ?? "", /^Bearer realm="/);
+  }
+  // A refresh token or a code is not an access token.
+  const issued = await code(app);
+  const tokens = tokensOf(await tokenJson(app, exchange(issued)));
+  for (const token of [tokens.refresh_token, issued]) {
+    assertError(await list(app, token), 401);
+  }
+  assertError(await send(app, "DELETE", "/todos/1", { token: tokens.refresh_token }), 401);
+});
+
+test("the OAuth routes answer only their methods", async () => {
+  const { app } = new Server();
+  const get = await send(app, "GET", "/oauth/token");
+  assertError(get, 405);
+  assert.equal(get.headers.get("allow"), "POST");
+  const put = await send(app, "PUT", "/oauth/authorize", { body: {} });
+  assertError(put, 405);
+  assert.equal(put.headers.get("allow"), "GET,HEAD,POST");
+  assertError(await send(app, "GET", "/oauth/authorize/"), 404);
+  assertError(await send(app, "GET", "/oauth"), 404);
+});
+
+test("the manifest points at the OAuth endpoints", async () => {
+  const { app } = new Server();
+  const manifest = (await send(app, "GET", "/.well-known/ai-plugin.json")).json() as {
+    auth: Record<string, unknown>;
+  };
+  assert.equal(manifest.auth["client_url"], "https://todo.example.com/oauth/authorize");
+  assert.equal(manifest.auth["authorization_url"], "https://todo.example.com/oauth/token");
+  assert.equal(manifest.auth["scope"], SCOPE);
+  assert.deepEqual(manifest.auth["verification_tokens"], { openai: "verification-from-chatgpt" });
+});
+
+test("a body over the limit is a 413", async () => {
+  const { app } = new Server();
+  const huge = `grant_type=${"x".repeat(MAX_BODY_BYTES)}`;
+  for (const path of ["/oauth/token", "/oauth/authorize"]) {
+    const reply = await postForm(app, path, huge);
+    assert.equal(reply.status, 413, path);
+    assert.match(reply.headers.get("content-type") ?? "", /^text\/plain/);
+  }
+});
+
+test("a grant that cannot be stored is a server error, and nothing is lost", async () => {
+  const server = new Server();
+  const { app } = server;
+  const tokens = tokensOf(await tokenJson(app, exchange(await code(app))));
+  const issued = await code(app);
+  const path = grantsPath(server.dataPath);
+  // A folder where the file should be makes the final rename fail.
+  rmSync(path);
+  mkdirSync(path);
+  const page = await approve(app, authorization());
+  assertPage(page, 500);
+  assert.ok(page.text.includes("The code could not be stored"), page.text);
+  const failed = await tokenJson(app, exchange(issued));
+  assertOAuthError(failed, 500, "server_error");
+  // What was issued before still works, and the code was not used up.
+  assert.equal((await list(app, tokens.access_token)).status, 200);
+  rmSync(path, { recursive: true });
+  tokensOf(await tokenJson(app, exchange(issued)));
+});
