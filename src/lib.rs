@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod check;
+pub mod chunk;
 pub mod cli;
 pub mod diagnostic;
 pub mod document;

@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use crate::chunk::{self, Piece};
 use crate::helpers;
 use crate::template::{Template, TemplateFile};
 
@@ -173,7 +174,42 @@ fn render_file(
     }))
 }
 
+/// Renders `text` piece by piece (see `chunk`): lines without tags are copied, the rest is
+/// compiled in short pieces. An error is reported from the whole text, so its line and column
+/// are the file's.
 fn render_text(
+    registry: &mut Handlebars<'_>,
+    name: &str,
+    text: &str,
+    context: &handlebars::Context,
+) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    for (i, piece) in chunk::pieces(text).into_iter().enumerate() {
+        let piece = match piece {
+            Piece::Verbatim(text) => {
+                out.push_str(text);
+                continue;
+            }
+            Piece::Template(text) => text,
+        };
+        let piece_name = format!("{name}#{i}");
+        let rendered = registry
+            .register_template_string(&piece_name, piece)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                registry
+                    .render_with_context(&piece_name, context)
+                    .map_err(|e| e.to_string())
+            });
+        match rendered {
+            Ok(text) => out.push_str(&text),
+            Err(_) => return render_whole(registry, name, text, context),
+        }
+    }
+    Ok(out)
+}
+
+fn render_whole(
     registry: &mut Handlebars<'_>,
     name: &str,
     text: &str,

@@ -1,0 +1,221 @@
+//! Splitting a long handlebars template into pieces that compile fast and render the same.
+//!
+//! handlebars' parser is slow per character, and it records each element's line by counting
+//! from the start of the text, so compiling the long files of a generated project took most of
+//! `new`'s time. Lines without any tag are passed through untouched, and a template is cut
+//! only after a line break where no block is open and no `~` whitespace control reaches
+//! across, so every piece is a whole template and the pieces' output, joined, is the
+//! template's output.
+
+/// A piece of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Text without any `{{`: it renders as itself.
+    Verbatim(&'a str),
+    /// Text to compile and render.
+    Template(&'a str),
+}
+
+impl<'a> Piece<'a> {
+    /// The piece's text.
+    pub fn text(self) -> &'a str {
+        match self {
+            Piece::Verbatim(text) | Piece::Template(text) => text,
+        }
+    }
+}
+
+/// `text` cut into pieces that render, in order, exactly as `text` renders: runs of lines
+/// without tags are verbatim, and everything else is cut only after a line break where no
+/// block is open and no `~` whitespace control reaches across.
+pub fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut cuts = vec![0];
+    let mut depth = 0usize;
+    let mut at = 0;
+    let bytes = text.as_bytes();
+    while at < bytes.len() {
+        if bytes[at] == b'\n' {
+            at += 1;
+            if depth == 0 && may_cut(text, *cuts.last().expect("starts with 0"), at) {
+                cuts.push(at);
+            }
+            continue;
+        }
+        if !(bytes[at] == b'{' && bytes.get(at + 1) == Some(&b'{')) {
+            at += 1;
+            continue;
+        }
+        // A raw block, a comment or an expression: skip it whole, noting blocks.
+        let tag = &text[at..];
+        let close = if tag.starts_with("{{{{") {
+            // Raw blocks are never cut: the rest is one piece.
+            None
+        } else if tag.starts_with("{{!--") || tag.starts_with("{{~!--") {
+            tag.find("--}}").map(|i| i + 4)
+        } else {
+            tag.find("}}").map(|i| i + 2)
+        };
+        let Some(close) = close else {
+            // An unclosed tag or a raw block: leave the rest whole for the parser.
+            break;
+        };
+        let inner = tag[2..].trim_start_matches('~').trim_start();
+        let inverse_open = inner.starts_with('^') && !inner[1..].trim_start().starts_with("}}");
+        if inner.starts_with('#') || inverse_open {
+            depth += 1;
+        } else if inner.starts_with('/') {
+            depth = depth.saturating_sub(1);
+        }
+        at += close;
+    }
+    // The rest, including all of it after a raw block or an unclosed tag, is one segment.
+    if *cuts.last().expect("starts with 0") < text.len() {
+        cuts.push(text.len());
+    }
+
+    // Join neighbouring lines of the same kind, so each template piece is compiled once.
+    let mut pieces: Vec<Piece<'_>> = Vec::new();
+    let mut run_start = 0;
+    let mut run_is_template = None;
+    for window in cuts.windows(2) {
+        let segment = &text[window[0]..window[1]];
+        let is_template = segment.contains("{{");
+        match run_is_template {
+            Some(kind) if kind != is_template => {
+                pieces.push(piece(&text[run_start..window[0]], kind));
+                run_start = window[0];
+            }
+            _ => {}
+        }
+        run_is_template = Some(is_template);
+    }
+    match run_is_template {
+        Some(kind) => pieces.push(piece(&text[run_start..], kind)),
+        None => pieces.push(Piece::Template(text)),
+    }
+    pieces
+}
+
+fn piece(text: &str, is_template: bool) -> Piece<'_> {
+    if is_template {
+        Piece::Template(text)
+    } else {
+        Piece::Verbatim(text)
+    }
+}
+
+/// Whether whitespace control (`~`) on the line before or after the cut would reach across.
+fn may_cut(text: &str, start: usize, end: usize) -> bool {
+    let before = &text[start..end];
+    let last_line = before[..before.len() - 1]
+        .rfind('\n')
+        .map_or(before, |i| &before[i + 1..]);
+    let after = &text[end..];
+    let next_line = after.split('\n').next().unwrap_or_default();
+    !last_line.contains("~}}") && !next_line.contains("{{~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render;
+
+    fn render_whole(text: &str, data: &serde_json::Value) -> String {
+        render::registry().render_template(text, data).unwrap()
+    }
+
+    fn render_pieces(text: &str, data: &serde_json::Value) -> String {
+        pieces(text)
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Verbatim(text) => text.to_owned(),
+                Piece::Template(text) => render_whole(text, data),
+            })
+            .collect()
+    }
+
+    fn joined(text: &str) -> String {
+        pieces(text).into_iter().map(Piece::text).collect()
+    }
+
+    fn long_template() -> String {
+        let mut text = String::new();
+        for i in 0..60 {
+            text.push_str(&format!("line {i} of {{{{name}}}}\n"));
+            text.push_str("plain line: { braces } and } alone\n\n");
+            text.push_str("{{#if flag}}\n  flagged {{name}}\n{{else}}\n  not flagged\n{{/if}}\n");
+            text.push_str("{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n");
+            text.push_str("{{!-- a comment with }} inside --}}\n");
+            if i % 7 == 0 {
+                text.push_str("keep   \n{{~#if flag}} trimmed {{/if~}}\n   next\n");
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn pieces_join_to_the_text() {
+        let text = long_template();
+        let pieces = pieces(&text);
+        assert!(pieces.len() > 5, "{}", pieces.len());
+        assert_eq!(joined(&text), text);
+        for pair in pieces.windows(2) {
+            assert_ne!(
+                std::mem::discriminant(&pair[0]),
+                std::mem::discriminant(&pair[1]),
+                "neighbours of one kind are joined"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_without_tags_are_verbatim() {
+        let text = "fn a() {}\n{{#if x}}\ny\n{{/if}}\nfn b() {}\nfn c() {}\n";
+        assert_eq!(
+            pieces(text),
+            [
+                Piece::Verbatim("fn a() {}\n"),
+                Piece::Template("{{#if x}}\ny\n{{/if}}\n"),
+                Piece::Verbatim("fn b() {}\nfn c() {}\n"),
+            ]
+        );
+    }
+
+    #[test]
+    fn pieces_render_as_the_whole_does() {
+        let text = long_template();
+        for flag in [true, false] {
+            let data = serde_json::json!({"name": "x", "flag": flag, "items": ["a", "b"]});
+            assert_eq!(render_pieces(&text, &data), render_whole(&text, &data));
+        }
+    }
+
+    #[test]
+    fn no_piece_ends_inside_a_block() {
+        let mut text = String::from("{{#if flag}}\n");
+        text.push_str(&"x\n".repeat(2000));
+        text.push_str("{{/if}}\nafter\n");
+        let pieces = pieces(&text);
+        assert_eq!(pieces.len(), 2);
+        let block = pieces[0].text();
+        assert!(block.starts_with("{{#if flag}}") && block.ends_with("{{/if}}\n"));
+        assert_eq!(pieces[1], Piece::Verbatim("after\n"));
+    }
+
+    #[test]
+    fn text_of_any_script_is_cut_at_character_boundaries() {
+        let text = "é 🎉 {{x}} ü\n".repeat(400);
+        assert_eq!(joined(&text), text);
+    }
+
+    #[test]
+    fn short_and_unusual_texts_stay_whole() {
+        assert_eq!(pieces(""), [Piece::Template("")]);
+        assert_eq!(
+            pieces("no newline {{x}}"),
+            [Piece::Template("no newline {{x}}")]
+        );
+        let unclosed = format!("{}\n{{{{#if", "a".repeat(3000));
+        assert_eq!(joined(&unclosed), unclosed);
+    }
+}
