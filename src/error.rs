@@ -48,6 +48,9 @@ pub enum Error {
     /// `template check` found problems; they have been printed.
     #[error("{0}")]
     TemplateCheck(String),
+    /// Something the command will not do, and why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Error {

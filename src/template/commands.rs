@@ -35,6 +35,14 @@ pub fn list() -> String {
 pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
     let TemplateInitArgs { dir, from } = args;
     let stack: Stack = from.parse().map_err(Error::Usage)?;
+    if let write::TargetState::NonEmpty(count) = write::inspect(&dir)? {
+        return Err(Error::Refused(format!(
+            "`{}` is not empty ({count} entr{}); `template init` writes into a new or empty \
+             folder, so that it never mixes with or replaces your files",
+            dir.display(),
+            if count == 1 { "y" } else { "ies" }
+        )));
+    }
     let (config_text, files) = builtin_files(stack).map_err(crate::project::ProjectError::from)?;
     let name = template_name(&dir, stack);
     let mut plan = Plan::default();

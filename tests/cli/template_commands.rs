@@ -79,15 +79,17 @@ fn template_init_refuses_a_folder_that_is_not_empty() {
     let dir = child(&tmp, "taken");
     write_files(&dir, &[("mine.txt", "mine")]);
     let assert = ai_plugin_in(tmp.path())
-        .args(["template", "init"])
-        .arg(&dir)
+        .args(["template", "init", "taken"])
         .assert()
         .code(1);
+    let stderr = stderr_of(&assert);
     assert!(
-        stderr_of(&assert).contains("is not empty"),
-        "{}",
-        stderr_of(&assert)
+        stderr.contains(
+            "`taken` is not empty (1 entry); `template init` writes into a new or empty folder"
+        ),
+        "{stderr}"
     );
+    assert!(!stderr.contains("--force"), "{stderr}");
     assert_eq!(entries(&dir), ["mine.txt"]);
 }
 
