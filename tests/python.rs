@@ -29,7 +29,7 @@ fn later_readme_commands(project: &Path) -> Vec<String> {
 fn generated_python_code_is_ruff_clean_and_strictly_typed() {
     require_toolchain("python");
     let tmp = tempfile::tempdir().unwrap();
-    for auth in ["none", "service_http", "user_http"] {
+    for auth in ["none", "service_http", "user_http", "oauth"] {
         let project = tmp.path().join(auth);
         generate(
             &project,

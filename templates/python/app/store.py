@@ -105,11 +105,13 @@ class Store:
     def _commit(self, data: _Data) -> None:
         """Writes `data`, then makes it current. Called with the lock held, so writes never
         interleave, and a failed write leaves the store as it was."""
-        _write_atomically(self._path, data.model_dump_json(indent=2).encode() + b"\n")
+        write_atomically(self._path, data.model_dump_json(indent=2).encode() + b"\n")
         self._data = data
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, content: bytes) -> None:
+    """Writes `content` to a temporary file beside `path`, flushes it to disk and renames it
+    over `path`, so a crash leaves the old file or the new one, never a torn one."""
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")

@@ -1,0 +1,98 @@
+"""Which `redirect_uri`s the authorization server sends users back to, and how.
+
+A code must only ever reach the client that asked for it, so the allow-list is strict: ChatGPT's
+plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
+`OAUTH_REDIRECT_URIS`. Anything else is shown as an error page and never redirected to.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from app.oauth.form import WHITESPACE, encode_form
+
+CHATGPT_HOSTS = frozenset({"chat.openai.com", "chatgpt.com"})
+"""The hosts ChatGPT's OAuth callbacks live on."""
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+"""Loopback hosts, allowed with any port and path (RFC 8252, 7.3)."""
+
+# A plugin id (`plugin-<uuid>`) or GPT id (`g-<id>`).
+_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+@dataclass(frozen=True)
+class AllowList:
+    """The redirect URIs this server accepts."""
+
+    extra: tuple[str, ...] = ()
+    """Exact URIs allowed besides ChatGPT's callbacks and loopback URLs."""
+
+    def allows(self, uri: str) -> bool:
+        """Whether `uri` may receive codes."""
+        if uri in self.extra:
+            return True
+        parts = _Parts.parse(uri)
+        if parts is None:
+            return False
+        if parts.scheme == "https":
+            # https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
+            segments = parts.path.split("/")
+            return (
+                parts.host in CHATGPT_HOSTS
+                and parts.port is None
+                and parts.query is None
+                and len(segments) == 5
+                and segments[:2] == ["", "aip"]
+                and _ID.fullmatch(segments[2]) is not None
+                and segments[3:] == ["oauth", "callback"]
+            )
+        if parts.scheme == "http":
+            return parts.host in LOOPBACK_HOSTS
+        return False
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The pieces of an absolute URI, for URIs this module accepts at all."""
+
+    scheme: str
+    host: str
+    port: str | None
+    path: str
+    query: str | None
+
+    @classmethod
+    def parse(cls, uri: str) -> "_Parts | None":
+        """Splits `uri`; `None` for anything unusual (user info, fragments, spaces,
+        backslashes), which no legitimate callback needs and which parsers disagree about."""
+        if len(uri.encode()) > 2000 or any(
+            c in WHITESPACE or unicodedata.category(c) == "Cc" or c in "\\#@" for c in uri
+        ):
+            return None
+        scheme, separator, rest = uri.partition("://")
+        if not separator:
+            return None
+        end = next((at for at, c in enumerate(rest) if c in "/?"), len(rest))
+        authority, path_and_query = rest[:end], rest[end:]
+        path, question, query_text = path_and_query.partition("?")
+        query = query_text if question else None
+        port: str | None
+        if authority.startswith("["):
+            close = authority.find("]")
+            if close < 0:
+                return None
+            host, after = authority[: close + 1], authority[close + 1 :]
+            port = after[1:] if after.startswith(":") else None
+        else:
+            host, colon, port_text = authority.partition(":")
+            port = port_text if colon else None
+        if not host or (port is not None and not re.fullmatch(r"[0-9]+", port)):
+            return None
+        return cls(scheme=scheme, host=host, port=port, path=path, query=query)
+
+
+def with_params(uri: str, params: list[tuple[str, str]]) -> str:
+    """`uri` with `params` added to its query string, form-encoded."""
+    separator = "&" if "?" in uri else "?"
+    return f"{uri}{separator}{encode_form(params)}"

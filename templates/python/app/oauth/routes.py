@@ -1,0 +1,93 @@
+"""The OAuth routes: `GET /oauth/authorize` (the manifest's `client_url`) shows the sign-in and
+consent page, `POST /oauth/authorize` takes the person's decision, and `POST /oauth/token` (the
+manifest's `authorization_url`) exchanges codes and refresh tokens for tokens.
+
+The bodies are read here, raw: the consent form and form token requests are parsed by
+`app/oauth/form.py` (strictly, and without FastAPI's form support, which would need
+python-multipart), JSON token requests by `app/oauth/server.py`.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.body import MAX_BODY_BYTES
+from app.oauth import page
+from app.oauth.form import RepeatedParameterError, parse_form
+from app.oauth.server import OAuth, RefusalError, TokenError
+
+
+class _TooLargeError(Exception):
+    """The request body is larger than `MAX_BODY_BYTES`."""
+
+
+def get_oauth(request: Request) -> OAuth:
+    """The authorization server of the running app."""
+    oauth: OAuth = request.app.state.oauth
+    return oauth
+
+
+OAuthDep = Annotated[OAuth, Depends(get_oauth)]
+
+# HEAD is GET without the body (uvicorn drops it), so the GET route answers both.
+router = APIRouter()
+
+
+@router.api_route("/oauth/authorize", methods=["GET", "HEAD"])
+def authorize(request: Request, oauth: OAuthDep) -> Response:
+    """The sign-in and consent page."""
+    try:
+        params = parse_form(request.scope["query_string"])
+    except RepeatedParameterError as error:
+        return page.error(400, "Bad request", str(error))
+    try:
+        auth_request = oauth.check(params)
+    except RefusalError as refusal:
+        return refusal.response
+    return oauth.consent_page(auth_request, "")
+
+
+@router.post("/oauth/authorize")
+async def decide(request: Request, oauth: OAuthDep) -> Response:
+    """The person's decision on the consent page."""
+    try:
+        params = parse_form(await read_body(request))
+    except _TooLargeError:
+        return too_large()
+    except RepeatedParameterError as error:
+        return page.error(400, "Bad request", str(error))
+    # Approving stores a code: the file is written off the event loop.
+    return await run_in_threadpool(oauth.decide, params)
+
+
+@router.post("/oauth/token")
+async def token(request: Request, oauth: OAuthDep) -> Response:
+    """Codes and refresh tokens for access tokens."""
+    try:
+        body = await read_body(request)
+    except _TooLargeError:
+        return too_large()
+    response: Response
+    try:
+        response = JSONResponse(await run_in_threadpool(oauth.exchange, request.headers, body))
+    except TokenError as error:
+        response = error.response()
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, up to `MAX_BODY_BYTES`."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise _TooLargeError
+    return bytes(body)
+
+
+def too_large() -> Response:
+    return PlainTextResponse("Failed to buffer the request body: length limit exceeded", 413)

@@ -1,0 +1,530 @@
+"""The authorization server: what `/oauth/authorize` and `/oauth/token` decide
+(`app/oauth/routes.py` serves it).
+
+Secrets are compared in constant time (`hmac.compare_digest`), codes and tokens are 256 random
+bits, and only their SHA-256 hashes are stored.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic_core
+from fastapi.responses import JSONResponse, Response
+
+from app.oauth import page
+from app.oauth.form import (
+    RepeatedParameterError,
+    form_value,
+    parse_form,
+    split_whitespace,
+    trim,
+)
+from app.oauth.redirect import AllowList, with_params
+from app.oauth.store import Code, Grants, Refused, Token
+
+CODE_LIFETIME = 5 * 60
+"""How long a code may wait to be exchanged, in seconds."""
+ACCESS_TOKEN_LIFETIME = 60 * 60
+"""How long an access token works, in seconds."""
+REFRESH_TOKEN_LIFETIME = 30 * 24 * 60 * 60
+"""How long a refresh token works, in seconds."""
+
+Clock = Callable[[], int]
+"""The current time in Unix seconds; tests pass their own to let codes and tokens expire."""
+
+# What a header value may hold to be read as text: visible ASCII, spaces and tabs.
+_HEADER_TEXT = re.compile(r"[\t\x20-\x7e]*")
+# A PKCE code challenge: 43 to 128 unreserved characters.
+_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+
+
+def system_clock() -> int:
+    """The system clock."""
+    return int(time.time())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The server's OAuth settings (see `app/config.py`)."""
+
+    client_id: str
+    """`OAUTH_CLIENT_ID`."""
+    client_secret: str = field(repr=False)
+    """`OAUTH_CLIENT_SECRET`."""
+    scope: list[str]
+    """The scopes the plugin grants: the manifest's `auth.scope`."""
+    users: tuple[tuple[str, str], ...] = field(repr=False)
+    """`OAUTH_USERS`: (username, password) pairs for the sign-in page."""
+    redirects: AllowList
+    """Where codes may be sent."""
+
+
+class RefusalError(Exception):
+    """Why an authorization request is refused, as the answer that tells the person."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__()
+        self.response = response
+
+
+def refusal_page(title: str, message: str) -> RefusalError:
+    """Shown, never redirected: the client or redirect URI cannot be trusted."""
+    return RefusalError(page.error(400, title, message))
+
+
+def redirect(target: str) -> Response:
+    """A 303 See Other to `target`."""
+    # Starlette sends header values as Latin-1: this sends the UTF-8 bytes of `target` as they
+    # are (Starlette's `RedirectResponse` would also percent-quote some of them).
+    return Response(status_code=303, headers={"Location": target.encode().decode("latin-1")})
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    """An authorization request that passed every check."""
+
+    client_id: str
+    redirect_uri: str
+    state: str
+    scope: list[str]
+    code_challenge: str | None
+    challenge_method: str | None
+    scope_param: str | None
+
+
+class TokenError(Exception):
+    """A token endpoint error (RFC 6749, 5.2)."""
+
+    def __init__(self, status: int, code: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.code = code
+        self.description = description
+
+    @classmethod
+    def request(cls, description: str) -> "TokenError":
+        return cls(400, "invalid_request", description)
+
+    @classmethod
+    def grant(cls, description: str) -> "TokenError":
+        return cls(400, "invalid_grant", description)
+
+    @classmethod
+    def client(cls, description: str) -> "TokenError":
+        return cls(401, "invalid_client", description)
+
+    def response(self) -> JSONResponse:
+        body = {"error": self.code, "error_description": self.description}
+        # The token endpoint authenticates clients with HTTP Basic (or the body).
+        headers = {"WWW-Authenticate": 'Basic realm="oauth"'} if self.status == 401 else None
+        return JSONResponse(body, status_code=self.status, headers=headers)
+
+
+class OAuth:
+    """The authorization server. Safe to share between threads."""
+
+    def __init__(self, settings: Settings, grants: Grants, clock: Clock, plugin: str) -> None:
+        self.settings = settings
+        self.grants = grants
+        self.clock = clock
+        self.plugin = plugin
+
+    @classmethod
+    def open(cls, settings: Settings, grants: Path, clock: Clock, plugin: str) -> "OAuth":
+        """The server for the plugin called `plugin`, keeping its grants in the file `grants`;
+        raises `app.store.StoreError` if that file cannot be read."""
+        return cls(settings, Grants.open(grants), clock, plugin)
+
+    def user_for(self, access_token: str) -> str | None:
+        """The user a live access token acts for."""
+        token = self.grants.access_token(secret_hash(access_token), self.clock())
+        return None if token is None else token.user
+
+    def check(self, params: Mapping[str, str]) -> AuthRequest:
+        """Checks an authorization request. A bad client or redirect URI is an error page; any
+        other problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks. Raises
+        `RefusalError`."""
+
+        def param(name: str) -> str | None:
+            return params.get(name) or None
+
+        client_id = param("client_id") or ""
+        if not same_secret(client_id, self.settings.client_id):
+            raise refusal_page(
+                "Unknown client",
+                f"The client id `{client_id}` is not this plugin's client (OAUTH_CLIENT_ID).",
+            )
+        asked_redirect = param("redirect_uri")
+        if asked_redirect is None:
+            raise refusal_page("Missing redirect URI", "The request has no redirect_uri.")
+        redirect_uri: str = asked_redirect
+        if not self.settings.redirects.allows(redirect_uri):
+            raise refusal_page(
+                "Redirect URI not allowed",
+                f"`{redirect_uri}` is not ChatGPT's OAuth callback, a loopback URL, or one of "
+                "OAUTH_REDIRECT_URIS.",
+            )
+        state = param("state")
+
+        def refuse(error: str, description: str) -> RefusalError:
+            query = [("error", error), ("error_description", description)]
+            if state is not None:
+                query.append(("state", state))
+            return RefusalError(redirect(with_params(redirect_uri, query)))
+
+        if param("response_type") != "code":
+            raise refuse("unsupported_response_type", "response_type must be code")
+        if state is None:
+            raise refuse("invalid_request", "state is required")
+        asked = param("scope")
+        if asked is None:
+            scope = list(self.settings.scope)
+        else:
+            scope = split_whitespace(asked)
+            if not all(s in self.settings.scope for s in scope):
+                raise refuse("invalid_scope", "this plugin does not grant that scope")
+        challenge, method = param("code_challenge"), param("code_challenge_method")
+        if challenge is None and method is not None:
+            raise refuse("invalid_request", "code_challenge_method without code_challenge")
+        if challenge is not None and method != "S256":
+            raise refuse("invalid_request", "code_challenge_method must be S256")
+        if challenge is not None and not _CHALLENGE.fullmatch(challenge):
+            raise refuse(
+                "invalid_request",
+                "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+            )
+        return AuthRequest(
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            scope=scope,
+            code_challenge=challenge,
+            challenge_method=method,
+            scope_param=asked,
+        )
+
+    def consent_page(
+        self, request: AuthRequest, username: str, error: str | None = None
+    ) -> Response:
+        """The sign-in and consent page for `request`."""
+        hidden = [
+            ("response_type", "code"),
+            ("client_id", request.client_id),
+            ("redirect_uri", request.redirect_uri),
+            ("state", request.state),
+        ]
+        if request.scope_param is not None:
+            hidden.append(("scope", request.scope_param))
+        if request.code_challenge is not None and request.challenge_method is not None:
+            hidden.append(("code_challenge", request.code_challenge))
+            hidden.append(("code_challenge_method", request.challenge_method))
+        after_scheme = request.redirect_uri.split("://")
+        redirect_host = re.split("[/?]", after_scheme[1])[0] if len(after_scheme) > 1 else ""
+        return page.consent(
+            page.Consent(
+                plugin=self.plugin,
+                hidden=hidden,
+                scope=request.scope,
+                redirect_host=redirect_host,
+                username=username,
+                error=error,
+            )
+        )
+
+    def signs_in(self, username: str, password: str) -> bool:
+        """Whether the sign-in is right; compares with every user so timing reveals nothing."""
+        found = False
+        for user, secret in self.settings.users:
+            matches = same_secret(user, username) & same_secret(secret, password)
+            found |= matches
+        return found
+
+    def decide(self, params: Mapping[str, str]) -> Response:
+        """The person's decision on the consent page (`params` is the form): a redirect with a
+        code or an error, or the page again."""
+        try:
+            request = self.check(params)
+        except RefusalError as refusal:
+            return refusal.response
+
+        def back(query: list[tuple[str, str]]) -> Response:
+            return redirect(with_params(request.redirect_uri, query))
+
+        decision = params.get("decision")
+        if decision == "deny":
+            return back(
+                [
+                    ("error", "access_denied"),
+                    ("error_description", "the user denied the request"),
+                    ("state", request.state),
+                ]
+            )
+        if decision != "allow":
+            return page.error(400, "Bad request", "Choose Allow or Deny.")
+        username = trim(params.get("username", ""))
+        password = params.get("password", "")
+        if not self.signs_in(username, password):
+            return self.consent_page(request, username, "Wrong username or password.")
+        code = random_token()
+        now = self.clock()
+        stored = Code(
+            grant=random_token(),
+            client_id=request.client_id,
+            redirect_uri=request.redirect_uri,
+            user=username,
+            scope=request.scope,
+            code_challenge=request.code_challenge,
+            expires_at=now + CODE_LIFETIME,
+            used=False,
+        )
+        try:
+            self.grants.add_code(secret_hash(code), stored, now)
+        except OSError as error:
+            return page.error(500, "Server error", f"The code could not be stored: {error}")
+        return back([("code", code), ("state", request.state)])
+
+    def exchange(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        """The token endpoint: a code or refresh token for new tokens. Raises `TokenError`."""
+        params = token_params(headers, body)
+
+        def param(name: str) -> str | None:
+            return params.get(name) or None
+
+        authorization = header_text(headers, "authorization") or ""
+        basic = next(
+            (
+                authorization[len(prefix) :]
+                for prefix in ("Basic ", "basic ")
+                if authorization.startswith(prefix)
+            ),
+            None,
+        )
+        secret_in_body = param("client_secret")
+        if basic is not None and secret_in_body is not None:
+            raise TokenError.request(
+                "send the client credentials either in the body or as HTTP Basic, not both"
+            )
+        if basic is not None:
+            credentials = basic_credentials(basic)
+            if credentials is None:
+                raise TokenError.client(
+                    "the Basic credentials are not base64 of client_id:client_secret"
+                )
+            client_id, client_secret = credentials
+        elif secret_in_body is not None:
+            client_id, client_secret = param("client_id") or "", secret_in_body
+        else:
+            raise TokenError.client(
+                "client authentication is required (client_id and client_secret, or HTTP Basic)"
+            )
+        client_ok = same_secret(client_id, self.settings.client_id) & same_secret(
+            client_secret, self.settings.client_secret
+        )
+        if not client_ok:
+            raise TokenError.client("unknown client or wrong client secret")
+
+        now = self.clock()
+        grant_type = param("grant_type")
+        if grant_type == "authorization_code":
+            grant, user, scope = self._code_grant(param, client_id, now)
+        elif grant_type == "refresh_token":
+            grant, user, scope = self._refresh_grant(param, client_id, now)
+        elif grant_type is not None:
+            raise TokenError(
+                400,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            )
+        else:
+            raise TokenError.request("grant_type is required")
+
+        access_token, refresh_token = random_token(), random_token()
+
+        def token(kind: Literal["access", "refresh"], lifetime: int) -> Token:
+            return Token(
+                grant=grant,
+                kind=kind,
+                client_id=client_id,
+                user=user,
+                scope=scope,
+                expires_at=now + lifetime,
+                rotated=False,
+            )
+
+        try:
+            self.grants.add_tokens(
+                [
+                    (secret_hash(access_token), token("access", ACCESS_TOKEN_LIFETIME)),
+                    (secret_hash(refresh_token), token("refresh", REFRESH_TOKEN_LIFETIME)),
+                ],
+                now,
+            )
+        except OSError as error:
+            raise storage_error(error) from None
+        return {
+            "access_token": access_token,
+            "expires_in": ACCESS_TOKEN_LIFETIME,
+            "refresh_token": refresh_token,
+            "scope": " ".join(scope),
+            "token_type": "bearer",
+        }
+
+    def _code_grant(
+        self, param: Callable[[str], str | None], client_id: str, now: int
+    ) -> tuple[str, str, list[str]]:
+        """`grant_type=authorization_code`: the grant, user and scope of a fresh code."""
+        code_text = param("code")
+        if code_text is None:
+            raise TokenError.request("code is required")
+        redirect_uri = param("redirect_uri")
+        if redirect_uri is None:
+            raise TokenError.request("redirect_uri is required")
+        try:
+            code = self.grants.use_code(secret_hash(code_text), now)
+        except OSError as error:
+            raise storage_error(error) from None
+        if code is Refused.UNKNOWN:
+            raise TokenError.grant("the code is unknown or expired")
+        if isinstance(code, Refused):
+            raise TokenError.grant("the code was already used; the tokens it gave are revoked")
+        if code.client_id != client_id or code.redirect_uri != redirect_uri:
+            raise TokenError.grant("the code was issued to another client or redirect_uri")
+        verifier = param("code_verifier")
+        if code.code_challenge is not None and verifier is not None:
+            if not same_secret(pkce_challenge(verifier), code.code_challenge):
+                raise TokenError.grant("code_verifier does not match code_challenge")
+        elif code.code_challenge is not None:
+            raise TokenError.grant("code_verifier is required: the authorization request used PKCE")
+        elif verifier is not None:
+            raise TokenError.grant(
+                "code_verifier given, but the authorization request had no code_challenge"
+            )
+        return code.grant, code.user, code.scope
+
+    def _refresh_grant(
+        self, param: Callable[[str], str | None], client_id: str, now: int
+    ) -> tuple[str, str, list[str]]:
+        """`grant_type=refresh_token`: the grant, user and scope of a fresh refresh token,
+        which is now rotated."""
+        refresh = param("refresh_token")
+        if refresh is None:
+            raise TokenError.request("refresh_token is required")
+        try:
+            token = self.grants.rotate_refresh(secret_hash(refresh), now)
+        except OSError as error:
+            raise storage_error(error) from None
+        if token is Refused.UNKNOWN:
+            raise TokenError.grant("the refresh token is unknown or expired")
+        if isinstance(token, Refused):
+            raise TokenError.grant("the refresh token was already used; its grant is revoked")
+        if token.client_id != client_id:
+            raise TokenError.grant("the refresh token was issued to another client")
+        asked = param("scope")
+        if asked is None:
+            return token.grant, token.user, token.scope
+        scope = split_whitespace(asked)
+        if not all(s in token.scope for s in scope):
+            raise TokenError(400, "invalid_scope", "a refresh cannot widen the scope")
+        return token.grant, token.user, scope
+
+
+def storage_error(error: OSError) -> TokenError:
+    return TokenError(500, "server_error", f"could not store the grant: {error}")
+
+
+def header_text(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, if it is there and is text (visible ASCII, spaces and tabs)."""
+    value = headers.get(name)
+    return value if value is not None and _HEADER_TEXT.fullmatch(value) else None
+
+
+def token_params(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
+    """The token request's parameters, from a JSON or form body."""
+    content_type = (header_text(headers, "content-type") or "").split(";")[0].strip(" \t").lower()
+    if content_type == "application/x-www-form-urlencoded":
+        try:
+            return parse_form(body)
+        except RepeatedParameterError as error:
+            raise TokenError.request(str(error)) from None
+    if content_type == "application/json":
+        try:
+            fields = pydantic_core.from_json(body, allow_inf_nan=False)
+        except ValueError:
+            fields = None
+        if not isinstance(fields, dict) or not _finite(fields):
+            raise TokenError.request("the body is not a JSON object")
+        params = {}
+        for name in sorted(fields):
+            value = fields[name]
+            if not isinstance(value, str):
+                raise TokenError.request(f"`{name}` must be a string")
+            params[name] = value
+        return params
+    raise TokenError.request("send application/x-www-form-urlencoded or application/json")
+
+
+def _finite(value: Any) -> bool:
+    """Whether a JSON value holds no number too large for a float (which is no JSON here)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
+
+
+def basic_credentials(encoded: str) -> tuple[str, str] | None:
+    """`client_id:client_secret` from HTTP Basic, each form-decoded (RFC 6749, 2.3.1)."""
+    text = trim(encoded)
+    try:
+        raw = base64.b64decode(text, validate=True)
+        # Only the canonical encoding of the bytes is base64 here (padded, no stray bits).
+        if base64.b64encode(raw).decode() != text:
+            return None
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    return form_value(client_id), form_value(secret)
+
+
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE code verifier (RFC 7636, 4.2)."""
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def random_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored instead of a code or token: its SHA-256, in hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Compares two secrets in time that does not depend on where they differ."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def manifest_scope(manifest: str) -> list[str]:
+    """The scopes the manifest's `auth.scope` grants."""
+    auth = json.loads(manifest).get("auth")
+    scope = auth.get("scope") if isinstance(auth, dict) else None
+    return split_whitespace(scope) if isinstance(scope, str) else []

@@ -1,0 +1,303 @@
+"""The OAuth server's parts on their own: form parsing, the redirect allow-list, HTTP Basic
+credentials, secrets, HTML escaping and the grants file."""
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from app.oauth.form import (
+    RepeatedParameterError,
+    encode_form,
+    parse_form,
+    parse_pairs,
+    split_whitespace,
+    trim,
+)
+from app.oauth.page import escape
+from app.oauth.redirect import AllowList, with_params
+from app.oauth.server import (
+    ACCESS_TOKEN_LIFETIME,
+    CODE_LIFETIME,
+    REFRESH_TOKEN_LIFETIME,
+    OAuth,
+    Settings,
+    TokenError,
+    basic_credentials,
+    pkce_challenge,
+    random_token,
+    secret_hash,
+    token_params,
+)
+from app.oauth.store import Code, Grants, Refused, grants_path
+from app.store import StoreError
+
+
+def test_forms_decode_as_browsers_encode_them() -> None:
+    assert parse_pairs(b"a=1&&b=x+y%2B%26&c&=v&d=%zz%4") == [
+        ("a", "1"),
+        ("b", "x y+&"),
+        ("c", ""),
+        ("", "v"),
+        ("d", "%zz%4"),
+    ]
+    # Bytes that are not UTF-8 become U+FFFD, whether raw or percent-encoded.
+    assert parse_pairs(b"a=%FF%C3%A9&b=\xff") == [("a", "\ufffdé"), ("b", "\ufffd")]
+
+
+def test_repeated_parameters_are_refused() -> None:
+    assert parse_form(b"a=1&b=2") == {"a": "1", "b": "2"}
+    with pytest.raises(RepeatedParameterError, match="`a`"):
+        parse_form(b"a=1&a=2")
+    with pytest.raises(RepeatedParameterError):
+        parse_form(b"a=&a=")
+
+
+def test_forms_encode_as_the_url_standard_says() -> None:
+    assert encode_form([("code", "a b"), ("state", "x&y=z~*é")]) == (
+        "code=a+b&state=x%26y%3Dz%7E*%C3%A9"
+    )
+
+
+def test_whitespace_is_unicode_white_space() -> None:
+    assert split_whitespace(" a\tb\u3000c\n") == ["a", "b", "c"]
+    # The information separators are not whitespace (Python's str.split() says they are).
+    assert split_whitespace("a\x1fb") == ["a\x1fb"]
+    assert trim("\u00a0 x y\r\n") == "x y"
+    assert trim("\x1cx") == "\x1cx"
+
+
+def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
+    allow = AllowList()
+    for uri in [
+        "https://chat.openai.com/aip/plugin-6a3f0b8e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/oauth/callback",
+        "https://chatgpt.com/aip/g-abc123XYZ/oauth/callback",
+        "http://localhost:8080/callback",
+        "http://127.0.0.1/cb?x=1",
+        "http://[::1]:9000/",
+        "http://localhost",
+    ]:
+        assert allow.allows(uri), uri
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com.evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com@evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback/../../x",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback?next=evil",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback#x",
+        "https://chat.openai.com:444/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com:443/aip/plugin-1/oauth/callback",
+        "https://CHAT.openai.com/aip/plugin-1/oauth/callback",
+        "http://chat.openai.com/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip//oauth/callback",
+        "https://chat.openai.com/aip/plugin.1/oauth/callback",
+        "https://chat.openai.com/aip/" + "p" * 101 + "/oauth/callback",
+        "https://chat.openai.com/other",
+        "http://localhost.evil.example/cb",
+        "http://localhost:x/cb",
+        "http://localhost:/cb",
+        "http://localhost\\@evil.example/",
+        # Legitimate loopback callbacks need no fragment, user info or backslash either.
+        "http://localhost/cb#x",
+        "http://localhost/a@b",
+        "http://user@localhost/",
+        "http://localhost/a\\b",
+        "http://localhost/a b",
+        "http://localhost/\u2028",
+        "http://localhost/\x7f",
+        "http://[::1/",
+        "http://localhost/" + "a" * 2000,
+        "HTTP://localhost/",
+        "javascript:alert(1)",
+        "",
+    ],
+)
+def test_everything_else_is_refused(uri: str) -> None:
+    assert not AllowList().allows(uri)
+
+
+def test_extra_uris_are_matched_exactly() -> None:
+    allow = AllowList(extra=("https://app.example.com/oauth/done",))
+    assert allow.allows("https://app.example.com/oauth/done")
+    assert not allow.allows("https://app.example.com/oauth/done/")
+    assert not allow.allows("https://app.example.com/oauth/done?x=1")
+
+
+def test_params_are_encoded_and_appended() -> None:
+    assert (
+        with_params("http://localhost/cb", [("code", "a b"), ("state", "x&y=z")])
+        == "http://localhost/cb?code=a+b&state=x%26y%3Dz"
+    )
+    assert (
+        with_params("http://localhost/cb?keep=1", [("error", "access_denied")])
+        == "http://localhost/cb?keep=1&error=access_denied"
+    )
+
+
+def test_basic_credentials_are_form_decoded() -> None:
+    encoded = base64.b64encode(b"my%20client:s%3Acret+x").decode()
+    assert basic_credentials(encoded) == ("my client", "s:cret x")
+    assert basic_credentials(f" {encoded}\t") == ("my client", "s:cret x")
+    assert basic_credentials(base64.b64encode(b"id:").decode()) == ("id", "")
+    assert basic_credentials("not base64!") is None
+    assert basic_credentials(base64.b64encode(b"no-colon").decode()) is None
+    assert basic_credentials(base64.b64encode(b"\xff:x").decode()) is None
+    # Only the canonical encoding: padded, without stray bits.
+    assert basic_credentials(base64.b64encode(b"a:b1").decode().rstrip("=")) is None
+    assert basic_credentials("YTpi") == ("a", "b")
+    assert basic_credentials("YTpj") == ("a", "c")
+    assert basic_credentials("YTpiZ===") is None
+    assert basic_credentials("YTpiZh==") is None
+
+
+def test_lifetimes_are_as_documented() -> None:
+    assert CODE_LIFETIME == 5 * 60
+    assert ACCESS_TOKEN_LIFETIME == 60 * 60
+    assert REFRESH_TOKEN_LIFETIME == 30 * 24 * 60 * 60
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "description"),
+    [
+        ("application/json", b"[]", "the body is not a JSON object"),
+        ("application/json", b'{"a": 1e999}', "the body is not a JSON object"),
+        ("application/json", b'{"b": 1, "a": null}', "`a` must be a string"),
+        (
+            "application/x-www-form-urlencoded",
+            b"a=1&a=1",
+            "the parameter `a` is given more than once",
+        ),
+        ("text/plain", b"", "send application/x-www-form-urlencoded or application/json"),
+    ],
+)
+def test_token_requests_are_json_objects_of_strings_or_forms(
+    content_type: str, body: bytes, description: str
+) -> None:
+    with pytest.raises(TokenError) as refused:
+        token_params({"content-type": content_type}, body)
+    assert (refused.value.code, refused.value.description) == ("invalid_request", description)
+    params = token_params({"content-type": "Application/JSON; charset=utf-8"}, b'{"a": "1"}')
+    assert params == {"a": "1"}
+
+
+def test_tokens_are_random_and_stored_hashed() -> None:
+    a, b = random_token(), random_token()
+    assert a != b
+    assert len(a) == 43
+    assert secret_hash("abc") == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+    assert secret_hash(a) != a
+
+
+def test_pkce_challenges_are_s256() -> None:
+    # RFC 7636, appendix B.
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert pkce_challenge(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_escape_covers_html_specials() -> None:
+    escaped = "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+    assert escape("<a href=\"x\">'&'</a>") == escaped
+
+
+def test_the_grants_live_beside_the_data_file() -> None:
+    assert grants_path(Path("data/todos.json")) == Path("data/todos.oauth.json")
+    assert grants_path(Path("a.b.json")) == Path("a.b.oauth.json")
+    assert grants_path(Path("todos")) == Path("todos.oauth.json")
+    assert grants_path(Path(".todos")) == Path(".todos.oauth.json")
+
+
+def test_a_corrupt_grants_file_is_reported_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "todos.oauth.json"
+    for content in ["{ not json", '{"codes": [], "tokens": {}}', '{"tokens": {"h": {}}}']:
+        path.write_text(content)
+        with pytest.raises(StoreError, match="is not valid"):
+            Grants.open(path)
+        assert path.read_text() == content
+    path.write_text("{}")
+    assert Grants.open(path).access_token("h", 0) is None
+
+
+def code(expires_at: int) -> Code:
+    return Code(
+        grant="g",
+        client_id="c",
+        redirect_uri="http://localhost/cb",
+        user="alice",
+        scope=["todos"],
+        expires_at=expires_at,
+        used=False,
+    )
+
+
+def test_a_failed_write_changes_nothing_and_no_change_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    grants = Grants.open(folder / "todos.oauth.json")
+    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    assert not folder.exists(), "nothing changed, nothing written"
+    folder.write_text("")  # a file where the store's folder should be: every write fails
+    with pytest.raises(FileExistsError):
+        grants.add_code("h", code(100), 0)
+    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    folder.unlink()
+    grants.add_code("h", code(100), 0)
+    assert isinstance(grants.use_code("h", 0), Code)
+    assert grants.use_code("h", 0) is Refused.REPLAYED
+    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0) is Refused.REPLAYED
+
+
+def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
+    settings = Settings(
+        client_id="c",
+        client_secret="s",
+        scope=["read", "write"],
+        users=(("alice", "pw"),),
+        redirects=AllowList(),
+    )
+    oauth = OAuth.open(settings, tmp_path / "grants.json", lambda: 1000, "Plugin")
+    request = oauth.check(
+        {
+            "response_type": "code",
+            "client_id": "c",
+            "redirect_uri": "http://localhost/cb",
+            "state": "s",
+        }
+    )
+    assert request.scope == ["read", "write"], "the plugin's scope when none is asked"
+    location = oauth.decide({**request_form(), "username": "alice", "password": "pw"})
+    code_value = location.headers["location"].split("code=")[1].split("&")[0]
+    form = "application/x-www-form-urlencoded"
+    tokens = oauth.exchange(
+        {"content-type": form},
+        f"grant_type=authorization_code&code={code_value}&redirect_uri=http%3A%2F%2Flocalhost%2Fcb"
+        "&client_id=c&client_secret=s".encode(),
+    )
+    assert tokens["scope"] == "read write"
+    narrowed = oauth.exchange(
+        {"content-type": form},
+        f"grant_type=refresh_token&refresh_token={tokens['refresh_token']}&scope=write"
+        "&client_id=c&client_secret=s".encode(),
+    )
+    assert narrowed["scope"] == "write"
+    with pytest.raises(TokenError) as refused:
+        oauth.exchange(
+            {"content-type": form},
+            f"grant_type=refresh_token&refresh_token={narrowed['refresh_token']}"
+            "&scope=read+write&client_id=c&client_secret=s".encode(),
+        )
+    assert refused.value.code == "invalid_scope"
+
+
+def request_form() -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": "c",
+        "redirect_uri": "http://localhost/cb",
+        "state": "s",
+        "decision": "allow",
+    }
