@@ -107,7 +107,8 @@ fn typescript_nasty_answers_install_test_and_serve_exactly() {
 
 mod oauth_client {
     //! A generated OAuth plugin driven by a real OAuth 2 client library (the `oauth2` crate),
-    //! for both token request content types and both client credential methods.
+    //! for both token request content types and both client credential methods, in every
+    //! stack that implements OAuth.
 
     use std::path::Path;
 
@@ -119,7 +120,10 @@ mod oauth_client {
     };
     use serde_json::Value;
 
-    use super::support::{Client, Server, cargo, env_value, free_port, generate, shared_target};
+    use super::support::{
+        Client, Server, cargo, env_value, free_port, generate, readme_commands, require_toolchain,
+        shared_target,
+    };
 
     const REDIRECT: &str = "https://chat.openai.com/aip/plugin-e2e/oauth/callback";
 
@@ -299,5 +303,39 @@ mod oauth_client {
                 flow(&project, &server.base, content_type == "json", auth_type);
             }
         }
+    }
+
+    /// Generates an OAuth plugin in `stack` for each content type, starts it with its README's
+    /// run command (as the conformance test does), and drives it with both client credential
+    /// methods.
+    fn drive_the_stack_started_as_its_readme_says(stack: &str) {
+        require_toolchain(stack);
+        for content_type in ["json", "form"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let project = tmp.path().join(format!("oauth-{stack}-{content_type}"));
+            generate(
+                &project,
+                &[
+                    "--stack",
+                    stack,
+                    "--auth",
+                    "oauth",
+                    "--oauth-content-type",
+                    content_type,
+                    "--name-for-model",
+                    &format!("oauth_{content_type}"),
+                ],
+            );
+            let run = &readme_commands(&project)[0];
+            let server = Server::start(&project, run, free_port(), &tmp.path().join("d.json"));
+            for auth_type in [AuthType::RequestBody, AuthType::BasicAuth] {
+                flow(&project, &server.base, content_type == "json", auth_type);
+            }
+        }
+    }
+
+    #[test]
+    fn a_real_oauth2_client_completes_the_flow_with_the_python_stack() {
+        drive_the_stack_started_as_its_readme_says("python");
     }
 }
