@@ -4,6 +4,7 @@
  */
 
 import { ApiError } from "./errors.js";
+import { isWellFormed } from "./text.js";
 
 /** The largest request body read, in bytes (2 MiB). */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -106,10 +107,53 @@ export async function readJson(request: Request): Promise<unknown> {
     throw new ApiError(400, "the body is not UTF-8 text");
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch (error) {
     throw new ApiError(400, `the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** How deep arrays and objects may nest, as serde_json (the Rust stack's parser) reads them. */
+export const MAX_JSON_DEPTH = 127;
+
+/**
+ * `text` parsed as JSON as strictly as the other stacks parse it: `JSON.parse` alone also takes
+ * a lone surrogate (`"\ud800"`), a number out of range (`1e400`, read as Infinity) and any
+ * nesting, which they refuse.
+ *
+ * @throws SyntaxError for anything else.
+ */
+export function parseJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  const problem = strictProblem(value, 1);
+  if (problem !== undefined) {
+    throw new SyntaxError(problem);
+  }
+  return value;
+}
+
+/** What the other stacks' parsers refuse in `value`, found `depth` levels deep. */
+function strictProblem(value: unknown, depth: number): string | undefined {
+  if (typeof value === "string") {
+    return isWellFormed(value) ? undefined : "a string holds a lone surrogate";
+  }
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? undefined : "a number is out of range";
+  }
+  if (typeof value !== "object" || value === null) {
+    return undefined;
+  }
+  if (depth > MAX_JSON_DEPTH) {
+    return `arrays and objects nest more than ${MAX_JSON_DEPTH} deep`;
+  }
+  const items = Array.isArray(value) ? value : Object.entries(value).flat();
+  for (const item of items) {
+    const problem = strictProblem(item, depth + 1);
+    if (problem !== undefined) {
+      return problem;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -148,17 +148,19 @@ export class Store {
 /** The file's JSON: `{"next_id": 2, "users": {"alice": [{"id": "2", "todo": "..."}]}}`. */
 function serialize(data: Data): string {
   // Users sorted by name (by UTF-8 bytes), so the file is the same whichever stack wrote it.
+  // The map is written by hand: a JavaScript object would put names like "9" and "10" first,
+  // in numeric order.
   const users = [...data.users].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return JSON.stringify(
-    {
-      next_id: data.nextId,
-      users: Object.fromEntries(
-        users.map(([user, todos]) => [user, todos.map(({ id, todo }) => ({ id, todo }))]),
-      ),
-    },
-    null,
-    2,
-  );
+  const entries = users.map(([user, todos]) => {
+    const items = JSON.stringify(
+      todos.map(({ id, todo }) => ({ id, todo })),
+      null,
+      2,
+    );
+    return `    ${JSON.stringify(user)}: ${items.replaceAll("\n", "\n    ")}`;
+  });
+  const map = entries.length === 0 ? "{}" : `{\n${entries.join(",\n")}\n  }`;
+  return `{\n  "next_id": ${data.nextId},\n  "users": ${map}\n}`;
 }
 
 function parse(text: string): Data {

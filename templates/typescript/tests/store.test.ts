@@ -39,6 +39,21 @@ test("the file is the shared format, and no temporary file is left behind", asyn
   assert.deepEqual(readdirSync(dirname(path)), ["todos.json"]);
 });
 
+test("users are sorted by their UTF-8 bytes, numeric names too, as in every stack", async () => {
+  const path = tempDataPath();
+  const store = Store.open(path);
+  for (const user of ["a", "9", "10", "é", "Z", "__proto__"]) {
+    await store.add(user, user);
+  }
+  const names = [...readFileSync(path, "utf8").matchAll(/^ {4}"([^"]*)": \[$/gm)].map((m) => m[1]);
+  assert.deepEqual(names, ["10", "9", "Z", "__proto__", "a", "é"]);
+  const reopened = Store.open(path);
+  assert.deepEqual(
+    ["10", "__proto__"].map((user) => reopened.list(user).map((t) => t.todo)),
+    [["10"], ["__proto__"]],
+  );
+});
+
 test("a full list refuses more", async () => {
   const store = Store.open(tempDataPath());
   for (let i = 0; i < MAX_TODOS_PER_USER; i += 1) {

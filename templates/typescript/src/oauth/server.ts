@@ -14,6 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 
 import { constantTimeEqual } from "../auth.js";
 import { json } from "../errors.js";
+import { parseJson } from "../request.js";
 import { splitWhiteSpace, trimWhiteSpace } from "../text.js";
 import { consentPage, errorPage } from "./page.js";
 import { withParams } from "./redirect.js";
@@ -537,34 +538,16 @@ function tokenParams(headers: Headers, body: Uint8Array): Map<string, string> {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/**
- * The JSON object in `body`; undefined for anything else, including what serde_json (the Rust
- * stack's parser) refuses and JavaScript accepts: a lone surrogate, a number out of range.
- */
+/** The JSON object in `body`, read as every stack reads JSON; undefined for anything else. */
 function jsonObject(body: Uint8Array): Record<string, unknown> | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(strictUtf8.decode(body));
+    value = parseJson(strictUtf8.decode(body));
   } catch {
     return undefined;
   }
-  const wellFormed = (item: unknown): boolean => {
-    if (typeof item === "string") {
-      return !/\p{Cs}/u.test(item);
-    }
-    if (typeof item === "number") {
-      return Number.isFinite(item);
-    }
-    if (Array.isArray(item)) {
-      return item.every(wellFormed);
-    }
-    if (typeof item === "object" && item !== null) {
-      return Object.entries(item).every(([key, field]) => wellFormed(key) && wellFormed(field));
-    }
-    return true;
-  };
   const isObject = typeof value === "object" && value !== null && !Array.isArray(value);
-  return isObject && wellFormed(value) ? (value as Record<string, unknown>) : undefined;
+  return isObject ? (value as Record<string, unknown>) : undefined;
 }
 
 const lossyUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
