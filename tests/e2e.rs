@@ -338,4 +338,9 @@ mod oauth_client {
     fn a_real_oauth2_client_completes_the_flow_with_the_python_stack() {
         drive_the_stack_started_as_its_readme_says("python");
     }
+
+    #[test]
+    fn a_real_oauth2_client_completes_the_flow_with_the_typescript_stack() {
+        drive_the_stack_started_as_its_readme_says("typescript");
+    }
 }
