@@ -83,6 +83,9 @@ impl<'a> Parts<'a> {
         let (host, port) = if authority.starts_with('[') {
             let end = authority.find(']')?;
             let (host, rest) = authority.split_at(end + 1);
+            if !rest.is_empty() && !rest.starts_with(':') {
+                return None;
+            }
             (host, rest.strip_prefix(':'))
         } else {
             match authority.split_once(':') {
@@ -150,6 +153,7 @@ mod tests {
             "http://localhost.evil.example/cb",
             "http://localhost:x/cb",
             "http://localhost\\@evil.example/",
+            "http://[::1]x/cb",
             "javascript:alert(1)",
             "",
         ] {
