@@ -14,11 +14,16 @@ import pytest
 
 from app.config import Config
 from app.main import create_app
+from app.oauth.page import escape
 from app.oauth.server import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_TOKEN_LIFETIME
 from app.oauth.store import grants_path
 
 pytestmark = pytest.mark.anyio
 
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+MANIFEST = json.loads((PROJECT_DIR / ".well-known/ai-plugin.json").read_text("utf-8"))
+SCOPE: str = MANIFEST["auth"]["scope"]
+"""The scope the manifest grants (it may be empty, or several scopes)."""
 PUBLIC_URL = "https://todo.example.com"
 CLIENT_ID = "test-client"
 CLIENT_SECRET = "test-client-secret"
@@ -72,7 +77,6 @@ def authorization(**changes: str) -> str:
         "response_type": "code",
         "client_id": CLIENT_ID,
         "redirect_uri": REDIRECT_URI,
-        "scope": "todos",
         "state": STATE,
         **changes,
     }
@@ -194,10 +198,14 @@ async def test_the_authorization_endpoint_shows_a_sign_in_and_consent_page(
         'value="deny"',
         # The state travels unchanged, escaped for HTML.
         'value="state with spaces &amp; symbols=/?é"',
-        "(scope: todos)",
         "You will be sent back to chat.openai.com.",
     ]:
         assert needed in page, needed
+    assert (f"(scope: {escape(SCOPE)})" in page) == bool(SCOPE)
+    # A scope asked for is shown, and carried by the form.
+    if SCOPE:
+        page = assert_page(await client.get(f"/oauth/authorize?{authorization(scope=SCOPE)}"), 200)
+        assert f'<input type="hidden" name="scope" value="{escape(SCOPE)}">' in page
 
 
 async def test_the_manifest_points_at_the_oauth_endpoints(client: httpx.AsyncClient) -> None:
@@ -205,7 +213,7 @@ async def test_the_manifest_points_at_the_oauth_endpoints(client: httpx.AsyncCli
     assert auth["type"] == "oauth"
     assert auth["client_url"] == f"{PUBLIC_URL}/oauth/authorize"
     assert auth["authorization_url"] == f"{PUBLIC_URL}/oauth/token"
-    assert auth["scope"] == "todos"
+    assert auth["scope"] == SCOPE
     assert auth["verification_tokens"]["openai"] == "verification-from-chatgpt"
 
 
@@ -219,7 +227,8 @@ async def test_the_whole_flow_works_and_refresh_tokens_rotate(client: httpx.Asyn
     tokens = reply.json()
     assert tokens["token_type"] == "bearer"
     assert tokens["expires_in"] == ACCESS_TOKEN_LIFETIME
-    assert tokens["scope"] == "todos"
+    # Without a `scope` parameter, the grant has the manifest's scope.
+    assert tokens["scope"] == SCOPE
     access, refresh_token = tokens["access_token"], tokens["refresh_token"]
     # 256 random bits, base64url without padding.
     assert len(access) == 43
@@ -305,8 +314,8 @@ async def test_a_bad_client_or_redirect_uri_is_an_error_page_never_a_redirect(
     [
         (authorization(response_type="token"), "unsupported_response_type"),
         (authorization(response_type=""), "unsupported_response_type"),
-        (authorization(scope="admin"), "invalid_scope"),
-        (authorization(scope="todos admin"), "invalid_scope"),
+        (authorization(scope="not-a-granted-scope"), "invalid_scope"),
+        (authorization(scope=f"{SCOPE} not-a-granted-scope"), "invalid_scope"),
         (
             authorization(code_challenge="a" * 43, code_challenge_method="plain"),
             "invalid_request",
@@ -364,14 +373,14 @@ async def test_the_scope_defaults_to_the_manifests_and_the_page_keeps_the_reques
     verifier = "v" * 43
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode()
     pkce = {"code_challenge": challenge.rstrip("="), "code_challenge_method": "S256"}
-    query = authorization(scope="", **pkce)
+    query = authorization(**pkce)
     page = assert_page(await client.get(f"/oauth/authorize?{query}"), 200)
     assert 'name="scope"' not in page
     assert f'name="code_challenge" value="{pkce["code_challenge"]}"' in page
     assert 'name="code_challenge_method" value="S256"' in page
     code = redirect_params(await approve(client, query))["code"]
     reply = await token_json(client, {**exchange(code), "code_verifier": verifier})
-    assert reply.json()["scope"] == "todos"
+    assert reply.json()["scope"] == SCOPE
 
 
 async def test_denying_redirects_with_access_denied(client: httpx.AsyncClient) -> None:
@@ -532,14 +541,14 @@ async def test_refresh_tokens_last_30_days(server: Server, client: httpx.AsyncCl
 
 async def test_a_refresh_cannot_widen_the_scope(client: httpx.AsyncClient) -> None:
     tokens = await tokens_for(client)
-    wider = {**refresh(tokens["refresh_token"]), "scope": "todos admin"}
+    wider = {**refresh(tokens["refresh_token"]), "scope": f"{SCOPE} not-a-granted-scope"}
     assert_oauth_error(await token_json(client, wider), 400, "invalid_scope")
-    same = await token_json(client, {**refresh(tokens["refresh_token"]), "scope": "todos"})
+    same = await token_json(client, {**refresh(tokens["refresh_token"]), "scope": SCOPE})
     # The refused refresh token was used up, as a replay would be (the Rust stack does the same).
     assert_oauth_error(same, 400, "invalid_grant")
     again = await tokens_for(client)
-    same = await token_json(client, {**refresh(again["refresh_token"]), "scope": "todos"})
-    assert same.json()["scope"] == "todos"
+    same = await token_json(client, {**refresh(again["refresh_token"]), "scope": SCOPE})
+    assert same.json()["scope"] == SCOPE
 
 
 async def test_pkce_s256_is_checked_when_the_client_uses_it(client: httpx.AsyncClient) -> None:

@@ -110,6 +110,7 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://localhost/\u2028",
         "http://localhost/\x7f",
         "http://[::1/",
+        "http://[::1]x/cb",
         "http://localhost/" + "a" * 2000,
         "HTTP://localhost/",
         "javascript:alert(1)",
@@ -165,6 +166,11 @@ def test_lifetimes_are_as_documented() -> None:
     [
         ("application/json", b"[]", "the body is not a JSON object"),
         ("application/json", b'{"a": 1e999}', "the body is not a JSON object"),
+        (
+            "application/json",
+            b'{"a": ' + b"[" * 127 + b"]" * 127 + b"}",
+            "the body is not a JSON object",
+        ),
         ("application/json", b'{"b": 1, "a": null}', "`a` must be a string"),
         (
             "application/x-www-form-urlencoded",

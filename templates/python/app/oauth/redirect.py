@@ -83,7 +83,9 @@ class _Parts:
             if close < 0:
                 return None
             host, after = authority[: close + 1], authority[close + 1 :]
-            port = after[1:] if after.startswith(":") else None
+            if after and not after.startswith(":"):
+                return None
+            port = after[1:] if after else None
         else:
             host, colon, port_text = authority.partition(":")
             port = port_text if colon else None

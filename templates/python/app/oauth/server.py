@@ -10,7 +10,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
 import re
 import secrets
 import time
@@ -19,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pydantic_core
 from fastapi.responses import JSONResponse, Response
 
+from app.body import parse_json
 from app.oauth import page
 from app.oauth.form import (
     RepeatedParameterError,
@@ -459,10 +458,10 @@ def token_params(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
             raise TokenError.request(str(error)) from None
     if content_type == "application/json":
         try:
-            fields = pydantic_core.from_json(body, allow_inf_nan=False)
+            fields = parse_json(body)
         except ValueError:
             fields = None
-        if not isinstance(fields, dict) or not _finite(fields):
+        if not isinstance(fields, dict):
             raise TokenError.request("the body is not a JSON object")
         params = {}
         for name in sorted(fields):
@@ -472,17 +471,6 @@ def token_params(headers: Mapping[str, str], body: bytes) -> dict[str, str]:
             params[name] = value
         return params
     raise TokenError.request("send application/x-www-form-urlencoded or application/json")
-
-
-def _finite(value: Any) -> bool:
-    """Whether a JSON value holds no number too large for a float (which is no JSON here)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(item) for item in value.values())
-    if isinstance(value, list):
-        return all(_finite(item) for item in value)
-    return True
 
 
 def basic_credentials(encoded: str) -> tuple[str, str] | None:
