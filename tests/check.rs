@@ -607,6 +607,9 @@ fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
             b"",
         )
     } else if let Some(r) = routes.iter().find(|r| r.method == method && r.path == path) {
+        if r.status == HANG_UP {
+            return;
+        }
         (r.status, r.headers.clone(), &r.body)
     } else {
         (
@@ -628,6 +631,9 @@ fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
 }
 
 const LOGO: &[u8] = include_bytes!("../templates/_base/logo.png");
+
+/// A route status that makes the server close the connection without answering.
+const HANG_UP: u16 = 0;
 
 fn manifest_json(base: &str, auth: Value) -> String {
     serde_json::to_string_pretty(&json!({
@@ -821,6 +827,90 @@ fn a_gif_logo_is_refused_and_its_size_reported() {
     assert!(
         report["notes"].to_string().contains("logo: GIF, 10 bytes"),
         "{report:#}"
+    );
+}
+
+#[test]
+fn a_missing_logo_is_an_error_and_a_non_square_one_a_warning() {
+    let missing = plugin(true, |_, routes| routes.retain(|r| r.path != "/logo.png"));
+    let (code, report) = check_json(&missing.base, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![("live-logo".to_owned(), "error".to_owned())]
+    );
+
+    // A PNG whose header says 512×256.
+    let mut wide = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+    wide.extend_from_slice(&512u32.to_be_bytes());
+    wide.extend_from_slice(&256u32.to_be_bytes());
+    wide.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let server = plugin(true, |_, routes| {
+        set(
+            routes,
+            "/logo.png",
+            route("GET", "/logo.png", 200, "image/png", wide),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 0, "a warning alone does not fail: {report:#}");
+    assert_eq!(
+        findings(&report),
+        vec![("live-logo-size".to_owned(), "warning".to_owned())]
+    );
+    assert!(report["notes"].to_string().contains("logo: PNG, 512×256"));
+}
+
+#[test]
+fn a_refusal_other_than_401_and_a_failed_call_are_found() {
+    let forbidding = plugin(true, |base, routes| {
+        let auth = json!({"type": "service_http", "authorization_type": "bearer", "verification_tokens": {"openai": "x"}});
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, auth),
+            ),
+        );
+        set(
+            routes,
+            "/openapi.yaml",
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: [{bearer: []}]"),
+            ),
+        );
+        set(
+            routes,
+            "/notes",
+            route("GET", "/notes", 403, "application/json", "{}"),
+        );
+    });
+    let (_, report) = check_json(&forbidding.base, &[]);
+    assert!(
+        findings(&report).contains(&("live-auth-status".to_owned(), "warning".to_owned())),
+        "{report:#}"
+    );
+
+    let hanging_up = plugin(true, |_, routes| {
+        set(
+            routes,
+            "/notes",
+            route("GET", "/notes", HANG_UP, "application/json", ""),
+        );
+    });
+    let (code, report) = check_json(&hanging_up.base, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings(&report),
+        vec![("live-call".to_owned(), "error".to_owned())]
     );
 }
 
