@@ -351,8 +351,8 @@ pub fn next_steps(
         AuthType::UserHttp => "USER_TOKENS maps each user to the token they paste \
             into ChatGPT"
             .to_owned(),
-        AuthType::Oauth => "OAUTH_CLIENT_SECRET is the client secret you give ChatGPT \
-            (with the client id in README.md); OAUTH_USERS holds the demo sign-in"
+        AuthType::Oauth => "OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are what you give \
+            ChatGPT; OAUTH_USERS holds the demo sign-in"
             .to_owned(),
     };
     if plan.get(".env").is_some() {
