@@ -6,8 +6,8 @@ import sys
 import uvicorn
 
 from app.config import Config, ConfigError, read_environment
+from app.json_file import StoreError
 from app.main import create_app
-from app.store import StoreError
 
 SHUTDOWN_GRACE_SECONDS = 3
 """How long requests in flight get to finish after a shutdown signal."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.json_file import StoreError
 from app.oauth.form import (
     RepeatedParameterError,
     encode_form,
@@ -30,7 +31,6 @@ from app.oauth.server import (
     token_params,
 )
 from app.oauth.store import Code, Grants, Refused, grants_path
-from app.store import StoreError
 
 
 def test_forms_decode_as_browsers_encode_them() -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.store import MAX_TODOS_PER_USER, ListFullError, Store, StoreError
+from app.json_file import StoreError
+from app.store import MAX_TODOS_PER_USER, ListFullError, Store
 
 
 def test_items_survive_reopening(tmp_path: Path) -> None:

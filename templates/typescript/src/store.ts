@@ -1,15 +1,10 @@
 /**
- * Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically on every change.
- *
- * Changes are made one at a time, each written to a temporary file that is flushed to disk and
- * then renamed over the old one, so a crash leaves either the old file or the new one, never a
- * torn one, and concurrent requests never lose an update. The file has the same format in
- * every stack of this plugin.
+ * Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically on every change (see
+ * `json-file.ts`). The file has the same format in every stack of this plugin.
  */
 
-import { mkdir, open, rename } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { JsonFile } from "./json-file.js";
+import type { JsonFormat } from "./json-file.js";
 
 /**
  * How many items one user's list may hold, which keeps a listing far below the
@@ -44,16 +39,10 @@ export class StoreFileError extends Error {
 
 /** The TODO store. */
 export class Store {
-  readonly #path: string;
-  #data: Data;
-  #text: string;
-  /** The change in progress; the next one waits for it. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #file: JsonFile<Data>;
 
-  private constructor(path: string, data: Data) {
-    this.#path = path;
-    this.#data = data;
-    this.#text = serialize(data);
+  private constructor(file: JsonFile<Data>) {
+    this.#file = file;
   }
 
   /**
@@ -63,28 +52,12 @@ export class Store {
    * @throws StoreFileError
    */
   static open(path: string): Store {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return new Store(path, { nextId: 0, users: new Map() });
-      }
-      throw new StoreFileError(`could not read the store \`${path}\`: ${(error as Error).message}`);
-    }
-    try {
-      return new Store(path, parse(text));
-    } catch (error) {
-      throw new StoreFileError(
-        `the store \`${path}\` is not valid (${(error as Error).message}); fix or move it, ` +
-          "or set DATA_PATH to another file",
-      );
-    }
+    return new Store(JsonFile.open(path, FORMAT));
   }
 
   /** The user's items, oldest first. */
   list(user: string): Todo[] {
-    return [...(this.#data.users.get(user) ?? [])];
+    return this.#file.read((data) => [...(data.users.get(user) ?? [])]);
   }
 
   /**
@@ -93,7 +66,7 @@ export class Store {
    * @throws ListFullError if the list is full; the error of the write if it failed.
    */
   add(user: string, text: string): Promise<Todo> {
-    return this.#update((data) => {
+    return this.#file.update((data) => {
       const todos = data.users.get(user) ?? [];
       if (todos.length >= MAX_TODOS_PER_USER) {
         throw new ListFullError(`the list already holds ${MAX_TODOS_PER_USER} items`);
@@ -107,7 +80,7 @@ export class Store {
 
   /** Deletes the user's item with this id; false if there is none. */
   delete(user: string, id: string): Promise<boolean> {
-    return this.#update((data) => {
+    return this.#file.update((data) => {
       const todos = data.users.get(user) ?? [];
       const remaining = todos.filter((todo) => todo.id !== id);
       if (remaining.length === todos.length) {
@@ -121,29 +94,20 @@ export class Store {
       return true;
     });
   }
-
-  /**
-   * Runs `change` on a copy of the data, after every earlier change has finished, and writes
-   * the result to disk before anyone sees it. If the write fails, the data stays as it was.
-   * Nothing is written when `change` changed nothing.
-   */
-  #update<R>(change: (data: Data) => R): Promise<R> {
-    const run = async (): Promise<R> => {
-      const next: Data = { nextId: this.#data.nextId, users: new Map(this.#data.users) };
-      const result = change(next);
-      const text = serialize(next);
-      if (text !== this.#text) {
-        await writeAtomically(this.#path, text);
-        this.#data = next;
-        this.#text = text;
-      }
-      return result;
-    };
-    const done = this.#queue.then(run, run);
-    this.#queue = done.catch(() => undefined);
-    return done;
-  }
 }
+
+/**
+ * How the store is kept in its file. A change replaces a user's list, never changes it in
+ * place, so a copy of the map is enough.
+ */
+const FORMAT: JsonFormat<Data> = {
+  what: "store",
+  error: StoreFileError,
+  empty: () => ({ nextId: 0, users: new Map() }),
+  parse,
+  serialize,
+  copy: (data) => ({ nextId: data.nextId, users: new Map(data.users) }),
+};
 
 /** The file's JSON: `{"next_id": 2, "users": {"alice": [{"id": "2", "todo": "..."}]}}`. */
 function serialize(data: Data): string {
@@ -196,33 +160,4 @@ function parse(text: string): Data {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Replaces the file at `path` with `text`: written to a temporary file beside it, flushed to
- * disk, then renamed over it, so a crash leaves the old file or the new one, never a torn one.
- */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temporary = join(dir, `${basename(path)}.tmp`);
-  const file = await open(temporary, "w");
-  try {
-    await file.writeFile(text, "utf8");
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  // Make the rename itself durable (where the platform allows opening a directory).
-  try {
-    const directory = await open(dir, "r");
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
-    }
-  } catch {
-    // Not possible on every platform (e.g. Windows); the rename is still atomic.
-  }
 }

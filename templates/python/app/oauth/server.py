@@ -142,7 +142,7 @@ class OAuth:
     @classmethod
     def open(cls, settings: Settings, grants: Path, clock: Clock, plugin: str) -> "OAuth":
         """The server for the plugin called `plugin`, keeping its grants in the file `grants`;
-        raises `app.store.StoreError` if that file cannot be read."""
+        raises `app.json_file.StoreError` if that file cannot be read."""
         return cls(settings, Grants.open(grants), clock, plugin)
 
     def user_for(self, access_token: str) -> str | None:

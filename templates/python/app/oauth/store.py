@@ -4,21 +4,17 @@ Only SHA-256 hashes of codes and tokens are stored, so the file does not hand ou
 leaks. Every code and token belongs to a grant (one approval by one user); replaying a used code
 or a rotated refresh token revokes every token of its grant.
 
-The file is written as the TODO store is (atomically, one change at a time) and has the same
-format as the Rust stack's, so the two can share one.
+The file is written as the TODO store is (atomically, one change at a time: see `json_file.py`)
+and has the same format as the Rust stack's, so the two can share one.
 """
 
-import threading
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
 
-from app.store import StoreError, write_atomically
-
-R = TypeVar("R")
+from app.json_file import JsonFile
 
 
 class Code(BaseModel, strict=True):
@@ -70,6 +66,13 @@ class _Data(BaseModel, strict=True):
     tokens: dict[str, Token] = Field(default_factory=dict)
     """Tokens by the hash of the token."""
 
+    @field_serializer("codes", "tokens", mode="wrap")
+    def _sorted(
+        self, entries: dict[str, Any], serialize: SerializerFunctionWrapHandler
+    ) -> dict[str, Any]:
+        """Written sorted by hash, as the Rust stack writes them."""
+        return dict(sorted(serialize(entries).items()))
+
     def prune(self, now: int) -> None:
         """Forgets what has expired, so the file does not grow forever."""
         self.codes = {key: code for key, code in self.codes.items() if code.expires_at > now}
@@ -101,30 +104,15 @@ def grants_path(data_path: Path) -> Path:
 class Grants:
     """The persistent codes and tokens. Safe to share between threads."""
 
-    def __init__(self, path: Path, data: _Data) -> None:
-        self._path = path
-        self._data = data
-        self._lock = threading.Lock()
+    def __init__(self, file: JsonFile[_Data]) -> None:
+        self._file = file
 
     @classmethod
     def open(cls, path: Path) -> "Grants":
         """Opens the file at `path`, or starts empty if it does not exist yet. A file that
-        exists but cannot be read is an error: it is never silently replaced."""
-        try:
-            content = path.read_bytes()
-        except FileNotFoundError:
-            return cls(path, _Data())
-        except OSError as error:
-            raise StoreError(f"could not read the OAuth store `{path}`: {error}") from None
-        try:
-            data = _Data.model_validate_json(content)
-        except ValidationError as error:
-            reason = "; ".join(e["msg"] for e in error.errors())
-            raise StoreError(
-                f"the OAuth store `{path}` is not valid ({reason}); fix or move it, "
-                "or set DATA_PATH to another file"
-            ) from None
-        return cls(path, data)
+        exists but cannot be read is an error (`app.json_file.StoreError`): it is never silently
+        replaced."""
+        return cls(JsonFile.open(path, "OAuth store", _Data()))
 
     def add_code(self, code_hash: str, code: Code, now: int) -> None:
         """Keeps `code` under the hash of the code handed out."""
@@ -133,7 +121,7 @@ class Grants:
             data.prune(now)
             data.codes[code_hash] = code
 
-        self._update(add)
+        self._file.update(add)
 
     def use_code(self, code_hash: str, now: int) -> Code | Refused:
         """Marks the code used and returns it; a replay revokes the grant's tokens."""
@@ -148,7 +136,7 @@ class Grants:
             code.used = True
             return code.model_copy()
 
-        return self._update(use)
+        return self._file.update(use)
 
     def rotate_refresh(self, token_hash: str, now: int) -> Token | Refused:
         """Marks a refresh token rotated and returns it, ending the access tokens issued with
@@ -170,7 +158,7 @@ class Grants:
             }
             return token.model_copy()
 
-        return self._update(rotate)
+        return self._file.update(rotate)
 
     def add_tokens(self, tokens: list[tuple[str, Token]], now: int) -> None:
         """Keeps new tokens under their hashes."""
@@ -179,26 +167,11 @@ class Grants:
             data.prune(now)
             data.tokens.update(tokens)
 
-        self._update(add)
+        self._file.update(add)
 
     def access_token(self, token_hash: str, now: int) -> Token | None:
         """The live access token with this hash."""
-        with self._lock:
-            token = self._data.tokens.get(token_hash)
+        token = self._file.read(lambda data: data.tokens.get(token_hash))
         if token is None or token.kind != "access" or token.expires_at <= now:
             return None
         return token
-
-    def _update(self, change: Callable[[_Data], R]) -> R:
-        """Applies `change` to a copy of the data and writes it before anyone sees it. If the
-        write fails, the data stays as it was. Nothing is written when nothing changed."""
-        with self._lock:
-            data = self._data.model_copy(deep=True)
-            result = change(data)
-            if data != self._data:
-                # Sorted, as the Rust stack writes them.
-                data.codes = dict(sorted(data.codes.items()))
-                data.tokens = dict(sorted(data.tokens.items()))
-                write_atomically(self._path, data.model_dump_json(indent=2).encode() + b"\n")
-                self._data = data
-            return result

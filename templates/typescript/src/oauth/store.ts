@@ -4,13 +4,12 @@
  * Only SHA-256 hashes of codes and tokens are stored, so the file does not hand out access if
  * it leaks. Every code and token belongs to a grant (one approval by one user); replaying a
  * used code or a rotated refresh token revokes every token of its grant. The file is rewritten
- * atomically, one change at a time, as the TODO store is, and has the same format in every
- * stack of this plugin.
+ * atomically, one change at a time, as the TODO store is (see `json-file.ts`), and has the same
+ * format in every stack of this plugin.
  */
 
-import { readFileSync } from "node:fs";
-
-import { writeAtomically } from "../store.js";
+import { JsonFile } from "../json-file.js";
+import type { JsonFormat } from "../json-file.js";
 
 /**
  * Where the grants of the TODO store at `dataPath` are kept: beside it, with the extension
@@ -90,16 +89,10 @@ export class GrantsFileError extends Error {
 
 /** The persistent codes and tokens. */
 export class Grants {
-  readonly #path: string;
-  #data: Data;
-  #text: string;
-  /** The change in progress; the next one waits for it. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #file: JsonFile<Data>;
 
-  private constructor(path: string, data: Data) {
-    this.#path = path;
-    this.#data = data;
-    this.#text = serialize(data);
+  private constructor(file: JsonFile<Data>) {
+    this.#file = file;
   }
 
   /**
@@ -109,30 +102,12 @@ export class Grants {
    * @throws GrantsFileError
    */
   static open(path: string): Grants {
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        return new Grants(path, { codes: new Map(), tokens: new Map() });
-      }
-      throw new GrantsFileError(
-        `could not read the OAuth store \`${path}\`: ${(error as Error).message}`,
-      );
-    }
-    try {
-      return new Grants(path, parse(text));
-    } catch (error) {
-      throw new GrantsFileError(
-        `the OAuth store \`${path}\` is not valid (${(error as Error).message}); fix or move ` +
-          "it, or set DATA_PATH to another file",
-      );
-    }
+    return new Grants(JsonFile.open(path, FORMAT));
   }
 
   /** Keeps `code` under the hash of the code handed out. */
   addCode(codeHash: string, code: Code, now: number): Promise<void> {
-    return this.#update((data) => {
+    return this.#file.update((data) => {
       prune(data, now);
       data.codes.set(codeHash, code);
     });
@@ -140,7 +115,7 @@ export class Grants {
 
   /** Marks the code used and returns it; a replay revokes the grant's tokens. */
   useCode(codeHash: string, now: number): Promise<Lookup<Code>> {
-    return this.#update((data): Lookup<Code> => {
+    return this.#file.update((data): Lookup<Code> => {
       const code = data.codes.get(codeHash);
       if (code === undefined || code.expiresAt <= now) {
         return { found: "unknown" };
@@ -160,7 +135,7 @@ export class Grants {
    * replay revokes its grant.
    */
   rotateRefresh(tokenHash: string, now: number): Promise<Lookup<Token>> {
-    return this.#update((data): Lookup<Token> => {
+    return this.#file.update((data): Lookup<Token> => {
       const token = data.tokens.get(tokenHash);
       if (token === undefined || token.kind !== "refresh" || token.expiresAt <= now) {
         return { found: "unknown" };
@@ -183,7 +158,7 @@ export class Grants {
 
   /** Keeps new tokens under their hashes. */
   addTokens(tokens: ReadonlyArray<readonly [string, Token]>, now: number): Promise<void> {
-    return this.#update((data) => {
+    return this.#file.update((data) => {
       prune(data, now);
       for (const [hash, token] of tokens) {
         data.tokens.set(hash, token);
@@ -193,35 +168,25 @@ export class Grants {
 
   /** The live access token with this hash. */
   accessToken(tokenHash: string, now: number): Token | undefined {
-    const token = this.#data.tokens.get(tokenHash);
+    const token = this.#file.read((data) => data.tokens.get(tokenHash));
     return token !== undefined && token.kind === "access" && token.expiresAt > now
       ? token
       : undefined;
   }
-
-  /**
-   * Runs `change` on a copy of the data, after every earlier change has finished, and writes
-   * the result to disk before anyone sees it. If the write fails, the data stays as it was.
-   * Nothing is written when `change` changed nothing. (`change` replaces entries, never
-   * changes them in place, so the copy of the maps is enough.)
-   */
-  #update<R>(change: (data: Data) => R): Promise<R> {
-    const run = async (): Promise<R> => {
-      const next: Data = { codes: new Map(this.#data.codes), tokens: new Map(this.#data.tokens) };
-      const result = change(next);
-      const text = serialize(next);
-      if (text !== this.#text) {
-        await writeAtomically(this.#path, text);
-        this.#data = next;
-        this.#text = text;
-      }
-      return result;
-    };
-    const done = this.#queue.then(run, run);
-    this.#queue = done.catch(() => undefined);
-    return done;
-  }
 }
+
+/**
+ * How the grants are kept in their file. A change replaces entries, never changes them in
+ * place, so a copy of the maps is enough.
+ */
+const FORMAT: JsonFormat<Data> = {
+  what: "OAuth store",
+  error: GrantsFileError,
+  empty: () => ({ codes: new Map(), tokens: new Map() }),
+  parse,
+  serialize,
+  copy: (data) => ({ codes: new Map(data.codes), tokens: new Map(data.tokens) }),
+};
 
 /** Forgets what has expired, so the file does not grow forever. */
 function prune(data: Data, now: number): void {
