@@ -451,6 +451,24 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
         &client.send("PUT", list, Some(json!({"todo": "x"})), &[]),
     );
     r.record("unknown route", &anonymous.get("/nowhere"));
+    // Paths no stack routes (an empty segment, a trailing slash), with and without credentials:
+    // a 404 before any credential check.
+    for (method, path) in [
+        ("GET", format!("{list}/")),
+        ("DELETE", format!("{list}/")),
+        ("DELETE", format!("{list}//x")),
+        ("GET", "/todos//alice".to_owned()),
+        ("POST", "/todos//alice".to_owned()),
+        ("DELETE", "/todos//alice".to_owned()),
+        ("DELETE", "/todos//alice/x".to_owned()),
+    ] {
+        for (who, caller) in [("anonymous", &anonymous), ("with credentials", &client)] {
+            r.record(
+                &format!("{method} {path} {who}"),
+                &caller.send(method, &path, None, &[]),
+            );
+        }
+    }
 
     // Auth.
     if auth != "none" {

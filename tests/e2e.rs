@@ -20,6 +20,21 @@ fn generated_rust_code_is_rustfmt_clean() {
     }
 }
 
+/// A user's first `cargo clippy --all-targets -- -D warnings` finds nothing, whatever the auth
+/// type: no unused import or dead code left by a template condition.
+#[test]
+fn generated_rust_code_is_clippy_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    for auth in ["none", "service_http", "user_http", "oauth"] {
+        let project = tmp.path().join(auth);
+        generate(&project, &["--auth", auth]);
+        cargo(
+            &project,
+            &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"],
+        );
+    }
+}
+
 /// Text with everything that breaks naive JSON, YAML, TOML, Rust, HTML or handlebars output.
 const NASTY_NAME: &str = "Q\"x\\ {{y}} #: 🎉<b>";
 const NASTY_DESCRIPTION_FOR_HUMAN: &str =
