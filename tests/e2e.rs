@@ -1,6 +1,6 @@
 //! End to end, beyond the conformance scenario: answers full of characters that break naive
-//! escaping build, test and serve exactly (Rust and TypeScript), and generated Rust code is
-//! rustfmt-clean.
+//! escaping build, test and serve exactly (Rust and TypeScript), generated Rust code is
+//! rustfmt- and clippy-clean, and every stack stops cleanly on Ctrl-C and SIGTERM.
 
 mod support;
 
@@ -32,6 +32,55 @@ fn generated_rust_code_is_clippy_clean() {
             &project,
             &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"],
         );
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM stop a server of every stack gracefully: exit status 0 and no
+/// traceback or error on stderr, so a workshop's Ctrl-C never looks like a crash.
+#[test]
+fn every_stack_stops_cleanly_on_ctrl_c_and_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    for stack in ["rust", "python", "typescript"] {
+        support::require_toolchain(stack);
+        let project = tmp.path().join(stack);
+        generate(&project, &["--stack", stack, "--name-for-model", "stopper"]);
+        // Built or installed first, then started with `exec`: the exit status is the server's.
+        let command = match stack {
+            "rust" => {
+                cargo(&project, &["build", "--quiet"]);
+                let binary = shared_target().join("debug").join("stopper");
+                format!("exec {}", binary.display())
+            }
+            "python" => {
+                run_line(
+                    &project,
+                    "python3 -m venv .venv && .venv/bin/pip install -q -e .",
+                );
+                "exec .venv/bin/python -m app".to_owned()
+            }
+            _ => {
+                run_line(&project, "npm install && npm run build");
+                "exec node dist/src/main.js".to_owned()
+            }
+        };
+        for signal in ["INT", "TERM"] {
+            let port = free_port();
+            let data = tmp.path().join(format!("{stack}-{signal}.json"));
+            let server = Server::start(&project, &command, port, &data);
+            let client = Client::new(&server.base, None);
+            assert_eq!(client.get("/todos/alice").status, 200);
+            let (status, stderr) = server.stop_with(signal);
+            assert!(
+                status.success(),
+                "{stack} exited with {status} on SIG{signal}; stderr:\n{stderr}"
+            );
+            for sign in ["Traceback", "Error", "error:", "panicked"] {
+                assert!(
+                    !stderr.contains(sign),
+                    "{stack} wrote `{sign}` on SIG{signal}:\n{stderr}"
+                );
+            }
+        }
     }
 }
 

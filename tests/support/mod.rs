@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -206,7 +206,7 @@ impl Server {
 
     pub fn stop(mut self) -> String {
         assert!(
-            self.terminate(),
+            self.signal_and_wait("TERM").is_some(),
             "the server did not stop within 20 s of SIGTERM"
         );
         let mut stdout = String::new();
@@ -219,28 +219,47 @@ impl Server {
         stdout
     }
 
-    /// Sends SIGTERM to the server's process group; whether it exited within 20 s (it is
-    /// killed otherwise).
-    fn terminate(&mut self) -> bool {
+    /// Sends `signal` (`INT` as Ctrl-C does, `TERM`) to the server's process group and waits
+    /// for it to exit: its exit status and what it wrote on stderr. Start the server with
+    /// `exec` for the status to be the server's own rather than `sh`'s.
+    pub fn stop_with(mut self, signal: &str) -> (ExitStatus, String) {
+        let status = self
+            .signal_and_wait(signal)
+            .unwrap_or_else(|| panic!("the server did not stop within 20 s of SIG{signal}"));
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        (status, stderr)
+    }
+
+    /// Sends `signal` to the server's process group; its exit status if it exited within 20 s
+    /// (it is killed otherwise).
+    fn signal_and_wait(&mut self, signal: &str) -> Option<ExitStatus> {
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &group])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return true;
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
-        false
+        None
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            self.terminate();
+            self.signal_and_wait("TERM");
         }
     }
 }
