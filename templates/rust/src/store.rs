@@ -1,4 +1,4 @@
-//! Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically on every change.
+//! Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically (see `json_file`).
 
 use std::collections::BTreeMap;
 use std::io;
