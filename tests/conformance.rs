@@ -262,10 +262,20 @@ fn list_path(auth: &str) -> &'static str {
 fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     let browser = Client::new(base, None);
     let valid = authorization(project, "s t/ä");
-    r.record(
-        "authorize page",
-        &browser.get(&format!("/oauth/authorize?{valid}")),
+    let page = browser.get(&format!("/oauth/authorize?{valid}"));
+    // Enter in the password field submits the form's first submit button: it must allow.
+    let page_text = page.text();
+    let first_submit = page_text
+        .split("type=\"submit\"")
+        .nth(1)
+        .expect("the consent page has submit buttons");
+    assert!(
+        first_submit
+            .trim_start()
+            .starts_with("name=\"decision\" value=\"allow\""),
+        "the first submit button must be Allow: {page_text}"
     );
+    r.record("authorize page", &page);
     let with = |name: &str, value: &str| {
         let mut query: Vec<(String, String)> = form_urlencoded::parse(valid.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))

@@ -41,7 +41,8 @@ margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center
 main{background:#fff;padding:2rem;border-radius:12px;box-shadow:0 1px 3px #0002;width:22rem}\
 h1{font-size:1.25rem;margin:0 0 .5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
 input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #d1d5db;border-radius:6px;\
-font:inherit}.buttons{display:flex;gap:.5rem;margin-top:1.25rem}button{flex:1;padding:.6rem;\
+font:inherit}.buttons{display:flex;flex-direction:row-reverse;gap:.5rem;margin-top:1.25rem}\
+button{flex:1;padding:.6rem;\
 border-radius:6px;border:1px solid #d1d5db;font:inherit;cursor:pointer;background:#fff}\
 button.primary{background:#2563eb;color:#fff;border-color:#2563eb}\
 .error{color:#b91c1c;background:#fef2f2;padding:.5rem;border-radius:6px}\
@@ -88,8 +89,8 @@ pub fn consent(consent: &Consent<'_>) -> Response {
          <input id=\"password\" name=\"password\" type=\"password\" \
          autocomplete=\"current-password\">\n\
          <div class=\"buttons\">\n\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n\
          <button class=\"primary\" type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\n\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n\
          </div>\n</form>\n\
          <p class=\"muted\">Demo sign-in: the users are in OAUTH_USERS. Replace it with your own \
          sign-in before you share the plugin.</p>\n",

@@ -39,7 +39,8 @@ const STYLE =
   "h1{font-size:1.25rem;margin:0 0 .5rem}" +
   "label{display:block;margin:.75rem 0 .25rem;font-weight:600}" +
   "input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #d1d5db;" +
-  "border-radius:6px;font:inherit}.buttons{display:flex;gap:.5rem;margin-top:1.25rem}" +
+  "border-radius:6px;font:inherit}" +
+  ".buttons{display:flex;flex-direction:row-reverse;gap:.5rem;margin-top:1.25rem}" +
   "button{flex:1;padding:.6rem;" +
   "border-radius:6px;border:1px solid #d1d5db;font:inherit;cursor:pointer;background:#fff}" +
   "button.primary{background:#2563eb;color:#fff;border-color:#2563eb}" +
@@ -78,8 +79,8 @@ export function consentPage(consent: Consent): Response {
     '<label for="password">Password</label>\n' +
     '<input id="password" name="password" type="password" autocomplete="current-password">\n' +
     '<div class="buttons">\n' +
-    '<button type="submit" name="decision" value="deny">Deny</button>\n' +
     '<button class="primary" type="submit" name="decision" value="allow">Allow</button>\n' +
+    '<button type="submit" name="decision" value="deny">Deny</button>\n' +
     "</div>\n</form>\n" +
     '<p class="muted">Demo sign-in: the users are in OAUTH_USERS. Replace it with your own ' +
     "sign-in before you share the plugin.</p>\n";
