@@ -1,10 +1,11 @@
 /**
- * A value kept in one JSON file, rewritten atomically on every change: the TODO store and the
- * OAuth grants both live on it.
+ * A value kept in one JSON file, rewritten atomically: the TODO store and the OAuth grants both
+ * live on it.
  *
- * Changes are made one at a time, each written to a temporary file that is flushed to disk and
- * then renamed over the old one, so a crash leaves either the old file or the new one, never a
- * torn one, and concurrent requests never lose an update.
+ * Each write goes to a temporary file that is flushed to disk and then renamed over the old one,
+ * so a crash leaves either the old file or the new one, never a torn one. Writes are group
+ * commits: one at a time, each with every change made since the previous one began, so
+ * concurrent requests share a write instead of queueing for one each, and never lose an update.
  */
 
 import { readFileSync } from "node:fs";
@@ -21,9 +22,16 @@ export interface JsonFormat<T> {
   empty(): T;
   /** The value in the file's text; throws an Error saying what is wrong with it. */
   parse(text: string): T;
-  /** The file's text: the same for equal values, so an unchanged value is not written. */
+  /**
+   * The file's text, once per write: the same for equal values, so an unchanged value is not
+   * written. It must not change the value as its users see it.
+   */
   serialize(value: T): string;
-  /** A copy for a change to work on, so that the value stays as it was if the write fails. */
+  /**
+   * A copy for a change to work on, so that a change that throws, or a write that fails,
+   * leaves the value as it was. Runs once per change: keep it cheap, e.g. by sharing what a
+   * change replaces rather than changes in place.
+   */
   copy(value: T): T;
 }
 
@@ -31,15 +39,22 @@ export interface JsonFormat<T> {
 export class JsonFile<T> {
   readonly #path: string;
   readonly #format: JsonFormat<T>;
-  #value: T;
+  /** The value as last written: what {@link read} sees. */
+  #durable: T;
+  /** The text of {@link #durable}, as it is in the file. */
   #text: string;
-  /** The change in progress; the next one waits for it. */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** {@link #durable} with every change not yet written. */
+  #pending: T;
+  /** The changes the next write takes, if any were made since the last one began. */
+  #waiting: Batch | undefined;
+  /** Whether a write is running or about to, so a change only has to join {@link #waiting}. */
+  #writing = false;
 
   private constructor(path: string, format: JsonFormat<T>, value: T) {
     this.#path = path;
     this.#format = format;
-    this.#value = value;
+    this.#durable = value;
+    this.#pending = value;
     this.#text = format.serialize(value);
   }
 
@@ -73,31 +88,81 @@ export class JsonFile<T> {
     return new JsonFile(path, format, value);
   }
 
-  /** Reads the value as it was last written. */
+  /** Reads the value as it was last written: a change is seen once it is on disk. */
   read<R>(f: (value: T) => R): R {
-    return f(this.#value);
+    return f(this.#durable);
   }
 
   /**
-   * Runs `change` on a copy of the value, after every earlier change has finished, and writes
-   * the result to disk before anyone sees it. If the write fails, the value stays as it was.
-   * Nothing is written when `change` changed nothing.
+   * Runs `change` at once on a copy of the value with every earlier change, and resolves to its
+   * result once a write that includes the change, and everything the change saw, is on disk.
+   *
+   * A change that throws changes nothing. If the write fails, this change and every change made
+   * after it reject with the write's error, since they were made on a value that will never
+   * exist, and the value is back to what the file holds. Nothing is written while the value is
+   * what the file holds.
    */
-  update<R>(change: (value: T) => R): Promise<R> {
-    const run = async (): Promise<R> => {
-      const next = this.#format.copy(this.#value);
-      const result = change(next);
-      const text = this.#format.serialize(next);
-      if (text !== this.#text) {
-        await writeAtomically(this.#path, text);
-        this.#value = next;
-        this.#text = text;
+  async update<R>(change: (value: T) => R): Promise<R> {
+    const next = this.#format.copy(this.#pending);
+    const result = change(next);
+    this.#pending = next;
+    this.#waiting ??= new Batch();
+    const written = this.#waiting.written;
+    if (!this.#writing) {
+      this.#writing = true;
+      // Starting on the next turn of the event loop lets every change made in this one, such
+      // as those of requests that arrived together, share the first write.
+      setImmediate(() => void this.#writeWaiting());
+    }
+    await written;
+    return result;
+  }
+
+  /** Writes the waiting changes, then those made meanwhile, until none are left. */
+  async #writeWaiting(): Promise<void> {
+    for (let batch = this.#takeWaiting(); batch !== undefined; batch = this.#takeWaiting()) {
+      const value = this.#pending;
+      try {
+        const text = this.#format.serialize(value);
+        if (text !== this.#text) {
+          await writeAtomically(this.#path, text);
+          this.#text = text;
+        }
+        this.#durable = value;
+        batch.resolve();
+      } catch (error) {
+        // The changes made meanwhile were made on top of the lost ones: they are lost too.
+        this.#pending = this.#durable;
+        batch.reject(error);
+        this.#takeWaiting()?.reject(error);
       }
-      return result;
-    };
-    const done = this.#queue.then(run, run);
-    this.#queue = done.catch(() => undefined);
-    return done;
+    }
+    this.#writing = false;
+  }
+
+  /** The changes waiting for a write, which the caller now writes or rejects. */
+  #takeWaiting(): Batch | undefined {
+    const batch = this.#waiting;
+    this.#waiting = undefined;
+    return batch;
+  }
+}
+
+/** Changes that one write takes, and the promise their {@link JsonFile.update} calls await. */
+class Batch {
+  readonly written: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor() {
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    this.written = new Promise<void>((resolved, rejected) => {
+      resolve = resolved;
+      reject = rejected;
+    });
+    this.resolve = resolve;
+    this.reject = reject;
   }
 }
 

@@ -4,8 +4,8 @@
  * Only SHA-256 hashes of codes and tokens are stored, so the file does not hand out access if
  * it leaks. Every code and token belongs to a grant (one approval by one user); replaying a
  * used code or a rotated refresh token revokes every token of its grant. The file is rewritten
- * atomically, one change at a time, as the TODO store is (see `json-file.ts`), and has the same
- * format in every stack of this plugin.
+ * atomically, concurrent changes together, as the TODO store is (see `json-file.ts`), and has
+ * the same format in every stack of this plugin.
  */
 
 import { JsonFile } from "../json-file.js";
