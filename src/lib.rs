@@ -11,6 +11,7 @@ pub mod chunk;
 pub mod cli;
 pub mod diagnostic;
 pub mod document;
+pub mod dotenv;
 pub mod error;
 pub mod fields;
 pub mod helpers;

@@ -252,13 +252,16 @@ fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
     for file in &plan.files {
         let mut notes = Vec::new();
         if outcome.overwritten.contains(&file.path) {
-            notes.push("overwrites");
+            notes.push("overwrites".to_owned());
         }
         if outcome.kept.contains(&file.path) {
-            notes.push("exists: kept");
+            notes.push("exists: kept".to_owned());
+        }
+        if let Some(extended) = outcome.extended.iter().find(|e| e.path == file.path) {
+            notes.push(format!("exists: kept, adds {}", extended.added.join(", ")));
         }
         if file.mode == FileMode::Private {
-            notes.push("private");
+            notes.push("private".to_owned());
         }
         let _ = writeln!(
             out,
@@ -272,7 +275,22 @@ fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
             }
         );
     }
+    not_written(&mut out, outcome);
     out
+}
+
+/// Lists the files in the target that the template did not write, if any.
+fn not_written(out: &mut String, outcome: &Outcome) {
+    if outcome.not_written.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\nNot written by this template (left as they were; delete them if they came from an \
+         earlier generation):\n",
+    );
+    for path in &outcome.not_written {
+        let _ = writeln!(out, "  {}", path.display());
+    }
 }
 
 /// What to do once the project is written.
@@ -308,6 +326,15 @@ pub fn next_steps(
             names(&outcome.kept)
         );
     }
+    for extended in &outcome.extended {
+        let _ = writeln!(
+            out,
+            "Kept {} (it holds your secrets), added: {}",
+            extended.path.display(),
+            extended.added.join(", ")
+        );
+    }
+    not_written(&mut out, outcome);
     let _ = write!(out, "\nNext steps:\n  cd {dir}\n");
     if !config.run.is_empty() {
         let _ = writeln!(out, "  {}    # serves {url}", config.run);

@@ -96,6 +96,23 @@ pub struct Outcome {
     pub overwritten: Vec<PathBuf>,
     /// Planned private files (secrets) that exist already and are kept as they are.
     pub kept: Vec<PathBuf>,
+    /// Kept `.env` files that lacked variables the new project needs: every old line stays,
+    /// the missing variables are appended.
+    pub extended: Vec<Extended>,
+    /// Files in a non-empty target that this project does not have: maybe the user's, maybe an
+    /// earlier generation's. Never touched.
+    pub not_written: Vec<PathBuf>,
+}
+
+/// A kept `.env` that gets the variables it lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extended {
+    /// The file, relative to the project.
+    pub path: PathBuf,
+    /// The variables appended.
+    pub added: Vec<String>,
+    /// The whole new text: the old one, then the appended lines.
+    pub contents: Vec<u8>,
 }
 
 /// Checks that `plan` may be written to `target`; returns the state and what happens to
@@ -135,12 +152,29 @@ pub fn preflight(
                         why: "a file is generated there but this is a folder",
                     });
                 }
-                // Secrets may have been edited (a verification token pasted in): keep them.
-                Ok(_) if file.mode == FileMode::Private => outcome.kept.push(file.path.clone()),
+                // Secrets may have been edited (a verification token pasted in): keep them, and
+                // add what the new project needs (another auth type needs other secrets).
+                Ok(meta) if file.mode == FileMode::Private => {
+                    let extension = fs::read(&on_disk)
+                        .ok()
+                        .filter(|_| meta.is_file())
+                        .and_then(|old| String::from_utf8(old).ok())
+                        .zip(std::str::from_utf8(&file.contents).ok())
+                        .and_then(|(old, fresh)| crate::dotenv::extend(&old, fresh));
+                    match extension {
+                        Some(extension) => outcome.extended.push(Extended {
+                            path: file.path.clone(),
+                            added: extension.added,
+                            contents: extension.text.into_bytes(),
+                        }),
+                        None => outcome.kept.push(file.path.clone()),
+                    }
+                }
                 Ok(_) => outcome.overwritten.push(file.path.clone()),
                 Err(_) => {}
             }
         }
+        outcome.not_written = not_written(plan, target);
     }
     Ok((state, outcome))
 }
@@ -161,6 +195,135 @@ pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Outcome, WriteEr
     result.map(|()| outcome)
 }
 
+/// Folders that hold builds, dependencies, caches or history, never a template's sources.
+const NOT_SOURCES: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "target",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "dist",
+    "build",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    ".idea",
+    ".vscode",
+    ".DS_Store",
+];
+
+/// The files in `target` that `plan` does not have, sorted, skipping builds, caches and what
+/// the project's `.gitignore` ignores (the TODO store, `.env`). A folder none of whose files
+/// the plan has is named once, with a trailing `/`.
+fn not_written(plan: &Plan, target: &Path) -> Vec<PathBuf> {
+    let ignore = plan
+        .text(".gitignore")
+        .map(GitIgnore::parse)
+        .unwrap_or_default();
+    let planned_dir = |dir: &Path| plan.files.iter().any(|f| f.path.starts_with(dir));
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(target)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let Ok(entry) = entry else { continue };
+        let Ok(relative) = entry.path().strip_prefix(target) else {
+            continue;
+        };
+        let relative = relative.to_owned();
+        let name = entry.file_name().to_string_lossy();
+        let is_dir = entry.file_type().is_dir();
+        let skip = NOT_SOURCES.contains(&name.as_ref())
+            || name.ends_with(".egg-info")
+            || name.starts_with(".ai-plugin-staging-")
+            || ignore.ignores(&relative, is_dir);
+        if is_dir {
+            if skip {
+                walk.skip_current_dir();
+            } else if !planned_dir(&relative) {
+                let mut shown = relative.into_os_string();
+                shown.push("/");
+                found.push(PathBuf::from(shown));
+                walk.skip_current_dir();
+            }
+        } else if !skip && plan.files.iter().all(|f| f.path != relative) {
+            found.push(relative);
+        }
+    }
+    found
+}
+
+/// The simple patterns of a `.gitignore`: `name`, `/name`, `name/`, `*.ext`, `*suffix/`.
+/// Patterns with a `/` inside, `!` or other globs are not understood, and ignore nothing.
+#[derive(Debug, Default)]
+struct GitIgnore {
+    patterns: Vec<IgnorePattern>,
+}
+
+#[derive(Debug)]
+struct IgnorePattern {
+    /// Only at the top of the project (`/data`).
+    anchored: bool,
+    /// Only folders (`data/`).
+    dirs_only: bool,
+    /// The name, or with `*` first, the suffix after it.
+    name: String,
+    wildcard: bool,
+}
+
+impl GitIgnore {
+    fn parse(text: &str) -> GitIgnore {
+        let patterns = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+            .filter_map(|line| {
+                let (anchored, rest) = match line.strip_prefix('/') {
+                    Some(rest) => (true, rest),
+                    None => (false, line),
+                };
+                let (dirs_only, rest) = match rest.strip_suffix('/') {
+                    Some(rest) => (true, rest),
+                    None => (false, rest),
+                };
+                let (wildcard, name) = match rest.strip_prefix('*') {
+                    Some(rest) => (true, rest),
+                    None => (false, rest),
+                };
+                let simple = !name.is_empty() && !name.contains(['/', '*', '?', '[', '\\']);
+                simple.then(|| IgnorePattern {
+                    anchored,
+                    dirs_only,
+                    name: name.to_owned(),
+                    wildcard,
+                })
+            })
+            .collect();
+        GitIgnore { patterns }
+    }
+
+    fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
+            return false;
+        };
+        let top = path.parent().is_none_or(|p| p.as_os_str().is_empty());
+        self.patterns.iter().any(|p| {
+            (!p.anchored || top)
+                && (!p.dirs_only || is_dir)
+                && if p.wildcard {
+                    name.ends_with(&p.name)
+                } else {
+                    name == p.name
+                }
+        })
+    }
+}
+
 fn fill_and_move(
     plan: &Plan,
     target: &Path,
@@ -173,7 +336,12 @@ fn fill_and_move(
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_error("create", dir))?;
         }
-        fs::write(&path, &file.contents).map_err(io_error("write", &path))?;
+        let contents = outcome
+            .extended
+            .iter()
+            .find(|e| e.path == file.path)
+            .map_or(&file.contents, |e| &e.contents);
+        fs::write(&path, contents).map_err(io_error("write", &path))?;
         set_mode(&path, file.mode).map_err(io_error("set permissions on", &path))?;
     }
 
@@ -355,5 +523,56 @@ mod tests {
         let target = tmp.path().join("project");
         assert!(write(&plan, &target, false).is_err());
         assert_eq!(entries(tmp.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn force_appends_to_a_kept_env_what_it_lacks() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join(".env"), "# mine\nOTHER=x").unwrap();
+        let outcome = write(&plan(), tmp.path(), true).unwrap();
+        assert_eq!(outcome.kept, Vec::<PathBuf>::new());
+        assert_eq!(outcome.extended.len(), 1);
+        assert_eq!(outcome.extended[0].added, ["SECRET"]);
+        let text = fs::read_to_string(tmp.path().join(".env")).unwrap();
+        assert!(text.starts_with("# mine\nOTHER=x\n"), "{text}");
+        assert!(text.ends_with("\nSECRET=1\n"), "{text}");
+    }
+
+    #[test]
+    fn the_files_not_written_skip_builds_and_git_ignored_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = plan();
+        plan.insert(PlannedFile {
+            path: ".gitignore".into(),
+            contents: b"/data\n*.log\ncache/\nsub/dir\n!keep\n".to_vec(),
+            mode: FileMode::Normal,
+        });
+        for path in [
+            "old.rs",
+            "src/old.rs",
+            "stale/a.rs",
+            "stale/b.rs",
+            "data/todos.json",
+            "nested/data",
+            "x.log",
+            "node_modules/a/b.js",
+            "cache/c",
+            "src/cache",
+            "pkg.egg-info/PKG-INFO",
+        ] {
+            let path = tmp.path().join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, "x").unwrap();
+        }
+        let (_, outcome) = preflight(&plan, tmp.path(), true).unwrap();
+        let found: Vec<String> = outcome
+            .not_written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            found,
+            ["nested/", "old.rs", "src/cache", "src/old.rs", "stale/"]
+        );
     }
 }

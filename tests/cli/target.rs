@@ -162,3 +162,96 @@ fn a_new_directory_is_created_with_its_missing_parents() {
         "no staging folder is left"
     );
 }
+
+#[test]
+fn force_with_another_auth_keeps_the_env_and_adds_the_secrets_it_lacks() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--auth", "oauth"])
+        .assert()
+        .success();
+    // The user pasted the verification token ChatGPT showed.
+    let env = project.join(".env");
+    let old = fs::read_to_string(&env)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            if line.starts_with("OPENAI_VERIFICATION_TOKEN=") {
+                "export OPENAI_VERIFICATION_TOKEN=\"pasted\"".to_owned()
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    fs::write(&env, &old).unwrap();
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--force", "--auth", "service_http"])
+        .assert()
+        .success();
+    let stdout = stdout_of(&assert);
+    assert!(
+        stdout.contains("Kept .env (it holds your secrets), added: SERVICE_AUTH_TOKEN\n"),
+        "{stdout}"
+    );
+    let new = fs::read_to_string(&env).unwrap();
+    assert!(new.starts_with(&old), "every old line is kept:\n{new}");
+    let added = &new[old.len()..];
+    assert!(
+        added.contains("# The bearer token the plugin host must send.")
+            && added.contains("\nSERVICE_AUTH_TOKEN="),
+        "{added}"
+    );
+    assert!(
+        !added.contains("OPENAI_VERIFICATION_TOKEN"),
+        "the pasted token is not added again:\n{added}"
+    );
+}
+
+#[test]
+fn force_names_the_files_the_template_did_not_write_and_leaves_them() {
+    let tmp = workspace();
+    let project = child(&tmp, "p");
+    new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--auth", "oauth"])
+        .assert()
+        .success();
+    for (path, text) in [
+        ("NOTES.md", "mine"),
+        ("target/debug/build.log", "build output"),
+        ("data/todos.json", "{}"),
+        (".git/HEAD", "ref"),
+    ] {
+        let path = project.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    let assert = new_in(tmp.path())
+        .arg(&project)
+        .args(["--yes", "--force", "--auth", "none"])
+        .assert()
+        .success();
+    let stdout = stdout_of(&assert);
+    assert!(
+        stdout.contains(
+            "\nNot written by this template (left as they were; delete them if they came from \
+             an earlier generation):\n  NOTES.md\n  src/auth.rs\n  src/oauth/\n  tests/oauth.rs\n\n"
+        ),
+        "builds, the git-ignored store and .git are not listed:\n{stdout}"
+    );
+    assert!(
+        project.join("src/oauth/mod.rs").is_file(),
+        "nothing is deleted"
+    );
+    assert!(project.join("tests/oauth.rs").is_file());
+    assert_eq!(
+        fs::read_to_string(project.join("NOTES.md")).unwrap(),
+        "mine"
+    );
+}
