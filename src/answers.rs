@@ -765,12 +765,39 @@ pub fn human_name_from_directory(directory: &Path) -> String {
 }
 
 /// "Todo Plugin!" → "todo_plugin": ASCII letters, digits and `_`, starting with a letter.
+///
+/// Words split as heck splits them: a run of capitals is one word ("My API Plugin" →
+/// `my_api_plugin`, "HTTPServer" → `http_server`). Common Latin accents are folded to ASCII
+/// ("Café" → `cafe`); other characters separate words.
 pub fn model_name_from_human(human: &str) -> String {
+    let original: Vec<char> = human.chars().collect();
+    let mut chars: Vec<char> = Vec::with_capacity(original.len());
+    for (i, &c) in original.iter().enumerate() {
+        match fold_latin(c) {
+            Some(ascii) => {
+                let start = chars.len();
+                chars.extend(ascii.chars());
+                // "Œuvre" is one word: a capital ligature before a small letter is "Oe".
+                if original.get(i + 1).is_some_and(|n| n.is_lowercase()) {
+                    for folded in &mut chars[start + 1..] {
+                        folded.make_ascii_lowercase();
+                    }
+                }
+            }
+            None => chars.push(c),
+        }
+    }
     let mut name = String::new();
-    for c in human.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && name.chars().last().is_some_and(|p| p.is_ascii_lowercase())
-            {
+            let previous = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let starts_word = c.is_ascii_uppercase()
+                && previous.is_some_and(|p| {
+                    p.is_ascii_lowercase()
+                        || (p.is_ascii_uppercase() && next.is_some_and(char::is_ascii_lowercase))
+                });
+            if starts_word && !name.ends_with('_') {
                 name.push('_');
             }
             name.push(c.to_ascii_lowercase());
@@ -786,6 +813,64 @@ pub fn model_name_from_human(human: &str) -> String {
     };
     name.truncate(fields::NAME_FOR_MODEL_MAX);
     name.trim_end_matches('_').to_owned()
+}
+
+/// The ASCII letters a Latin letter with a diacritic (or a ligature) is written with when
+/// accents are dropped; `None` for anything else.
+fn fold_latin(c: char) -> Option<&'static str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("ÀÁÂÃÄÅĀĂĄ", "A"),
+        ("àáâãäåāăą", "a"),
+        ("ÇĆĈĊČ", "C"),
+        ("çćĉċč", "c"),
+        ("ĎĐ", "D"),
+        ("ďđ", "d"),
+        ("ÈÉÊËĒĔĖĘĚ", "E"),
+        ("èéêëēĕėęě", "e"),
+        ("ĜĞĠĢ", "G"),
+        ("ĝğġģ", "g"),
+        ("ĤĦ", "H"),
+        ("ĥħ", "h"),
+        ("ÌÍÎÏĨĪĬĮİ", "I"),
+        ("ìíîïĩīĭįı", "i"),
+        ("Ĵ", "J"),
+        ("ĵ", "j"),
+        ("Ķ", "K"),
+        ("ķ", "k"),
+        ("ĹĻĽĿŁ", "L"),
+        ("ĺļľŀł", "l"),
+        ("ÑŃŅŇ", "N"),
+        ("ñńņň", "n"),
+        ("ÒÓÔÕÖØŌŎŐ", "O"),
+        ("òóôõöøōŏő", "o"),
+        ("ŔŖŘ", "R"),
+        ("ŕŗř", "r"),
+        ("ŚŜŞŠȘ", "S"),
+        ("śŝşšș", "s"),
+        ("ŢŤŦȚ", "T"),
+        ("ţťŧț", "t"),
+        ("ÙÚÛÜŨŪŬŮŰŲ", "U"),
+        ("ùúûüũūŭůűų", "u"),
+        ("Ŵ", "W"),
+        ("ŵ", "w"),
+        ("ÝŶŸ", "Y"),
+        ("ýÿŷ", "y"),
+        ("ŹŻŽ", "Z"),
+        ("źżž", "z"),
+        ("Æ", "AE"),
+        ("æ", "ae"),
+        ("Œ", "OE"),
+        ("œ", "oe"),
+        ("ß", "ss"),
+        ("Þ", "TH"),
+        ("þ", "th"),
+        ("Ð", "D"),
+        ("ð", "d"),
+    ];
+    TABLE
+        .iter()
+        .find(|(letters, _)| letters.contains(c))
+        .map(|(_, ascii)| *ascii)
 }
 
 #[cfg(test)]
@@ -1176,7 +1261,16 @@ mod tests {
             ("Todo Plugin", "todo_plugin"),
             ("TodoPlugin", "todo_plugin"),
             ("3D Printer", "plugin_3d_printer"),
-            ("Café «Bot»", "caf_bot"),
+            ("Café «Bot»", "cafe_bot"),
+            ("Café Notes", "cafe_notes"),
+            ("My API Plugin", "my_api_plugin"),
+            ("ChatGPT Helper", "chat_gpt_helper"),
+            ("TODO", "todo"),
+            ("HTTPServer", "http_server"),
+            ("Über Straße", "uber_strasse"),
+            ("Œuvre Ærø", "oeuvre_aero"),
+            ("ABC 123 XY", "abc_123_xy"),
+            ("iPhone App", "i_phone_app"),
             ("🎉", "todo_plugin"),
             ("a--b", "a_b"),
         ];

@@ -227,3 +227,24 @@ fn yes_into_the_current_directory_names_the_plugin_after_it() {
         "no staging folder is left"
     );
 }
+
+#[test]
+fn names_derived_from_the_human_name_keep_acronyms_and_fold_accents() {
+    let tmp = workspace();
+    for (human, model, kebab) in [
+        ("My API Plugin", "my_api_plugin", "my-api-plugin"),
+        ("Café Notes", "cafe_notes", "cafe-notes"),
+    ] {
+        let project = child(&tmp, kebab);
+        new_in(tmp.path())
+            .arg(&project)
+            .args(["--yes", "--auth", "oauth", "--name-for-human", human])
+            .assert()
+            .success();
+        assert_eq!(manifest(&project)["name_for_model"], model);
+        let record = record(&project);
+        assert_eq!(record_str(&record, "oauth_client_id"), kebab);
+        let cargo = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        assert!(cargo.contains(&format!("name = \"{kebab}\"")), "{cargo}");
+    }
+}
