@@ -187,6 +187,7 @@ and calls the spec's operations without credentials (expecting 401) and its GET 
 )]
 pub struct CheckArgs {
     /// A project folder, an ai-plugin.json, a spec file, or the base URL of a running plugin
+    /// (`localhost:5003` with no such file means http://localhost:5003)
     #[arg(value_name = "TARGET", default_value = ".")]
     pub target: String,
     /// Whose rules: plugins (manifest + spec, 200/200 description limits) or actions (spec only,
@@ -214,6 +215,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
     /// A project folder, an ai-plugin.json, a spec file, or the base URL of a running plugin
+    /// (`localhost:5003` with no such file means http://localhost:5003)
     #[arg(value_name = "TARGET", default_value = ".")]
     pub target: String,
     /// Render as a plugin (namespace from name_for_model) or as a GPT Action (namespace from the

@@ -9,7 +9,6 @@
 //! reconstruction from captured prompts; the reference marks what is unconfirmed.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde_json::Value;
 
@@ -41,10 +40,9 @@ pub fn run(args: PreviewArgs) -> Result<(), crate::Error> {
         target: input,
         target_kind,
     } = args;
-    let sources = if input.starts_with("http://") || input.starts_with("https://") {
-        live::fetch_documents(&input)?
-    } else {
-        check::read_target(Path::new(&input))?
+    let sources = match check::Input::of(&input) {
+        check::Input::Url(url) => live::fetch_documents(&url)?,
+        check::Input::Path(path) => check::read_target(&path)?,
     };
     let preview = from_sources(&input, &sources, target_kind)?;
     print!("{}\n{}", preview.text, token_table(&preview));

@@ -454,7 +454,7 @@ fn an_unreadable_target_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("cannot check `tests/fixtures/check/does-not-exist`")
+            .contains("cannot read `tests/fixtures/check/does-not-exist`: no such file or folder")
     );
     let empty = tempfile::tempdir().unwrap();
     let output = ai_plugin(&["check", empty.path().to_str().unwrap()]);
@@ -706,6 +706,26 @@ fn a_good_tiny_plugin_passes_the_live_checks() {
     assert!(
         text.starts_with("// Plugin for keeping short notes.\nnamespace notes {\n\n// List notes.\ntype listNotes = () => any;\n"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_host_and_port_without_a_scheme_is_checked_over_http() {
+    let server = plugin(true, |_, _| {});
+    let bare = server.base.trim_start_matches("http://");
+    assert!(bare.starts_with("127.0.0.1:"), "{bare}");
+    let (code, report) = check_json(bare, &[]);
+    assert_eq!((code, findings(&report)), (0, vec![]), "{report:#}");
+    let preview = ai_plugin(&["preview", bare]);
+    assert!(preview.status.success(), "{preview:?}");
+    assert!(String::from_utf8_lossy(&preview.stdout).contains("namespace notes {"));
+
+    let output = ai_plugin(&["check", "example.com"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("give its URL, e.g. `https://example.com`"),
+        "{stderr}"
     );
 }
 

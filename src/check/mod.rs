@@ -29,7 +29,7 @@ pub use report::Report;
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// The target could not be read.
-    #[error("cannot check `{target}`: {message}")]
+    #[error("cannot read `{target}`: {message}")]
     Unreadable {
         /// The target as given.
         target: String,
@@ -85,10 +85,9 @@ pub fn check(
     token: Option<&str>,
     domain: Option<&str>,
 ) -> Result<Report, CheckError> {
-    let sources = if input.starts_with("http://") || input.starts_with("https://") {
-        live::fetch(input, token)?
-    } else {
-        read_target(Path::new(input))?
+    let sources = match Input::of(input) {
+        Input::Url(url) => live::fetch(&url, token)?,
+        Input::Path(path) => read_target(&path)?,
     };
     let scope = match (&sources.served_from, domain) {
         (Some(url), _) => Scope::served(url.clone()),
@@ -137,6 +136,83 @@ pub fn check(
         target: input.to_owned(),
         findings,
         notes,
+    })
+}
+
+/// What a `check` or `preview` target names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A running plugin's base URL.
+    Url(String),
+    /// A folder or file.
+    Path(PathBuf),
+}
+
+impl Input {
+    /// An `http(s)://` URL is fetched; so is `host:port` (`localhost:5003`) when no such
+    /// file or folder exists, as `http://host:port`. Anything else is a path.
+    pub fn of(input: &str) -> Input {
+        if input.starts_with("http://") || input.starts_with("https://") {
+            return Input::Url(input.to_owned());
+        }
+        let path = Path::new(input);
+        if fs::symlink_metadata(path).is_err()
+            && let Some(url) = host_port_url(input)
+        {
+            return Input::Url(url);
+        }
+        Input::Path(path.to_owned())
+    }
+}
+
+/// `http://INPUT` when `input` is a host and port (`localhost:5000`, `127.0.0.1:5003`,
+/// `example.com:8080`, `[::1]:5003`), maybe with a path after them.
+pub fn host_port_url(input: &str) -> Option<String> {
+    let authority = input.split('/').next().unwrap_or_default();
+    let (host, port) = authority.rsplit_once(':')?;
+    let port_ok = !port.is_empty()
+        && port.len() <= 5
+        && port.chars().all(|c| c.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p > 0);
+    (port_ok && is_host(host)).then(|| format!("http://{input}"))
+}
+
+/// A host name (`localhost`, `example.com`), an IPv4 address, or a bracketed IPv6 one.
+fn is_host(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// The URL a missing path may have meant: `localhost`, an IPv4 address or a domain name
+/// (`example.com`, not `openapi.yaml`), maybe with a path or a bad port.
+fn meant_url(input: &str) -> Option<String> {
+    const FILE_EXTENSIONS: &[&str] = &["json", "yaml", "yml", "toml", "txt", "md", "html"];
+    let authority = input.split('/').next().unwrap_or_default();
+    let host = authority.split(':').next().unwrap_or_default();
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let looks = is_host(host)
+        && (host == "localhost"
+            || host.parse::<std::net::Ipv4Addr>().is_ok()
+            || (host.contains('.')
+                && last.chars().all(|c| c.is_ascii_alphabetic())
+                && !FILE_EXTENSIONS.contains(&last.to_ascii_lowercase().as_str())));
+    looks.then(|| {
+        let scheme = if host == "localhost" || host.parse::<std::net::Ipv4Addr>().is_ok() {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{input}")
     })
 }
 
@@ -205,7 +281,20 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
         target: path.display().to_string(),
         message,
     };
-    let metadata = fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    let metadata = fs::metadata(path).map_err(|e| {
+        let input = path.to_string_lossy();
+        match meant_url(&input) {
+            Some(url) if e.kind() == std::io::ErrorKind::NotFound => unreadable(format!(
+                "no such file or folder; for a running plugin give its URL, e.g. `{url}`"
+            )),
+            _ if e.kind() == std::io::ErrorKind::NotFound => unreadable(
+                "no such file or folder; give a plugin project folder, a manifest, a spec, \
+                 or the URL of a running plugin (http://localhost:5003)"
+                    .to_owned(),
+            ),
+            _ => unreadable(e.to_string()),
+        }
+    })?;
     let mut sources = Sources::default();
     let (manifest_path, root) = if metadata.is_dir() {
         let found = [MANIFEST_PATH, "ai-plugin.json"]
@@ -322,6 +411,55 @@ fn display_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_and_port_is_a_url() {
+        for (input, url) in [
+            ("localhost:5000", Some("http://localhost:5000")),
+            ("127.0.0.1:5003", Some("http://127.0.0.1:5003")),
+            ("example.com:8080", Some("http://example.com:8080")),
+            ("[::1]:5003", Some("http://[::1]:5003")),
+            ("localhost:5003/sub", Some("http://localhost:5003/sub")),
+            ("localhost", None),
+            ("localhost:", None),
+            ("localhost:0", None),
+            ("localhost:99999", None),
+            ("C:/plugin", None),
+            ("dir/localhost:5000", None),
+            ("a_b:80", None),
+            ("openapi.yaml", None),
+        ] {
+            assert_eq!(host_port_url(input).as_deref(), url, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_missing_path_that_looks_like_a_host_is_given_its_url() {
+        for (input, url) in [
+            ("localhost", Some("http://localhost")),
+            ("127.0.0.1/x", Some("http://127.0.0.1/x")),
+            ("example.com", Some("https://example.com")),
+            ("localhost:abc", Some("http://localhost:abc")),
+            ("openapi.yaml", None),
+            ("ai-plugin.json", None),
+            ("my-project", None),
+        ] {
+            assert_eq!(meant_url(input).as_deref(), url, "{input}");
+        }
+    }
+
+    #[test]
+    fn an_existing_path_wins_over_a_host_and_port() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("localhost:5000");
+        fs::create_dir(&path).unwrap();
+        let input = path.to_str().unwrap();
+        assert_eq!(Input::of(input), Input::Path(path.clone()));
+        assert_eq!(
+            Input::of("localhost:5000"),
+            Input::Url("http://localhost:5000".to_owned())
+        );
+    }
 
     #[test]
     fn a_generated_manifest_and_spec_are_checked_in_memory() {
