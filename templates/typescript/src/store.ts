@@ -1,9 +1,10 @@
 /**
- * Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically on every change (see
- * `json-file.ts`). The file has the same format in every stack of this plugin.
+ * Durable TODO storage: one JSON file (`DATA_PATH`), rewritten atomically after every change,
+ * concurrent changes together (see `json-file.ts`). The file has the same format in every stack
+ * of this plugin.
  */
 
-import { JsonFile } from "./json-file.js";
+import { JsonFile, compareUtf8 } from "./json-file.js";
 import type { JsonFormat } from "./json-file.js";
 
 /**
@@ -24,7 +25,102 @@ interface Data {
   /** The next id to hand out; ids are never reused. */
   nextId: number;
   /** Each user's items, oldest first. */
-  users: Map<string, Todo[]>;
+  readonly users: Lists;
+}
+
+/** A user and their items, as the file lists them. */
+type Entry = readonly [user: string, todos: readonly Todo[]];
+
+/**
+ * Each user's items, cheap to copy, since every change works on a copy, and cheap to write.
+ *
+ * What was written last is one list of entries sorted as the file has them, shared with copies;
+ * each copy keeps only its own changes beside it. So a change costs what the changes since the
+ * last write cost, not the size of the store, and a write merges those changes into a new list
+ * without sorting every user again.
+ */
+class Lists {
+  /** Every user's items as of the last write, sorted by user. Shared, so never changed. */
+  #settled: readonly Entry[];
+  /** Changes since: a user's new items, or `undefined` for a deleted user. */
+  #changes: Map<string, readonly Todo[] | undefined>;
+
+  constructor(
+    settled: readonly Entry[] = [],
+    changes: Map<string, readonly Todo[] | undefined> = new Map(),
+  ) {
+    this.#settled = settled;
+    this.#changes = changes;
+  }
+
+  /** The user's items; they are replaced, never changed in place. */
+  get(user: string): readonly Todo[] | undefined {
+    if (this.#changes.has(user)) {
+      return this.#changes.get(user);
+    }
+    const entry = this.#settled[position(this.#settled, user)];
+    return entry?.[0] === user ? entry[1] : undefined;
+  }
+
+  /** Gives the user these items. */
+  set(user: string, todos: readonly Todo[]): void {
+    this.#changes.set(user, todos);
+  }
+
+  /** Forgets the user and their items. */
+  delete(user: string): void {
+    this.#changes.set(user, undefined);
+  }
+
+  /** A copy whose changes are its own: a small one, since it shares what was written. */
+  copy(): Lists {
+    return new Lists(this.#settled, new Map(this.#changes));
+  }
+
+  /**
+   * Every user's items, sorted by user. Settles the changes first (the value stays the same), so
+   * that the copies made from now on start without them.
+   */
+  sorted(): readonly Entry[] {
+    if (this.#changes.size === 0) {
+      return this.#settled;
+    }
+    const changes = [...this.#changes].sort(([a], [b]) => compareUtf8(a, b));
+    const old = this.#settled;
+    const settled: Entry[] = [];
+    let next = 0;
+    for (const [user, todos] of changes) {
+      const at = position(old, user, next);
+      for (let i = next; i < at; i += 1) {
+        settled.push(old[i]!);
+      }
+      next = old[at]?.[0] === user ? at + 1 : at;
+      if (todos !== undefined) {
+        settled.push([user, todos]);
+      }
+    }
+    for (let i = next; i < old.length; i += 1) {
+      settled.push(old[i]!);
+    }
+    this.#settled = settled;
+    this.#changes = new Map();
+    return settled;
+  }
+}
+
+/** Where `user` is or would be among the sorted `entries`, from `from` on. */
+function position(entries: readonly Entry[], user: string, from = 0): number {
+  let low = from;
+  let high = entries.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareUtf8(entries[middle]![0], user) < 0) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
 }
 
 /** The user's list already holds {@link MAX_TODOS_PER_USER} items. */
@@ -98,30 +194,43 @@ export class Store {
 
 /**
  * How the store is kept in its file. A change replaces a user's list, never changes it in
- * place, so a copy of the map is enough.
+ * place, so a copy only has to keep its own changes apart (see {@link Lists}).
  */
 const FORMAT: JsonFormat<Data> = {
   what: "store",
   error: StoreFileError,
-  empty: () => ({ nextId: 0, users: new Map() }),
+  empty: () => ({ nextId: 0, users: new Lists() }),
   parse,
   serialize,
-  copy: (data) => ({ nextId: data.nextId, users: new Map(data.users) }),
+  copy: (data) => ({ nextId: data.nextId, users: data.users.copy() }),
 };
+
+/**
+ * Each entry's text in the file, so that a write serializes only the entries changed since the
+ * last one. Entries are never changed, so neither is their text.
+ */
+const entryTexts = new WeakMap<Entry, string>();
 
 /** The file's JSON: `{"next_id": 2, "users": {"alice": [{"id": "2", "todo": "..."}]}}`. */
 function serialize(data: Data): string {
   // Users sorted by name (by UTF-8 bytes), so the file is the same whichever stack wrote it.
   // The map is written by hand: a JavaScript object would put names like "9" and "10" first,
   // in numeric order.
-  const users = [...data.users].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const entries = users.map(([user, todos]) => {
-    const items = JSON.stringify(
-      todos.map(({ id, todo }) => ({ id, todo })),
-      null,
-      2,
-    );
-    return `    ${JSON.stringify(user)}: ${items.replaceAll("\n", "\n    ")}`;
+  const entries = data.users.sorted().map((entry) => {
+    let text = entryTexts.get(entry);
+    if (text === undefined) {
+      const [user, todos] = entry;
+      const items = JSON.stringify(
+        todos.map(({ id, todo }) => ({ id, todo })),
+        null,
+        2,
+      );
+      // Built by `join`, which makes one flat string: a template string would be a rope of
+      // pieces, which the `join` below would walk again on every write.
+      text = ["    ", JSON.stringify(user), ": ", items.replaceAll("\n", "\n    ")].join("");
+      entryTexts.set(entry, text);
+    }
+    return text;
   });
   const map = entries.length === 0 ? "{}" : `{\n${entries.join(",\n")}\n  }`;
   return `{\n  "next_id": ${data.nextId},\n  "users": ${map}\n}`;
@@ -140,22 +249,19 @@ function parse(text: string): Data {
   if (!isObject(rawUsers)) {
     throw new Error("`users` must be an object");
   }
-  const users = new Map<string, Todo[]>();
-  for (const [user, todos] of Object.entries(rawUsers)) {
+  const users = Object.entries(rawUsers).map(([user, todos]): Entry => {
     if (!Array.isArray(todos)) {
       throw new Error(`the items of \`${user}\` must be a list`);
     }
-    users.set(
-      user,
-      todos.map((todo: unknown) => {
-        if (!isObject(todo) || typeof todo["id"] !== "string" || typeof todo["todo"] !== "string") {
-          throw new Error(`every item of \`${user}\` needs a string \`id\` and \`todo\``);
-        }
-        return { id: todo["id"], todo: todo["todo"] };
-      }),
-    );
-  }
-  return { nextId, users };
+    const items = todos.map((todo: unknown) => {
+      if (!isObject(todo) || typeof todo["id"] !== "string" || typeof todo["todo"] !== "string") {
+        throw new Error(`every item of \`${user}\` needs a string \`id\` and \`todo\``);
+      }
+      return { id: todo["id"], todo: todo["todo"] };
+    });
+    return [user, items];
+  });
+  return { nextId, users: new Lists(users.sort(([a], [b]) => compareUtf8(a, b))) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

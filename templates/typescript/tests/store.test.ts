@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 
 import { ListFullError, MAX_TODOS_PER_USER, Store, StoreFileError } from "../src/store.js";
+import type { Todo } from "../src/store.js";
 import { tempDataPath } from "./support.js";
 
 test("items survive reopening, and ids are never reused", async () => {
@@ -113,4 +114,56 @@ test("concurrent changes are serialized and all kept", async () => {
   assert.equal(new Set(added.map((t) => t.id)).size, 50);
   await Promise.all(added.slice(0, 25).map((t) => store.delete("eve", t.id)));
   assert.equal(Store.open(path).list("eve").length, 25);
+});
+
+test("any mix of concurrent changes keeps the lists and the file a plain map would", async () => {
+  const path = tempDataPath();
+  let store = Store.open(path);
+  const model = new Map<string, Todo[]>();
+  let nextId = 0;
+  // Names whose UTF-8 order differs from other orders: numbers, case, characters above U+FFFF.
+  const users = ["a", "b", "9", "10", "Z", "é", "\uffff", "😀", "__proto__", "user 1", ""];
+  let seed = 7;
+  /** A number below `n`, the same on every run (the MINSTD generator). */
+  const random = (n: number): number => {
+    seed = (seed * 48271) % 2147483647;
+    return seed % n;
+  };
+  for (let round = 0; round < 30; round += 1) {
+    const changes: Array<Promise<unknown>> = [];
+    for (let i = random(20); i >= 0; i -= 1) {
+      const user = users[random(users.length)]!;
+      const todos = model.get(user) ?? [];
+      if (random(3) > 0 && todos.length < MAX_TODOS_PER_USER) {
+        nextId += 1;
+        const todo = { id: String(nextId), todo: `item ${nextId}` };
+        model.set(user, [...todos, todo]);
+        changes.push(store.add(user, todo.todo).then((added) => assert.deepEqual(added, todo)));
+      } else {
+        const id = random(2) === 0 ? (todos[random(todos.length)]?.id ?? "0") : "0";
+        const remaining = todos.filter((todo) => todo.id !== id);
+        if (remaining.length === 0) {
+          model.delete(user);
+        } else {
+          model.set(user, remaining);
+        }
+        const deleted = remaining.length < todos.length;
+        changes.push(store.delete(user, id).then((result) => assert.equal(result, deleted)));
+      }
+    }
+    await Promise.all(changes);
+    if (round % 10 === 9) {
+      store = Store.open(path);
+    }
+    for (const user of users) {
+      assert.deepEqual(store.list(user), model.get(user) ?? [], user);
+    }
+    const sorted = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const lines = sorted.map(
+      ([user, todos]) =>
+        `    ${JSON.stringify(user)}: ${JSON.stringify(todos, null, 2).replaceAll("\n", "\n    ")}`,
+    );
+    const map = lines.length === 0 ? "{}" : `{\n${lines.join(",\n")}\n  }`;
+    assert.equal(readFileSync(path, "utf8"), `{\n  "next_id": ${nextId},\n  "users": ${map}\n}`);
+  }
 });

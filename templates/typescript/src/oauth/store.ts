@@ -8,7 +8,7 @@
  * the same format in every stack of this plugin.
  */
 
-import { JsonFile } from "../json-file.js";
+import { JsonFile, compareUtf8 } from "../json-file.js";
 import type { JsonFormat } from "../json-file.js";
 
 /**
@@ -250,7 +250,7 @@ function section(entries: Array<[string, unknown]>): string {
   if (entries.length === 0) {
     return "{}";
   }
-  entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  entries.sort(([a], [b]) => compareUtf8(a, b));
   const lines = entries.map(
     ([key, value]) =>
       `    ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replaceAll("\n", "\n    ")}`,
