@@ -181,7 +181,10 @@ pub enum OutputFormat {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 the target \
-could not be read. With a URL, check fetches the manifest, spec and logo, sends a CORS preflight, \
+could not be read.\n\n--format json prints one object: {target, ok, errors, warnings, findings: \
+[{code, severity, path, location?: {file, line, column, source_line}, message, fix?}], notes}; \
+when the target cannot be read (exit 2), the same with ok: false, no findings, and error: the \
+reason.\n\nWith a URL, check fetches the manifest, spec and logo, sends a CORS preflight, \
 and calls the spec's operations without credentials (expecting 401) and its GET operations \
 (measuring the response)."
 )]

@@ -74,6 +74,10 @@ impl Error {
             // A prompt may have hidden it before Ctrl-C.
             let _ = stderr.show_cursor();
         }
+        if matches!(self, Error::Check(crate::check::CheckError::Reported(_))) {
+            // Already said, on stdout, with the report.
+            return;
+        }
         if self.exit_code() == EXIT_CANCELLED {
             eprintln!("cancelled; nothing was written");
         } else {

@@ -19,7 +19,8 @@ use crate::openapi::{Operation, Spec, Target};
 /// One piece of the rendering, counted on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
-    /// `manifest` (the lines around the operations) or the operation's name.
+    /// The lines around the operations (`manifest` for a plugin, whose manifest gives them;
+    /// `namespace` for a GPT Action, which has no manifest), or the operation's name.
     pub name: String,
     /// Its text.
     pub text: String,
@@ -46,7 +47,30 @@ pub fn run(args: PreviewArgs) -> Result<(), crate::Error> {
     };
     let preview = from_sources(&input, &sources, target_kind)?;
     print!("{}\n{}", preview.text, token_table(&preview));
-    Ok(())
+    // The same file rules as `check`: what the host would refuse is said, after the preview.
+    let report = check::report(&input, sources, target_kind, None)?;
+    if report.errors() == 0 {
+        return Ok(());
+    }
+    let errors = check::Report {
+        findings: report
+            .findings
+            .into_iter()
+            .filter(crate::diagnostic::Diagnostic::is_error)
+            .collect(),
+        notes: Vec::new(),
+        ..report
+    };
+    eprint!("\n{}", errors.findings_text());
+    Err(crate::Error::Refused(format!(
+        "the host would refuse this plugin ({}); the preview above shows how it would read \
+         it. `ai-plugin check {input}` lists every finding, warnings too",
+        plural(errors.errors(), "error")
+    )))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Renders what was read, or says why it cannot.
@@ -102,7 +126,11 @@ pub fn render(manifest: Option<&Value>, spec: &Value, target: Target) -> Preview
     let open = format!("{head}namespace {namespace} {{\n\n");
     let close = format!("}} // namespace {namespace}\n");
     let mut parts = vec![Part {
-        name: "manifest".to_owned(),
+        name: match target {
+            Target::Plugins => "manifest",
+            Target::Actions => "namespace",
+        }
+        .to_owned(),
         text: format!("{open}{close}"),
     }];
     let mut text = open;
@@ -436,6 +464,12 @@ mod tests {
             preview
                 .text
                 .contains("namespace notes_example_com__jit_plugin {")
+        );
+        let names: Vec<&str> = preview.parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["namespace", "listNotes", "addNote"],
+            "a GPT Action has no manifest"
         );
     }
 

@@ -421,7 +421,8 @@ fn the_text_report_shows_each_finding_with_its_line_and_fix() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "error: 1 error, 0 warnings found\n"
+        "",
+        "the summary ends the report on stdout, and is not said again"
     );
     let output = ai_plugin(&[
         "check",
@@ -485,6 +486,61 @@ fn preview_renders_the_namespace_with_token_counts() {
     }
     let output = ai_plugin(&["preview", &format!("{FIXTURES}/specs/syntax.yaml")]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn preview_prints_what_it_can_then_the_errors_check_finds_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("e.json");
+    std::fs::write(&empty, "{}").unwrap();
+    let output = ai_plugin(&["preview", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[spec-missing-field]: the spec has no `paths` object"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: the host would refuse this plugin (3 errors)"),
+        "{stderr}"
+    );
+
+    let output = ai_plugin(&[
+        "preview",
+        &format!("{FIXTURES}/manifests/name-for-model.json"),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("namespace my notes {"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[manifest-name-for-model]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--> tests/fixtures/check/manifests/name-for-model.json:"));
+    let output = ai_plugin(&["preview", "tests/fixtures/check/does-not-exist"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("cannot read `tests/fixtures/check/does-not-exist`")
+    );
+}
+
+#[test]
+fn an_unreadable_target_still_gets_a_json_object() {
+    let port = support::free_port();
+    let target = format!("http://127.0.0.1:{port}");
+    let (code, report) = check_json(&target, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(report["target"], target.as_str());
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["findings"], json!([]));
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("cannot read `{target}`")),
+        "{report:#}"
+    );
 }
 
 // ---- live checks ----

@@ -39,10 +39,14 @@ pub enum CheckError {
     /// The check ran and found errors; the report has been printed.
     #[error("{0} found")]
     Findings(String),
+    /// The check ran and found errors; the report has been printed with this summary, so
+    /// nothing more is said.
+    #[error("{0} found")]
+    Reported(String),
 }
 
 /// What a target gave to check: its documents, and findings already made while reading them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Sources {
     /// The manifest, if there is one and it parsed.
     pub manifest: Option<Document>,
@@ -65,13 +69,26 @@ pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
         token,
         domain,
     } = args;
-    let report = check(&input, target_kind, token.as_deref(), domain.as_deref())?;
+    let report = match check(&input, target_kind, token.as_deref(), domain.as_deref()) {
+        Ok(report) => report,
+        Err(error) => {
+            if format == OutputFormat::Json {
+                println!("{}", Report::failure_json(&input, &error.to_string()));
+            }
+            return Err(error.into());
+        }
+    };
     match format {
         OutputFormat::Text => print!("{}", report.to_text()),
         OutputFormat::Json => println!("{}", report.to_json()),
     }
     if report.errors() > 0 {
-        return Err(CheckError::Findings(report.summary()).into());
+        // The text report ends with the summary already; JSON tells a person on stderr.
+        return Err(match format {
+            OutputFormat::Text => CheckError::Reported(report.summary()),
+            OutputFormat::Json => CheckError::Findings(report.summary()),
+        }
+        .into());
     }
     Ok(())
 }
@@ -89,6 +106,16 @@ pub fn check(
         Input::Url(url) => live::fetch(&url, token)?,
         Input::Path(path) => read_target(&path)?,
     };
+    report(input, sources, target, domain)
+}
+
+/// Checks what was read from `input` (see [`check`]).
+pub fn report(
+    input: &str,
+    sources: Sources,
+    target: Target,
+    domain: Option<&str>,
+) -> Result<Report, CheckError> {
     let scope = match (&sources.served_from, domain) {
         (Some(url), _) => Scope::served(url.clone()),
         (None, Some(domain)) => {

@@ -46,18 +46,39 @@ impl Report {
         )
     }
 
-    /// The report as text: one block per finding, then the notes and the summary.
-    pub fn to_text(&self) -> String {
+    /// The findings as text, one block each (each ends with a blank line).
+    pub fn findings_text(&self) -> String {
         let mut out = String::new();
         for finding in &self.findings {
             render(&mut out, finding, &self.target);
             out.push('\n');
         }
+        out
+    }
+
+    /// The report as text: one block per finding, then the notes and the summary.
+    pub fn to_text(&self) -> String {
+        let mut out = self.findings_text();
         for note in &self.notes {
             let _ = writeln!(out, "note: {note}");
         }
         let _ = writeln!(out, "{}: {}", self.target, self.summary());
         out
+    }
+
+    /// The JSON object `check --format json` prints when it cannot read `target` (exit 2): the
+    /// shape of a report, with no findings, `ok: false` and an `error` saying why.
+    pub fn failure_json(target: &str, error: &str) -> String {
+        serde_json::to_string_pretty(&serde_json::json!({
+            "target": target,
+            "ok": false,
+            "error": error,
+            "errors": 0,
+            "warnings": 0,
+            "findings": [],
+            "notes": [],
+        }))
+        .expect("a failure always serializes")
     }
 
     /// The report as one JSON object.
