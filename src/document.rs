@@ -105,7 +105,12 @@ impl Document {
                     let message = message
                         .rsplit_once(" at line ")
                         .map_or(message.as_str(), |(m, _)| m);
-                    let location = document.location_at_line(error.line(), error.column());
+                    let (line, column) = if message.starts_with("trailing comma") {
+                        document.comma_before(error.line(), error.column())
+                    } else {
+                        (error.line(), error.column())
+                    };
+                    let location = document.location_at_line(line, column);
                     return Err(Box::new(
                         Diagnostic::error(code, "", format!("{name} is not valid JSON: {message}"))
                             .with_fix(
@@ -177,6 +182,23 @@ impl Document {
         let start = self.line_starts[line - 1];
         let column = self.text.get(start..offset)?.chars().count() + 1;
         self.location_at_line(line, column)
+    }
+
+    /// The line and column (in characters) of the comma before `line:column`, over whitespace:
+    /// serde_json reports a trailing comma at the bracket after it. Unchanged if none is there.
+    fn comma_before(&self, line: usize, column: usize) -> (usize, usize) {
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return (line, column);
+        };
+        let at = (start + column.saturating_sub(1)).min(self.text.len());
+        let before = self.text[..at].trim_end_matches([' ', '\t', '\n', '\r']);
+        if !before.ends_with(',') {
+            return (line, column);
+        }
+        let comma = before.len() - 1;
+        let comma_line = self.line_starts.partition_point(|&s| s <= comma);
+        let line_start = self.line_starts[comma_line - 1];
+        (comma_line, self.text[line_start..comma].chars().count() + 1)
     }
 
     fn location_at_line(&self, line: usize, column: usize) -> Option<Location> {
@@ -482,8 +504,15 @@ mod tests {
         )
         .unwrap_err();
         let at = err.location.unwrap();
-        assert_eq!((at.line, at.column), (3, 1));
+        assert_eq!(
+            (at.line, at.column, at.source_line.as_str()),
+            (2, 9, "  \"a\": 1,"),
+            "at the comma, not at the brace after it"
+        );
         assert!(err.message.contains("trailing comma"), "{}", err.message);
+        let err = Document::parse("a.json", "[\"é\", 2 ,\t]", Format::Json, "syntax").unwrap_err();
+        let at = err.location.unwrap();
+        assert_eq!((at.line, at.column), (1, 9), "columns count characters");
     }
 
     #[test]

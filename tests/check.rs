@@ -809,12 +809,13 @@ fn a_manifest_with_a_syntax_error_is_reported_at_its_line() {
     let location = &report["findings"][0]["location"];
     assert_eq!(
         (location["line"].as_u64(), location["column"].as_u64()),
-        (Some(3), Some(1))
+        (Some(2), Some(25)),
+        "at the trailing comma"
     );
-    assert_eq!(location["source_line"], "}");
+    assert_eq!(location["source_line"], "  \"schema_version\": \"v1\",");
     let text = String::from_utf8_lossy(&ai_plugin(&["check", &server.base]).stdout).into_owned();
     assert!(text.contains("trailing comma"), "{text}");
-    assert!(text.contains(" 3 | }\n"), "{text}");
+    assert!(text.contains(" 2 |   \"schema_version\": \"v1\",\n"), "{text}");
 }
 
 #[test]
