@@ -79,7 +79,7 @@ impl Error {
             return;
         }
         if self.exit_code() == EXIT_CANCELLED {
-            eprintln!("cancelled; nothing was written");
+            crate::interrupt::say_cancelled();
         } else {
             eprintln!(
                 "{} {self}",

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::EXIT_CANCELLED;
 
@@ -22,9 +23,27 @@ pub fn install() {
         if let Some(staging) = staging {
             let _ = std::fs::remove_dir_all(staging);
         }
-        eprintln!("\ncancelled; nothing was written");
+        say_cancelled();
         std::process::exit(i32::from(EXIT_CANCELLED));
     });
+}
+
+/// Whether the cancellation has been said.
+static SAID: AtomicBool = AtomicBool::new(false);
+
+/// Says "cancelled; nothing was written", once per process: at a prompt, Ctrl-C reaches both
+/// this handler and the prompt (which returns an error that is reported), in either order.
+/// On a terminal the message starts a new line, as the cursor may be after typed text.
+pub fn say_cancelled() {
+    if SAID.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let newline = if console::Term::stderr().is_term() {
+        "\n"
+    } else {
+        ""
+    };
+    eprintln!("{newline}cancelled; nothing was written");
 }
 
 /// Marks `path` as a staging folder to remove on interrupt, until [`release`] is called.

@@ -194,6 +194,44 @@ fn ctrl_c_at_the_first_prompt_exits_130_and_writes_nothing() {
 }
 
 #[test]
+fn ctrl_c_says_cancelled_once_on_its_own_line() {
+    let tmp = workspace();
+    let project = child(&tmp, "proj");
+    let mut pty = Pty::spawn(tmp.path(), &[project.as_os_str()]);
+    pty.expect("(name_for_human)");
+    pty.send("abc");
+    pty.expect("abc");
+    pty.send(CTRL_C);
+    let (status, transcript) = pty.finish();
+    assert_eq!(shell_status(status), Some(130), "{status:?}\n{transcript}");
+    assert!(
+        !transcript.contains("abccancelled"),
+        "the message starts a new line:\n{transcript}"
+    );
+
+    let args: Vec<&OsStr> = [
+        project.as_os_str(),
+        OsStr::new("--name-for-human=Menu Bot"),
+        OsStr::new("--name-for-model=menu_bot"),
+        OsStr::new("--description-for-human=d"),
+        OsStr::new("--description-for-model=d"),
+    ]
+    .into();
+    let mut pty = Pty::spawn(tmp.path(), &args);
+    pty.expect("Authentication");
+    pty.expect("user_http");
+    pty.send(CTRL_C);
+    let (status, transcript) = pty.finish();
+    assert_eq!(shell_status(status), Some(130), "{status:?}\n{transcript}");
+    assert_eq!(
+        transcript.matches("cancelled; nothing was written").count(),
+        1,
+        "said once:\n{transcript}"
+    );
+    assert!(!project.exists());
+}
+
+#[test]
 fn escape_at_a_menu_cancels_with_130_says_so_and_writes_nothing() {
     let tmp = workspace();
     let project = child(&tmp, "proj");
