@@ -815,7 +815,10 @@ fn a_manifest_with_a_syntax_error_is_reported_at_its_line() {
     assert_eq!(location["source_line"], "  \"schema_version\": \"v1\",");
     let text = String::from_utf8_lossy(&ai_plugin(&["check", &server.base]).stdout).into_owned();
     assert!(text.contains("trailing comma"), "{text}");
-    assert!(text.contains(" 2 |   \"schema_version\": \"v1\",\n"), "{text}");
+    assert!(
+        text.contains(" 2 |   \"schema_version\": \"v1\",\n"),
+        "{text}"
+    );
 }
 
 #[test]
