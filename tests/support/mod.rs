@@ -2,6 +2,8 @@
 //! starting it on a free loopback port, and an HTTP client that reports every status.
 #![allow(dead_code)]
 
+pub mod credentials;
+
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
