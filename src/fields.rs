@@ -131,7 +131,8 @@ impl Field {
             Field::Stack => Stack::from_str(value).map(drop),
             Field::Port => port(value).map(drop),
             Field::ContactEmail => contact_email(value),
-            Field::LegalInfoUrl => http_url(value),
+            // The rule is shared by every URL field: say which one this is.
+            Field::LegalInfoUrl => http_url(value).map_err(|e| format!("legal_info_url {e}")),
         }
     }
 }
@@ -412,7 +413,7 @@ pub fn name_for_model(value: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
     {
         return Err(format!(
-            "name_for_model may hold only letters A-Z, digits and `_` (found {bad:?})"
+            "name_for_model may hold only ASCII letters (a-z, A-Z), digits and `_` (found {bad:?})"
         ));
     }
     Ok(())
@@ -460,7 +461,8 @@ pub fn oauth_client_id(value: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')))
     {
         Some(bad) => Err(format!(
-            "oauth_client_id may hold only letters A-Z, digits and - . _ ~ (found {bad:?})"
+            "oauth_client_id may hold only ASCII letters (a-z, A-Z), digits and - . _ ~ (found \
+             {bad:?})"
         )),
         None => Ok(()),
     }

@@ -42,7 +42,7 @@ fn invalid_flags_are_all_reported_at_once_and_nothing_is_written() {
         "  --stack: unknown stack `cobol`; choose one of: rust, python, typescript",
         "  --port: port must be between 1 and 65535 (got 70000)",
         "  --contact-email: contact_email `me at example.com` is not an email address: it contains whitespace",
-        "  --legal-info-url: `ftp://example.com` is not an absolute http(s) URL: it must start with https:// or http://",
+        "  --legal-info-url: legal_info_url `ftp://example.com` is not an absolute http(s) URL: it must start with https:// or http://",
     ]
     .join("\n");
     assert!(
@@ -64,8 +64,8 @@ fn one_invalid_flag_is_reported_in_the_singular() {
     let stderr = stderr_of(&assert);
     assert!(
         stderr.contains(
-            "1 invalid answer:\n  --name-for-model: name_for_model may hold only letters A-Z, \
-             digits and `_` (found '-')"
+            "1 invalid answer:\n  --name-for-model: name_for_model may hold only ASCII letters \
+             (a-z, A-Z), digits and `_` (found '-')"
         ),
         "{stderr}"
     );
@@ -106,7 +106,7 @@ fn flag_and_file_problems_and_missing_answers_are_reported_together() {
     );
     assert!(
         stderr.contains(&format!(
-            "`{}`, key `legal_info_url`: `not a url` is not an absolute http(s) URL",
+            "`{}`, key `legal_info_url`: legal_info_url `not a url` is not an absolute http(s) URL",
             file.display()
         )),
         "{stderr}"
