@@ -34,7 +34,13 @@ pub fn list() -> String {
 /// Writes a self-contained copy of a built-in template into a new or empty folder.
 pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
     let TemplateInitArgs { dir, from } = args;
-    let stack: Stack = from.parse().map_err(Error::Usage)?;
+    let stack: Stack = from.parse().map_err(|_| {
+        Error::Usage(format!(
+            "--from: unknown built-in template `{from}`; choose one of: {} (see `ai-plugin \
+             templates`)",
+            Stack::ALL.map(Stack::as_str).join(", ")
+        ))
+    })?;
     if let write::TargetState::NonEmpty(count) = write::inspect(&dir)? {
         return Err(Error::Refused(format!(
             "`{}` is not empty ({count} entr{}); `template init` writes into a new or empty \
@@ -60,9 +66,15 @@ pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
     }
     write::write(&plan, &dir, false)?;
     let shown = dir.display();
+    // The name is the folder's unless the folder has none (`.`): say it only then.
+    let named = if dir.file_name().and_then(|n| n.to_str()) == Some(name.as_str()) {
+        String::new()
+    } else {
+        format!(", named `{name}`")
+    };
     print!(
-        "Wrote the template `{name}` ({} files, a copy of the built-in `{stack}` one) to \
-         `{shown}`.\n\nEdit it, then:\n  ai-plugin template check {shown}\n  \
+        "Wrote a template to `{shown}` ({} files, a copy of the built-in `{stack}` one{named}).\n\n\
+         Edit it, then:\n  ai-plugin template check {shown}\n  \
          ai-plugin new --template {shown}\n",
         plan.files.len()
     );

@@ -41,7 +41,13 @@ fn template_init_writes_a_self_contained_template_that_checks_clean() {
         .arg(&dir)
         .assert()
         .success();
-    assert!(stdout_of(&assert).contains("ai-plugin new --template"));
+    let stdout = stdout_of(&assert);
+    assert!(stdout.contains("ai-plugin new --template"));
+    assert!(
+        stdout.starts_with(&format!("Wrote a template to `{}` (", dir.display()))
+            && !stdout.contains("named"),
+        "the name is the folder's, said once: {stdout}"
+    );
     let files = files_under(&dir);
     for expected in [
         "template.toml",
@@ -102,7 +108,7 @@ fn template_init_from_an_unknown_template_is_a_usage_error() {
         .code(2);
     assert!(
         stderr_of(&assert)
-            .contains("unknown stack `cobol`; choose one of: rust, python, typescript"),
+            .contains("unknown built-in template `cobol`; choose one of: rust, python, typescript"),
         "{}",
         stderr_of(&assert)
     );
