@@ -551,6 +551,30 @@ pub struct Folder {
     pub problems: Vec<Problem>,
 }
 
+/// The folders under `root` (at most three levels down, not through links or `.git`, `/`
+/// separated) that hold a `template.toml`, sorted; at most five.
+fn folders_with_config(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .min_depth(2)
+        .max_depth(4)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".git" && e.file_name() != "node_modules")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && e.file_name() == CONFIG_FILE)
+        .filter_map(|e| {
+            let folder = e.path().parent()?.strip_prefix(root).ok()?;
+            let parts: Option<Vec<&str>> = folder
+                .components()
+                .map(|c| c.as_os_str().to_str())
+                .collect();
+            Some(parts?.join("/"))
+        })
+        .take(5)
+        .collect()
+}
+
 /// Reads the template folder `root` without following any link: links, special files and
 /// non-UTF-8 names are recorded as problems, never read. A `.git` folder is skipped.
 pub fn read_folder(root: &Path, shown_as: &str) -> Result<Folder, TemplateError> {
@@ -573,6 +597,18 @@ pub fn read_folder(root: &Path, shown_as: &str) -> Result<Folder, TemplateError>
         Ok(_) => fs::read_to_string(&config_path)
             .map_err(|e| unreadable(format!("cannot read its {CONFIG_FILE}: {e}")))?,
         Err(_) => {
+            let found = folders_with_config(root);
+            if let Some(first) = found.first() {
+                return Err(unreadable(format!(
+                    "there is no {CONFIG_FILE} at its top, but there is one in: {}; with \
+                     `new --template`, add `--subfolder {first}`",
+                    found
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
             return Err(unreadable(format!(
                 "there is no {CONFIG_FILE} in it (a template is a folder with a {CONFIG_FILE} \
                  and the files to render; `ai-plugin template init DIR` writes one)"

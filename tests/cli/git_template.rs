@@ -145,7 +145,11 @@ fn git_errors_are_reported_with_gits_own_words() {
             vec!["--template", &url, "--branch", "no-such-branch"],
             "no-such-branch",
         ),
-        (vec!["--template", &url], "there is no template.toml in it"),
+        (
+            vec!["--template", &url],
+            "there is no template.toml at its top, but there is one in: `templates/course`; \
+             with `new --template`, add `--subfolder templates/course`",
+        ),
     ] {
         let assert = new_in(tmp.path())
             .args(["p", "--yes", "-d", "course=CS101"])
