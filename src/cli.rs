@@ -65,10 +65,13 @@ pub struct TemplateCheckArgs {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Precedence: a flag, then the --answers file, then the prompt \
-(or the default under --yes). Without a terminal nothing is asked: missing answers are named."
+(or the default under --yes). Without a terminal nothing is asked: missing answers are named.\n\n\
+Exit codes: 0 written, 1 the project could not be written (e.g. a non-empty directory without \
+--force), 2 bad or missing answers, 130 cancelled at a prompt."
 )]
 pub struct NewArgs {
-    /// The project directory to create
+    /// The project directory to create [default: asked; with --yes, the name for people in
+    /// kebab-case, else todo-plugin]
     #[arg(value_name = "DIR")]
     pub dir: Option<String>,
 
@@ -99,7 +102,8 @@ pub struct NewArgs {
         allow_hyphen_values = true
     )]
     pub description_for_model: Option<String>,
-    /// Authentication: none, service_http, user_http or oauth
+    /// Authentication: none, service_http, user_http or oauth [default: none, or oauth when an
+    /// --oauth-* flag is given]
     #[arg(long, value_name = "TYPE", help_heading = "Manifest")]
     pub auth: Option<String>,
     /// OAuth client id ChatGPT presents (oauth; default derived from name_for_model)
@@ -123,7 +127,7 @@ pub struct NewArgs {
     #[arg(long, value_name = "URL", help_heading = "Manifest")]
     pub legal_info_url: Option<String>,
 
-    /// Server stack: rust, python or typescript (a built-in template)
+    /// Server stack: rust, python or typescript (a built-in template) [default: rust]
     #[arg(
         long,
         value_name = "STACK",
@@ -131,7 +135,7 @@ pub struct NewArgs {
         conflicts_with = "template"
     )]
     pub stack: Option<String>,
-    /// Port the server listens on by default (1-65535)
+    /// Port the server listens on by default (1-65535) [default: 5003]
     #[arg(long, value_name = "PORT", help_heading = "Project")]
     pub port: Option<String>,
 
@@ -157,7 +161,9 @@ pub struct NewArgs {
     /// Take the default for every answer not given
     #[arg(short, long)]
     pub yes: bool,
-    /// Read answers from a TOML file (keys as the flags, in snake_case)
+    /// Read answers from a TOML file: keys as the flags, in snake_case (`directory`, `template`,
+    /// `branch` and `subfolder` too), and a `[variables]` table for a template's variables, as
+    /// ai-plugin.toml records them
     #[arg(long, value_name = "FILE.toml")]
     pub answers: Option<PathBuf>,
     /// Write into a non-empty directory: only the template's files are written, nothing is deleted
@@ -197,7 +203,7 @@ pub struct CheckArgs {
     /// 300/700)
     #[arg(
         long = "target",
-        value_name = "HOST",
+        value_name = "TARGET",
         value_enum,
         default_value = "plugins"
     )]
@@ -225,7 +231,7 @@ pub struct PreviewArgs {
     /// server's domain, with return types)
     #[arg(
         long = "target",
-        value_name = "HOST",
+        value_name = "TARGET",
         value_enum,
         default_value = "plugins"
     )]

@@ -335,7 +335,15 @@ pub fn next_steps(
         );
     }
     not_written(&mut out, outcome);
-    let _ = write!(out, "\nNext steps:\n  cd {dir}\n");
+    out.push_str("\nNext steps:\n");
+    // No `cd .` when the project is the current folder.
+    if answers
+        .directory
+        .components()
+        .ne([std::path::Component::CurDir])
+    {
+        let _ = writeln!(out, "  cd {dir}");
+    }
     if !config.run.is_empty() {
         let _ = writeln!(out, "  {}    # serves {url}", config.run);
     }

@@ -67,6 +67,8 @@ impl Prompter for DialoguerPrompter {
         Input::<String>::with_theme(&self.theme)
             .with_prompt(question)
             .default(default.to_owned())
+            // An empty default would show as `()`.
+            .show_default(!default.is_empty())
             .validate_with(|value: &String| validate(value))
             .interact_text()
             .map_err(from_dialoguer)

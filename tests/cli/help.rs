@@ -23,6 +23,34 @@ fn help_of_new_lists_every_manifest_and_project_flag() {
         help.contains("none, service_http, user_http or oauth"),
         "{help}"
     );
+    for says in [
+        "[default: rust]",
+        "[default: 5003]",
+        "[default: none, or oauth",
+        "[default: asked; with --yes",
+        "Exit codes: 0 written",
+        "`directory`",
+        "`[variables]` table",
+    ] {
+        assert!(help.contains(says), "{says} is not in:\n{help}");
+    }
+}
+
+#[test]
+fn help_of_check_and_preview_names_the_target_kind_and_the_json_shape() {
+    for command in ["check", "preview"] {
+        let assert = Command::cargo_bin("ai-plugin")
+            .unwrap()
+            .args([command, "--help"])
+            .assert()
+            .success();
+        let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        assert!(help.contains("--target <TARGET>"), "{help}");
+        assert!(!help.contains("--target <HOST>"), "{help}");
+        if command == "check" {
+            assert!(help.contains("with ok: false, no findings"), "{help}");
+        }
+    }
 }
 
 #[test]

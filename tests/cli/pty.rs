@@ -350,6 +350,10 @@ fn a_templates_variables_are_asked_after_the_plugins_questions() {
         !transcript.contains("Server stack"),
         "a template decides the stack:\n{transcript}"
     );
+    assert!(
+        !transcript.contains("Course code ()"),
+        "a variable without a default shows no empty brackets:\n{transcript}"
+    );
     let record = record(&project);
     let variables = record["variables"].as_table().unwrap();
     assert_eq!(variables["course"].as_str(), Some("CS101"));

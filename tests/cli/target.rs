@@ -255,3 +255,12 @@ fn force_names_the_files_the_template_did_not_write_and_leaves_them() {
         "mine"
     );
 }
+
+#[test]
+fn the_current_folder_needs_no_cd() {
+    let tmp = workspace();
+    let assert = new_in(tmp.path()).args([".", "--yes"]).assert().success();
+    let stdout = stdout_of(&assert);
+    assert!(stdout.contains("Next steps:\n  cargo run"), "{stdout}");
+    assert!(!stdout.contains("cd ."), "{stdout}");
+}
