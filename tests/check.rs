@@ -920,6 +920,34 @@ fn a_missing_logo_is_an_error_and_a_non_square_one_a_warning() {
         vec![("live-logo".to_owned(), "error".to_owned())]
     );
 
+    // A logo nobody serves: every finding says how to fix it.
+    let port = support::free_port();
+    let unreachable = plugin(true, |base, routes| {
+        let manifest = manifest_json(base, json!({"type": "none"})).replace(
+            &format!("{base}/logo.png"),
+            &format!("http://127.0.0.1:{port}/logo.png"),
+        );
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest,
+            ),
+        );
+    });
+    let (_, report) = check_json(&unreachable.base, &[]);
+    let logo = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "live-logo")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert!(logo["fix"].is_string(), "{report:#}");
+
     // A PNG whose header says 512×256.
     let mut wide = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
     wide.extend_from_slice(&512u32.to_be_bytes());

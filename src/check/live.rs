@@ -447,9 +447,10 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
             return;
         }
         Err(message) => {
-            sources
-                .findings
-                .push(Diagnostic::error("live-logo", "logo_url", message));
+            sources.findings.push(
+                Diagnostic::error("live-logo", "logo_url", message)
+                    .with_fix("serve the logo (a 512×512 PNG) at logo_url, and start the server"),
+            );
             return;
         }
     };
