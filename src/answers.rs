@@ -532,13 +532,18 @@ pub fn resolve_with(
             }
         }
     }
-    // OAuth answers imply `--auth oauth`; with another auth type they are a mistake.
+    // OAuth answers imply `--auth oauth`; as flags with another auth type they are a mistake.
+    // In an answers file they are not: `ai-plugin.toml` records them, and a user who changes
+    // its `auth` to regenerate the project means the others to go unused.
     let oauth_given: Vec<Field> = Field::ALL
         .into_iter()
         .filter(|&f| !f.applies_to(AuthType::None) && given.get(f).is_some())
         .collect();
     if let Some(auth) = given_auth.filter(|&a| a != AuthType::Oauth) {
-        for &field in &oauth_given {
+        let from_flags = oauth_given
+            .iter()
+            .filter(|&&f| given.get(f).is_some_and(|g| g.source == Source::Flag));
+        for &field in from_flags {
             invalid.push(Invalid::field(
                 field,
                 given.get(field).expect("given").source.clone(),
@@ -1167,6 +1172,22 @@ mod tests {
                 .contains("--oauth-client-id applies only with --auth oauth (auth is user_http)"),
             "{err}"
         );
+        // From an answers file (a recorded `ai-plugin.toml` whose auth was changed) they go unused.
+        let mut from_file = given(&[(Field::Auth, "none")]);
+        from_file.give(
+            Field::OauthClientId,
+            "x",
+            Source::File(PathBuf::from("ai-plugin.toml")),
+        );
+        let answers = resolve(
+            &from_file,
+            Fill::Defaults,
+            &mut ScriptedPrompter::default(),
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.auth, AuthType::None);
+        assert!(answers.oauth.is_none());
         let answers = resolve(
             &given(&[(Field::Auth, "none")]),
             Fill::Defaults,
