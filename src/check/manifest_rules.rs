@@ -534,7 +534,19 @@ fn domain_rules(
                     at,
                     format!("{at} uses http://; off localhost the host calls only https:// URLs"),
                 )
-                .with_fix(format!("use https://{}{}", parts.host, parts.path)),
+                .with_fix(if domain::is_localhost(&parts.host) {
+                    // A checked folder whose URLs are still the local ones, as `new` writes
+                    // them: its server rewrites them to PUBLIC_URL when it serves them.
+                    format!(
+                        "use https://{host}{path} (a project made by `ai-plugin new` serves its \
+                         localhost URLs under PUBLIC_URL: set PUBLIC_URL=https://{host} in .env, \
+                         then check the running server's URL)",
+                        host = root_url.host,
+                        path = parts.path
+                    )
+                } else {
+                    format!("use https://{}{}", parts.host, parts.path)
+                }),
             );
         }
     }
@@ -860,6 +872,26 @@ mod tests {
         assert_eq!(
             codes(&good(), &served("http://example.com/")),
             vec![("manifest-https", String::new())]
+        );
+    }
+
+    #[test]
+    fn a_local_url_checked_for_a_domain_is_fixed_on_that_domain() {
+        let manifest = with(
+            good(),
+            &["api", "url"],
+            json!("http://localhost:5003/openapi.yaml"),
+        );
+        let found = check(&manifest, &served("https://todos.example.com/"));
+        let https = found
+            .iter()
+            .find(|d| d.code == "manifest-https" && d.path == "api.url")
+            .expect("api.url over http is an error");
+        let fix = https.fix.as_deref().unwrap_or_default();
+        assert!(
+            fix.starts_with("use https://todos.example.com/openapi.yaml")
+                && fix.contains("PUBLIC_URL=https://todos.example.com"),
+            "{fix}"
         );
     }
 }
