@@ -34,13 +34,13 @@ type Entry = readonly [user: string, todos: readonly Todo[]];
 /**
  * Each user's items, cheap to copy, since every change works on a copy, and cheap to write.
  *
- * What was written last is one list of entries sorted as the file has them, shared with copies;
- * each copy keeps only its own changes beside it. So a change costs what the changes since the
- * last write cost, not the size of the store, and a write merges those changes into a new list
- * without sorting every user again.
+ * Most entries sit in one list sorted as the file has them, which copies share and never
+ * change; each copy keeps its own recent changes beside it, and merges them into a new list when
+ * it is written. So a change costs what the changes since the last write cost, not the size of
+ * the store, and a write does not sort every user again.
  */
 class Lists {
-  /** Every user's items as of the last write, sorted by user. Shared, so never changed. */
+  /** Every user's items as of the last merge, sorted by user. Shared, so never changed. */
   #settled: readonly Entry[];
   /** Changes since: a user's new items, or `undefined` for a deleted user. */
   #changes: Map<string, readonly Todo[] | undefined>;
@@ -74,38 +74,49 @@ class Lists {
 
   /** A copy whose changes are its own: a small one, since it shares what was written. */
   copy(): Lists {
+    // Each change copies the changes since the last write. When a burst of them makes these more
+    // than the square root of the entries, merging them first is cheaper: then a change costs
+    // at most that root, not the size of the burst.
+    if (this.#changes.size > 64 && this.#changes.size ** 2 > this.#settled.length) {
+      return new Lists(merge(this.#settled, this.#changes));
+    }
     return new Lists(this.#settled, new Map(this.#changes));
   }
 
   /**
-   * Every user's items, sorted by user. Settles the changes first (the value stays the same), so
+   * Every user's items, sorted by user. Merges the changes first (the value stays the same), so
    * that the copies made from now on start without them.
    */
   sorted(): readonly Entry[] {
-    if (this.#changes.size === 0) {
-      return this.#settled;
+    if (this.#changes.size > 0) {
+      this.#settled = merge(this.#settled, this.#changes);
+      this.#changes = new Map();
     }
-    const changes = [...this.#changes].sort(([a], [b]) => compareUtf8(a, b));
-    const old = this.#settled;
-    const settled: Entry[] = [];
-    let next = 0;
-    for (const [user, todos] of changes) {
-      const at = position(old, user, next);
-      for (let i = next; i < at; i += 1) {
-        settled.push(old[i]!);
-      }
-      next = old[at]?.[0] === user ? at + 1 : at;
-      if (todos !== undefined) {
-        settled.push([user, todos]);
-      }
-    }
-    for (let i = next; i < old.length; i += 1) {
-      settled.push(old[i]!);
-    }
-    this.#settled = settled;
-    this.#changes = new Map();
-    return settled;
+    return this.#settled;
   }
+}
+
+/** The sorted `entries` with `changes` made to them, without sorting them all again. */
+function merge(
+  entries: readonly Entry[],
+  changes: ReadonlyMap<string, readonly Todo[] | undefined>,
+): Entry[] {
+  const merged: Entry[] = [];
+  let next = 0;
+  for (const [user, todos] of [...changes].sort(([a], [b]) => compareUtf8(a, b))) {
+    const at = position(entries, user, next);
+    for (let i = next; i < at; i += 1) {
+      merged.push(entries[i]!);
+    }
+    next = entries[at]?.[0] === user ? at + 1 : at;
+    if (todos !== undefined) {
+      merged.push([user, todos]);
+    }
+  }
+  for (let i = next; i < entries.length; i += 1) {
+    merged.push(entries[i]!);
+  }
+  return merged;
 }
 
 /** Where `user` is or would be among the sorted `entries`, from `from` on. */

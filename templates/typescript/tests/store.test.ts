@@ -121,8 +121,10 @@ test("any mix of concurrent changes keeps the lists and the file a plain map wou
   let store = Store.open(path);
   const model = new Map<string, Todo[]>();
   let nextId = 0;
-  // Names whose UTF-8 order differs from other orders: numbers, case, characters above U+FFFF.
-  const users = ["a", "b", "9", "10", "Z", "é", "\uffff", "😀", "__proto__", "user 1", ""];
+  // Names whose UTF-8 order differs from other orders (numbers, case, characters above U+FFFF),
+  // and enough others for bursts of changes to many users.
+  const users = ["a", "b", "9", "10", "Z", "é", "\uffff", "😀", "__proto__", ""];
+  users.push(...Array.from({ length: 200 }, (_, i) => `user ${i}`));
   let seed = 7;
   /** A number below `n`, the same on every run (the MINSTD generator). */
   const random = (n: number): number => {
@@ -131,7 +133,7 @@ test("any mix of concurrent changes keeps the lists and the file a plain map wou
   };
   for (let round = 0; round < 30; round += 1) {
     const changes: Array<Promise<unknown>> = [];
-    for (let i = random(20); i >= 0; i -= 1) {
+    for (let i = round % 5 === 4 ? 500 : random(20); i >= 0; i -= 1) {
       const user = users[random(users.length)]!;
       const todos = model.get(user) ?? [];
       if (random(3) > 0 && todos.length < MAX_TODOS_PER_USER) {
