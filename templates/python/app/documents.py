@@ -76,7 +76,7 @@ def rebase_json(value: Any, public_url: str) -> Any:
     return value
 
 
-def get_documents(request: Request) -> Documents:
+async def get_documents(request: Request) -> Documents:
     """The documents of the running app."""
     documents: Documents = request.app.state.documents
     return documents

@@ -35,11 +35,11 @@ def decoded(segment: str, name: str) -> str:
         raise HTTPException(400, f"Invalid URL: invalid UTF-8 in `{name}`") from None
 
 
-def username(username: str) -> str:
+async def username(username: str) -> str:
     return decoded(username, "username")
 
 
-def todo_id(todo_id: str) -> str:
+async def todo_id(todo_id: str) -> str:
     return decoded(todo_id, "todo_id")
 
 

@@ -23,7 +23,7 @@ class _TooLargeError(Exception):
     """The request body is larger than `MAX_BODY_BYTES`."""
 
 
-def get_oauth(request: Request) -> OAuth:
+async def get_oauth(request: Request) -> OAuth:
     """The authorization server of the running app."""
     oauth: OAuth = request.app.state.oauth
     return oauth
