@@ -1,5 +1,6 @@
-"""Durable TODO storage: one JSON file, rewritten atomically on every change (see
-`json_file.py`). The file has the same format as the Rust stack's store, so the two can share one.
+"""Durable TODO storage: one JSON file, rewritten atomically as it changes, with concurrent changes
+written together (see `json_file.py`). The file has the same format as the Rust stack's store, so
+the two can share one.
 """
 
 from pathlib import Path

@@ -4,8 +4,8 @@ Only SHA-256 hashes of codes and tokens are stored, so the file does not hand ou
 leaks. Every code and token belongs to a grant (one approval by one user); replaying a used code
 or a rotated refresh token revokes every token of its grant.
 
-The file is written as the TODO store is (atomically, one change at a time: see `json_file.py`)
-and has the same format as the Rust stack's, so the two can share one.
+The file is written as the TODO store is (atomically, concurrent changes written together:
+see `json_file.py`) and has the same format as the Rust stack's, so the two can share one.
 """
 
 from enum import Enum
@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_seri
 from app.json_file import JsonFile
 
 
-class Code(BaseModel, strict=True):
+class Code(BaseModel, strict=True, frozen=True):
     """What an approved authorization request becomes: kept until the code is exchanged."""
 
     grant: str
@@ -38,7 +38,7 @@ class Code(BaseModel, strict=True):
     """Set once exchanged: a second exchange is a replay."""
 
 
-class Token(BaseModel, strict=True):
+class Token(BaseModel, strict=True, frozen=True):
     """An issued token."""
 
     grant: str
@@ -83,6 +83,12 @@ class _Data(BaseModel, strict=True):
         self.tokens = {key: token for key, token in self.tokens.items() if token.grant != grant}
 
 
+def _copy(data: _Data) -> _Data:
+    """A copy for a change to work on. Codes and tokens are frozen, so changes replace them and
+    a copy of the two maps is enough."""
+    return data.model_copy(update={"codes": dict(data.codes), "tokens": dict(data.tokens)})
+
+
 class Refused(Enum):
     """Why a code or refresh token could not be used."""
 
@@ -112,7 +118,7 @@ class Grants:
         """Opens the file at `path`, or starts empty if it does not exist yet. A file that
         exists but cannot be read is an error (`app.json_file.StoreError`): it is never silently
         replaced."""
-        return cls(JsonFile.open(path, "OAuth store", _Data()))
+        return cls(JsonFile.open(path, "OAuth store", _Data(), _copy))
 
     def add_code(self, code_hash: str, code: Code, now: int) -> None:
         """Keeps `code` under the hash of the code handed out."""
@@ -133,8 +139,9 @@ class Grants:
             if code.used:
                 data.revoke(code.grant)
                 return Refused.REPLAYED
-            code.used = True
-            return code.model_copy()
+            used = code.model_copy(update={"used": True})
+            data.codes[code_hash] = used
+            return used
 
         return self._file.update(use)
 
@@ -149,14 +156,15 @@ class Grants:
             if token.rotated:
                 data.revoke(token.grant)
                 return Refused.REPLAYED
-            token.rotated = True
             # The access tokens issued with it end with it.
             data.tokens = {
                 key: t
                 for key, t in data.tokens.items()
                 if not (t.grant == token.grant and t.kind == "access")
             }
-            return token.model_copy()
+            rotated = token.model_copy(update={"rotated": True})
+            data.tokens[token_hash] = rotated
+            return rotated
 
         return self._file.update(rotate)
 
