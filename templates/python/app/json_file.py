@@ -134,6 +134,7 @@ class JsonFile(Generic[T]):
         try:
             _write_atomically(self._path, value.model_dump_json(indent=2).encode() + b"\n")
         except BaseException as error:
+            # Whatever stops the write fails it, so no waiter is left waiting for it.
             write.error = error
         finally:
             self._lock.acquire()
