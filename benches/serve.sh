@@ -21,6 +21,7 @@ connections=${CONNECTIONS:-50}
 command -v wrk >/dev/null || { echo "error: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 cargo build --release --quiet
+ai_plugin=$(realpath "${CARGO_TARGET_DIR:-target}")/release/ai-plugin
 work=$(mktemp -d)
 pid=
 cleanup() {
@@ -78,7 +79,7 @@ measure() { # name url [process group]
 printf '%-12s %10s %9s %10s %9s %6s\n' stack "GET req/s" "GET p99" "POST req/s" "POST p99" MiB
 for stack in $stacks; do
     project="$work/$stack"
-    ./target/release/ai-plugin new --yes --stack "$stack" --auth none \
+    "$ai_plugin" new --yes --stack "$stack" --auth none \
         --name-for-model bench --contact-email bench@example.com "$project" >/dev/null
     case $stack in
         rust)
