@@ -547,7 +547,8 @@ pub fn contact_email(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_domain(host: &str) -> bool {
+/// Dot-separated DNS labels of letters, digits and inner hyphens (`example.com`, `localhost`).
+pub(crate) fn is_domain(host: &str) -> bool {
     !host.is_empty()
         && host.split('.').all(|label| {
             !label.is_empty()
