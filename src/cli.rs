@@ -203,7 +203,7 @@ pub struct CheckArgs {
     /// 300/700)
     #[arg(
         long = "target",
-        value_name = "TARGET",
+        value_name = "RULES",
         value_enum,
         default_value = "plugins"
     )]
@@ -231,7 +231,7 @@ pub struct PreviewArgs {
     /// server's domain, with return types)
     #[arg(
         long = "target",
-        value_name = "TARGET",
+        value_name = "RULES",
         value_enum,
         default_value = "plugins"
     )]

@@ -45,7 +45,8 @@ fn help_of_check_and_preview_names_the_target_kind_and_the_json_shape() {
             .assert()
             .success();
         let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-        assert!(help.contains("--target <TARGET>"), "{help}");
+        // Not TARGET: that is the positional argument (what to check).
+        assert!(help.contains("--target <RULES>"), "{help}");
         assert!(!help.contains("--target <HOST>"), "{help}");
         if command == "check" {
             assert!(help.contains("with ok: false, no findings"), "{help}");
