@@ -1,6 +1,8 @@
 //! What `new` generates, checked in memory: a snapshot of the whole tree for every stack and
 //! auth type, and properties that must hold for any answer the validators accept.
 
+mod snapshot_tree;
+
 use std::path::PathBuf;
 
 use ai_plugin::answers::{Answers, AnswersFile, OauthAnswers};
@@ -8,10 +10,11 @@ use ai_plugin::diagnostic::Severity;
 use ai_plugin::fields::{self, AuthType, OauthContentType, Stack};
 use ai_plugin::manifest::{MANIFEST_PATH, PluginManifest};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
-use ai_plugin::render::{FileMode, Plan};
+use ai_plugin::render::FileMode;
 use ai_plugin::template;
 use proptest::prelude::*;
 use serde_json::Value;
+use snapshot_tree::tree;
 
 fn answers(auth: AuthType, stack: Stack) -> Answers {
     Answers {
@@ -31,26 +34,6 @@ fn answers(auth: AuthType, stack: Stack) -> Answers {
         contact_email: "support@example.com".into(),
         legal_info_url: "http://localhost:5003/legal".into(),
     }
-}
-
-/// The whole tree as one text: each file's path, mode and contents (binary files by size).
-fn tree(plan: &Plan) -> String {
-    let mut out = String::new();
-    for file in &plan.files {
-        let mode = match file.mode {
-            FileMode::Normal => "",
-            FileMode::Private => " (private)",
-        };
-        out.push_str(&format!("=== {}{mode}\n", file.path.display()));
-        match std::str::from_utf8(&file.contents) {
-            Ok(text) if !text.contains('\0') => out.push_str(text),
-            _ => out.push_str(&format!("<{} binary bytes>\n", file.contents.len())),
-        }
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
 }
 
 #[test]

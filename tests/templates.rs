@@ -3,6 +3,8 @@
 //! `template init` and read back as a template of the user's, generates exactly the project the
 //! built-in one does.
 
+mod snapshot_tree;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -11,9 +13,10 @@ use ai_plugin::cli::TemplateInitArgs;
 use ai_plugin::fields::{AuthType, Stack};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
 use ai_plugin::prompt::ScriptedPrompter;
-use ai_plugin::render::{FileMode, Plan};
+use ai_plugin::render::Plan;
 use ai_plugin::template::{self, Template, source::TemplateSource};
 use ai_plugin::variables;
+use snapshot_tree::tree;
 
 const FIXTURE: &str = "tests/fixtures/templates/course";
 
@@ -31,26 +34,6 @@ fn answers(auth: AuthType, stack: Option<Stack>) -> Answers {
         contact_email: "teacher@example.com".into(),
         legal_info_url: "http://localhost:5003/legal".into(),
     }
-}
-
-/// The whole tree as one text: each file's path, mode and contents (binary files by size).
-fn tree(plan: &Plan) -> String {
-    let mut out = String::new();
-    for file in &plan.files {
-        let mode = match file.mode {
-            FileMode::Normal => "",
-            FileMode::Private => " (private)",
-        };
-        out.push_str(&format!("=== {}{mode}\n", file.path.display()));
-        match std::str::from_utf8(&file.contents) {
-            Ok(text) if !text.contains('\0') => out.push_str(text),
-            _ => out.push_str(&format!("<{} binary bytes>\n", file.contents.len())),
-        }
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    out
 }
 
 /// The fixture rendered with `auth` and the variables `defines` (defaults for the rest).
