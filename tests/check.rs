@@ -118,6 +118,11 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
             &[("manifest-description-for-model", "error")],
         ),
         (
+            "manifests/description-style.json",
+            &[],
+            &[("manifest-description-style", "warning")],
+        ),
+        (
             "manifests/auth-type.json",
             &[],
             &[("manifest-auth-type", "error")],

@@ -157,6 +157,7 @@ pub fn check(manifest: &Value, scope: &Scope) -> Vec<Diagnostic> {
         fields::description_for_model,
         "start with \"Plugin for ...\" and keep only what the model needs",
     );
+    description_style(object, fields.found);
     auth_rules(object, &facts, scope, fields.found);
     api_rules(object, fields.found);
     fields.validated(
@@ -206,6 +207,26 @@ impl Fields<'_> {
                 .push(Diagnostic::error(code, key, message).with_fix(fix));
         }
     }
+}
+
+/// OpenAI's plugin docs ask that `description_for_model` start with "Plugin for" (reference 4):
+/// a warning, since the host did not enforce it.
+fn description_style(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
+    let Some(text) = object.get("description_for_model").and_then(Value::as_str) else {
+        return;
+    };
+    // An invalid one already has its error.
+    if fields::description_for_model(text).is_err() || text.trim_start().starts_with("Plugin for") {
+        return;
+    }
+    found.push(
+        Diagnostic::warning(
+            "manifest-description-style",
+            "description_for_model",
+            "description_for_model does not start with \"Plugin for\", as OpenAI's plugin docs ask",
+        )
+        .with_fix("begin with what the plugin is for, e.g. \"Plugin for managing a TODO list\""),
+    );
 }
 
 fn path(parent: &str, key: &str) -> String {
