@@ -4,7 +4,6 @@
 
 mod support;
 
-use serde_json::Value;
 use support::{Client, Server, cargo, free_port, generate, run_line, shared_target};
 
 /// A user's first `cargo fmt` changes nothing, whatever the auth type or name length.
@@ -117,28 +116,15 @@ fn generate_nasty(project: &std::path::Path, stack: &str) {
 
 /// The nasty answers come back exactly from the manifest, the spec and the legal page.
 fn assert_serves_nasty_answers(server: &Server) {
-    let client = Client::new(&server.base, None);
-    let manifest = client.get("/.well-known/ai-plugin.json").json();
-    assert_eq!(manifest["name_for_human"], NASTY_NAME);
-    assert_eq!(
-        manifest["description_for_human"],
-        NASTY_DESCRIPTION_FOR_HUMAN
-    );
-    assert_eq!(
-        manifest["description_for_model"],
-        NASTY_DESCRIPTION_FOR_MODEL
-    );
-    assert_eq!(
-        manifest["legal_info_url"],
-        "https://example.com/legal?a=1&b=%22#top"
-    );
-    let spec: Value = serde_saphyr::from_str(&client.get("/openapi.yaml").text()).unwrap();
-    assert_eq!(spec["info"]["title"], NASTY_NAME);
-    assert_eq!(spec["info"]["description"], NASTY_DESCRIPTION_FOR_HUMAN);
-    let legal = client.get("/legal").text();
-    assert!(
-        legal.contains("<h1>Q&quot;x\\ {{y}} #: 🎉&lt;b&gt;</h1>"),
-        "{legal}"
+    support::assert_serves_answers(
+        &server.base,
+        &support::ServedAnswers {
+            name_for_human: NASTY_NAME,
+            description_for_human: NASTY_DESCRIPTION_FOR_HUMAN,
+            description_for_model: NASTY_DESCRIPTION_FOR_MODEL,
+            legal_info_url: "https://example.com/legal?a=1&b=%22#top",
+            legal_heading: "Q&quot;x\\ {{y}} #: 🎉&lt;b&gt;",
+        },
     );
 }
 

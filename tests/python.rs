@@ -6,8 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use serde_json::Value;
-use support::{Client, Server, free_port, generate, readme_commands, require_toolchain, run_line};
+use support::{Server, free_port, generate, readme_commands, require_toolchain, run_line};
 
 /// The command lines of the README's fenced `sh` blocks after the first (the first is run and
 /// test, see `readme_commands`).
@@ -92,29 +91,15 @@ fn nasty_answers_are_served_exactly_by_the_python_stack() {
     run_line(&project, &commands[1]);
     let port = free_port();
     let server = Server::start(&project, &commands[0], port, &tmp.path().join("todos.json"));
-    let client = Client::new(&server.base, None);
-
-    let manifest = client.get("/.well-known/ai-plugin.json").json();
-    assert_eq!(manifest["name_for_human"], NASTY_NAME);
-    assert_eq!(
-        manifest["description_for_human"],
-        NASTY_DESCRIPTION_FOR_HUMAN
-    );
-    assert_eq!(
-        manifest["description_for_model"],
-        NASTY_DESCRIPTION_FOR_MODEL
-    );
-    assert_eq!(
-        manifest["legal_info_url"],
-        "https://example.com/legal?a=1&b=%22#top"
-    );
-    let spec: Value = serde_saphyr::from_str(&client.get("/openapi.yaml").text()).unwrap();
-    assert_eq!(spec["info"]["title"], NASTY_NAME);
-    assert_eq!(spec["info"]["description"], NASTY_DESCRIPTION_FOR_HUMAN);
-    let legal = client.get("/legal").text();
-    assert!(
-        legal.contains("<h1>Q&quot;x\\ {y} &#39;&#39;&#39;#: 🎉&lt;b&gt;</h1>"),
-        "{legal}"
+    support::assert_serves_answers(
+        &server.base,
+        &support::ServedAnswers {
+            name_for_human: NASTY_NAME,
+            description_for_human: NASTY_DESCRIPTION_FOR_HUMAN,
+            description_for_model: NASTY_DESCRIPTION_FOR_MODEL,
+            legal_info_url: "https://example.com/legal?a=1&b=%22#top",
+            legal_heading: "Q&quot;x\\ {y} &#39;&#39;&#39;#: 🎉&lt;b&gt;",
+        },
     );
     let output = server.stop();
     assert!(output.contains(NASTY_NAME), "start-up output: {output}");

@@ -379,3 +379,37 @@ pub fn env_value(project: &Path, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} is not in .env"))
         .to_owned()
 }
+
+/// The answers a project was generated with, as its server must serve them exactly.
+pub struct ServedAnswers<'a> {
+    pub name_for_human: &'a str,
+    pub description_for_human: &'a str,
+    pub description_for_model: &'a str,
+    pub legal_info_url: &'a str,
+    /// The legal page's heading: the name, HTML-escaped.
+    pub legal_heading: &'a str,
+}
+
+/// The answers come back exactly from the manifest, the spec and the legal page.
+pub fn assert_serves_answers(base: &str, answers: &ServedAnswers<'_>) {
+    let client = Client::new(base, None);
+    let manifest = client.get("/.well-known/ai-plugin.json").json();
+    assert_eq!(manifest["name_for_human"], answers.name_for_human);
+    assert_eq!(
+        manifest["description_for_human"],
+        answers.description_for_human
+    );
+    assert_eq!(
+        manifest["description_for_model"],
+        answers.description_for_model
+    );
+    assert_eq!(manifest["legal_info_url"], answers.legal_info_url);
+    let spec: Value = serde_saphyr::from_str(&client.get("/openapi.yaml").text()).unwrap();
+    assert_eq!(spec["info"]["title"], answers.name_for_human);
+    assert_eq!(spec["info"]["description"], answers.description_for_human);
+    let legal = client.get("/legal").text();
+    assert!(
+        legal.contains(&format!("<h1>{}</h1>", answers.legal_heading)),
+        "{legal}"
+    );
+}
