@@ -36,6 +36,9 @@ struct Shared<T> {
     /// The value on disk: what readers see.
     durable: RwLock<Arc<T>>,
     state: Mutex<State<T>>,
+    /// The file's content as last read or written, so an unchanged value is not written again.
+    /// Only the one task writing (see [`Shared::write_groups`]) touches it.
+    on_disk: Mutex<Vec<u8>>,
     /// How many times the file was written.
     writes: AtomicU64,
 }
@@ -50,8 +53,6 @@ struct State<T> {
     next_has_changes: bool,
     /// Whether a task is writing groups of changes (see [`Shared::write_groups`]).
     writing: bool,
-    /// The file's content as last read or written, so an unchanged value is not written again.
-    on_disk: Vec<u8>,
 }
 
 impl<T> JsonFile<T>
@@ -99,8 +100,8 @@ where
                     next: watch::Sender::new(None),
                     next_has_changes: false,
                     writing: false,
-                    on_disk,
                 }),
+                on_disk: Mutex::new(on_disk),
                 writes: AtomicU64::new(0),
             }),
         }
@@ -157,7 +158,7 @@ where
     /// Writes the pending value, again and again while changes keep coming, then stops.
     async fn write_groups(self: Arc<Self>) {
         loop {
-            let (group, value, on_disk) = {
+            let (group, value) = {
                 let mut state = self.lock();
                 if !state.next_has_changes {
                     state.writing = false;
@@ -165,28 +166,28 @@ where
                 }
                 state.next_has_changes = false;
                 let group = std::mem::replace(&mut state.next, watch::Sender::new(None));
-                (
-                    group,
-                    Arc::new(state.pending.clone()),
-                    state.on_disk.clone(),
-                )
+                (group, Arc::new(state.pending.clone()))
             };
             let shared = Arc::clone(&self);
             let to_write = Arc::clone(&value);
             let written = tokio::task::spawn_blocking(move || {
                 let bytes = to_bytes(&*to_write);
-                if bytes != on_disk {
+                let mut on_disk = shared
+                    .on_disk
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if bytes != *on_disk {
                     (shared.write)(&shared.path, &bytes)?;
                     shared.writes.fetch_add(1, Ordering::Relaxed);
+                    *on_disk = bytes;
                 }
-                Ok(bytes)
+                Ok(())
             })
             .await
             .unwrap_or_else(|e| Err(io::Error::other(e)));
             let mut state = self.lock();
             match written {
-                Ok(bytes) => {
-                    state.on_disk = bytes;
+                Ok(()) => {
                     *self.durable.write().unwrap_or_else(PoisonError::into_inner) = value;
                     group.send_replace(Some(Ok(())));
                 }
