@@ -635,6 +635,17 @@ mod tests {
         problems.iter().map(ToString::to_string).collect()
     }
 
+    /// One problem shown per expectation, each starting with it.
+    fn assert_each_starts_with(shown: &[String], expect: &[&str]) {
+        assert_eq!(shown.len(), expect.len(), "{shown:#?}");
+        for (got, want) in shown.iter().zip(expect) {
+            assert!(
+                got.starts_with(want),
+                "{got}\n  does not start with\n{want}"
+            );
+        }
+    }
+
     const BASIC: &str = "name = 't'\ndescription = 'd'\n";
 
     #[test]
@@ -770,13 +781,7 @@ mod tests {
             "template.toml:20:8: the variable `later` is declared twice",
             "template.toml:24:8: `json` is the name of a helper",
         ];
-        assert_eq!(shown.len(), expect.len(), "{shown:#?}");
-        for (got, want) in shown.iter().zip(expect) {
-            assert!(
-                got.starts_with(want),
-                "{got}\n  does not start with\n{want}"
-            );
-        }
+        assert_each_starts_with(&shown, &expect);
     }
 
     #[test]
@@ -796,13 +801,7 @@ mod tests {
             "template.toml:12:12: the glob `a?b` uses `?`",
             "template.toml:14:1: a conditional needs `include` or `exclude` globs",
         ];
-        assert_eq!(shown.len(), expect.len(), "{shown:#?}");
-        for (got, want) in shown.iter().zip(expect) {
-            assert!(
-                got.starts_with(want),
-                "{got}\n  does not start with\n{want}"
-            );
-        }
+        assert_each_starts_with(&shown, &expect);
     }
 
     #[test]
