@@ -314,7 +314,22 @@ pub fn handlebars_problems(
         Err(e) => {
             let (position, mut message) = syntax_problem(&e);
             if position == line_column(source, source.len()) {
-                message.push_str(" (at the end of the text: is a `{{#block}}` left open?)");
+                // Handlebars notices an open block only at the end of the text; point at the
+                // tag that opened it instead.
+                match unclosed_block(source) {
+                    Some((offset, name)) => {
+                        return vec![(
+                            line_column(source, offset),
+                            format!(
+                                "`{{{{#{name}}}}}` opened here is never closed; add \
+                                 `{{{{/{name}}}}}`"
+                            ),
+                        )];
+                    }
+                    None => {
+                        message.push_str(" (at the end of the text: is a `{{#block}}` left open?)")
+                    }
+                }
             }
             vec![(position, message)]
         }
@@ -330,6 +345,46 @@ pub fn handlebars_problems(
             walker.found
         }
     }
+}
+
+/// The innermost block tag (`{{#name ...}}`) that no `{{/name}}` closes: its byte offset and
+/// name. Comments and escaped `\{{` are skipped; a closing tag that matches no open block is
+/// ignored (handlebars reports those itself, where they are).
+fn unclosed_block(source: &str) -> Option<(usize, String)> {
+    fn name_of(text: &str) -> String {
+        text.trim_start_matches(['>', '*'])
+            .trim_start()
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '}' | '~' | '('))
+            .collect()
+    }
+    let mut open: Vec<(usize, String)> = Vec::new();
+    let mut rest = 0;
+    while let Some(found) = source[rest..].find("{{") {
+        let start = rest + found;
+        let after = &source[start + 2..];
+        if source[..start].ends_with('\\') {
+            rest = start + 2;
+            continue;
+        }
+        let tag_end = if after.starts_with("!--") {
+            after.find("--}}").map(|i| i + 4)
+        } else {
+            after.find("}}").map(|i| i + 2)
+        };
+        let Some(tag_end) = tag_end else { break };
+        rest = start + 2 + tag_end;
+        let tag = after.trim_start_matches('{').trim_start_matches('~');
+        if let Some(opening) = tag.strip_prefix('#') {
+            open.push((start, name_of(opening)));
+        } else if let Some(closing) = tag.strip_prefix('/') {
+            let name = name_of(closing);
+            if let Some(at) = open.iter().rposition(|(_, n)| *n == name) {
+                open.truncate(at);
+            }
+        }
+    }
+    open.pop().filter(|(_, name)| !name.is_empty())
 }
 
 fn syntax_problem(e: &HbsError) -> ((usize, usize), String) {
@@ -736,7 +791,27 @@ mod tests {
         ));
         let shown = shown_one(&problems);
         assert!(shown.starts_with("x.hbs:2:"), "{shown}");
-        assert!(shown.contains("syntax error"), "{shown}");
+    }
+
+    #[test]
+    fn an_unclosed_block_is_shown_where_it_opens() {
+        for (text, expected) in [
+            (
+                "one\n{{#if x}}\nthree\n",
+                "x.hbs:2:1: `{{#if}}` opened here is never closed; add `{{/if}}`",
+            ),
+            (
+                "{{#each items}}{{/each}}\n  {{~#with x}}{{!-- {{/with}} --}}{{#if y}}{{/if}}",
+                "x.hbs:2:3: `{{#with}}` opened here is never closed; add `{{/with}}`",
+            ),
+            (
+                "{{#if a}}\n{{#unless b}}\n",
+                "x.hbs:2:1: `{{#unless}}` opened here is never closed; add `{{/unless}}`",
+            ),
+        ] {
+            let problems = check(&folder(BASIC, &[("x.hbs", text)]));
+            assert_eq!(shown_one(&problems), expected, "{text:?}");
+        }
     }
 
     #[test]
