@@ -15,6 +15,7 @@ pub mod dotenv;
 pub mod error;
 pub mod fields;
 pub mod helpers;
+pub mod input;
 pub mod interrupt;
 pub mod manifest;
 pub mod new;

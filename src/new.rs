@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::fs;
 use std::path::Path;
 
 use crate::answers::{self, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::cli::NewArgs;
 use crate::error::Error;
 use crate::fields::{AuthType, Field};
+use crate::input;
 use crate::project::{self, SPEC_PATH, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
 use crate::render::{FileMode, Plan};
@@ -228,12 +228,16 @@ fn template_source(
     Ok(None)
 }
 
+/// The largest answers file read: far more than any set of answers needs.
+pub const ANSWERS_FILE_LIMIT: u64 = input::MIB;
+
 fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
     let fail = |message: String| Error::AnswersFile {
         path: path.to_owned(),
         message,
     };
-    let text = fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let text = input::read_text(path, ANSWERS_FILE_LIMIT, "an answers file (TOML)")
+        .map_err(|e| fail(e.to_string()))?;
     toml::from_str(&text).map_err(|e| fail(e.to_string().trim_end().to_owned()))
 }
 

@@ -31,6 +31,8 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// The file in a template folder that describes it; it is never rendered.
 pub const CONFIG_FILE: &str = "template.toml";
+/// The largest `template.toml` read.
+pub const CONFIG_LIMIT: u64 = crate::input::MIB;
 
 /// The folder of a template that holds its handlebars partials (`{{> name}}`).
 pub const PARTIALS_DIR: &str = "_partials";
@@ -594,7 +596,7 @@ pub fn read_folder(root: &Path, shown_as: &str) -> Result<Folder, TemplateError>
             problems.push(Problem::file(CONFIG_FILE, link_refused()));
             String::new()
         }
-        Ok(_) => fs::read_to_string(&config_path)
+        Ok(_) => crate::input::read_text(&config_path, CONFIG_LIMIT, "a template.toml")
             .map_err(|e| unreadable(format!("cannot read its {CONFIG_FILE}: {e}")))?,
         Err(_) => {
             let found = folders_with_config(root);

@@ -314,6 +314,12 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
             _ => unreadable(e.to_string()),
         }
     })?;
+    if !metadata.is_dir() && !metadata.is_file() {
+        return Err(unreadable(read_text(path).err().map_or_else(
+            || "it is not a regular file".to_owned(),
+            |e| e.to_string(),
+        )));
+    }
     let mut sources = Sources::default();
     let (manifest_path, root) = if metadata.is_dir() {
         let found = [MANIFEST_PATH, "ai-plugin.json"]
@@ -395,7 +401,7 @@ fn is_manifest_file(path: &Path) -> bool {
     }
     // Any JSON file naming a schema_version is a manifest, even one that does not parse.
     Format::from_name(&path.to_string_lossy()) == Some(Format::Json)
-        && fs::read_to_string(path).is_ok_and(|t| t.contains("\"schema_version\""))
+        && read_text(path).is_ok_and(|t| t.contains("\"schema_version\""))
 }
 
 /// Reads and parses one file; a syntax error becomes a finding, an unreadable file an error.
@@ -405,7 +411,7 @@ fn read_document(
     code: &'static str,
     findings: &mut Vec<Diagnostic>,
 ) -> Result<Option<Document>, CheckError> {
-    let text = fs::read_to_string(path).map_err(|e| CheckError::Unreadable {
+    let text = read_text(path).map_err(|e| CheckError::Unreadable {
         target: path.display().to_string(),
         message: e.to_string(),
     })?;
@@ -420,6 +426,17 @@ fn read_document(
             Ok(None)
         }
     }
+}
+
+/// The largest manifest or spec file read, as for one fetched from a running plugin.
+pub const DOCUMENT_LIMIT: u64 = 20 * crate::input::MIB;
+
+fn read_text(path: &Path) -> Result<String, crate::input::InputError> {
+    crate::input::read_text(
+        path,
+        DOCUMENT_LIMIT,
+        "a plugin project folder, a manifest or a spec",
+    )
 }
 
 fn display_path(path: &Path) -> String {

@@ -17,4 +17,6 @@ mod support;
 mod target;
 mod template_commands;
 mod template_safety;
+#[cfg(unix)]
+mod unending_input;
 mod validation;
