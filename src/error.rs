@@ -54,10 +54,12 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code: 2 for usage errors, 130 for a cancelled prompt, 1 otherwise.
+    /// The process exit code: 2 for usage errors, 130 when cancelled (at a prompt, or
+    /// before the project was moved into place), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Answers(AnswersError::Prompt(PromptError::Cancelled)) => EXIT_CANCELLED,
+            Error::Answers(AnswersError::Prompt(PromptError::Cancelled))
+            | Error::Write(WriteError::Cancelled) => EXIT_CANCELLED,
             Error::Answers(AnswersError::Rejected { .. })
             | Error::AnswersFile { .. }
             | Error::Usage(_)

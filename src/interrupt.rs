@@ -1,31 +1,50 @@
-//! Ctrl-C: the terminal library raises SIGINT itself when Ctrl-C is pressed at a prompt, which
-//! would kill the process with the cursor still hidden. This handler restores the terminal,
-//! removes a staging folder that is being filled, and exits 130.
+//! Ctrl-C. The terminal library raises SIGINT itself when Ctrl-C is pressed at a prompt, which
+//! would kill the process with the cursor still hidden; until writing begins, the handler
+//! restores the terminal, says that nothing was written (true: nothing has been) and exits 130.
+//!
+//! Once writing begins ([`begin_writing`]) the handler only records the request: the writer
+//! looks at [`requested`] at safe points and, before its point of no return, removes what it
+//! staged itself and returns a cancellation; after it, the writer finishes and the command says
+//! the project is complete. The handler never touches files, so it can never race the writer.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use crate::error::EXIT_CANCELLED;
 
-/// A staging folder to remove if the process is interrupted while it exists.
-static STAGING: Mutex<Option<PathBuf>> = Mutex::new(None);
+/// Whether writing has begun. The handler holds the lock while it decides and exits, so writing
+/// cannot begin between its decision and the exit.
+static WRITING: Mutex<bool> = Mutex::new(false);
+
+/// Whether Ctrl-C was pressed once writing had begun.
+static REQUESTED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the handler once per process; later calls do nothing.
 pub fn install() {
     // An error means a handler is already installed (e.g. by an embedding program).
     let _ = ctrlc::set_handler(|| {
+        let writing = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
+        if *writing {
+            REQUESTED.store(true, Ordering::SeqCst);
+            return;
+        }
         let stderr = console::Term::stderr();
         if stderr.is_term() {
             let _ = stderr.show_cursor();
         }
-        let staging = STAGING.lock().ok().and_then(|mut s| s.take());
-        if let Some(staging) = staging {
-            let _ = std::fs::remove_dir_all(staging);
-        }
         say_cancelled();
         std::process::exit(i32::from(EXIT_CANCELLED));
     });
+}
+
+/// From now on, Ctrl-C only sets [`requested`]: the process no longer exits on its own.
+pub fn begin_writing() {
+    *WRITING.lock().unwrap_or_else(PoisonError::into_inner) = true;
+}
+
+/// Whether Ctrl-C was pressed since [`begin_writing`].
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
 }
 
 /// Whether the cancellation has been said.
@@ -44,18 +63,4 @@ pub fn say_cancelled() {
         ""
     };
     eprintln!("{newline}cancelled; nothing was written");
-}
-
-/// Marks `path` as a staging folder to remove on interrupt, until [`release`] is called.
-pub fn guard(path: PathBuf) {
-    if let Ok(mut staging) = STAGING.lock() {
-        *staging = Some(path);
-    }
-}
-
-/// The staging folder no longer needs removing on interrupt.
-pub fn release() {
-    if let Ok(mut staging) = STAGING.lock() {
-        *staging = None;
-    }
 }

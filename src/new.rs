@@ -23,6 +23,12 @@ pub fn run(args: NewArgs, terminal: bool) -> Result<(), Error> {
     let mut prompter = DialoguerPrompter::default();
     let output = generate(args, terminal, &mut prompter)?;
     print!("{output}");
+    if crate::interrupt::requested() {
+        eprintln!(
+            "Ctrl-C came too late to cancel: the project was already moving into place, so the \
+             move was finished and the project is complete"
+        );
+    }
     Ok(())
 }
 

@@ -1,9 +1,14 @@
 //! Writing a [`Plan`] to disk: the only code that writes files.
 //!
 //! The project is written into a staging folder beside the target first. A new target is then
-//! one `rename`; an existing one (empty, or with `--force`) receives the files one `rename` at
-//! a time, and nothing else in it is touched or deleted. Any error before the final moves leaves
-//! the target exactly as it was.
+//! one `rename`; an empty one receives the staged top-level files and folders, one `rename`
+//! each, and they are moved back if one fails; with `--force`, an existing one receives the
+//! files one `rename` at a time, and nothing else in it is touched or deleted. Any error before
+//! the final moves leaves the target exactly as it was.
+//!
+//! Ctrl-C (see [`crate::interrupt`]) is looked at between staged files and just before the
+//! first move into the target: until then it removes the staging folder (and any folders made
+//! for it) and returns [`WriteError::Cancelled`]; from then on the moves are finished.
 
 use std::fs;
 use std::io;
@@ -48,6 +53,9 @@ pub enum WriteError {
         /// What the clash is.
         why: &'static str,
     },
+    /// Ctrl-C was pressed before the project was moved into place; nothing was written.
+    #[error("cancelled; nothing was written")]
+    Cancelled,
     /// The file system refused.
     #[error("could not {action} `{}`: {source}", path.display())]
     Io {
@@ -182,17 +190,56 @@ pub fn preflight(
 /// Writes `plan` into `target`; says which existing files were replaced or kept.
 pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Outcome, WriteError> {
     let (state, outcome) = preflight(plan, target, force)?;
+    crate::interrupt::begin_writing();
     let target = std::path::absolute(target).map_err(io_error("resolve", target))?;
     let parent = target.parent().unwrap_or(&target).to_owned();
-    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
+    let made = create_parents(&parent)?;
+    let result = stage_and_move(plan, &target, &parent, &state, &outcome);
+    if result.is_err() {
+        // The staging folder is gone (dropped); so go the folders made to hold it. A folder
+        // something else has meanwhile put files in is not empty, and stays.
+        for dir in made.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+    result.map(|()| outcome)
+}
+
+/// Creates `dir` and its missing parents; returns the folders it made, outermost first.
+fn create_parents(dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .map(Path::to_owned)
+        .collect();
+    fs::create_dir_all(dir).map_err(io_error("create", dir))?;
+    Ok(missing.into_iter().rev().collect())
+}
+
+/// Returns [`WriteError::Cancelled`] if Ctrl-C was pressed.
+fn not_cancelled() -> Result<(), WriteError> {
+    if crate::interrupt::requested() {
+        Err(WriteError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+fn stage_and_move(
+    plan: &Plan,
+    target: &Path,
+    parent: &Path,
+    state: &TargetState,
+    outcome: &Outcome,
+) -> Result<(), WriteError> {
     let staging = tempfile::Builder::new()
         .prefix(".ai-plugin-staging-")
-        .tempdir_in(&parent)
-        .map_err(io_error("create a staging folder in", &parent))?;
-    crate::interrupt::guard(staging.path().to_owned());
-    let result = fill_and_move(plan, &target, &state, &outcome, staging);
-    crate::interrupt::release();
-    result.map(|()| outcome)
+        .tempdir_in(parent)
+        .map_err(io_error("create a staging folder in", parent))?;
+    fill(plan, outcome, staging.path())?;
+    // The point of no return: after this look, Ctrl-C no longer stops the moves.
+    not_cancelled()?;
+    move_into_place(plan, target, state, outcome, staging)
 }
 
 /// Folders that hold builds, dependencies, caches or history, never a template's sources.
@@ -324,15 +371,11 @@ impl GitIgnore {
     }
 }
 
-fn fill_and_move(
-    plan: &Plan,
-    target: &Path,
-    state: &TargetState,
-    outcome: &Outcome,
-    staging: tempfile::TempDir,
-) -> Result<(), WriteError> {
+/// Writes every file of `plan` under `staging`, stopping at Ctrl-C.
+fn fill(plan: &Plan, outcome: &Outcome, staging: &Path) -> Result<(), WriteError> {
     for file in &plan.files {
-        let path = staging.path().join(&file.path);
+        not_cancelled()?;
+        let path = staging.join(&file.path);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_error("create", dir))?;
         }
@@ -344,7 +387,17 @@ fn fill_and_move(
         fs::write(&path, contents).map_err(io_error("write", &path))?;
         set_mode(&path, file.mode).map_err(io_error("set permissions on", &path))?;
     }
+    Ok(())
+}
 
+/// Moves the staged project into `target`: a few renames, never stopped by Ctrl-C.
+fn move_into_place(
+    plan: &Plan,
+    target: &Path,
+    state: &TargetState,
+    outcome: &Outcome,
+    staging: tempfile::TempDir,
+) -> Result<(), WriteError> {
     match state {
         TargetState::Missing => {
             set_dir_mode(staging.path()).map_err(io_error("set permissions on", target))?;
@@ -355,9 +408,32 @@ fn fill_and_move(
                 io_error("move the project into", target)(e)
             })?;
         }
-        // Files move one by one into an existing folder, so it keeps its identity (a shell
-        // standing in it stays valid) and every file that is not ours stays put.
-        TargetState::Empty | TargetState::NonEmpty(_) => {
+        // The staged top-level entries move in, so the folder keeps its identity (a shell
+        // standing in it stays valid); if one move fails, those made are undone.
+        TargetState::Empty => {
+            let mut tops: Vec<&std::ffi::OsStr> = plan
+                .files
+                .iter()
+                .filter_map(|f| f.path.iter().next())
+                .collect();
+            tops.sort();
+            tops.dedup();
+            let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+            for top in tops {
+                let from = staging.path().join(top);
+                let to = target.join(top);
+                if let Err(e) = fs::rename(&from, &to) {
+                    for (from, to) in moved.iter().rev() {
+                        let _ = fs::rename(to, from);
+                    }
+                    return Err(io_error("move the project into", &to)(e));
+                }
+                moved.push((from, to));
+            }
+        }
+        // Files move one by one into a folder with files, and every file that is not ours
+        // stays put.
+        TargetState::NonEmpty(_) => {
             for file in plan
                 .files
                 .iter()
@@ -522,6 +598,19 @@ mod tests {
         });
         let target = tmp.path().join("project");
         assert!(write(&plan, &target, false).is_err());
+        assert_eq!(entries(tmp.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_folders_it_made_for_the_project() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut plan = plan();
+        plan.insert(PlannedFile {
+            path: "README.md/inner".into(),
+            contents: b"x".to_vec(),
+            mode: FileMode::Normal,
+        });
+        assert!(write(&plan, &tmp.path().join("a/b/project"), false).is_err());
         assert_eq!(entries(tmp.path()), Vec::<String>::new());
     }
 

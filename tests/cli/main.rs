@@ -9,6 +9,8 @@ mod dry_run;
 mod flags;
 mod git_template;
 mod help;
+#[cfg(unix)]
+mod interrupt;
 mod no_terminal;
 mod project_files;
 #[cfg(unix)]
