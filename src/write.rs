@@ -123,6 +123,9 @@ pub struct Extended {
     pub contents: Vec<u8>,
 }
 
+/// The largest existing `.env` read to be extended; a larger one is kept as it is.
+const ENV_LIMIT: u64 = crate::input::MIB;
+
 /// Checks that `plan` may be written to `target`; returns the state and what happens to
 /// existing files.
 pub fn preflight(
@@ -163,10 +166,12 @@ pub fn preflight(
                 // Secrets may have been edited (a verification token pasted in): keep them, and
                 // add what the new project needs (another auth type needs other secrets).
                 Ok(meta) if file.mode == FileMode::Private => {
-                    let extension = fs::read(&on_disk)
-                        .ok()
-                        .filter(|_| meta.is_file())
-                        .and_then(|old| String::from_utf8(old).ok())
+                    // Only a regular file is read (a pipe there would block forever), and only
+                    // up to a limit; anything else is kept as it is.
+                    let extension = meta
+                        .is_file()
+                        .then(|| crate::input::read_text(&on_disk, ENV_LIMIT, "a .env file"))
+                        .and_then(Result::ok)
                         .zip(std::str::from_utf8(&file.contents).ok())
                         .and_then(|(old, fresh)| crate::dotenv::extend(&old, fresh));
                     match extension {
@@ -625,6 +630,23 @@ mod tests {
         let text = fs::read_to_string(tmp.path().join(".env")).unwrap();
         assert!(text.starts_with("# mine\nOTHER=x\n"), "{text}");
         assert!(text.ends_with("\nSECRET=1\n"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn force_keeps_a_env_that_is_a_named_pipe_without_reading_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = std::ffi::CString::new(tmp.path().join(".env").to_str().unwrap()).unwrap();
+        // SAFETY: `fifo` is a valid NUL-terminated string that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let target = tmp.path().to_owned();
+        // Reading the pipe would block forever: run in a thread, and fail after a while.
+        std::thread::spawn(move || sender.send(preflight(&plan(), &target, true).unwrap().1));
+        let outcome = receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("preflight returns without reading the pipe");
+        assert_eq!(outcome.kept, [PathBuf::from(".env")]);
     }
 
     #[test]
