@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use crate::support::{entries, staging_leftovers, tree_bytes, workspace, write_files};
 
 /// Files in the large template: enough that staging and moving take a noticeable time.
-const LARGE_TEMPLATE_FILES: usize = 2000;
+const LARGE_TEMPLATE_FILES: usize = 1500;
 
 /// Whether the target exists before the run.
 #[derive(Debug, Clone, Copy)]
