@@ -33,14 +33,14 @@ const REQUEST_HEADERS: &str =
 const PROBE_VALUE: &str = "ai-plugin-check";
 
 /// What a fetch got.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -48,13 +48,15 @@ impl Reply {
     }
 }
 
-struct Http {
-    documents: ureq::Agent,
-    calls: ureq::Agent,
+/// The two agents `check` fetches with: documents (15 s) and calls (45 s), neither following
+/// redirects nor treating an HTTP status as an error.
+pub(crate) struct Http {
+    pub(crate) documents: ureq::Agent,
+    pub(crate) calls: ureq::Agent,
 }
 
 impl Http {
-    fn new() -> Http {
+    pub(crate) fn new() -> Http {
         let agent = |timeout| {
             ureq::Agent::new_with_config(
                 ureq::Agent::config_builder()
@@ -70,7 +72,7 @@ impl Http {
         }
     }
 
-    fn send(
+    pub(crate) fn send(
         agent: &ureq::Agent,
         method: &str,
         url: &str,
@@ -104,7 +106,7 @@ impl Http {
         })
     }
 
-    fn fetch(&self, url: &str) -> Result<Reply, String> {
+    pub(crate) fn fetch(&self, url: &str) -> Result<Reply, String> {
         Http::send(&self.documents, "GET", url, &[], None)
     }
 }
