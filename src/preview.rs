@@ -93,12 +93,11 @@ fn run_mcp(
         token,
         call_read_only: false,
     };
-    let outcome = mcp::check(url, target, &options, true).map_err(|message| {
-        CheckError::Unreadable {
+    let outcome =
+        mcp::check(url, target, &options, true).map_err(|message| CheckError::Unreadable {
             target: input.to_owned(),
             message,
-        }
-    })?;
+        })?;
     let preview = render_mcp(outcome.instructions.as_deref(), &outcome.tools);
     if preview.parts.is_empty() {
         let why = outcome

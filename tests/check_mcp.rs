@@ -243,7 +243,8 @@ impl Behaviour {
             let bearer = format!("Bearer {token}");
             let in_query = self.query_token && request.query() == format!("access_token={token}");
             if request.header("authorization") != Some(bearer.as_str()) && !in_query {
-                let mut response = respond(401, "application/json", "{\"error\": \"unauthorized\"}");
+                let mut response =
+                    respond(401, "application/json", "{\"error\": \"unauthorized\"}");
                 if let Some(challenge) = &self.challenge {
                     response
                         .headers
@@ -285,7 +286,9 @@ impl Behaviour {
             "resources/read" => {
                 let uri = message.pointer("/params/uri").and_then(Value::as_str);
                 match self.resources.iter().find(|r| Some(r.as_str()) == uri) {
-                    Some(uri) => Ok(json!({"contents": [{"uri": uri, "mimeType": "text/html;profile=mcp-app", "text": "<div></div>"}]})),
+                    Some(uri) => Ok(
+                        json!({"contents": [{"uri": uri, "mimeType": "text/html;profile=mcp-app", "text": "<div></div>"}]}),
+                    ),
                     None => Err((-32002, "resource not found")),
                 }
             }
@@ -424,7 +427,10 @@ fn a_good_mcp_server_has_no_findings_for_any_host() {
         assert_eq!(code, 0, "{report:#}");
         let notes = report["notes"].to_string();
         assert!(notes.contains("called list_notes"), "{notes}");
-        assert!(notes.contains("2025 era") && notes.contains("2026-07-28"), "{notes}");
+        assert!(
+            notes.contains("2025 era") && notes.contains("2026-07-28"),
+            "{notes}"
+        );
     }
 }
 
@@ -433,7 +439,13 @@ fn a_good_server_behind_oauth_has_no_findings_with_a_token() {
     let server = McpServer::start(|b| *b = b.clone().with_auth());
     let (code, report) = check_json(
         &server.mcp(),
-        &["--target", "chatgpt-app", "--token", "secret-token", "--call-read-only"],
+        &[
+            "--target",
+            "chatgpt-app",
+            "--token",
+            "secret-token",
+            "--call-read-only",
+        ],
     );
     assert_eq!(findings(&report), [], "{report:#}");
     assert_eq!(code, 0);
@@ -441,7 +453,10 @@ fn a_good_server_behind_oauth_has_no_findings_with_a_token() {
     let (code, report) = check_json(&server.mcp(), &["--target", "chatgpt-app"]);
     assert_eq!(findings(&report), [], "{report:#}");
     assert_eq!(code, 0);
-    assert!(report["notes"].to_string().contains("pass --token"), "{report:#}");
+    assert!(
+        report["notes"].to_string().contains("pass --token"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -504,7 +519,10 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
                 b.results[0].1 = json!({"content": [{"type": "text", "text": "[\"milk\"]"}], "structuredContent": {"todos": ["milk"]}});
             },
             &["--target", "mcp", "--call-read-only"],
-            &[("mcp-call-structured", "error"), ("mcp-call-text", "warning")],
+            &[
+                ("mcp-call-structured", "error"),
+                ("mcp-call-text", "warning"),
+            ],
             1,
         ),
         (
@@ -572,7 +590,10 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
             "metadata served as HTML",
             |b| {
                 *b = b.clone().with_auth();
-                b.prm = ("text/html".to_owned(), "<html><body>Sign in</body></html>".to_owned());
+                b.prm = (
+                    "text/html".to_owned(),
+                    "<html><body>Sign in</body></html>".to_owned(),
+                );
             },
             &["--target", "chatgpt-app"],
             &[("mcp-prm-json", "error")],
@@ -630,7 +651,10 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
         assert_eq!(findings(&report), pairs(expected), "{what}: {report:#}");
         assert_eq!(code, *exit, "{what}: {report:#}");
         for finding in report["findings"].as_array().unwrap() {
-            assert!(finding["fix"].is_string(), "{what}: every finding says how to fix it: {finding}");
+            assert!(
+                finding["fix"].is_string(),
+                "{what}: every finding says how to fix it: {finding}"
+            );
         }
     }
 }
@@ -638,17 +662,30 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
 #[test]
 fn a_url_where_nothing_answers_exits_2_with_a_json_object() {
     let port = support::free_port();
-    let (code, report) = check_json(&format!("http://127.0.0.1:{port}/mcp"), &["--target", "mcp"]);
+    let (code, report) = check_json(
+        &format!("http://127.0.0.1:{port}/mcp"),
+        &["--target", "mcp"],
+    );
     assert_eq!(code, 2);
     assert_eq!(report["ok"], false);
-    assert!(report["error"].as_str().unwrap().contains("127.0.0.1"), "{report:#}");
+    assert!(
+        report["error"].as_str().unwrap().contains("127.0.0.1"),
+        "{report:#}"
+    );
 }
 
 #[test]
 fn a_url_that_is_no_mcp_server_is_an_error_for_an_mcp_host() {
     let server = McpServer::start(|_| {});
-    let (code, report) = check_json(&format!("{}/elsewhere", server.base), &["--target", "chatgpt-app"]);
-    assert_eq!(findings(&report), pairs(&[("mcp-endpoint", "error")]), "{report:#}");
+    let (code, report) = check_json(
+        &format!("{}/elsewhere", server.base),
+        &["--target", "chatgpt-app"],
+    );
+    assert_eq!(
+        findings(&report),
+        pairs(&[("mcp-endpoint", "error")]),
+        "{report:#}"
+    );
     assert_eq!(code, 1);
     // A plugin's base URL for an MCP host means its /mcp.
     let (code, report) = check_json(&server.base, &["--target", "chatgpt-app"]);
@@ -714,14 +751,29 @@ fn a_python_sdk_server_gets_only_true_findings() {
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-mcp-sdk");
     let python = venv.join("bin/python");
     if !python.exists() {
-        let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().unwrap();
+        let made = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap();
         assert!(made.success(), "python3 -m venv {} failed", venv.display());
     }
     let installed = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "mcp>=2,<3"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "mcp>=2,<3",
+        ])
         .status()
         .unwrap();
-    assert!(installed.success(), "pip install mcp failed (it comes from PyPI)");
+    assert!(
+        installed.success(),
+        "pip install mcp failed (it comes from PyPI)"
+    );
     let script = venv.join("notes_server.py");
     std::fs::write(&script, PYTHON_SERVER).unwrap();
     let port = support::free_port();
@@ -735,7 +787,10 @@ fn a_python_sdk_server_gets_only_true_findings() {
     let url = format!("http://127.0.0.1:{port}/mcp");
     let started = std::time::Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the Python server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the Python server did not start"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let (code, report) = check_json(&url, &["--target", "chatgpt-app", "--call-read-only"]);
@@ -753,10 +808,23 @@ fn a_python_sdk_server_gets_only_true_findings() {
     ]);
     let got = findings(&report);
     for finding in &got {
-        assert!(expected.contains(finding), "an unexpected finding {finding:?}: {report:#}\n{stderr}");
+        assert!(
+            expected.contains(finding),
+            "an unexpected finding {finding:?}: {report:#}\n{stderr}"
+        );
     }
-    assert!(report["notes"].to_string().contains("list_notes"), "{report:#}\n{stderr}");
-    assert_eq!(code, if got.iter().any(|(_, s)| s == "error") { 1 } else { 0 });
+    assert!(
+        report["notes"].to_string().contains("list_notes"),
+        "{report:#}\n{stderr}"
+    );
+    assert_eq!(
+        code,
+        if got.iter().any(|(_, s)| s == "error") {
+            1
+        } else {
+            0
+        }
+    );
 }
 
 // ---- generated stacks ----

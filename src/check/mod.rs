@@ -166,7 +166,10 @@ fn mcp_report(
     required: bool,
 ) -> Result<Report, String> {
     let outcome = mcp::check(url, target, options, required)?;
-    let mut notes = vec![format!("checked ({} rules): MCP server {url}", target.as_str())];
+    let mut notes = vec![format!(
+        "checked ({} rules): MCP server {url}",
+        target.as_str()
+    )];
     notes.extend(outcome.notes);
     Ok(Report {
         target: input.to_owned(),
@@ -189,9 +192,7 @@ pub enum UrlKind {
 impl UrlKind {
     /// Judges `url` by its path.
     pub fn of(url: &str) -> UrlKind {
-        let path = UrlParts::parse(url)
-            .map(|u| u.path)
-            .unwrap_or_default();
+        let path = UrlParts::parse(url).map(|u| u.path).unwrap_or_default();
         let path = path.split(['?', '#']).next().unwrap_or_default();
         if path.trim_end_matches('/').is_empty() {
             UrlKind::Base
@@ -566,7 +567,10 @@ mod tests {
         for (url, kind) in [
             ("http://localhost:5003", UrlKind::Base),
             ("https://x.com/", UrlKind::Base),
-            ("https://x.com/.well-known/ai-plugin.json", UrlKind::Document),
+            (
+                "https://x.com/.well-known/ai-plugin.json",
+                UrlKind::Document,
+            ),
             ("https://x.com/openapi.yaml", UrlKind::Document),
             ("https://x.com/mcp", UrlKind::Mcp),
             ("https://x.com/api/mcp/?x=1", UrlKind::Mcp),

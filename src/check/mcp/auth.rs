@@ -22,7 +22,11 @@ pub fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
         let Some((key, after)) = rest.split_once('=') else {
             break;
         };
-        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let key = key
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
         let after = after.trim_start();
         let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
             let end = quoted.find('"').unwrap_or(quoted.len());
@@ -50,12 +54,23 @@ fn prm_candidates(mcp_url: &str) -> Vec<String> {
     let Some(parts) = UrlParts::parse(mcp_url) else {
         return Vec::new();
     };
-    let path = parts.path.split(['?', '#']).next().unwrap_or("").trim_end_matches('/');
+    let path = parts
+        .path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
     let mut urls = Vec::new();
     if !path.is_empty() {
-        urls.push(format!("{}/.well-known/oauth-protected-resource{path}", parts.origin()));
+        urls.push(format!(
+            "{}/.well-known/oauth-protected-resource{path}",
+            parts.origin()
+        ));
     }
-    urls.push(format!("{}/.well-known/oauth-protected-resource", parts.origin()));
+    urls.push(format!(
+        "{}/.well-known/oauth-protected-resource",
+        parts.origin()
+    ));
     urls
 }
 
@@ -91,7 +106,10 @@ fn fetch_json(http: &Http, url: &str) -> Fetched {
     if reply.status != 200 {
         return Fetched::Absent(format!("{url} answered {}", reply.status));
     }
-    let content_type = reply.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let content_type = reply
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match serde_json::from_slice::<Value>(&reply.body) {
         Ok(value) if value.is_object() && content_type.contains("json") => Fetched::Json(value),
         Ok(value) if value.is_object() => Fetched::NotJson(format!(
@@ -111,7 +129,13 @@ fn fetch_json(http: &Http, url: &str) -> Fetched {
 /// Follows the 401 `challenge` (the `WWW-Authenticate` header, if any) of the MCP server at
 /// `mcp_url` to the protected resource metadata and the authorization server's metadata,
 /// and judges each step.
-pub fn check(http: &Http, mcp_url: &str, challenge: Option<&str>, findings: &mut Vec<Diagnostic>, notes: &mut Vec<String>) {
+pub(crate) fn check(
+    http: &Http,
+    mcp_url: &str,
+    challenge: Option<&str>,
+    findings: &mut Vec<Diagnostic>,
+    notes: &mut Vec<String>,
+) {
     let params = challenge.and_then(bearer_params);
     let advertised = params.as_ref().and_then(|p| {
         p.iter()
@@ -218,7 +242,9 @@ pub fn check(http: &Http, mcp_url: &str, challenge: Option<&str>, findings: &mut
             Diagnostic::error(
                 "mcp-prm-authorization-servers",
                 "authorization_servers",
-                format!("{prm_url} names no authorization server; clients have nowhere to get a token"),
+                format!(
+                    "{prm_url} names no authorization server; clients have nowhere to get a token"
+                ),
             )
             .with_fix("list the authorization server's issuer URL in `authorization_servers`"),
         );
@@ -227,7 +253,12 @@ pub fn check(http: &Http, mcp_url: &str, challenge: Option<&str>, findings: &mut
     authorization_server(http, issuer, findings, notes);
 }
 
-fn authorization_server(http: &Http, issuer: &str, findings: &mut Vec<Diagnostic>, notes: &mut Vec<String>) {
+fn authorization_server(
+    http: &Http,
+    issuer: &str,
+    findings: &mut Vec<Diagnostic>,
+    notes: &mut Vec<String>,
+) {
     let mut absent = Vec::new();
     let mut found = None;
     for url in as_candidates(issuer) {
@@ -297,7 +328,10 @@ fn authorization_server(http: &Http, issuer: &str, findings: &mut Vec<Diagnostic
             Severity::Error,
             "mcp-as-endpoints",
             "",
-            format!("{url} lacks {}; clients cannot run the OAuth flow", missing.join(" and ")),
+            format!(
+                "{url} lacks {}; clients cannot run the OAuth flow",
+                missing.join(" and ")
+            ),
             "add the authorization and token endpoints",
         );
     }

@@ -56,7 +56,9 @@ impl Answer {
             None => format!(
                 "HTTP {} ({}), no JSON-RPC response",
                 self.reply.status,
-                self.reply.header("content-type").unwrap_or("no content type")
+                self.reply
+                    .header("content-type")
+                    .unwrap_or("no content type")
             ),
         }
     }
@@ -176,7 +178,11 @@ impl<'a> Client<'a> {
     }
 
     /// Sends a request and reads its answer.
-    pub(crate) fn request(&mut self, method: &str, params: Option<Value>) -> Result<Answer, String> {
+    pub(crate) fn request(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Answer, String> {
         let id = self.next_id;
         self.next_id += 1;
         let body = self.body(Some(id), method, params);
@@ -289,7 +295,10 @@ mod tests {
 
     #[test]
     fn answers_are_read_as_json_or_from_an_event_stream() {
-        let json = reply("application/json", r#"{"jsonrpc":"2.0","id":1,"result":{}}"#);
+        let json = reply(
+            "application/json",
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+        );
         assert_eq!(parse_message(&json, 1).unwrap()["result"], json!({}));
         let stream = reply(
             "text/event-stream",

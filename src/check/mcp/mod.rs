@@ -57,7 +57,12 @@ pub fn endpoint_for_base(base: &str) -> String {
 /// Connects to the MCP server at `url` and runs the MCP rules of `target`. With `required`
 /// false (a plugin's base URL, where `/mcp` is only tried), a URL where no MCP server answers
 /// is a note, not a finding.
-pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) -> Result<Outcome, String> {
+pub fn check(
+    url: &str,
+    target: CheckTarget,
+    options: &Options,
+    required: bool,
+) -> Result<Outcome, String> {
     let http = Http::new();
     let mut out = Outcome::default();
     let local = UrlParts::parse(url).is_some_and(|u| domain::is_localhost(&u.host));
@@ -73,11 +78,17 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
     };
     let challenge = first.reply.header("www-authenticate").map(str::to_owned);
     let auth_required = first.reply.status == 401;
-    let speaks = first.message.is_some() || auth_required && challenge.as_deref().is_some_and(|c| c.contains("resource_metadata"));
+    let speaks = first.message.is_some()
+        || auth_required
+            && challenge
+                .as_deref()
+                .is_some_and(|c| c.contains("resource_metadata"));
     if !speaks && !(auth_required && required) {
         // A modern-only server may refuse initialize; ask it the modern way before giving up.
         let mut modern = Client::new(&http, url, options.token.as_deref(), Era::Modern);
-        let answered = modern.request("server/discover", None).is_ok_and(|a| a.message.is_some());
+        let answered = modern
+            .request("server/discover", None)
+            .is_ok_and(|a| a.message.is_some());
         if !answered {
             if required {
                 out.findings.push(
@@ -92,7 +103,8 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
                     .with_fix("serve MCP over Streamable HTTP at this URL (POST, JSON-RPC)"),
                 );
             } else {
-                out.notes.push(format!("no MCP server at {url} ({})", first.failure()));
+                out.notes
+                    .push(format!("no MCP server at {url} ({})", first.failure()));
             }
             return Ok(out);
         }
@@ -100,7 +112,13 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
     out.found = true;
     preflight(&http, url, auth_required, target, &mut out.findings);
     if auth_required {
-        auth::check(&http, url, challenge.as_deref(), &mut out.findings, &mut out.notes);
+        auth::check(
+            &http,
+            url,
+            challenge.as_deref(),
+            &mut out.findings,
+            &mut out.notes,
+        );
         if options.token.is_none() {
             out.notes.push(format!(
                 "{url} wants a token: tools not listed (pass --token to list and check them)"
@@ -154,7 +172,8 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
         );
         return Ok(out);
     }
-    out.notes.push(format!("{url} speaks {}", eras.join(" and ")));
+    out.notes
+        .push(format!("{url} speaks {}", eras.join(" and ")));
     if !legacy_ok && matches!(target, CheckTarget::ChatgptApp | CheckTarget::Claude) {
         out.findings.push(
             Diagnostic::error(
@@ -185,8 +204,12 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
         Ok(tools) => out.tools = tools,
         Err(message) => {
             out.findings.push(
-                Diagnostic::error("mcp-tools-list", "tools", format!("{url}: {message}; hosts show no tools"))
-                    .with_fix("answer tools/list with `{\"tools\": [...]}`"),
+                Diagnostic::error(
+                    "mcp-tools-list",
+                    "tools",
+                    format!("{url}: {message}; hosts show no tools"),
+                )
+                .with_fix("answer tools/list with `{\"tools\": [...]}`"),
             );
             return Ok(out);
         }
@@ -194,16 +217,24 @@ pub fn check(url: &str, target: CheckTarget, options: &Options, required: bool) 
     out.notes.push(format!(
         "tools ({}): {}",
         out.tools.len(),
-        out.tools.iter().map(tools::name_of).collect::<Vec<_>>().join(", ")
+        out.tools
+            .iter()
+            .map(tools::name_of)
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
-    out.findings
-        .extend(tools::check(&out.tools, target, &crate::preview::count_tokens));
+    out.findings.extend(tools::check(
+        &out.tools,
+        target,
+        &crate::preview::count_tokens,
+    ));
     widgets(client, &out.tools, target, &mut out.findings);
     if options.call_read_only {
         call_read_only(client, &out.tools, &mut out.findings, &mut out.notes);
     } else {
         out.notes.push(
-            "tools not called; --call-read-only calls the read-only ones without arguments".to_owned(),
+            "tools not called; --call-read-only calls the read-only ones without arguments"
+                .to_owned(),
         );
     }
     Ok(out)
@@ -229,11 +260,25 @@ fn served(reply: &Reply) -> bool {
 }
 
 /// A foreign Origin, a foreign Host (local servers) and a token in the query string.
-fn transport(client: &Client<'_>, local: bool, auth_required: bool, findings: &mut Vec<Diagnostic>) {
+fn transport(
+    client: &Client<'_>,
+    local: bool,
+    auth_required: bool,
+    findings: &mut Vec<Diagnostic>,
+) {
     let (body, method) = opening(client);
-    let severity = if local { Severity::Error } else { Severity::Warning };
-    if let Ok(reply) = client.post(&client.url, &body, method, &[("origin", FOREIGN_ORIGIN)], true)
-        && served(&reply)
+    let severity = if local {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    if let Ok(reply) = client.post(
+        &client.url,
+        &body,
+        method,
+        &[("origin", FOREIGN_ORIGIN)],
+        true,
+    ) && served(&reply)
     {
         findings.push(
             Diagnostic::new(
@@ -290,7 +335,13 @@ fn transport(client: &Client<'_>, local: bool, auth_required: bool, findings: &m
 
 /// A browser client's CORS preflight: it must not need credentials, and a server that wants
 /// a token must expose its challenge.
-fn preflight(http: &Http, url: &str, auth_required: bool, target: CheckTarget, findings: &mut Vec<Diagnostic>) {
+fn preflight(
+    http: &Http,
+    url: &str,
+    auth_required: bool,
+    target: CheckTarget,
+    findings: &mut Vec<Diagnostic>,
+) {
     let headers = [
         ("origin", BROWSER_ORIGIN),
         ("access-control-request-method", "POST"),
@@ -328,7 +379,8 @@ fn preflight(http: &Http, url: &str, auth_required: bool, target: CheckTarget, f
         .header("access-control-expose-headers")
         .unwrap_or("")
         .to_ascii_lowercase();
-    if allowed && auth_required && !(exposed.contains("www-authenticate") || exposed.trim() == "*") {
+    if allowed && auth_required && !(exposed.contains("www-authenticate") || exposed.trim() == "*")
+    {
         findings.push(
             Diagnostic::new(
                 severity,
@@ -345,7 +397,12 @@ fn preflight(http: &Http, url: &str, auth_required: bool, target: CheckTarget, f
 }
 
 /// Widget resources the tools name must exist.
-fn widgets(client: &mut Client<'_>, tools: &[Value], target: CheckTarget, findings: &mut Vec<Diagnostic>) {
+fn widgets(
+    client: &mut Client<'_>,
+    tools: &[Value],
+    target: CheckTarget,
+    findings: &mut Vec<Diagnostic>,
+) {
     let severity = if matches!(target, CheckTarget::ChatgptApp | CheckTarget::Claude) {
         Severity::Error
     } else {
@@ -354,11 +411,15 @@ fn widgets(client: &mut Client<'_>, tools: &[Value], target: CheckTarget, findin
     for tool in tools {
         for uri in tools::widget_uris(tool) {
             let read = client.request("resources/read", Some(json!({"uri": uri})));
-            let ok = read.as_ref().ok().and_then(Answer::result).is_some_and(|r| {
-                r.get("contents")
-                    .and_then(Value::as_array)
-                    .is_some_and(|c| !c.is_empty())
-            });
+            let ok = read
+                .as_ref()
+                .ok()
+                .and_then(Answer::result)
+                .is_some_and(|r| {
+                    r.get("contents")
+                        .and_then(Value::as_array)
+                        .is_some_and(|c| !c.is_empty())
+                });
             if !ok {
                 let why = read.map_or_else(|e| e, |a| a.failure());
                 findings.push(
@@ -385,7 +446,12 @@ fn callable(tool: &Value) -> bool {
 }
 
 /// Calls the read-only tools that need no arguments and judges their results.
-fn call_read_only(client: &mut Client<'_>, tools: &[Value], findings: &mut Vec<Diagnostic>, notes: &mut Vec<String>) {
+fn call_read_only(
+    client: &mut Client<'_>,
+    tools: &[Value],
+    findings: &mut Vec<Diagnostic>,
+    notes: &mut Vec<String>,
+) {
     let mut skipped = Vec::new();
     for tool in tools {
         let name = tools::name_of(tool);
@@ -402,17 +468,24 @@ fn call_read_only(client: &mut Client<'_>, tools: &[Value], findings: &mut Vec<D
             continue;
         }
         let at = format!("tools[{name}]");
-        let answer = match client.request("tools/call", Some(json!({"name": name, "arguments": {}}))) {
-            Ok(answer) => answer,
-            Err(message) => {
-                findings.push(Diagnostic::error("mcp-call", &at, message).with_fix("answer tools/call"));
-                continue;
-            }
-        };
+        let answer =
+            match client.request("tools/call", Some(json!({"name": name, "arguments": {}}))) {
+                Ok(answer) => answer,
+                Err(message) => {
+                    findings.push(
+                        Diagnostic::error("mcp-call", &at, message).with_fix("answer tools/call"),
+                    );
+                    continue;
+                }
+            };
         let Some(result) = answer.result() else {
             findings.push(
-                Diagnostic::error("mcp-call", &at, format!("calling `{name}` failed: {}", answer.failure()))
-                    .with_fix("return a result; a failed call is a result with isError: true"),
+                Diagnostic::error(
+                    "mcp-call",
+                    &at,
+                    format!("calling `{name}` failed: {}", answer.failure()),
+                )
+                .with_fix("return a result; a failed call is a result with isError: true"),
             );
             continue;
         };
@@ -429,7 +502,13 @@ fn call_read_only(client: &mut Client<'_>, tools: &[Value], findings: &mut Vec<D
 }
 
 /// A tool result against the tool's outputSchema, and its text block.
-pub fn judge_result(name: &str, at: &str, tool: &Value, result: &Value, findings: &mut Vec<Diagnostic>) {
+pub fn judge_result(
+    name: &str,
+    at: &str,
+    tool: &Value,
+    result: &Value,
+    findings: &mut Vec<Diagnostic>,
+) {
     let structured = result.get("structuredContent");
     if let Some(output_schema) = tool.get("outputSchema").filter(|s| s.is_object()) {
         match structured {
@@ -483,7 +562,11 @@ pub fn judge_result(name: &str, at: &str, tool: &Value, result: &Value, findings
                     format!(
                         "`{name}` returns structuredContent without the same JSON in a text block; \
                          clients that read only content (older ones) see {}",
-                        if texts.is_empty() { "nothing" } else { "something else" }
+                        if texts.is_empty() {
+                            "nothing"
+                        } else {
+                            "something else"
+                        }
                     ),
                 )
                 .with_fix("add a text content block holding the serialized structuredContent"),

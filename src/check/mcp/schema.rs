@@ -12,7 +12,14 @@ pub fn mismatches(value: &Value, schema: &Value) -> Vec<String> {
     out
 }
 
-fn walk(value: &Value, schema: &Value, root: &Value, at: &str, depth: usize, out: &mut Vec<String>) {
+fn walk(
+    value: &Value,
+    schema: &Value,
+    root: &Value,
+    at: &str,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
     if depth > 32 || out.len() > 20 {
         return;
     }
@@ -49,7 +56,10 @@ fn walk(value: &Value, schema: &Value, root: &Value, at: &str, depth: usize, out
     if let Some(Value::Array(allowed)) = schema.get("enum")
         && !allowed.contains(value)
     {
-        out.push(format!("{at}: {value} is not one of {}", Value::Array(allowed.clone())));
+        out.push(format!(
+            "{at}: {value} is not one of {}",
+            Value::Array(allowed.clone())
+        ));
     }
     if let Some(constant) = schema.get("const")
         && constant != value
@@ -89,7 +99,9 @@ fn walk(value: &Value, schema: &Value, root: &Value, at: &str, depth: usize, out
                     Some(Value::Bool(false)) => {
                         out.push(format!("{path}: not in the schema, which allows no others"));
                     }
-                    Some(extra @ Value::Object(_)) => walk(item, extra, root, &path, depth + 1, out),
+                    Some(extra @ Value::Object(_)) => {
+                        walk(item, extra, root, &path, depth + 1, out)
+                    }
                     _ => {}
                 },
             }
@@ -97,7 +109,14 @@ fn walk(value: &Value, schema: &Value, root: &Value, at: &str, depth: usize, out
     }
     if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
         for (i, item) in items.iter().enumerate() {
-            walk(item, item_schema, root, &format!("{at}[{i}]"), depth + 1, out);
+            walk(
+                item,
+                item_schema,
+                root,
+                &format!("{at}[{i}]"),
+                depth + 1,
+                out,
+            );
         }
     }
 }
@@ -110,7 +129,9 @@ fn has_type(value: &Value, name: &str) -> bool {
         "boolean" => value.is_boolean(),
         "null" => value.is_null(),
         "number" => value.is_number(),
-        "integer" => value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
+        "integer" => {
+            value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
         _ => true,
     }
 }
@@ -148,9 +169,18 @@ mod tests {
         for (value, expected) in [
             (json!(["x"]), "$: is an array, the schema says object"),
             (json!({}), "$: `todos` is required and missing"),
-            (json!({"todos": [1]}), "$.todos[0]: is a number, the schema says string"),
-            (json!({"todos": [], "more": 1}), "$.more: not in the schema, which allows no others"),
-            (json!({"todos": [], "kind": "c"}), "$.kind: \"c\" is not one of [\"a\",\"b\"]"),
+            (
+                json!({"todos": [1]}),
+                "$.todos[0]: is a number, the schema says string",
+            ),
+            (
+                json!({"todos": [], "more": 1}),
+                "$.more: not in the schema, which allows no others",
+            ),
+            (
+                json!({"todos": [], "kind": "c"}),
+                "$.kind: \"c\" is not one of [\"a\",\"b\"]",
+            ),
         ] {
             assert_eq!(mismatches(&value, &schema), [expected], "{value}");
         }

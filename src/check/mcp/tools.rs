@@ -83,7 +83,11 @@ pub fn widget_uris(tool: &Value) -> Vec<String> {
 }
 
 /// Every finding about `tools` for `target`; `tokens` counts the tokens of a text.
-pub fn check(tools: &[Value], target: CheckTarget, tokens: &dyn Fn(&str) -> usize) -> Vec<Diagnostic> {
+pub fn check(
+    tools: &[Value],
+    target: CheckTarget,
+    tokens: &dyn Fn(&str) -> usize,
+) -> Vec<Diagnostic> {
     let app = target == CheckTarget::ChatgptApp;
     let review = if app {
         Severity::Error
@@ -250,7 +254,8 @@ fn description(
             )
             .with_fix("say what it does and when to use it (\"Use this when ...\")"),
         );
-    } else if text.chars().count() < 20 || text.eq_ignore_ascii_case(&name.replace(['_', '-'], " ")) {
+    } else if text.chars().count() < 20 || text.eq_ignore_ascii_case(&name.replace(['_', '-'], " "))
+    {
         findings.push(
             Diagnostic::warning(
                 "mcp-tool-description",
@@ -268,7 +273,8 @@ fn input_schema(tool: &Value, at: &str, app: bool, findings: &mut Vec<Diagnostic
     let name = name_of(tool);
     let path = format!("{at}.inputSchema");
     let schema = tool.get("inputSchema");
-    let Some(schema) = schema.filter(|s| s.get("type").and_then(Value::as_str) == Some("object")) else {
+    let Some(schema) = schema.filter(|s| s.get("type").and_then(Value::as_str) == Some("object"))
+    else {
         findings.push(
             Diagnostic::error(
                 "mcp-tool-input-schema",
@@ -338,7 +344,10 @@ fn input_schema(tool: &Value, at: &str, app: bool, findings: &mut Vec<Diagnostic
 
 fn annotations(tool: &Value, at: &str, review: Severity, findings: &mut Vec<Diagnostic>) {
     let name = name_of(tool);
-    let hint = |key: &str| tool.pointer(&format!("/annotations/{key}")).and_then(Value::as_bool);
+    let hint = |key: &str| {
+        tool.pointer(&format!("/annotations/{key}"))
+            .and_then(Value::as_bool)
+    };
     let missing: Vec<&str> = REVIEW_HINTS
         .into_iter()
         .filter(|key| hint(key).is_none())
@@ -391,7 +400,8 @@ fn meta(tool: &Value, name: &str, at: &str, findings: &mut Vec<Diagnostic>) {
             .with_fix("move it to `_meta.ui.visibility`"),
         );
     }
-    if meta.contains_key("openai/outputTemplate") && tool.pointer("/_meta/ui/resourceUri").is_none() {
+    if meta.contains_key("openai/outputTemplate") && tool.pointer("/_meta/ui/resourceUri").is_none()
+    {
         findings.push(
             Diagnostic::warning(
                 "mcp-meta-deprecated",
@@ -404,7 +414,10 @@ fn meta(tool: &Value, name: &str, at: &str, findings: &mut Vec<Diagnostic>) {
             .with_fix("set `_meta.ui.resourceUri` to the same ui:// URI"),
         );
     }
-    for key in ["openai/toolInvocation/invoking", "openai/toolInvocation/invoked"] {
+    for key in [
+        "openai/toolInvocation/invoking",
+        "openai/toolInvocation/invoked",
+    ] {
         if let Some(text) = meta.get(key).and_then(Value::as_str)
             && text.chars().count() > INVOCATION_TEXT_MAX
         {
@@ -471,47 +484,125 @@ mod tests {
         let cases: Vec<(Value, CheckTarget, Vec<(&str, Severity)>)> = vec![
             (good(), ChatgptApp, vec![]),
             (good(), Mcp, vec![]),
-            (with("/name", json!("list notes")), Mcp, vec![("mcp-tool-name", Error)]),
-            (with("/name", json!("notes.list")), ChatgptApp, vec![("mcp-tool-name", Warning)]),
-            (with("/name", json!(long)), Mcp, vec![("mcp-tool-name", Warning)]),
-            (with("/description", Value::Null), ChatgptApp, vec![("mcp-tool-description", Error)]),
-            (with("/description", Value::Null), Mcp, vec![("mcp-tool-description", Warning)]),
-            (with("/description", json!("Lists.")), Mcp, vec![("mcp-tool-description", Warning)]),
-            (with("/inputSchema", Value::Null), Mcp, vec![("mcp-tool-input-schema", Error)]),
-            (with("/inputSchema/properties/q/description", Value::Null), Mcp, vec![("mcp-tool-property-description", Warning)]),
-            (with("/inputSchema/additionalProperties", Value::Null), Mcp, vec![]),
-            (with("/inputSchema/additionalProperties", Value::Null), ChatgptApp, vec![("mcp-tool-additional-properties", Warning)]),
+            (
+                with("/name", json!("list notes")),
+                Mcp,
+                vec![("mcp-tool-name", Error)],
+            ),
+            (
+                with("/name", json!("notes.list")),
+                ChatgptApp,
+                vec![("mcp-tool-name", Warning)],
+            ),
+            (
+                with("/name", json!(long)),
+                Mcp,
+                vec![("mcp-tool-name", Warning)],
+            ),
+            (
+                with("/description", Value::Null),
+                ChatgptApp,
+                vec![("mcp-tool-description", Error)],
+            ),
+            (
+                with("/description", Value::Null),
+                Mcp,
+                vec![("mcp-tool-description", Warning)],
+            ),
+            (
+                with("/description", json!("Lists.")),
+                Mcp,
+                vec![("mcp-tool-description", Warning)],
+            ),
+            (
+                with("/inputSchema", Value::Null),
+                Mcp,
+                vec![("mcp-tool-input-schema", Error)],
+            ),
+            (
+                with("/inputSchema/properties/q/description", Value::Null),
+                Mcp,
+                vec![("mcp-tool-property-description", Warning)],
+            ),
+            (
+                with("/inputSchema/additionalProperties", Value::Null),
+                Mcp,
+                vec![],
+            ),
+            (
+                with("/inputSchema/additionalProperties", Value::Null),
+                ChatgptApp,
+                vec![("mcp-tool-additional-properties", Warning)],
+            ),
             (with("/inputSchema/properties", Value::Null), Mcp, vec![]),
             (
                 with("/inputSchema", json!({"type": "object"})),
                 Mcp,
                 vec![("mcp-tool-additional-properties", Warning)],
             ),
-            (with("/annotations/openWorldHint", Value::Null), ChatgptApp, vec![("mcp-tool-hints", Error)]),
-            (with("/annotations/openWorldHint", Value::Null), Mcp, vec![("mcp-tool-hints", Warning)]),
-            (with("/annotations/destructiveHint", json!(true)), Mcp, vec![("mcp-tool-hints", Warning)]),
-            (with("/outputSchema", Value::Null), ChatgptApp, vec![("mcp-tool-output-schema", Warning)]),
-            (with("/outputSchema", json!({"type": "array"})), Mcp, vec![("mcp-tool-output-schema", Error)]),
-            (with("/_meta", json!({"openai/visibility": "private"})), Mcp, vec![("mcp-meta-deprecated", Warning)]),
+            (
+                with("/annotations/openWorldHint", Value::Null),
+                ChatgptApp,
+                vec![("mcp-tool-hints", Error)],
+            ),
+            (
+                with("/annotations/openWorldHint", Value::Null),
+                Mcp,
+                vec![("mcp-tool-hints", Warning)],
+            ),
+            (
+                with("/annotations/destructiveHint", json!(true)),
+                Mcp,
+                vec![("mcp-tool-hints", Warning)],
+            ),
+            (
+                with("/outputSchema", Value::Null),
+                ChatgptApp,
+                vec![("mcp-tool-output-schema", Warning)],
+            ),
+            (
+                with("/outputSchema", json!({"type": "array"})),
+                Mcp,
+                vec![("mcp-tool-output-schema", Error)],
+            ),
+            (
+                with("/_meta", json!({"openai/visibility": "private"})),
+                Mcp,
+                vec![("mcp-meta-deprecated", Warning)],
+            ),
             (
                 with("/_meta", json!({"openai/outputTemplate": "ui://w.html"})),
                 Mcp,
                 vec![("mcp-meta-deprecated", Warning)],
             ),
             (
-                with("/_meta", json!({"openai/outputTemplate": "ui://w.html", "ui": {"resourceUri": "ui://w.html"}})),
+                with(
+                    "/_meta",
+                    json!({"openai/outputTemplate": "ui://w.html", "ui": {"resourceUri": "ui://w.html"}}),
+                ),
                 Mcp,
                 vec![],
             ),
             (
-                with("/_meta", json!({"openai/toolInvocation/invoking": "x".repeat(65)})),
+                with(
+                    "/_meta",
+                    json!({"openai/toolInvocation/invoking": "x".repeat(65)}),
+                ),
                 Mcp,
                 vec![("mcp-meta-invocation-text", Warning)],
             ),
-            (with("/description", json!("y ".repeat(2000))), Mcp, vec![("mcp-tool-tokens", Warning)]),
+            (
+                with("/description", json!("y ".repeat(2000))),
+                Mcp,
+                vec![("mcp-tool-tokens", Warning)],
+            ),
         ];
         for (tool, target, expected) in cases {
-            assert_eq!(codes(tool.clone(), target), expected, "{tool} under {target:?}");
+            assert_eq!(
+                codes(tool.clone(), target),
+                expected,
+                "{tool} under {target:?}"
+            );
         }
     }
 
@@ -540,7 +631,10 @@ mod tests {
         let too_many: Vec<Value> = (0..129)
             .map(|i| with("/name", json!(format!("tool_{i}"))))
             .collect();
-        assert_eq!(count(&too_many, CheckTarget::ChatgptApp)[0], ("mcp-tools-count", Severity::Error));
+        assert_eq!(
+            count(&too_many, CheckTarget::ChatgptApp)[0],
+            ("mcp-tools-count", Severity::Error)
+        );
     }
 
     #[test]
