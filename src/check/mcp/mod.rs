@@ -83,7 +83,7 @@ pub fn check(
             && challenge
                 .as_deref()
                 .is_some_and(|c| c.contains("resource_metadata"));
-    if !speaks && !(auth_required && required) {
+    if !(speaks || auth_required && required) {
         // A modern-only server may refuse initialize; ask it the modern way before giving up.
         let mut modern = Client::new(&http, url, options.token.as_deref(), Era::Modern);
         let answered = modern

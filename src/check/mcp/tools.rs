@@ -481,7 +481,8 @@ mod tests {
         use CheckTarget::{ChatgptApp, Mcp};
         use Severity::{Error, Warning};
         let long = "x".repeat(80);
-        let cases: Vec<(Value, CheckTarget, Vec<(&str, Severity)>)> = vec![
+        type Case = (Value, CheckTarget, Vec<(&'static str, Severity)>);
+        let cases: Vec<Case> = vec![
             (good(), ChatgptApp, vec![]),
             (good(), Mcp, vec![]),
             (
