@@ -58,7 +58,7 @@ pub fn run(args: PreviewArgs) -> Result<(), crate::Error> {
     print!("{}\n{}", preview.text, token_table(&preview));
     // The same file rules as `check`: what the host would refuse is said, after the preview.
     let report = check::report(&input, sources, target, None)?;
-    refuse_on_errors(report, &hint)
+    refuse_on_errors(report, "plugin", &hint)
 }
 
 /// The MCP endpoint `input` names for `target`: an http(s) URL with a path, or a base URL
@@ -118,11 +118,11 @@ fn run_mcp(
         findings: outcome.findings,
         notes: Vec::new(),
     };
-    refuse_on_errors(report, hint)
+    refuse_on_errors(report, "server", hint)
 }
 
 /// Prints the report's errors after a preview and refuses; nothing when there are none.
-fn refuse_on_errors(report: check::Report, hint: &str) -> Result<(), crate::Error> {
+fn refuse_on_errors(report: check::Report, what: &str, hint: &str) -> Result<(), crate::Error> {
     if report.errors() == 0 {
         return Ok(());
     }
@@ -137,8 +137,8 @@ fn refuse_on_errors(report: check::Report, hint: &str) -> Result<(), crate::Erro
     };
     eprint!("\n{}", errors.findings_text());
     Err(crate::Error::Refused(format!(
-        "the host would refuse this ({}); the preview above shows how it would read it. \
-         {hint} lists every finding, warnings too",
+        "the host would refuse this {what} ({}); the preview above shows how it would read \
+         it. {hint} lists every finding, warnings too",
         plural(errors.errors(), "error")
     )))
 }

@@ -510,6 +510,17 @@ fn preview_prints_what_it_can_then_the_errors_check_finds_and_exits_1() {
         "{stderr}"
     );
 
+    // The hint names the same rules the preview used.
+    let output = ai_plugin(&["preview", empty.to_str().unwrap(), "--target", "actions"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "`ai-plugin check {} --target actions` lists every finding",
+            empty.display()
+        )),
+        "{stderr}"
+    );
+
     let output = ai_plugin(&[
         "preview",
         &format!("{FIXTURES}/manifests/name-for-model.json"),

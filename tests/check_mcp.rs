@@ -714,6 +714,54 @@ fn a_folder_is_refused_for_an_mcp_host_with_the_reason() {
     assert!(stderr.contains("checks a running MCP server"), "{stderr}");
 }
 
+// ---- preview ----
+
+#[test]
+fn preview_shows_the_instructions_and_each_tool_with_its_tokens() {
+    let server = McpServer::start(|_| {});
+    let output = ai_plugin(&["preview", &server.mcp()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with(
+            "instructions\nNotes the user keeps.\n\ntool list_notes (List notes)\n\
+             Use this when the user asks to see their notes.\n\
+             input: {\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}\n\
+             annotations: readOnlyHint=true destructiveHint=false openWorldHint=false\n"
+        ),
+        "{stdout}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| {
+            ["instructions ", "list_notes ", "total "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "a row per part and the total: {stdout}");
+    assert!(stdout.contains("o200k_base"), "{stdout}");
+}
+
+#[test]
+fn preview_of_a_server_the_host_refuses_says_why_and_how_to_see_more() {
+    let server = McpServer::start(|b| {
+        b.tools[0].as_object_mut().unwrap().remove("annotations");
+    });
+    let output = ai_plugin(&["preview", &server.base, "--target", "chatgpt-app"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("tool list_notes"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[mcp-tool-hints]"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`ai-plugin check {} --target chatgpt-app` lists every finding",
+            server.base
+        )),
+        "{stderr}"
+    );
+}
+
 // ---- another SDK ----
 
 /// A server on the Python `mcp` package 2.x (PyPI; `FastMCP` is `MCPServer` since 2.0), one
