@@ -7,8 +7,13 @@ use serde_json::Value;
 
 /// Every place where `value` breaks `schema`, as `path: what` (empty when it fits).
 pub fn mismatches(value: &Value, schema: &Value) -> Vec<String> {
+    mismatches_in(value, schema, schema)
+}
+
+/// The same, with `$ref`s resolved in `root` (an OpenAPI document, for a response schema).
+pub fn mismatches_in(value: &Value, schema: &Value, root: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    walk(value, schema, schema, "$", 0, &mut out);
+    walk(value, schema, root, "$", 0, &mut out);
     out
 }
 
