@@ -894,15 +894,122 @@ fn a_plugin_without_cors_fails_the_preflight() {
     let server = plugin(false, |_, _| {});
     let (code, report) = check_json(&server.base, &[]);
     assert_eq!(code, 1);
-    let codes = findings(&report);
-    assert!(
-        codes.iter().all(|(c, s)| c == "live-cors" && s == "error"),
-        "{codes:?}"
-    );
+    // One cause, one finding: it names the manifest's preflight, then the spec's and the
+    // operation's.
     assert_eq!(
-        codes.len(),
-        3,
-        "manifest, spec and the operation: {codes:?}"
+        findings(&report),
+        [("live-cors".to_owned(), "error".to_owned())],
+        "{report:#}"
+    );
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("ai-plugin.json"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "the same for 2 more preflights: {0}/openapi.yaml, {0}/notes",
+            server.base
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn hosts_move_and_documents_drift_and_each_is_found() {
+    // CORS for chat.openai.com only: ChatGPT's pages are on chatgpt.com now.
+    let server = TinyServer::start(false, |base| {
+        let mut routes = vec![
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: []"),
+            ),
+            route("GET", "/logo.png", 200, "image/png", LOGO),
+            route("GET", "/notes", 200, "application/json", "[\"a\"]"),
+        ];
+        for path in ["/.well-known/ai-plugin.json", "/openapi.yaml", "/notes"] {
+            routes.push(Route {
+                method: "OPTIONS",
+                path: Box::leak(path.to_owned().into_boxed_str()),
+                status: 204,
+                headers: vec![
+                    (
+                        "access-control-allow-origin",
+                        "https://chat.openai.com".into(),
+                    ),
+                    ("access-control-allow-methods", "*".into()),
+                    ("access-control-allow-headers", "*".into()),
+                    ("access-control-allow-private-network", "true".into()),
+                ],
+                body: Vec::new(),
+            });
+        }
+        routes
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            0,
+            vec![("live-cors-chatgpt-com".to_owned(), "warning".to_owned())]
+        ),
+        "{report:#}"
+    );
+
+    // The quickstart's two drifts: the manifest as text/json, and a GET answering a bare
+    // array where the spec promises an object.
+    let server = plugin(true, |base, routes| {
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "text/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+        );
+        let spec = spec_yaml(base, "security: []").replace(
+            "{type: array, items: {type: string}}",
+            "{type: object, properties: {todos: {type: array, items: {type: string}}}}",
+        );
+        set(
+            routes,
+            "/openapi.yaml",
+            route("GET", "/openapi.yaml", 200, "text/yaml", spec),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            0,
+            vec![
+                (
+                    "live-manifest-content-type".to_owned(),
+                    "warning".to_owned()
+                ),
+                ("live-response-schema".to_owned(), "warning".to_owned()),
+            ]
+        ),
+        "{report:#}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("text/json is not JSON's registered type"),
+        "{text}"
+    );
+    assert!(
+        text.contains("$: is an array, the schema says object"),
+        "{text}"
     );
 }
 
@@ -944,10 +1051,17 @@ fn a_preflight_without_the_private_network_header_is_an_error() {
     });
     let (code, report) = check_json(&server.base, &[]);
     assert_eq!(code, 1);
-    let codes = findings(&report);
+    // Three preflights lack the header: one cause, one finding.
+    assert_eq!(
+        findings(&report),
+        [("live-cors-private-network".to_owned(), "error".to_owned())],
+        "{report:#}"
+    );
     assert!(
-        !codes.is_empty() && codes.iter().all(|(c, _)| c == "live-cors-private-network"),
-        "{codes:?}"
+        report
+            .to_string()
+            .contains("the same for 2 more preflights"),
+        "{report:#}"
     );
 }
 
