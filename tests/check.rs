@@ -458,6 +458,33 @@ fn every_generated_project_checks_without_errors() {
 }
 
 #[test]
+fn a_generated_folder_checked_for_a_domain_reads_its_localhost_urls_as_served_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("notes");
+    support::generate(&project, &[]);
+    let (code, report) = check_json(
+        project.to_str().unwrap(),
+        &["--domain", "notes.example.com"],
+    );
+    assert_eq!((code, findings(&report)), (0, vec![]), "{report:#}");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("localhost URLs are read as https://notes.example.com"),
+        "{report:#}"
+    );
+    // A folder that is not a generated project has no such placeholders: its localhost URLs
+    // are what it says.
+    std::fs::remove_file(project.join("ai-plugin.toml")).unwrap();
+    let (code, report) = check_json(
+        project.to_str().unwrap(),
+        &["--domain", "notes.example.com"],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert!(findings(&report).contains(&("manifest-https".to_owned(), "error".to_owned())));
+}
+
+#[test]
 fn the_text_report_shows_each_finding_with_its_line_and_fix() {
     let output = ai_plugin(&[
         "check",

@@ -127,7 +127,13 @@ pub fn check(
             });
         }
         Input::Path(path) => {
-            return report(input, read_target(&path)?, target.spec_target(), domain);
+            let mut sources = read_target(&path)?;
+            if let Some(domain) = domain
+                && path.join(crate::project::ANSWERS_RECORD).is_file()
+            {
+                serve_placeholders_at(&mut sources, domain);
+            }
+            return report(input, sources, target.spec_target(), domain);
         }
     };
     let unreadable = |message: String| CheckError::Unreadable {
@@ -154,6 +160,47 @@ pub fn check(
             target.spec_target(),
             domain,
         ),
+    }
+}
+
+/// A project made by `ai-plugin new` writes `http://localhost:PORT` URLs that its server
+/// replaces with `PUBLIC_URL`: checked for `--domain`, they are read as served from there.
+fn serve_placeholders_at(sources: &mut Sources, domain: &str) {
+    let public = if domain.contains("://") {
+        domain.trim_end_matches('/').to_owned()
+    } else {
+        format!("https://{domain}")
+    };
+    if UrlParts::parse(&public).is_none_or(|u| domain::is_localhost(&u.host)) {
+        return;
+    }
+    fn walk(value: &mut Value, public: &str, changed: &mut bool) {
+        match value {
+            Value::String(text) => {
+                if let Some(url) = UrlParts::parse(text)
+                    && url.scheme == "http"
+                    && domain::is_localhost(&url.host)
+                {
+                    *text = format!("{public}{}", url.path);
+                    *changed = true;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, public, changed)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, public, changed)),
+            _ => {}
+        }
+    }
+    let mut changed = false;
+    for document in [&mut sources.manifest, &mut sources.spec]
+        .into_iter()
+        .flatten()
+    {
+        walk(&mut document.value, &public, &mut changed);
+    }
+    if changed {
+        sources.notes.push(format!(
+            "the project's localhost URLs are read as {public}: its server serves them under PUBLIC_URL"
+        ));
     }
 }
 
