@@ -129,6 +129,10 @@ struct Behaviour {
     check_host: bool,
     query_token: bool,
     preflight_open: bool,
+    /// Tools per `tools/list` page (`None`: all on one).
+    page_size: Option<usize>,
+    /// Give a session id at `initialize` and refuse 2025-era requests without it.
+    session: bool,
 }
 
 fn good_tool() -> Value {
@@ -187,6 +191,8 @@ impl Behaviour {
             check_host: true,
             query_token: false,
             preflight_open: true,
+            page_size: None,
+            session: false,
         }
     }
 
@@ -263,6 +269,13 @@ impl Behaviour {
         let modern_request = message
             .pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
             .is_some();
+        if self.session
+            && !modern_request
+            && method != "initialize"
+            && request.header("mcp-session-id") != Some(SESSION)
+        {
+            return respond(400, "application/json", "{\"error\": \"no session\"}");
+        }
         let result = match method {
             "initialize" if self.legacy => Ok(json!({
                 "protocolVersion": "2025-11-25",
@@ -275,7 +288,20 @@ impl Behaviour {
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "notes", "version": "1"}
             })),
-            "tools/list" if self.legacy || modern_request => Ok(json!({"tools": self.tools})),
+            "tools/list" if self.legacy || modern_request => {
+                let size = self.page_size.unwrap_or(self.tools.len()).max(1);
+                let start: usize = message
+                    .pointer("/params/cursor")
+                    .and_then(Value::as_str)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let end = (start + size).min(self.tools.len());
+                let mut page = json!({"tools": self.tools[start.min(end)..end]});
+                if end < self.tools.len() {
+                    page["nextCursor"] = json!(end.to_string());
+                }
+                Ok(page)
+            }
             "tools/call" => {
                 let name = message.pointer("/params/name").and_then(Value::as_str);
                 match self.results.iter().find(|(n, _)| Some(n.as_str()) == name) {
@@ -300,7 +326,7 @@ impl Behaviour {
                 json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": text}})
             }
         };
-        if self.sse {
+        let mut response = if self.sse {
             respond(
                 200,
                 "text/event-stream",
@@ -310,9 +336,18 @@ impl Behaviour {
             )
         } else {
             respond(200, "application/json", reply.to_string())
+        };
+        if self.session && method == "initialize" {
+            response
+                .headers
+                .push(("mcp-session-id".to_owned(), SESSION.to_owned()));
         }
+        response
     }
 }
+
+/// The session id a session-keeping server gives.
+const SESSION: &str = "session-1";
 
 /// The server on a free loopback port; stops when dropped.
 struct McpServer {
@@ -465,6 +500,37 @@ fn answers_as_an_event_stream_are_read() {
     let (code, report) = check_json(&server.mcp(), &["--target", "mcp", "--call-read-only"]);
     assert_eq!(findings(&report), [], "{report:#}");
     assert_eq!(code, 0);
+}
+
+#[test]
+fn sessions_and_pages_of_tools_are_followed() {
+    let server = McpServer::start(|b| {
+        b.session = true;
+        b.page_size = Some(1);
+        for name in ["add_note", "delete_note"] {
+            let mut tool = good_tool();
+            tool["name"] = json!(name);
+            tool["annotations"] = json!({"readOnlyHint": false, "destructiveHint": name == "delete_note", "openWorldHint": false});
+            b.tools.push(tool);
+        }
+    });
+    let (code, report) = check_json(
+        &server.mcp(),
+        &["--target", "chatgpt-app", "--call-read-only"],
+    );
+    assert_eq!(findings(&report), [], "{report:#}");
+    assert_eq!(code, 0);
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("tools (3): list_notes, add_note, delete_note"),
+        "{notes}"
+    );
+    // Only the read-only tool is called.
+    assert!(notes.contains("called list_notes"), "{notes}");
+    assert!(
+        notes.contains("not called: add_note (not read-only), delete_note (not read-only)"),
+        "{notes}"
+    );
 }
 
 /// A broken server, the check's flags, the findings it must give and the exit code.

@@ -256,11 +256,16 @@ pub(crate) fn parse_message(reply: &Reply, id: u64) -> Option<Value> {
     let is_stream = reply
         .header("content-type")
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("text/event-stream"));
-    let is_ours = |v: &Value| v.get("id").and_then(Value::as_u64) == Some(id);
+    // A JSON-RPC response: not any JSON object (a plain HTTP API answers 404 with JSON too).
+    let is_response = |v: &Value| {
+        v.get("jsonrpc").and_then(Value::as_str) == Some("2.0")
+            && (v.get("result").is_some() || v.get("error").is_some())
+    };
+    let is_ours = |v: &Value| is_response(v) && v.get("id").and_then(Value::as_u64) == Some(id);
     if !is_stream {
         return serde_json::from_str::<Value>(text.trim())
             .ok()
-            .filter(|v| v.is_object());
+            .filter(is_response);
     }
     let mut data = String::new();
     for line in text.lines().chain(std::iter::once("")) {
@@ -307,9 +312,15 @@ mod tests {
         );
         assert_eq!(parse_message(&stream, 2).unwrap()["result"]["ok"], true);
         assert!(parse_message(&stream, 3).is_none());
-        let unterminated = reply("text/event-stream", "data: {\"id\":4,\"result\":1}");
+        let unterminated = reply(
+            "text/event-stream",
+            "data: {\"jsonrpc\":\"2.0\",\"id\":4,\"result\":1}",
+        );
         assert_eq!(parse_message(&unterminated, 4).unwrap()["result"], 1);
         assert!(parse_message(&reply("text/html", "<html>"), 1).is_none());
+        // A plain HTTP API's JSON error is not a JSON-RPC answer.
+        let api_error = reply("application/json", r#"{"error": "not found"}"#);
+        assert!(parse_message(&api_error, 1).is_none());
     }
 
     #[test]
