@@ -133,6 +133,14 @@ struct Behaviour {
     page_size: Option<usize>,
     /// Give a session id at `initialize` and refuse 2025-era requests without it.
     session: bool,
+    /// The preflight's Access-Control-Expose-Headers.
+    expose: String,
+    /// The content type of the authorization server's metadata.
+    as_content_type: String,
+    /// The status a notification gets.
+    notification_status: u16,
+    /// Whether tools/list answers with a JSON-RPC error.
+    tools_list_broken: bool,
 }
 
 fn good_tool() -> Value {
@@ -193,6 +201,10 @@ impl Behaviour {
             preflight_open: true,
             page_size: None,
             session: false,
+            expose: "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version".to_owned(),
+            as_content_type: "application/json".to_owned(),
+            notification_status: 202,
+            tools_list_broken: false,
         }
     }
 
@@ -213,10 +225,7 @@ impl Behaviour {
                 ("access-control-allow-origin", "*"),
                 ("access-control-allow-methods", "GET, POST, DELETE"),
                 ("access-control-allow-headers", "*"),
-                (
-                    "access-control-expose-headers",
-                    "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version",
-                ),
+                ("access-control-expose-headers", self.expose.as_str()),
             ] {
                 response.headers.push((name.to_owned(), value.to_owned()));
             }
@@ -227,7 +236,7 @@ impl Behaviour {
                 return respond(200, &self.prm.0, self.prm.1.clone());
             }
             ("GET", "/.well-known/oauth-authorization-server") => {
-                return respond(200, "application/json", self.as_metadata.to_string());
+                return respond(200, &self.as_content_type, self.as_metadata.to_string());
             }
             ("POST", "/mcp") => {}
             _ => return respond(404, "text/plain", "not found"),
@@ -263,7 +272,7 @@ impl Behaviour {
             return respond(400, "application/json", "{}");
         };
         let Some(id) = message.get("id").cloned() else {
-            return respond(202, "text/plain", "");
+            return respond(self.notification_status, "text/plain", "");
         };
         let method = message["method"].as_str().unwrap_or("");
         let modern_request = message
@@ -288,6 +297,7 @@ impl Behaviour {
                 "capabilities": {"tools": {}},
                 "serverInfo": {"name": "notes", "version": "1"}
             })),
+            "tools/list" if self.tools_list_broken => Err((-32603, "internal error")),
             "tools/list" if self.legacy || modern_request => {
                 let size = self.page_size.unwrap_or(self.tools.len()).max(1);
                 let start: usize = message
@@ -698,6 +708,89 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
             },
             &["--target", "chatgpt-app"],
             &[("mcp-as-registration", "error"), ("mcp-as-iss", "warning")],
+            1,
+        ),
+        (
+            "a notification refused",
+            |b| b.notification_status = 400,
+            &["--target", "mcp"],
+            &[("mcp-notification-status", "error")],
+            1,
+        ),
+        (
+            "tools/list failing",
+            |b| b.tools_list_broken = true,
+            &["--target", "mcp"],
+            &[("mcp-tools-list", "error")],
+            1,
+        ),
+        (
+            "a read-only tool whose call fails",
+            |b| b.results.clear(),
+            &["--target", "mcp", "--call-read-only"],
+            &[("mcp-call", "error")],
+            1,
+        ),
+        (
+            "a challenge the browser cannot read",
+            |b| {
+                *b = b.clone().with_auth();
+                b.expose = "Mcp-Session-Id".to_owned();
+            },
+            &["--target", "mcp"],
+            &[("mcp-cors-expose", "error")],
+            1,
+        ),
+        (
+            "a challenge without resource_metadata (the well-known URL still works)",
+            |b| {
+                *b = b.clone().with_auth();
+                b.challenge = Some("Bearer realm=\"notes\"".to_owned());
+            },
+            &["--target", "chatgpt-app"],
+            &[("mcp-auth-challenge", "warning")],
+            0,
+        ),
+        (
+            "metadata naming no authorization server",
+            |b| {
+                *b = b.clone().with_auth();
+                let mut prm: Value = serde_json::from_str(&b.prm.1).unwrap();
+                prm["authorization_servers"] = json!([]);
+                b.prm.1 = prm.to_string();
+            },
+            &["--target", "chatgpt-app"],
+            &[("mcp-prm-authorization-servers", "error")],
+            1,
+        ),
+        (
+            "authorization server metadata served as HTML",
+            |b| {
+                *b = b.clone().with_auth();
+                b.as_content_type = "text/html".to_owned();
+            },
+            &["--target", "chatgpt-app"],
+            &[("mcp-as-json", "error")],
+            1,
+        ),
+        (
+            "an authorization server with another issuer, no token endpoint, no public clients",
+            |b| {
+                *b = b.clone().with_auth();
+                b.as_metadata["issuer"] = json!("https://login.example.com");
+                b.as_metadata
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("token_endpoint");
+                b.as_metadata["token_endpoint_auth_methods_supported"] =
+                    json!(["client_secret_basic"]);
+            },
+            &["--target", "chatgpt-app"],
+            &[
+                ("mcp-as-issuer", "error"),
+                ("mcp-as-endpoints", "error"),
+                ("mcp-as-token-auth", "warning"),
+            ],
             1,
         ),
         (
