@@ -1034,19 +1034,10 @@ fn every_generated_stack_and_auth_type_checks_clean_as_an_mcp_server() {
             let tmp = tempfile::tempdir().unwrap();
             let project = tmp.path().join("plugin");
             support::generate(&project, &["--stack", stack, "--auth", auth]);
-            for line in support::readme_commands(&project)
-                .iter()
-                .filter(|l| !l.contains(" run") && !l.contains("serve") && !l.contains(" start"))
-            {
-                support::run_line(&project, line);
-            }
+            // The README's first block: the run command, then the test command.
+            let start = support::readme_commands(&project).remove(0);
             let port = support::free_port();
-            let data = tmp.path().join("data");
-            std::fs::create_dir_all(&data).unwrap();
-            let start = support::readme_commands(&project)
-                .into_iter()
-                .find(|l| l.contains(" run") || l.contains("serve") || l.contains(" start"))
-                .expect("the README says how to start the server");
+            let data = tmp.path().join("data/todos.json");
             let server = support::Server::start(&project, &start, port, &data);
             let token = support::credentials::token(&project, auth, &server.base);
             for target in ["chatgpt-app", "mcp"] {
