@@ -180,6 +180,69 @@ impl Recorder {
     }
 }
 
+/// Redirect URIs no stack may send a code to, and that each must refuse with its error page
+/// (never a redirect): lookalike hosts, user info, ports, paths, schemes and characters that
+/// URL parsers read differently.
+fn redirect_tricks() -> Vec<String> {
+    let mut tricks: Vec<String> = [
+        "https://evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com.evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com@evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback/../../x",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback?next=evil",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback?",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback#x",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback/",
+        "https://chat.openai.com:444/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com:443/aip/plugin-1/oauth/callback",
+        "http://chat.openai.com/aip/plugin-1/oauth/callback",
+        "HTTPS://chat.openai.com/aip/plugin-1/oauth/callback",
+        "https://CHAT.openai.com/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip//oauth/callback",
+        "https://chat.openai.com/aip/plugin.1/oauth/callback",
+        "https://chat.openai.com/other",
+        "http://localhost.evil.example/cb",
+        "http://localhost:x/cb",
+        "http://localhost:/cb",
+        "http://localhost:99999/cb",
+        "http://localhost\\@evil.example/",
+        "http://[::1]@evil.example/",
+        "http://user@localhost/",
+        "http://localhost/cb#x",
+        "http://localhost/a@b",
+        "http://localhost/a\\b",
+        "http://localhost/a b",
+        "http://localhost/\u{a0}",
+        "http://localhost/\u{85}",
+        "http://localhost/\t",
+        "http://localhost/\u{2028}",
+        "http://localhost/\u{7f}",
+        "http://[::1/",
+        "http://:80/",
+        "http://[::1]x/cb",
+        "http://[::1].evil.com/cb",
+        "http://[::1]evil.com/cb",
+        "http://[::1].evil.com:80/cb",
+        "http://LOCALHOST/cb",
+        "HTTP://localhost/",
+        "javascript:alert(1)",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    tricks.push(format!(
+        "https://chatgpt.com/aip/{}/oauth/callback",
+        "a".repeat(101)
+    ));
+    tricks.push(format!("http://localhost/{}", "a".repeat(2000)));
+    tricks
+}
+
+/// A step's name for a redirect trick: its start, escaped.
+fn trick_step(kind: &str, trick: &str) -> String {
+    let shown: String = trick.chars().take(70).collect();
+    format!("{kind} redirect {shown:?}")
+}
+
 /// The OAuth server's answers, good and bad.
 fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     let browser = Client::new(base, None);
@@ -229,6 +292,24 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     ] {
         r.record(step, &browser.get(&format!("/oauth/authorize?{query}")));
     }
+    let (user, password) = first_pair(project, "OAUTH_USERS");
+    for trick in redirect_tricks() {
+        let query = with("redirect_uri", &trick);
+        r.record(
+            &trick_step("authorize", &trick),
+            &browser.get(&format!("/oauth/authorize?{query}")),
+        );
+        let form = format!("{query}&username={user}&password={password}&decision=allow");
+        r.record(
+            &trick_step("approve", &trick),
+            &browser.send_raw(
+                "POST",
+                "/oauth/authorize",
+                Some(form.into_bytes()),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            ),
+        );
+    }
     let deny = format!("{valid}&decision=deny");
     r.record(
         "deny",
@@ -240,7 +321,6 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
         ),
     );
     r.record("wrong password", &approve(project, base, "wrong-password"));
-    let (_, password) = first_pair(project, "OAUTH_USERS");
     let approved = approve(project, base, &password);
     r.record("approve", &approved);
     let code = code_of(&approved);
@@ -571,6 +651,20 @@ fn conform(auth: &str) {
         for step in ["authorize unknown client", "authorize foreign redirect"] {
             assert_eq!(status(step), 400, "{step}");
             assert!(!observed(step).headers.contains_key("location"), "{step}");
+        }
+        let tricks = redirect_tricks();
+        assert_eq!(tricks.len(), 43);
+        for trick in &tricks {
+            for kind in ["authorize", "approve"] {
+                let step = trick_step(kind, trick);
+                assert_eq!(status(&step), 400, "{step}");
+                assert_eq!(
+                    observed(&step).headers["content-type"],
+                    "text/html",
+                    "{step}"
+                );
+                assert!(!observed(&step).headers.contains_key("location"), "{step}");
+            }
         }
         let location = |step: &str| observed(step).headers["location"].clone();
         assert!(location("authorize without state").contains("error=invalid_request"));

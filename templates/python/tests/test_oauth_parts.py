@@ -76,6 +76,7 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://127.0.0.1/cb?x=1",
         "http://[::1]:9000/",
         "http://localhost",
+        "http://localhost:80/cb",
     ]:
         assert allow.allows(uri), uri
 
@@ -111,6 +112,10 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://localhost/\x7f",
         "http://[::1/",
         "http://[::1]x/cb",
+        "http://[::1].evil.com/cb",
+        "http://[::1]evil.com/cb",
+        "http://[::1].evil.com:80/cb",
+        "http://LOCALHOST/cb",
         "http://localhost/" + "a" * 2000,
         "HTTP://localhost/",
         "javascript:alert(1)",
