@@ -352,6 +352,69 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     );
 }
 
+/// How much of a flood a server may let through before it stops reading: its limit (2 MiB
+/// for bodies, at most 400 KiB for headers) plus what the sockets buffer on the way.
+const READ_BOUND: usize = 32 << 20;
+
+/// Too-large requests on raw connections; the answers are recorded.
+fn oversize(r: &mut Recorder, port: u16, list: &str, token: Option<&str>, oauth: bool) {
+    const TOTAL: usize = 128 << 20;
+    let credentials = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let piece = vec![b'a'; 64 * 1024];
+    let mut routes = vec![
+        ("add", "POST", list),
+        ("wrong method", "PUT", list),
+        ("unknown route", "POST", "/nowhere"),
+    ];
+    if oauth {
+        routes.push(("token", "POST", "/oauth/token"));
+        routes.push(("consent", "POST", "/oauth/authorize"));
+    }
+    for (name, method, path) in routes {
+        // Declared up front, then streamed without a length.
+        let declared = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{credentials}\
+             content-type: application/json\r\ncontent-length: {TOTAL}\r\n\r\n"
+        );
+        let chunked = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{credentials}\
+             content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        for (how, head, piece, tail) in [
+            ("with its length", declared, piece.clone(), Vec::new()),
+            (
+                "chunked",
+                chunked,
+                support::flood::chunk(&piece),
+                b"0\r\n\r\n".to_vec(),
+            ),
+        ] {
+            let step = format!("{name}: a body of 128 MiB {how}");
+            let flood = support::flood::flood(port, &head, &piece, TOTAL, &tail);
+            assert!(
+                flood.sent < READ_BOUND,
+                "{step}: the server read {} bytes before answering",
+                flood.sent
+            );
+            let reply = flood
+                .reply
+                .unwrap_or_else(|| panic!("{step}: the connection closed without an answer"));
+            r.record(&step, &reply);
+        }
+    }
+    // A header that never ends.
+    let head = format!("GET {list} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: ");
+    let flood = support::flood::flood(port, &head, &piece, TOTAL, b"\r\n\r\n");
+    assert!(
+        flood.sent < READ_BOUND,
+        "a 128 MiB header: the server read {} bytes before answering",
+        flood.sent
+    );
+    if let Some(reply) = flood.reply {
+        assert_eq!(reply.status, 431, "a 128 MiB header");
+    }
+}
+
 /// The same requests for every stack; returns what each got.
 fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Observation> {
     let token = token(project, auth, &server.base);
@@ -481,6 +544,10 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
             );
         }
     }
+
+    // Bodies and headers larger than any server reads: a JSON 413 on every route, or a 431 (or
+    // a closed connection) for the headers, and the server stops reading long before the end.
+    oversize(&mut r, port, list, token.as_deref(), auth == "oauth");
 
     // Auth.
     if auth != "none" {
@@ -641,6 +708,17 @@ fn conform(auth: &str) {
     assert_eq!(status("add broken json"), 400);
     assert_eq!(status("wrong method"), 405);
     assert_eq!(status("unknown route"), 404);
+    for step in reference
+        .iter()
+        .filter(|o| o.step.contains("a body of 128 MiB"))
+    {
+        assert_eq!(step.status, 413, "{}", step.step);
+        assert_eq!(
+            step.headers["content-type"], "application/json",
+            "{}",
+            step.step
+        );
+    }
     if auth != "none" {
         assert_eq!(status("list without token"), 401);
         assert_eq!(status("add without token"), 401);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod credentials;
+pub mod flood;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
