@@ -729,7 +729,7 @@ test("a body over the limit is a 413", async () => {
   for (const path of ["/oauth/token", "/oauth/authorize"]) {
     const reply = await postForm(app, path, huge);
     assert.equal(reply.status, 413, path);
-    assert.match(reply.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
   }
 });
 

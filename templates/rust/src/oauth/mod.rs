@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,6 +26,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::constant_time_eq;
+use crate::extract::BodyBytes;
 use redirect::AllowList;
 use store::{Code, Grants, Lookup, Token, TokenKind};
 
@@ -467,7 +467,7 @@ pub async fn authorize(State(oauth): State<Arc<OAuth>>, uri: Uri) -> Response {
 }
 
 /// `POST /oauth/authorize`: the person's decision on the consent page.
-pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
+pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes) -> Response {
     let params = match parse_query(&body) {
         Ok(params) => params,
         Err(message) => return page::error(StatusCode::BAD_REQUEST, "Bad request", &message),
@@ -528,7 +528,11 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
 }
 
 /// `POST /oauth/token`: codes and refresh tokens for access tokens.
-pub async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(oauth): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    BodyBytes(body): BodyBytes,
+) -> Response {
     let mut response = match oauth.exchange(&headers, &body).await {
         Ok(tokens) => (StatusCode::OK, Json(tokens)).into_response(),
         Err(error) => error.into_response(),
