@@ -699,6 +699,12 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
         ["eggs", &"é".repeat(500), "last"],
         "{stack}: items after a restart"
     );
+    // Generated requests, once the scenario's items are checked: the spec matches the server.
+    support::schemathesis::check(
+        &server.base,
+        token.as_deref(),
+        &format!("{stack} with {auth}"),
+    );
     observations
 }
 

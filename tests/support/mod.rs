@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod flood;
+pub mod schemathesis;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
