@@ -6,20 +6,14 @@
 pub fn is_space(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n'
-            | '\u{b}'
-            | '\u{c}'
-            | '\r'
-            | ' '
-            | '\u{a0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
     )
 }
 
@@ -34,7 +28,13 @@ mod tests {
 
     #[test]
     fn only_ecma_white_space_is_trimmed() {
-        for blank in ["\r", "\u{b}", " \t\n\u{c}", "\u{a0}\u{feff}\u{3000}", "\u{2028}\u{2029}"] {
+        for blank in [
+            "\r",
+            "\u{b}",
+            " \t\n\u{c}",
+            "\u{a0}\u{feff}\u{3000}",
+            "\u{2028}\u{2029}",
+        ] {
             assert_eq!(trim_spaces(blank), "", "{blank:?}");
         }
         for kept in ["\u{85}", "\u{1c}", "\u{1f}", "\u{180e}", "\u{200b}"] {
