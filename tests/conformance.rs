@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use support::credentials::{
-    REDIRECT_URI, approve, authorization, code_of, first_pair, list_path, token, token_request,
+    REDIRECT_URI, answer, approve, authorization, code_of, consent, first_pair, list_path, token,
+    token_request,
 };
 use support::{Client, Reply, Server, env_value, free_port, generate, readme_commands, run_line};
 
@@ -310,15 +311,32 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
             ),
         );
     }
-    let deny = format!("{valid}&decision=deny");
+    let deny = format!("request_id={}&decision=deny", consent(base, &valid));
+    r.record("deny", &answer(base, &deny));
+    // The consent form answers the request its page was shown for, once; what else it says
+    // about that request is ignored.
+    let sign_in = format!("username={user}&password={password}&decision=allow");
     r.record(
-        "deny",
-        &browser.send_raw(
-            "POST",
-            "/oauth/authorize",
-            Some(deny.into_bytes()),
-            &[("content-type", "application/x-www-form-urlencoded")],
-        ),
+        "approve without a page",
+        &answer(base, &format!("{valid}&{sign_in}")),
+    );
+    let id = consent(base, &valid);
+    let forged =
+        format!("request_id={id}&{sign_in}&state=forged&redirect_uri=http%3A%2F%2Flocalhost%2Fx");
+    r.record("approve with a forged state", &answer(base, &forged));
+    r.record("approve a second time", &answer(base, &forged));
+    let pkce = format!(
+        "{valid}&code_challenge_method=S256&code_challenge={}",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    let id = consent(base, &pkce);
+    let dropped = format!("request_id={id}&{sign_in}&code_challenge=&code_challenge_method=");
+    let approved = answer(base, &dropped);
+    r.record("approve with pkce dropped", &approved);
+    let grant = json!({"grant_type": "authorization_code", "code": code_of(&approved), "redirect_uri": REDIRECT_URI});
+    r.record(
+        "exchange without the verifier",
+        &token_request(project, base, grant),
     );
     r.record("wrong password", &approve(project, base, "wrong-password"));
     let approved = approve(project, base, &password);
@@ -799,6 +817,17 @@ fn conform(auth: &str) {
         assert!(location("authorize without state").contains("error=invalid_request"));
         assert!(location("deny").contains("error=access_denied&"));
         assert!(location("deny").ends_with("state=s t/ä"));
+        for step in ["approve without a page", "approve a second time"] {
+            assert_eq!(status(step), 400, "{step}");
+            assert!(!observed(step).headers.contains_key("location"), "{step}");
+        }
+        assert!(location("approve with a forged state").starts_with(REDIRECT_URI));
+        assert!(location("approve with a forged state").ends_with("&state=s t/ä"));
+        assert!(location("approve with pkce dropped").contains("code=<code>"));
+        assert_eq!(
+            observed("exchange without the verifier").body["error"],
+            "invalid_grant"
+        );
         assert!(location("approve").contains("code=<code>&state=s t/ä"));
         assert_eq!(status("wrong password"), 200);
         assert_eq!(status("exchange"), 200);
