@@ -91,7 +91,14 @@ pub fn check(base: &str, token: Option<&str>, what: &str) {
     if let Some(token) = token {
         command.args(["--header", &format!("Authorization: Bearer {token}")]);
     }
-    let output = command.stdin(Stdio::null()).output().unwrap();
+    // Schemathesis keeps a cache of the failures it found in `.schemathesis/` of its working
+    // directory and replays them: each run starts from an empty one.
+    let workdir = tempfile::tempdir().unwrap();
+    let output = command
+        .current_dir(workdir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{what}: schemathesis found requests the server does not answer as its spec says:\n{}{}",
