@@ -73,8 +73,8 @@ fn read_reply(mut stream: &TcpStream) -> Option<Reply> {
     }
 }
 
-/// Where the body starts, the status and the headers, once `bytes` holds the whole head.
-fn parse_head(bytes: &[u8]) -> Option<(usize, u16, Vec<(String, String)>)> {
+/// Where the body starts, and the answer without its body, once `bytes` holds the whole head.
+fn parse_head(bytes: &[u8]) -> Option<(usize, Reply)> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
     let mut lines = head.split("\r\n");
@@ -83,30 +83,27 @@ fn parse_head(bytes: &[u8]) -> Option<(usize, u16, Vec<(String, String)>)> {
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Some((end + 4, status, headers))
+    let reply = Reply {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    Some((end + 4, reply))
 }
 
 /// The answer in `bytes` once it is complete (headers, and a body of `Content-Length`).
 fn parse(bytes: &[u8]) -> Option<Reply> {
-    let (start, status, headers) = parse_head(bytes)?;
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())?;
-    let body = bytes.get(start..start + length)?.to_vec();
-    Some(Reply {
-        status,
-        headers,
-        body,
-    })
+    let (start, mut reply) = parse_head(bytes)?;
+    let length: usize = reply.header("content-length").parse().ok()?;
+    reply.body = bytes.get(start..start + length)?.to_vec();
+    Some(reply)
 }
 
 /// The answer in `bytes` once the connection closed: complete, or read to the end.
 fn parse_closed(bytes: &[u8]) -> Option<Reply> {
-    let (start, status, headers) = parse_head(bytes)?;
-    parse(bytes).or(Some(Reply {
-        status,
-        headers,
-        body: bytes[start..].to_vec(),
-    }))
+    let (start, mut reply) = parse_head(bytes)?;
+    parse(bytes).or_else(|| {
+        reply.body = bytes[start..].to_vec();
+        Some(reply)
+    })
 }
