@@ -222,7 +222,7 @@ mod oauth_client {
         assert_eq!(page.status, 200, "{}", page.text());
         assert!(page.text().contains("<form method=\"post\">"));
         // The form's only hidden field is the id of the request the page was shown for.
-        let id = support::credentials::request_id(&page.text());
+        let id = crate::support::credentials::request_id(&page.text());
         let form = format!(
             "request_id={id}&username={user}&password={}&decision=allow",
             form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
