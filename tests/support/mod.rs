@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod credentials;
+pub mod mcp;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
