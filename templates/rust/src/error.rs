@@ -17,12 +17,16 @@ pub enum ApiError {
         /// The `WWW-Authenticate` header.
         challenge: String,
     },
+    /// 403: the request comes from a browser origin that may not make it.
+    Forbidden(String),
     /// 404: no such item or route.
     NotFound(String),
     /// 405: the route exists, the method does not.
     MethodNotAllowed(String),
     /// 409: the change conflicts with the current state.
     Conflict(String),
+    /// 421: the request names a `Host` this server does not answer.
+    MisdirectedRequest(String),
     /// 500: the server failed (e.g. the disk is full).
     Internal(String),
 }
@@ -34,9 +38,11 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { message, challenge } => {
                 (StatusCode::UNAUTHORIZED, message, Some(challenge))
             }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
             ApiError::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),
+            ApiError::MisdirectedRequest(m) => (StatusCode::MISDIRECTED_REQUEST, m, None),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m, None),
         };
         let mut response = (status, Json(json!({ "error": message }))).into_response();
