@@ -210,7 +210,8 @@ fn inspector() -> (PathBuf, std::ffi::OsString) {
 #[test]
 fn the_mcp_inspector_lists_every_stacks_tools() {
     let (launcher, path) = inspector();
-    let catalog = tempfile::tempdir().unwrap();
+    // The Inspector keeps a catalog, tokens and storage under the home folder: a fresh one.
+    let home = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for stack in ["rust", "python", "typescript"] {
         for &auth in AUTHS {
@@ -218,7 +219,8 @@ fn the_mcp_inspector_lists_every_stacks_tools() {
             let mut command = Command::new(&launcher);
             command
                 .env("PATH", &path)
-                .env("MCP_CATALOG_PATH", catalog.path().join("mcp.json"))
+                .env("HOME", home.path())
+                .env("MCP_CATALOG_PATH", home.path().join("mcp.json"))
                 .args(["--cli", &format!("{}/mcp", started.server.base)])
                 .args(["--transport", "http", "--method", "tools/list"]);
             if let Some(token) = &started.token {
