@@ -6,7 +6,11 @@
  * between requests and several instances can serve one plugin behind a load balancer.
  */
 
-import { WebStandardStreamableHTTPServerTransport, createMcpHandler, isLegacyRequest } from "@modelcontextprotocol/server";
+import {
+  WebStandardStreamableHTTPServerTransport,
+  createMcpHandler,
+  isLegacyRequest,
+} from "@modelcontextprotocol/server";
 import type { AuthInfo, McpServer } from "@modelcontextprotocol/server";
 import type { Context } from "hono";
 
