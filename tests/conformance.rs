@@ -281,7 +281,7 @@ fn scenario(
     stack: &str,
     auth: &str,
     port: u16,
-) -> Vec<Observation> {
+) -> (Vec<Observation>, Vec<String>) {
     let token = token(project, auth, &server.base);
     let client = Client::new(&server.base, token.as_deref());
     let anonymous = Client::new(&server.base, None);
@@ -475,16 +475,17 @@ fn scenario(
 
     // The same plugin over MCP, and its tools as the spec describes them.
     let tools = mcp_scenario(&mut r, server, auth, token.as_deref(), port);
-    assert_tools_follow_spec(stack, auth, &spec, &tools);
+    let findings = tools_against_spec(stack, auth, &spec, &tools);
     if auth == "oauth" {
         oauth_scenario(&mut r, project, &server.base);
     }
-    r.seen
+    (r.seen, findings)
 }
 
 /// Generates the project for `stack` and `auth`, runs its tests, starts it with its README's
-/// run command, runs the scenario, restarts it and checks persistence.
-fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
+/// run command, runs the scenario, restarts it and checks persistence. Returns the
+/// observations and where its tools and its spec disagree.
+fn run_stack(stack: &str, auth: &str) -> (Vec<Observation>, Vec<String>) {
     support::require_toolchain(stack);
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join(format!("conformance-{stack}-{auth}"));
@@ -512,7 +513,7 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
     let port = free_port();
     let data = tmp.path().join("data/todos.json");
     let server = Server::start(&project, &commands[0], port, &data);
-    let observations = scenario(&server, &project, stack, auth, port);
+    let (observations, findings) = scenario(&server, &project, stack, auth, port);
     let output = server.stop();
     assert!(
         output.contains(&format!("localhost:{port}")),
@@ -535,7 +536,7 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
         ["eggs", &"é".repeat(500), "last"],
         "{stack}: items after a restart"
     );
-    observations
+    (observations, findings)
 }
 
 /// Whether the stack's template implements the auth type (stacks gain them one by one).
@@ -544,9 +545,10 @@ fn implements(stack: &str, auth: &str) -> bool {
 }
 
 fn conform(auth: &str) {
-    let reference = run_stack(STACKS[0], auth);
+    let (reference, mut findings) = run_stack(STACKS[0], auth);
     for stack in STACKS[1..].iter().filter(|&&s| implements(s, auth)) {
-        let observed = run_stack(stack, auth);
+        let (observed, stack_findings) = run_stack(stack, auth);
+        findings.extend(stack_findings);
         for (expected, got) in reference.iter().zip(&observed) {
             assert_eq!(
                 got, expected,
@@ -616,6 +618,11 @@ fn conform(auth: &str) {
         .unwrap();
     assert!(!evil.headers.contains_key("access-control-allow-origin"));
     assert_mcp_reference(&reference, auth);
+    assert!(
+        findings.is_empty(),
+        "tools/list and openapi.yaml disagree:\n{}",
+        findings.join("\n")
+    );
 }
 
 /// The reference stack's MCP answers are the ones the contract asks for.
@@ -1235,8 +1242,17 @@ fn resolve(spec: &Value, schema: &Value) -> Value {
 /// `tools/list` and the served `openapi.yaml` say the same, operation by operation: the tool
 /// named after each operationId, its title the summary, the same description, its input the
 /// path parameters and the body's properties (each with its schema and description, the same
-/// required ones, nothing else), its outputSchema the success response's schema.
-fn assert_tools_follow_spec(stack: &str, auth: &str, spec: &Value, tools: &Value) {
+/// required ones, nothing else), its outputSchema the success response's schema. Returns every
+/// disagreement.
+fn tools_against_spec(stack: &str, auth: &str, spec: &Value, tools: &Value) -> Vec<String> {
+    let mut findings = Vec::new();
+    let mut differ = |at: &str, what: &str, got: &Value, wanted: &Value| {
+        if got != wanted {
+            findings.push(format!(
+                "{at}: {what}: the tool has {got}, the spec {wanted}"
+            ));
+        }
+    };
     let tools = tools["result"]["tools"]
         .as_array()
         .unwrap_or_else(|| panic!("{stack}: no tools in {tools}"));
@@ -1294,12 +1310,18 @@ fn assert_tools_follow_spec(stack: &str, auth: &str, spec: &Value, tools: &Value
                 required.extend(body["required"].as_array().cloned().unwrap_or_default());
             }
             let input = &tool["inputSchema"];
-            assert_eq!(input["type"], "object", "{at}: inputSchema");
-            assert_eq!(input["additionalProperties"], false, "{at}: inputSchema");
-            assert_eq!(
-                input["properties"].as_object().cloned().unwrap_or_default(),
-                properties,
-                "{at}: the input properties and the spec's parameters and body"
+            differ(&at, "inputSchema type", &input["type"], &json!("object"));
+            differ(
+                &at,
+                "additionalProperties",
+                &input["additionalProperties"],
+                &json!(false),
+            );
+            differ(
+                &at,
+                "the input properties and the spec's parameters and body",
+                &input["properties"],
+                &Value::Object(properties),
             );
             let mut wanted: Vec<String> = required
                 .iter()
@@ -1314,7 +1336,7 @@ fn assert_tools_follow_spec(stack: &str, auth: &str, spec: &Value, tools: &Value
                 .collect();
             wanted.sort();
             got.sort();
-            assert_eq!(got, wanted, "{at}: required inputs");
+            differ(&at, "required inputs", &json!(got), &json!(wanted));
 
             let (status, success) = operation["responses"]
                 .as_object()
@@ -1344,4 +1366,5 @@ fn assert_tools_follow_spec(stack: &str, auth: &str, spec: &Value, tools: &Value
         names, operation_ids,
         "{stack}, {auth}: the tools, in the spec's order"
     );
+    findings
 }
