@@ -9,6 +9,7 @@ mod dry_run;
 mod flags;
 mod git_template;
 mod help;
+mod next_steps;
 mod no_terminal;
 mod project_files;
 #[cfg(unix)]
