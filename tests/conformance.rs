@@ -546,15 +546,18 @@ fn implements(stack: &str, auth: &str) -> bool {
 
 fn conform(auth: &str) {
     let (reference, mut findings) = run_stack(STACKS[0], auth);
+    let mut differences = Vec::new();
     for stack in STACKS[1..].iter().filter(|&&s| implements(s, auth)) {
         let (observed, stack_findings) = run_stack(stack, auth);
         findings.extend(stack_findings);
+        // Every differing step, listed at the end with the reference's own checks.
         for (expected, got) in reference.iter().zip(&observed) {
-            assert_eq!(
-                got, expected,
-                "{stack} differs from {} at `{}`",
-                STACKS[0], expected.step
-            );
+            if got != expected {
+                differences.push(format!(
+                    "{stack} differs from {} at `{}`:\n  {stack}: {got:?}\n  {}: {expected:?}",
+                    STACKS[0], expected.step, STACKS[0]
+                ));
+            }
         }
         assert_eq!(observed.len(), reference.len(), "{stack}: number of steps");
     }
@@ -617,6 +620,7 @@ fn conform(auth: &str) {
         .find(|o| o.step == "preflight from https://evil.example")
         .unwrap();
     assert!(!evil.headers.contains_key("access-control-allow-origin"));
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert_mcp_reference(&reference, auth);
     assert!(
         findings.is_empty(),
@@ -886,7 +890,9 @@ impl Recorder {
                     .to_ascii_lowercase(),
             );
         }
-        for &name in MCP_HEADERS {
+        // Vary: Origin matters on the answers to a cross-origin request.
+        let cors = !reply.header("access-control-allow-origin").is_empty();
+        for &name in MCP_HEADERS.iter().filter(|&&name| cors || name != "vary") {
             let value = reply.header(name);
             if !value.is_empty() {
                 seen.headers.insert(name.to_owned(), as_set(value));
