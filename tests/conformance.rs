@@ -1196,8 +1196,12 @@ fn mcp_scenario(
         "evil.example".to_owned(),
         format!("localhost.evil.example:{port}"),
     ] {
+        let step = format!(
+            "mcp with host {}",
+            host.replace(&port.to_string(), "<port>")
+        );
         r.record_mcp(
-            &format!("mcp with host {host}"),
+            &step,
             &mcp::raw_post(port, &host, &raw_headers, &tools_list),
         );
     }
