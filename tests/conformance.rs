@@ -830,11 +830,20 @@ fn mcp_essentials(message: &Value, ids: &[String]) -> Value {
                 }),
                 _ if text.starts_with("Invalid arguments:") => json!("Invalid arguments: <what>"),
                 _ => {
-                    let mut text = text.to_owned();
-                    for (n, id) in ids.iter().enumerate() {
-                        text = text.replace(id.as_str(), &format!("<id {}>", n + 1));
-                    }
-                    json!(text)
+                    // Ids as whole words (`... with id 3.`), as placeholders.
+                    let words: Vec<String> = text
+                        .split(' ')
+                        .map(|word| {
+                            let (core, tail) = word
+                                .strip_suffix('.')
+                                .map_or((word, ""), |core| (core, "."));
+                            match ids.iter().position(|id| id == core) {
+                                Some(n) => format!("<id {}>{tail}", n + 1),
+                                None => word.to_owned(),
+                            }
+                        })
+                        .collect();
+                    json!(words.join(" "))
                 }
             };
             json!({"type": block["type"], "text": text})
