@@ -2,6 +2,8 @@
 # Load-tests the servers `ai-plugin new` generates, one per stack (auth none), with wrk:
 #   GET  /todos/alice      a list of 10 items, read over and over
 #   POST /todos/userN      a new item for a random user each time (every one written to disk)
+#   POST /mcp              a stateless tools/call of listTodos for alice (the same 10 items),
+#                          with the headers a 2025-era client sends and no session
 # and prints requests per second, the 99th percentile latency and the server's memory.
 #
 #   benches/serve.sh                      # all three stacks, 10 s per load
@@ -39,6 +41,16 @@ request = function()
 end
 LUA
 
+mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"listTodos","arguments":{"username":"alice"}}}'
+cat > "$work/mcp.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/mcp"
+wrk.body = '$mcp_body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
+LUA
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -69,14 +81,22 @@ measure() { # name url [process group]
     for i in $(seq 1 10); do
         curl -fs -o /dev/null -H 'content-type: application/json' -d "{\"todo\": \"item $i\"}" "$url/todos/alice"
     done
-    local get post rss=" -"
+    if [ "$name" != baseline ]; then
+        # The MCP call answers with the list before it is loaded (not an error, not a refusal).
+        curl -fsS -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+            -H 'mcp-protocol-version: 2025-11-25' -d "$mcp_body" "$url/mcp" | grep -q '"structuredContent"' ||
+            { echo "error: $name: POST /mcp does not answer the listTodos call" >&2; exit 1; }
+    fi
+    local get post mcp=" -" rss=" -"
     get=$(load "$url/todos/alice")
     post=$(load -s "$work/post.lua" "$url")
+    if [ "$name" != baseline ]; then mcp=$(load -s "$work/mcp.lua" "$url"); fi
     if [ -n "$group" ]; then rss=$(memory "$group"); fi
-    printf '%-12s %s %s %s\n' "$name" "$get" "$post" "$rss"
+    printf '%-12s %s %s %s %s\n' "$name" "$get" "$post" "$mcp" "$rss"
 }
 
-printf '%-12s %10s %9s %10s %9s %6s\n' stack "GET req/s" "GET p99" "POST req/s" "POST p99" MiB
+printf '%-12s %10s %9s %10s %9s %10s %9s %6s\n' stack "GET req/s" "GET p99" "POST req/s" "POST p99" \
+    "MCP req/s" "MCP p99" MiB
 for stack in $stacks; do
     project="$work/$stack"
     "$ai_plugin" new --yes --stack "$stack" --auth none \

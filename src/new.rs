@@ -303,6 +303,66 @@ fn not_written(out: &mut String, outcome: &Outcome) {
     }
 }
 
+/// Where the plugin can be used today, in the order the README gives: a ChatGPT app, Claude,
+/// the MCP Inspector, a GPT Action. ChatGPT's plugin store, which read the manifest, is gone.
+fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
+    let inspector = format!(
+        "npx @modelcontextprotocol/inspector --cli {url}/mcp --transport http --method tools/list"
+    );
+    let (chatgpt, claude, inspector) = match auth {
+        AuthType::None => (
+            "in developer mode (Settings → Apps → Advanced settings → Developer mode), create an \
+             app with the HTTPS URL of /mcp and no authentication (for local work: a tunnel, and \
+             PUBLIC_URL set to its address); apps take auth none or OAuth"
+                .to_owned(),
+            "Settings → Connectors → Add custom connector, with the HTTPS URL of /mcp".to_owned(),
+            inspector,
+        ),
+        AuthType::ServiceHttp | AuthType::UserHttp => (
+            format!(
+                "not with auth {auth}: apps take no authentication or OAuth, not bearer tokens"
+            ),
+            format!(
+                "custom connectors take none or OAuth; Claude Code sends the token: claude mcp \
+                 add --transport http {name} {url}/mcp --header \"Authorization: Bearer $TOKEN\""
+            ),
+            format!("{inspector} --header \"Authorization: Bearer $TOKEN\""),
+        ),
+        AuthType::Oauth => (
+            "apps take OAuth (developer mode: Settings → Apps → Advanced settings → Developer \
+             mode, an app with the HTTPS URL of /mcp), but ChatGPT's sign-in needs OAuth \
+             discovery documents this project does not serve yet (see README.md)"
+                .to_owned(),
+            "custom connectors need the same OAuth discovery; Claude Code takes an access token \
+             (see README.md)"
+                .to_owned(),
+            format!("{inspector} --header \"Authorization: Bearer $TOKEN\""),
+        ),
+    };
+    let token = match auth {
+        AuthType::None => "",
+        AuthType::ServiceHttp => " (TOKEN: SERVICE_AUTH_TOKEN from .env)",
+        AuthType::UserHttp => " (TOKEN: a user's token from USER_TOKENS in .env)",
+        AuthType::Oauth => " (TOKEN: an access token; README.md shows how to get one)",
+    };
+    let action = match auth {
+        AuthType::None => "no authentication",
+        AuthType::ServiceHttp => "API key, Bearer, SERVICE_AUTH_TOKEN",
+        AuthType::UserHttp => "API key, Bearer, one token for every user",
+        AuthType::Oauth => "OAuth, with OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET",
+    };
+    let mut out = String::from("Use it (README.md says more):\n");
+    let _ = writeln!(out, "  As a ChatGPT app: {chatgpt}.");
+    let _ = writeln!(out, "  In Claude: {claude}.");
+    let _ = writeln!(out, "  In the MCP Inspector{token}:\n    {inspector}");
+    let _ = writeln!(
+        out,
+        "  As a GPT Action: import https://<your domain>/openapi.yaml in the GPT editor ({action})."
+    );
+    out.push_str("ChatGPT's plugin store, which read the manifest, is gone.\n");
+    out
+}
+
 /// What to do once the project is written.
 pub fn next_steps(
     answers: &answers::Answers,
@@ -361,7 +421,11 @@ pub fn next_steps(
         let _ = writeln!(out, "  {}", config.test);
     }
     out.push('\n');
-    let _ = writeln!(out, "Manifest: {url}/.well-known/ai-plugin.json");
+    // The built-in stacks serve MCP at /mcp; a template of the user's own may not.
+    let serves_mcp = template.source.is_none();
+    if serves_mcp {
+        let _ = writeln!(out, "MCP:      {url}/mcp");
+    }
     if plan.get(SPEC_PATH).is_some() {
         let _ = writeln!(out, "Spec:     {url}/openapi.yaml");
     } else {
@@ -371,33 +435,25 @@ pub fn next_steps(
              points there, so the server must serve one; only the manifest was checked)"
         );
     }
-    match answers.auth {
-        AuthType::None => {
-            let _ = writeln!(
-                out,
-                "In ChatGPT: Plugin store → \"Develop your own plugin\" → enter localhost:{}",
-                answers.port
-            );
-        }
-        AuthType::ServiceHttp | AuthType::UserHttp | AuthType::Oauth => {
-            let _ = writeln!(
-                out,
-                "ChatGPT accepts {} only from an HTTPS domain: run it behind a tunnel and set \
-                 PUBLIC_URL (see README.md).",
-                answers.auth
-            );
-        }
+    let _ = writeln!(out, "Manifest: {url}/.well-known/ai-plugin.json");
+    out.push('\n');
+    if serves_mcp {
+        out.push_str(&where_to_use(answers.auth, &answers.name_for_model, &url));
+    } else {
+        let _ = writeln!(
+            out,
+            "Use it as a GPT Action: import https://<your domain>/openapi.yaml in the GPT editor \
+             (serve it over HTTPS: a tunnel and PUBLIC_URL for local work)."
+        );
     }
     let secrets = match answers.auth {
         AuthType::None => "none are needed for auth none".to_owned(),
-        AuthType::ServiceHttp => "SERVICE_AUTH_TOKEN is the token you give ChatGPT; \
-            put the verification token ChatGPT shows in OPENAI_VERIFICATION_TOKEN"
+        AuthType::ServiceHttp => "SERVICE_AUTH_TOKEN is the bearer token of /mcp and \
+            the API"
             .to_owned(),
-        AuthType::UserHttp => "USER_TOKENS maps each user to the token they paste \
-            into ChatGPT"
-            .to_owned(),
+        AuthType::UserHttp => "USER_TOKENS maps each user to their bearer token".to_owned(),
         AuthType::Oauth => "OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET are what you give \
-            ChatGPT; OAUTH_USERS holds the demo sign-in"
+            the GPT editor; OAUTH_USERS holds the demo sign-in"
             .to_owned(),
     };
     if plan.get(".env").is_some() {

@@ -16,7 +16,9 @@ use support::credentials::{
     REDIRECT_URI, answer, approve, authorization, code_of, consent, first_pair, list_path, token,
     token_request,
 };
-use support::{Client, Reply, Server, env_value, free_port, generate, readme_commands, run_line};
+use support::{
+    Client, Reply, Server, env_value, free_port, generate, mcp, readme_commands, run_line,
+};
 
 /// Every stack `ai-plugin new --stack` offers; the first is the reference.
 const STACKS: &[&str] = &["rust", "typescript", "python"];
@@ -434,7 +436,13 @@ fn oversize(r: &mut Recorder, port: u16, list: &str, token: Option<&str>, oauth:
 }
 
 /// The same requests for every stack; returns what each got.
-fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Observation> {
+fn scenario(
+    server: &Server,
+    project: &Path,
+    stack: &str,
+    auth: &str,
+    port: u16,
+) -> (Vec<Observation>, Vec<String>) {
     let token = token(project, auth, &server.base);
     let client = Client::new(&server.base, token.as_deref());
     let anonymous = Client::new(&server.base, None);
@@ -658,15 +666,20 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
         "list from chatgpt.com",
         &client.send("GET", list, None, &[("origin", "https://chatgpt.com")]),
     );
+
+    // The same plugin over MCP, and its tools as the spec describes them.
+    let tools = mcp_scenario(&mut r, server, auth, token.as_deref(), port);
+    let findings = tools_against_spec(stack, auth, &spec, &tools);
     if auth == "oauth" {
         oauth_scenario(&mut r, project, &server.base);
     }
-    r.seen
+    (r.seen, findings)
 }
 
 /// Generates the project for `stack` and `auth`, runs its tests, starts it with its README's
-/// run command, runs the scenario, restarts it and checks persistence.
-fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
+/// run command, runs the scenario, restarts it and checks persistence. Returns the
+/// observations and where its tools and its spec disagree.
+fn run_stack(stack: &str, auth: &str) -> (Vec<Observation>, Vec<String>) {
     support::require_toolchain(stack);
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join(format!("conformance-{stack}-{auth}"));
@@ -694,7 +707,7 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
     let port = free_port();
     let data = tmp.path().join("data/todos.json");
     let server = Server::start(&project, &commands[0], port, &data);
-    let observations = scenario(&server, &project, auth, port);
+    let (observations, findings) = scenario(&server, &project, stack, auth, port);
     let output = server.stop();
     assert!(
         output.contains(&format!("localhost:{port}")),
@@ -723,7 +736,7 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
         token.as_deref(),
         &format!("{stack} with {auth}"),
     );
-    observations
+    (observations, findings)
 }
 
 /// Whether the stack's template implements the auth type (stacks gain them one by one).
@@ -732,15 +745,19 @@ fn implements(stack: &str, auth: &str) -> bool {
 }
 
 fn conform(auth: &str) {
-    let reference = run_stack(STACKS[0], auth);
+    let (reference, mut findings) = run_stack(STACKS[0], auth);
+    let mut differences = Vec::new();
     for stack in STACKS[1..].iter().filter(|&&s| implements(s, auth)) {
-        let observed = run_stack(stack, auth);
+        let (observed, stack_findings) = run_stack(stack, auth);
+        findings.extend(stack_findings);
+        // Every differing step, listed at the end with the reference's own checks.
         for (expected, got) in reference.iter().zip(&observed) {
-            assert_eq!(
-                got, expected,
-                "{stack} differs from {} at `{}`",
-                STACKS[0], expected.step
-            );
+            if got != expected {
+                differences.push(format!(
+                    "{stack} differs from {} at `{}`:\n  {stack}: {got:?}\n  {}: {expected:?}",
+                    STACKS[0], expected.step, STACKS[0]
+                ));
+            }
         }
         assert_eq!(observed.len(), reference.len(), "{stack}: number of steps");
     }
@@ -855,6 +872,124 @@ fn conform(auth: &str) {
         .find(|o| o.step == "preflight from https://evil.example")
         .unwrap();
     assert!(!evil.headers.contains_key("access-control-allow-origin"));
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert_mcp_reference(&reference, auth);
+    assert!(
+        findings.is_empty(),
+        "tools/list and openapi.yaml disagree:\n{}",
+        findings.join("\n")
+    );
+}
+
+/// The reference stack's MCP answers are the ones the contract asks for.
+fn assert_mcp_reference(reference: &[Observation], auth: &str) {
+    let observed = |step: &str| {
+        reference
+            .iter()
+            .find(|o| o.step == step)
+            .unwrap_or_else(|| panic!("no step {step}"))
+    };
+    assert_eq!(observed("mcp initialized").status, 202);
+    let tools = &observed("mcp tools/list").body["tools"];
+    let names: Vec<&str> = tools
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["listTodos", "addTodo", "deleteTodo"]);
+    let added = &observed("mcp add").body;
+    assert_eq!(added["isError"], false);
+    assert_eq!(added["structuredContent"]["todo"], "from mcp");
+    assert_eq!(
+        added["content"][0]["text"]["json"],
+        added["structuredContent"]
+    );
+    assert_eq!(added["content"][0]["text"]["compact"], true);
+    let error = |step: &str| {
+        let body = &observed(step).body;
+        assert_eq!(body["isError"], true, "{step}: {body}");
+        assert!(body["structuredContent"].is_null(), "{step}: {body}");
+        body["content"][0]["text"].as_str().unwrap().to_owned()
+    };
+    assert!(error("mcp delete again").starts_with("There is no item with id <id "));
+    assert_eq!(
+        error("mcp delete unknown id"),
+        "There is no item with id no-such-id. Call listTodos to see the ids."
+    );
+    assert_eq!(
+        error("mcp add to a full list"),
+        "The list already has 100 items. Delete one with deleteTodo first."
+    );
+    assert_eq!(
+        error("mcp add too long"),
+        "The todo must be a non-empty text of at most 500 characters (it has 501). \
+         Shorten it and call addTodo again."
+    );
+    assert_eq!(
+        error("mcp add blank text"),
+        "The todo must contain some text. Ask the user what to add."
+    );
+    assert_eq!(error("mcp add a number"), "Invalid arguments: <what>");
+    if auth != "none" {
+        for step in [
+            "mcp without token",
+            "mcp with a wrong token",
+            "mcp with the token in ?access_token",
+            "mcp with the token in ?token",
+        ] {
+            let o = observed(step);
+            assert_eq!(o.status, 401, "{step}");
+            assert!(o.headers.contains_key("www-authenticate"), "{step}");
+            assert_eq!(o.body["error"], "<error>", "{step}");
+        }
+        let claude = observed("mcp without token from claude.ai");
+        assert_eq!(
+            claude.headers["access-control-allow-origin"],
+            "https://claude.ai"
+        );
+    }
+    for origin in ["https://evil.example", "null"] {
+        assert_eq!(observed(&format!("mcp from origin {origin}")).status, 403);
+    }
+    let chatgpt = observed("mcp from origin https://chatgpt.com");
+    assert_eq!(chatgpt.status, 200);
+    assert_eq!(
+        chatgpt.headers["access-control-allow-origin"],
+        "https://chatgpt.com"
+    );
+    assert_eq!(
+        chatgpt.headers["access-control-expose-headers"],
+        "mcp-protocol-version,mcp-session-id,www-authenticate"
+    );
+    for o in reference
+        .iter()
+        .filter(|o| o.step.starts_with("mcp with host "))
+    {
+        let foreign = o.step.contains("evil.example");
+        assert_eq!(o.status, if foreign { 421 } else { 200 }, "{}", o.step);
+    }
+    let preflight = observed("mcp preflight from https://claude.ai");
+    assert_eq!(preflight.status, 204);
+    assert_eq!(
+        preflight.headers["access-control-allow-origin"],
+        "https://claude.ai"
+    );
+    assert_eq!(preflight.headers["access-control-max-age"], "86400");
+    assert_eq!(
+        preflight.headers["access-control-allow-methods"],
+        "delete,get,options,post"
+    );
+    assert_eq!(
+        observed("mcp preflight from https://evil.example").status,
+        403
+    );
+    assert!(
+        reference
+            .iter()
+            .all(|o| !o.headers.contains_key("mcp-session-id")),
+        "a stateless server hands out no session"
+    );
 }
 
 #[test]
@@ -875,4 +1010,635 @@ fn every_stack_behaves_alike_with_user_http() {
 #[test]
 fn every_stack_behaves_alike_with_oauth() {
     conform("oauth");
+}
+
+/// Headers only `/mcp` answers must agree on (beyond those every step records).
+const MCP_HEADERS: &[&str] = &[
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "vary",
+];
+
+/// What a JSON-RPC answer from `/mcp` says that every stack must agree on: the server's name,
+/// version, instructions and protocol revision from `initialize`; each tool's name, title,
+/// description, schemas and hints from `tools/list`; a call's `isError`, content and
+/// `structuredContent`; a protocol error's code. SDK extras (capabilities, `_meta`) are left out.
+fn mcp_essentials(message: &Value, ids: &[String]) -> Value {
+    if message.is_null() {
+        return Value::Null;
+    }
+    if let Some(error) = message.get("error") {
+        return json!({"error": {"code": error["code"]}});
+    }
+    let result = &message["result"];
+    if let Some(info) = result.get("serverInfo") {
+        return json!({
+            "serverInfo": {"name": info["name"], "version": info["version"]},
+            "instructions": result["instructions"],
+            "protocolVersion": result["protocolVersion"],
+        });
+    }
+    if let Some(tools) = result.get("tools") {
+        let tools: Vec<Value> = tools
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|tool| {
+                let hints: serde_json::Map<String, Value> = [
+                    "readOnlyHint",
+                    "destructiveHint",
+                    "idempotentHint",
+                    "openWorldHint",
+                ]
+                .iter()
+                .map(|&hint| (hint.to_owned(), tool["annotations"][hint].clone()))
+                .collect();
+                json!({
+                    "name": tool["name"],
+                    "title": tool["title"],
+                    "description": tool["description"],
+                    "inputSchema": tool["inputSchema"],
+                    "outputSchema": tool["outputSchema"],
+                    "annotations": hints,
+                })
+            })
+            .collect();
+        return json!({"tools": tools});
+    }
+    let content: Vec<Value> = result["content"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|block| {
+            let text = block["text"].as_str().unwrap_or_default();
+            // A JSON text block is compared as JSON (its ids then become placeholders), with
+            // whether it is compact; a message with its ids as placeholders and only the
+            // prefix of an "Invalid arguments:" message, whose details are the SDK's.
+            let text = match serde_json::from_str::<Value>(text) {
+                Ok(json) if json.is_object() => json!({
+                    "json": json,
+                    "compact": serde_json::to_string(&json).unwrap() == text,
+                }),
+                _ if text.starts_with("Invalid arguments:") => json!("Invalid arguments: <what>"),
+                _ => {
+                    // Ids as whole words (`... with id 3.`), as placeholders.
+                    let words: Vec<String> = text
+                        .split(' ')
+                        .map(|word| {
+                            let (core, tail) = word
+                                .strip_suffix('.')
+                                .map_or((word, ""), |core| (core, "."));
+                            match ids.iter().position(|id| id == core) {
+                                Some(n) => format!("<id {}>{tail}", n + 1),
+                                None => word.to_owned(),
+                            }
+                        })
+                        .collect();
+                    json!(words.join(" "))
+                }
+            };
+            json!({"type": block["type"], "text": text})
+        })
+        .collect();
+    json!({
+        "isError": result.get("isError").cloned().unwrap_or(json!(false)),
+        "content": content,
+        "structuredContent": result.get("structuredContent").cloned().unwrap_or(Value::Null),
+    })
+}
+
+impl Recorder {
+    /// Records an answer from `/mcp`: status, the JSON-RPC essentials (or the JSON error body
+    /// of a refusal), the CORS headers, and whether a session id came back (none must).
+    fn record_mcp(&mut self, step: &str, reply: &Reply) -> Value {
+        let is_rpc = reply.status == 200 || reply.status == 202;
+        let message = if is_rpc {
+            mcp::message(reply)
+        } else {
+            Value::Null
+        };
+        let raw = message.clone();
+        let mut observed = Reply {
+            status: reply.status,
+            headers: reply.headers.clone(),
+            body: reply.body.clone(),
+        };
+        if is_rpc {
+            let essentials = mcp_essentials(&message, &self.ids);
+            observed
+                .headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+            if !message.is_null() {
+                observed
+                    .headers
+                    .push(("content-type".into(), "application/json".into()));
+                observed.body = serde_json::to_vec(&essentials).unwrap();
+            }
+        }
+        self.record(step, &observed);
+        let seen = self.seen.last_mut().unwrap();
+        // An SSE answer where others send JSON is a difference too.
+        // No body (a notification's 202): no media type to compare.
+        let media_type = reply.header("content-type");
+        if reply.body.is_empty() {
+            seen.headers.remove("content-type");
+        } else if !media_type.is_empty() {
+            seen.headers.insert(
+                "content-type".into(),
+                media_type
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .to_ascii_lowercase(),
+            );
+        }
+        // Vary: Origin matters on the answers to a cross-origin request.
+        let cors = !reply.header("access-control-allow-origin").is_empty();
+        for &name in MCP_HEADERS.iter().filter(|&&name| cors || name != "vary") {
+            let value = reply.header(name);
+            if !value.is_empty() {
+                seen.headers.insert(name.to_owned(), as_set(value));
+            }
+        }
+        if !reply.header("mcp-session-id").is_empty() {
+            seen.headers
+                .insert("mcp-session-id".into(), "<present>".into());
+        }
+        raw
+    }
+}
+
+/// The arguments of a tool call: `username` first where the REST path carries it.
+fn arguments(auth: &str, mut fields: Value) -> Value {
+    if !matches!(auth, "user_http" | "oauth") {
+        fields["username"] = json!("alice");
+    }
+    fields
+}
+
+/// The ids of a `listTodos` result's items.
+fn listed_ids(result: &Value) -> Vec<String> {
+    result["structuredContent"]["todos"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no todos in {result}"))
+        .iter()
+        .map(|todo| todo["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The same MCP requests for every stack: the handshake, the tool list, every tool with good
+/// and bad arguments, REST and MCP seeing each other's items, a full list, and every refusal
+/// of the transport (auth, Origin, Host) and the CORS preflight. Leaves the items as it found
+/// them. Returns the raw `tools/list` result.
+fn mcp_scenario(
+    r: &mut Recorder,
+    server: &Server,
+    auth: &str,
+    token: Option<&str>,
+    port: u16,
+) -> Value {
+    let client = Client::new(&server.base, token);
+    let anonymous = Client::new(&server.base, None);
+    let list = list_path(auth);
+    let mut ids = 0..;
+    let mut id = move || ids.next().unwrap();
+    let rpc = |r: &mut Recorder, step: &str, message: Value| {
+        r.record_mcp(step, &mcp::post(&client, "/mcp", &message, &[]))
+    };
+    let init = rpc(r, "mcp initialize", mcp::initialize(id()));
+    assert_eq!(
+        init["result"]["protocolVersion"],
+        mcp::PROTOCOL_2025,
+        "{init}"
+    );
+    rpc(r, "mcp initialized", mcp::initialized());
+    let tools = rpc(
+        r,
+        "mcp tools/list",
+        mcp::request(id(), "tools/list", json!({})),
+    );
+    let call = |r: &mut Recorder, step: &str, id: u64, tool: &str, args: Value| {
+        let reply = mcp::post(&client, "/mcp", &mcp::call(id, tool, args), &[]);
+        r.record_mcp(step, &reply)["result"].clone()
+    };
+
+    // The items the REST steps left, then an item added through each side seen by the other.
+    let before = call(r, "mcp list", id(), "listTodos", arguments(auth, json!({})));
+    let added = call(
+        r,
+        "mcp add",
+        id(),
+        "addTodo",
+        arguments(auth, json!({"todo": "from mcp"})),
+    );
+    let added_id = added["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rest = r.record("rest list after mcp add", &client.get(list));
+    assert!(
+        rest["todos"]
+            .as_array()
+            .unwrap()
+            .contains(&added["structuredContent"]),
+        "REST does not list the item added through MCP: {rest}"
+    );
+    let from_rest = r.record(
+        "rest add before mcp list",
+        &client.send("POST", list, Some(json!({"todo": "from rest"})), &[]),
+    );
+    let listed = call(
+        r,
+        "mcp list after rest add",
+        id(),
+        "listTodos",
+        arguments(auth, json!({})),
+    );
+    assert!(
+        listed_ids(&listed).contains(&from_rest["id"].as_str().unwrap().to_owned()),
+        "MCP does not list the item added through REST: {listed}"
+    );
+    let delete = |id: &str| arguments(auth, json!({"todo_id": id}));
+    call(r, "mcp delete", id(), "deleteTodo", delete(&added_id));
+    call(r, "mcp delete again", id(), "deleteTodo", delete(&added_id));
+    call(
+        r,
+        "mcp delete unknown id",
+        id(),
+        "deleteTodo",
+        delete("no-such-id"),
+    );
+    let rest_id = from_rest["id"].as_str().unwrap();
+    call(
+        r,
+        "mcp delete the rest item",
+        id(),
+        "deleteTodo",
+        delete(rest_id),
+    );
+    r.record(
+        "rest delete after mcp delete",
+        &client.send("DELETE", &format!("{list}/{rest_id}"), None, &[]),
+    );
+    let after = call(
+        r,
+        "mcp list after deletes",
+        id(),
+        "listTodos",
+        arguments(auth, json!({})),
+    );
+    assert_eq!(
+        listed_ids(&after),
+        listed_ids(&before),
+        "the items after the MCP steps"
+    );
+
+    // Bad arguments: results with isError, never protocol errors.
+    let mut bad = vec![
+        (
+            "mcp add without todo",
+            "addTodo",
+            arguments(auth, json!({})),
+        ),
+        (
+            "mcp add a number",
+            "addTodo",
+            arguments(auth, json!({"todo": 7})),
+        ),
+        (
+            "mcp add with an extra argument",
+            "addTodo",
+            arguments(auth, json!({"todo": "x", "extra": 1})),
+        ),
+        (
+            "mcp add empty text",
+            "addTodo",
+            arguments(auth, json!({"todo": ""})),
+        ),
+        (
+            "mcp add blank text",
+            "addTodo",
+            arguments(auth, json!({"todo": "   "})),
+        ),
+        (
+            "mcp add too long",
+            "addTodo",
+            arguments(auth, json!({"todo": "x".repeat(501)})),
+        ),
+        (
+            "mcp delete without id",
+            "deleteTodo",
+            arguments(auth, json!({})),
+        ),
+        (
+            "mcp delete an empty id",
+            "deleteTodo",
+            arguments(auth, json!({"todo_id": ""})),
+        ),
+        (
+            "mcp list with an extra argument",
+            "listTodos",
+            arguments(auth, json!({"extra": true})),
+        ),
+    ];
+    if !matches!(auth, "user_http" | "oauth") {
+        bad.push(("mcp list without username", "listTodos", json!({})));
+        bad.push((
+            "mcp list with an empty username",
+            "listTodos",
+            json!({"username": ""}),
+        ));
+    }
+    for (step, tool, args) in bad {
+        let result = call(r, step, id(), tool, args);
+        assert_eq!(result["isError"], true, "{step}: {result}");
+    }
+    let unknown = mcp::post(
+        &client,
+        "/mcp",
+        &mcp::call(id(), "noSuchTool", json!({})),
+        &[],
+    );
+    let unknown = mcp::message(&unknown);
+    assert!(
+        unknown.get("error").is_some() || unknown["result"]["isError"] == true,
+        "an unknown tool is refused: {unknown}"
+    );
+
+    // A full list: 100 items, then one more through MCP.
+    let count = listed_ids(&before).len();
+    let mut filler = Vec::new();
+    for n in count..100 {
+        let reply = client.send(
+            "POST",
+            list,
+            Some(json!({"todo": format!("filler {n}")})),
+            &[],
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        filler.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    let full = call(
+        r,
+        "mcp add to a full list",
+        id(),
+        "addTodo",
+        arguments(auth, json!({"todo": "one more"})),
+    );
+    assert_eq!(full["isError"], true, "{full}");
+    for filler_id in filler {
+        assert_eq!(
+            client
+                .send("DELETE", &format!("{list}/{filler_id}"), None, &[])
+                .status,
+            204
+        );
+    }
+
+    // The transport: credentials, Origin, Host, CORS.
+    let tools_list = mcp::request(id(), "tools/list", json!({}));
+    if let Some(token) = token {
+        r.record_mcp(
+            "mcp without token",
+            &mcp::post(&anonymous, "/mcp", &tools_list, &[]),
+        );
+        r.record_mcp(
+            "mcp with a wrong token",
+            &mcp::post(
+                &Client::new(&server.base, Some("wrong-token")),
+                "/mcp",
+                &tools_list,
+                &[],
+            ),
+        );
+        for name in ["access_token", "token"] {
+            r.record_mcp(
+                &format!("mcp with the token in ?{name}"),
+                &mcp::post(
+                    &anonymous,
+                    &format!("/mcp?{name}={token}"),
+                    &tools_list,
+                    &[],
+                ),
+            );
+        }
+        r.record_mcp(
+            "mcp without token from claude.ai",
+            &mcp::post(
+                &anonymous,
+                "/mcp",
+                &tools_list,
+                &[("origin", "https://claude.ai")],
+            ),
+        );
+    }
+    for origin in [
+        "https://chatgpt.com",
+        "https://claude.ai",
+        "http://localhost:1234",
+        "https://evil.example",
+        "null",
+    ] {
+        r.record_mcp(
+            &format!("mcp from origin {origin}"),
+            &mcp::post(&client, "/mcp", &tools_list, &[("origin", origin)]),
+        );
+    }
+    let bearer = token.map(|token| format!("Bearer {token}"));
+    let mut raw_headers = mcp::headers(Some(mcp::PROTOCOL_2025));
+    if let Some(bearer) = &bearer {
+        raw_headers.push(("authorization", bearer));
+    }
+    for host in [
+        format!("localhost:{port}"),
+        format!("LOCALHOST:{port}"),
+        "127.0.0.1:1".to_owned(),
+        format!("[::1]:{port}"),
+        format!("evil.example:{port}"),
+        "evil.example".to_owned(),
+        format!("localhost.evil.example:{port}"),
+    ] {
+        let step = format!(
+            "mcp with host {}",
+            host.replace(&port.to_string(), "<port>")
+        );
+        r.record_mcp(
+            &step,
+            &mcp::raw_post(port, &host, &raw_headers, &tools_list),
+        );
+    }
+    for origin in ["https://claude.ai", "https://evil.example"] {
+        let reply = anonymous.send(
+            "OPTIONS",
+            "/mcp",
+            None,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization,content-type,mcp-protocol-version",
+                ),
+            ],
+        );
+        r.record_mcp(&format!("mcp preflight from {origin}"), &reply);
+    }
+    tools
+}
+
+/// Resolves a local `$ref` (`#/components/schemas/Todo`) against the spec, recursively.
+fn resolve(spec: &Value, schema: &Value) -> Value {
+    match schema {
+        Value::Object(fields) => {
+            if let Some(Value::String(reference)) = fields.get("$ref") {
+                let pointer = reference
+                    .strip_prefix('#')
+                    .unwrap_or_else(|| panic!("a non-local $ref {reference}"));
+                let target = spec
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("$ref {reference} points nowhere"));
+                return resolve(spec, target);
+            }
+            Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, value)| (key.clone(), resolve(spec, value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|item| resolve(spec, item)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `tools/list` and the served `openapi.yaml` say the same, operation by operation: the tool
+/// named after each operationId, its title the summary, the same description, its input the
+/// path parameters and the body's properties (each with its schema and description, the same
+/// required ones, nothing else), its outputSchema the success response's schema. Returns every
+/// disagreement.
+fn tools_against_spec(stack: &str, auth: &str, spec: &Value, tools: &Value) -> Vec<String> {
+    let mut findings = Vec::new();
+    let mut differ = |at: &str, what: &str, got: &Value, wanted: &Value| {
+        if got != wanted {
+            findings.push(format!(
+                "{at}: {what}: the tool has {got}, the spec {wanted}"
+            ));
+        }
+    };
+    let tools = tools["result"]["tools"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{stack}: no tools in {tools}"));
+    let mut operation_ids = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(name) = operation["operationId"].as_str() else {
+                continue;
+            };
+            let at = format!("{stack}, {auth}: {method} {path} ({name})");
+            operation_ids.push(name.to_owned());
+            let tool = tools
+                .iter()
+                .find(|tool| tool["name"] == name)
+                .unwrap_or_else(|| panic!("{at}: no tool named {name}"));
+            assert_eq!(
+                tool["title"], operation["summary"],
+                "{at}: title and summary"
+            );
+            assert_eq!(
+                tool["description"], operation["description"],
+                "{at}: description"
+            );
+
+            let mut properties = serde_json::Map::new();
+            let mut required = Vec::new();
+            for parameter in operation["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let parameter = resolve(spec, parameter);
+                assert_eq!(
+                    parameter["in"], "path",
+                    "{at}: only path parameters become inputs"
+                );
+                let mut schema = resolve(spec, &parameter["schema"]);
+                if let Some(description) = parameter.get("description") {
+                    schema["description"] = description.clone();
+                }
+                let parameter_name = parameter["name"].as_str().unwrap().to_owned();
+                if parameter["required"] == true {
+                    required.push(json!(parameter_name));
+                }
+                properties.insert(parameter_name, schema);
+            }
+            let body = resolve(
+                spec,
+                &operation["requestBody"]["content"]["application/json"]["schema"],
+            );
+            if let Some(fields) = body["properties"].as_object() {
+                for (field, schema) in fields {
+                    properties.insert(field.clone(), schema.clone());
+                }
+                required.extend(body["required"].as_array().cloned().unwrap_or_default());
+            }
+            let input = &tool["inputSchema"];
+            differ(&at, "inputSchema type", &input["type"], &json!("object"));
+            differ(
+                &at,
+                "additionalProperties",
+                &input["additionalProperties"],
+                &json!(false),
+            );
+            differ(
+                &at,
+                "the input properties and the spec's parameters and body",
+                &input["properties"],
+                &Value::Object(properties),
+            );
+            let mut wanted: Vec<String> = required
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect();
+            let mut got: Vec<String> = input["required"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect();
+            wanted.sort();
+            got.sort();
+            differ(&at, "required inputs", &json!(got), &json!(wanted));
+
+            let (status, success) = operation["responses"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(status, _)| status.starts_with('2'))
+                .unwrap_or_else(|| panic!("{at}: no success response"));
+            let schema = &success["content"]["application/json"]["schema"];
+            if schema.is_null() {
+                // No body to compare with (a 204): the tool still returns what it did.
+                assert_eq!(status, "204", "{at}: a success response without a schema");
+                assert!(tool["outputSchema"].is_object(), "{at}: no outputSchema");
+            } else {
+                assert_eq!(
+                    tool["outputSchema"],
+                    resolve(spec, schema),
+                    "{at}: outputSchema and the {status} schema"
+                );
+            }
+        }
+    }
+    let names: Vec<&str> = tools
+        .iter()
+        .map(|tool| tool["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names, operation_ids,
+        "{stack}, {auth}: the tools, in the spec's order"
+    );
+    findings
 }

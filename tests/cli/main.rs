@@ -11,6 +11,7 @@ mod git_template;
 mod help;
 #[cfg(unix)]
 mod interrupt;
+mod next_steps;
 mod no_terminal;
 mod project_files;
 #[cfg(unix)]

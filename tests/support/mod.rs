@@ -5,6 +5,7 @@
 pub mod credentials;
 pub mod flood;
 pub mod schemathesis;
+pub mod mcp;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

@@ -45,7 +45,8 @@ def main() -> int:
     name = app.state.documents.name_for_human
     print(f"{name} is running at {url} (listening on {config.host}:{config.port})")
     print(f"  manifest: {url}/.well-known/ai-plugin.json")
-    print(f"  spec:     {url}/openapi.yaml", flush=True)
+    print(f"  spec:     {url}/openapi.yaml")
+    print(f"  MCP:      {url}/mcp", flush=True)
     server = uvicorn.Server(
         uvicorn.Config(
             app,

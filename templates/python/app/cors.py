@@ -1,6 +1,8 @@
 """CORS for ChatGPT's pages, which call a localhost plugin from the browser: the origins, the
 headers the host sends, and Chrome's Private Network Access preflight.
 
+`/mcp` has CORS of its own (`app/mcp_server.py`), so this leaves it alone.
+
 Starlette's `CORSMiddleware` has no private-network support and refuses a preflight from
 another origin with a 400, so this small ASGI middleware does it: every `OPTIONS` request is
 answered as a preflight (with the path's `Allow`), and every other answer gets
@@ -12,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import allowed_methods
+from app.mcp_server import PATH as MCP_PATH
 
 ALLOWED_ORIGINS = frozenset({"https://chat.openai.com", "https://chatgpt.com"})
 ALLOWED_METHODS = "GET,POST,DELETE,OPTIONS"
@@ -27,7 +30,7 @@ class ChatGptCors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] == MCP_PATH:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)

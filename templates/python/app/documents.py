@@ -39,6 +39,8 @@ class Documents:
     """The plugin's name, as people see it."""
     name_for_model: str
     """The plugin's name, as the model sees it."""
+    description_for_model: str
+    """What the model reads about the plugin: also the MCP server's instructions."""
 
     @classmethod
     def load(
@@ -57,6 +59,7 @@ class Documents:
             logo=(directory / "logo.png").read_bytes(),
             name_for_human=manifest["name_for_human"],
             name_for_model=manifest["name_for_model"],
+            description_for_model=manifest["description_for_model"],
         )
 
 

@@ -17,6 +17,8 @@ pub enum ApiError {
         /// The `WWW-Authenticate` header.
         challenge: String,
     },
+    /// 403: the request comes from a browser origin that may not make it.
+    Forbidden(String),
     /// 404: no such item or route.
     NotFound(String),
     /// 405: the route exists, the method does not.
@@ -25,6 +27,8 @@ pub enum ApiError {
     Conflict(String),
     /// 413: the body is larger than the server reads.
     PayloadTooLarge(String),
+    /// 421: the request names a `Host` this server does not answer.
+    MisdirectedRequest(String),
     /// 500: the server failed (e.g. the disk is full).
     Internal(String),
 }
@@ -36,10 +40,12 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { message, challenge } => {
                 (StatusCode::UNAUTHORIZED, message, Some(challenge))
             }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
             ApiError::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),
             ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m, None),
+            ApiError::MisdirectedRequest(m) => (StatusCode::MISDIRECTED_REQUEST, m, None),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m, None),
         };
         let mut response = (status, Json(json!({ "error": message }))).into_response();

@@ -46,6 +46,7 @@ server.listen(config.port, config.host, () => {
   );
   console.log(`  manifest: ${url}/.well-known/ai-plugin.json`);
   console.log(`  spec:     ${url}/openapi.yaml`);
+  console.log(`  MCP:      ${url}/mcp`);
 });
 
 // On Ctrl-C or SIGTERM, stop accepting, let requests in flight finish, and exit at the latest

@@ -6,12 +6,38 @@
 
 import { JsonFile, compareUtf8 } from "./json-file.js";
 import type { JsonFormat } from "./json-file.js";
+import { charCount, isWellFormed, trimSpaces } from "./text.js";
 
 /**
  * How many items one user's list may hold, which keeps a listing far below the
  * 100,000-character response limit of the plugin host.
  */
 export const MAX_TODOS_PER_USER = 100;
+
+/** The longest TODO text accepted, in characters. */
+export const MAX_TODO_CHARS = 500;
+
+/**
+ * A TODO text as stored (trimmed), or why it cannot be: the one check behind both the REST
+ * route and the MCP tool, which word their refusals each for their own reader.
+ */
+export type CheckedTodo =
+  | { readonly text: string }
+  | { readonly problem: "lone-surrogate" | "empty" }
+  | { readonly problem: "too-long"; readonly length: number };
+
+/** Checks and trims a TODO text (see {@link CheckedTodo}). */
+export function checkTodoText(todo: string): CheckedTodo {
+  if (!isWellFormed(todo)) {
+    return { problem: "lone-surrogate" };
+  }
+  const text = trimSpaces(todo);
+  if (text === "") {
+    return { problem: "empty" };
+  }
+  const length = charCount(text);
+  return length > MAX_TODO_CHARS ? { problem: "too-long", length } : { text };
+}
 
 /** One TODO item. */
 export interface Todo {
