@@ -4,8 +4,8 @@
 
 pub mod credentials;
 pub mod flood;
-pub mod schemathesis;
 pub mod mcp;
+pub mod schemathesis;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
