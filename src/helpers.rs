@@ -124,6 +124,15 @@ pub fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("shouty_snake_case", Box::new(defs::shouty_snake_case));
 }
 
+/// A handlebars registry with the house settings: strict, no escaping, our helpers.
+pub fn registry<'a>() -> Handlebars<'a> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    register(&mut registry);
+    registry
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

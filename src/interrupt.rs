@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::EXIT_CANCELLED;
+use crate::exit;
 
 /// Whether writing has begun. The handler holds the lock while it decides and exits, so writing
 /// cannot begin between its decision and the exit.
@@ -33,7 +33,7 @@ pub fn install() {
             let _ = stderr.show_cursor();
         }
         say_cancelled();
-        std::process::exit(i32::from(EXIT_CANCELLED));
+        std::process::exit(i32::from(exit::CANCELLED));
     });
 }
 

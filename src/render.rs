@@ -12,8 +12,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::chunk::{self, Piece};
-use crate::helpers;
-use crate::template::{Template, TemplateFile};
+use crate::template::types::{Template, TemplateFile};
 
 /// How a file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,14 +82,7 @@ impl fmt::Display for FileError {
 #[error("the template failed to render (nothing was written):\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RenderError(pub Vec<FileError>);
 
-/// A handlebars registry with the house settings: strict, no escaping, our helpers.
-pub fn registry<'a>() -> Handlebars<'a> {
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(handlebars::no_escape);
-    helpers::register(&mut registry);
-    registry
-}
+pub use crate::helpers::registry;
 
 /// Renders every file of `template` with `context`.
 pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, RenderError> {

@@ -11,8 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers::{AnswersError, Fill, Given, Invalid, Question, Source};
 use crate::prompt::{Choice, PromptError, Prompter};
+use crate::question::{AnswersError, Fill, Given, Invalid, Question, Source};
 
 /// The values of a template's variables, in declaration order.
 pub type Values = serde_json::Map<String, serde_json::Value>;
@@ -134,7 +134,7 @@ impl Variable {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let name = &self.name;
         let mut problems = Vec::new();
-        if !crate::template::is_identifier(name) {
+        if !crate::names::is_identifier(name) {
             problems.push((
                 "name",
                 format!(
@@ -262,7 +262,7 @@ impl Variable {
     /// false, 0, the first choice).
     pub fn default_text(&self, context: &serde_json::Value) -> Result<String, String> {
         match &self.default {
-            Some(Literal::Text(text)) if text.contains("{{") => crate::render::registry()
+            Some(Literal::Text(text)) if text.contains("{{") => crate::helpers::registry()
                 .render_template(text, context)
                 .map_err(|e| e.to_string()),
             Some(literal) => Ok(literal.to_string()),

@@ -3,7 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{CONFIG_FILE, builtin_files, builtins, check, read_folder};
+use super::check;
+use super::condition::glob_covers;
+use super::embedded::{builtin_files, builtins};
+use super::folder::read_folder;
+use super::types::{CONFIG_FILE, TemplateConfig, partial_name};
 use crate::cli::{TemplateCheckArgs, TemplateInitArgs};
 use crate::error::Error;
 use crate::fields::Stack;
@@ -130,17 +134,17 @@ pub fn check(args: TemplateCheckArgs) -> Result<(), Error> {
     let folder = read_folder(&dir, &shown)?;
     let problems = check::check(&folder);
     if problems.is_empty() {
-        let config: super::TemplateConfig =
+        let config: TemplateConfig =
             toml::from_str(&folder.config_text).expect("checked: template.toml parses");
         let ignored = folder
             .files
             .iter()
-            .filter(|f| config.ignore.iter().any(|g| super::glob_covers(g, &f.path)))
+            .filter(|f| config.ignore.iter().any(|g| glob_covers(g, &f.path)))
             .count();
         let partials = folder
             .files
             .iter()
-            .filter(|f| super::partial_name(&f.path).is_some())
+            .filter(|f| partial_name(&f.path).is_some())
             .count();
         let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         println!(
