@@ -85,7 +85,7 @@ impl PartialAnswers {
 }
 
 /// An answers file (`--answers FILE.toml`), and the `ai-plugin.toml` a project records.
-/// Keys are the flag names in snake_case.
+/// Keys are the flag names in `snake_case`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnswersFile {
@@ -183,7 +183,7 @@ pub struct Answers {
 /// The answers an OAuth plugin adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthAnswers {
-    /// The client id ChatGPT presents.
+    /// The client id `ChatGPT` presents.
     pub client_id: String,
     /// The scope the plugin grants (space-separated; may be empty).
     pub scope: String,
@@ -416,16 +416,15 @@ pub fn resolve_with(
         {
             continue;
         }
-        let value = match given.get(field) {
-            Some(g) => g.value.clone(),
-            None => {
-                let default = default_for(field, &values, given, offer);
-                match fill {
-                    Fill::Prompt if offer.asks(field) => {
-                        ask(field, &default, &values, prompter, target_ok, offer)?
-                    }
-                    Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
+        let value = if let Some(g) = given.get(field) {
+            g.value.clone()
+        } else {
+            let default = default_for(field, &values, given, offer);
+            match fill {
+                Fill::Prompt if offer.asks(field) => {
+                    ask(field, &default, &values, prompter, target_ok, offer)?
                 }
+                Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
             }
         };
         if field == Field::Port
@@ -573,6 +572,8 @@ mod tests {
     use super::*;
     use crate::prompt::{Exchange, ScriptedPrompter};
 
+    // The shape of the target check `resolve_with` takes.
+    #[allow(clippy::unnecessary_wraps)]
     fn any_dir(_: &str) -> Result<(), String> {
         Ok(())
     }

@@ -117,6 +117,8 @@ fn may_cut(text: &str, start: usize, end: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::render;
 
@@ -141,7 +143,7 @@ mod tests {
     fn long_template() -> String {
         let mut text = String::new();
         for i in 0..60 {
-            text.push_str(&format!("line {i} of {{{{name}}}}\n"));
+            let _ = writeln!(text, "line {i} of {{{{name}}}}");
             text.push_str("plain line: { braces } and } alone\n\n");
             text.push_str("{{#if flag}}\n  flagged {{name}}\n{{else}}\n  not flagged\n{{/if}}\n");
             text.push_str("{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n");

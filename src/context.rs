@@ -3,11 +3,13 @@
 //! every project holds. A leaf of the module graph, so that `template check` can know the names
 //! without knowing how answers become values (that is [`crate::project`]'s job).
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::fields::AuthType;
 
-/// Where every template puts the OpenAPI spec.
+/// Where every template puts the `OpenAPI` spec.
 pub const SPEC_PATH: &str = "openapi.yaml";
 
 /// The file a project records its answers in.
@@ -16,13 +18,13 @@ pub const ANSWERS_RECORD: &str = "ai-plugin.toml";
 /// The secrets written to a project's git-ignored `.env`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Secrets {
-    /// `SERVICE_AUTH_TOKEN`: what the host sends as `Bearer` (service_http).
+    /// `SERVICE_AUTH_TOKEN`: what the host sends as `Bearer` (`service_http`).
     pub service_auth_token: String,
     /// `OPENAI_VERIFICATION_TOKEN`: a stand-in until the host gives its own.
     pub openai_verification_token: String,
-    /// `USER_TOKENS`: `username:token` pairs (user_http).
+    /// `USER_TOKENS`: `username:token` pairs (`user_http`).
     pub user_tokens: String,
-    /// `OAUTH_CLIENT_SECRET`: what ChatGPT presents with the client id (oauth).
+    /// `OAUTH_CLIENT_SECRET`: what `ChatGPT` presents with the client id (oauth).
     pub oauth_client_secret: String,
     /// `OAUTH_USERS`: `username:password` pairs for the demo sign-in page (oauth).
     pub oauth_users: String,
@@ -117,7 +119,10 @@ impl SecretEntry<'_> {
 fn random_token() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
 }
 
 /// The names of the built-in answers every template sees (the fields of `Context`); a template's
@@ -153,6 +158,8 @@ pub const BUILTIN_NAMES: &[&str] = &[
 ];
 
 /// What every template sees.
+// The flags are what templates test (`{{#if auth_oauth}}`), not state.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Serialize)]
 pub(crate) struct Context<'a> {
     pub(crate) name_for_human: &'a str,
@@ -166,7 +173,7 @@ pub(crate) struct Context<'a> {
     pub(crate) auth_service_http: bool,
     pub(crate) auth_user_http: bool,
     pub(crate) auth_oauth: bool,
-    /// service_http and oauth carry `verification_tokens.openai`.
+    /// `service_http` and oauth carry `verification_tokens.openai`.
     pub(crate) uses_verification_token: bool,
     pub(crate) oauth_client_id: &'a str,
     pub(crate) oauth_scope: &'a str,

@@ -66,7 +66,9 @@ impl Error {
         }
     }
 
-    /// Prints the error to stderr; a cancelled prompt only restores the cursor.
+    /// Prints the error to stderr; a cancelled prompt only restores the cursor. `main` calls it:
+    /// an entry point.
+    #[allow(clippy::print_stderr)]
     pub fn report(&self) {
         let stderr = console::Term::stderr();
         if stderr.is_term() {

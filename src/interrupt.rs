@@ -53,6 +53,8 @@ static SAID: AtomicBool = AtomicBool::new(false);
 /// Says "cancelled; nothing was written", once per process: at a prompt, Ctrl-C reaches both
 /// this handler and the prompt (which returns an error that is reported), in either order.
 /// On a terminal the message starts a new line, as the cursor may be after typed text.
+// The Ctrl-C handler runs outside any command, so it speaks for itself.
+#[allow(clippy::print_stderr)]
 pub fn say_cancelled() {
     if SAID.swap(true, Ordering::SeqCst) {
         return;

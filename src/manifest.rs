@@ -30,7 +30,7 @@ pub struct PluginManifest {
     pub description_for_model: String,
     /// How the host authenticates.
     pub auth: ManifestAuth,
-    /// Where the OpenAPI spec is.
+    /// Where the `OpenAPI` spec is.
     pub api: Api,
     /// An absolute URL of a PNG or JPEG logo.
     pub logo_url: String,
@@ -95,7 +95,7 @@ pub struct Api {
     /// Always `openapi`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// An absolute URL of the OpenAPI spec.
+    /// An absolute URL of the `OpenAPI` spec.
     pub url: String,
 }
 

@@ -50,10 +50,10 @@ pub fn human_name_from_directory(directory: &Path) -> String {
     }
 }
 
-/// "Todo Plugin!" → "todo_plugin": ASCII letters, digits and `_`, starting with a letter.
+/// "Todo Plugin!" → "`todo_plugin"`: ASCII letters, digits and `_`, starting with a letter.
 ///
 /// Words split as heck splits them: a run of capitals is one word ("My API Plugin" →
-/// `my_api_plugin`, "HTTPServer" → `http_server`). Common Latin accents are folded to ASCII
+/// `my_api_plugin`, "`HTTPServer`" → `http_server`). Common Latin accents are folded to ASCII
 /// ("Café" → `cafe`); other characters separate words.
 pub fn model_name_from_human(human: &str) -> String {
     let original: Vec<char> = human.chars().collect();

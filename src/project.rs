@@ -189,7 +189,10 @@ pub fn plan_template(
         .collect();
     if !errors.is_empty() {
         return Err(ProjectError::SelfCheck {
-            template: template.source.as_ref().map(|s| s.describe()),
+            template: template
+                .source
+                .as_ref()
+                .map(super::template::source::TemplateSource::describe),
             findings: errors,
         });
     }

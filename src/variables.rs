@@ -366,31 +366,30 @@ pub fn resolve(
     let mut invalid = Vec::new();
     for variable in declared {
         let pattern = variable.compiled_pattern();
-        let value = match given.get(&variable.name) {
-            Some(g) => variable
+        let value = if let Some(g) = given.get(&variable.name) {
+            variable
                 .parse(&g.value, pattern.as_ref())
-                .expect("given values were checked first"),
-            None => {
-                let default =
-                    variable
-                        .default_text(&context)
-                        .map_err(|message| AnswersError::Default {
-                            name: variable.name.clone(),
-                            message,
-                        })?;
-                match fill {
-                    Fill::Prompt => ask(variable, &default, pattern.as_ref(), prompter)?,
-                    Fill::Defaults | Fill::Nothing => {
-                        match variable.parse(&default, pattern.as_ref()) {
-                            Ok(value) => value,
-                            Err(reason) => {
-                                invalid.push(Invalid {
-                                    question: question_of(variable),
-                                    source: Source::Default(default),
-                                    reason,
-                                });
-                                continue;
-                            }
+                .expect("given values were checked first")
+        } else {
+            let default =
+                variable
+                    .default_text(&context)
+                    .map_err(|message| AnswersError::Default {
+                        name: variable.name.clone(),
+                        message,
+                    })?;
+            match fill {
+                Fill::Prompt => ask(variable, &default, pattern.as_ref(), prompter)?,
+                Fill::Defaults | Fill::Nothing => {
+                    match variable.parse(&default, pattern.as_ref()) {
+                        Ok(value) => value,
+                        Err(reason) => {
+                            invalid.push(Invalid {
+                                question: question_of(variable),
+                                source: Source::Default(default),
+                                reason,
+                            });
+                            continue;
                         }
                     }
                 }

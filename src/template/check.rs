@@ -278,7 +278,7 @@ pub fn handlebars_problems(
                         )];
                     }
                     None => {
-                        message.push_str(" (at the end of the text: is a `{{#block}}` left open?)")
+                        message.push_str(" (at the end of the text: is a `{{#block}}` left open?)");
                     }
                 }
             }
@@ -386,6 +386,7 @@ impl Walker<'_> {
 
     fn element(&mut self, element: &TemplateElement, depth: usize, position: (usize, usize)) {
         match element {
+            // Text and comments hold no names; anything else handlebars adds is not ours to check.
             TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
             TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
                 self.helper(h, false, depth, position);

@@ -135,7 +135,7 @@ pub fn read_folder(root: &Path, shown_as: &str) -> Result<Folder, TemplateError>
         if file_type.is_symlink() {
             problems.push(Problem::file(&path, link_refused()));
         } else if file_type.is_dir() || path == CONFIG_FILE {
-            continue;
+            // Folders are walked into; `template.toml` was read above.
         } else if !file_type.is_file() {
             problems.push(Problem::file(
                 &path,

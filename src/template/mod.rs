@@ -17,7 +17,6 @@
 //! [`source`] (where one comes from), [`problem`] and [`check`] (what can be wrong with one).
 
 pub mod check;
-pub mod commands;
 pub mod condition;
 pub mod embedded;
 pub mod folder;

@@ -5,6 +5,7 @@
 //! relative path without `..` whose every component is a real folder (not a link), and the
 //! template folder is read without following links ([`super::read_folder`]).
 
+use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -51,10 +52,10 @@ impl TemplateSource {
     pub fn describe(&self) -> String {
         let mut text = self.location.clone();
         if let Some(branch) = &self.branch {
-            text.push_str(&format!(" (branch {branch})"));
+            let _ = write!(text, " (branch {branch})");
         }
         if let Some(subfolder) = &self.subfolder {
-            text.push_str(&format!(" (subfolder {subfolder})"));
+            let _ = write!(text, " (subfolder {subfolder})");
         }
         text
     }

@@ -58,7 +58,7 @@ fn no_staging_folder_is_left_after_success_or_failure() {
 }
 
 /// A write that fails after the staging folder was filled: the staging path is too long for
-/// the OS while the target's is not (Linux: PATH_MAX 4096). This works even as root, where
+/// the OS while the target's is not (Linux: `PATH_MAX` 4096). This works even as root, where
 /// permissions would not stop a write.
 #[cfg(target_os = "linux")]
 #[test]
