@@ -192,28 +192,37 @@ could not be read.\n\n--format json prints one object: {target, ok, errors, warn
 when the target cannot be read (exit 2), the same with ok: false, no findings, and error: the \
 reason.\n\nWith a URL, check fetches the manifest, spec and logo, sends a CORS preflight, \
 and calls the spec's operations without credentials (expecting 401) and its GET operations \
-(measuring the response)."
+(measuring the response).\n\nAn MCP endpoint (https://host/mcp, or a plugin's base URL, whose /mcp \
+is tried too) is checked as an MCP client in both protocol eras: tools/list, the tools' names, \
+descriptions, schemas and hints, OAuth discovery (401 challenge, protected resource and \
+authorization server metadata), Origin, Host, CORS preflight and tokens in the query string."
 )]
 pub struct CheckArgs {
     /// A project folder, an ai-plugin.json, a spec file, or the base URL of a running plugin
     /// (`localhost:5003` with no such file means http://localhost:5003)
     #[arg(value_name = "TARGET", default_value = ".")]
     pub target: String,
-    /// Whose rules: plugins (manifest + spec, 200/200 description limits) or actions (spec only,
-    /// 300/700)
+    /// Whose rules: plugins (manifest + spec, 200/200 description limits; /mcp tried too),
+    /// actions (spec only, 300/700), or an MCP host: chatgpt-app (what app review refuses is an
+    /// error), claude, mcp (the MCP spec)
     #[arg(
         long = "target",
         value_name = "RULES",
         value_enum,
         default_value = "plugins"
     )]
-    pub target_kind: crate::openapi::Target,
+    pub target_kind: crate::check::CheckTarget,
     /// Report format
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
-    /// Bearer token sent with the GET calls that measure response sizes (URL targets)
+    /// Bearer token sent with the GET calls that measure response sizes, and to an MCP server
+    /// that wants one (URL targets)
     #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
+    /// Call the MCP server's read-only tools (readOnlyHint true), without arguments, and check
+    /// their results against their outputSchema; other tools are never called
+    #[arg(long)]
+    pub call_read_only: bool,
     /// The domain a folder or file will be served from (e.g. example.com), for the domain
     /// rules; without it, the domain of api.url
     #[arg(long, value_name = "HOST")]
@@ -227,13 +236,17 @@ pub struct PreviewArgs {
     /// (`localhost:5003` with no such file means http://localhost:5003)
     #[arg(value_name = "TARGET", default_value = ".")]
     pub target: String,
-    /// Render as a plugin (namespace from name_for_model) or as a GPT Action (namespace from the
-    /// server's domain, with return types)
+    /// Render as a plugin (namespace from name_for_model), as a GPT Action (namespace from the
+    /// server's domain, with return types), or, for an MCP server (`https://host/mcp`, or a base
+    /// URL with chatgpt-app, claude or mcp), its instructions and tools as the host lists them
     #[arg(
         long = "target",
         value_name = "RULES",
         value_enum,
         default_value = "plugins"
     )]
-    pub target_kind: crate::openapi::Target,
+    pub target_kind: crate::check::CheckTarget,
+    /// Bearer token for an MCP server that wants one
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
 }

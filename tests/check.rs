@@ -256,7 +256,7 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
         (
             "specs/description-length.yaml",
             &[],
-            &[("spec-description-length", "error")],
+            &[("spec-description-length", "warning")],
         ),
         (
             "specs/description-length.yaml",
@@ -276,7 +276,7 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
         (
             "specs/parameter-description-length.yaml",
             &[],
-            &[("spec-parameter-description-length", "error")],
+            &[("spec-parameter-description-length", "warning")],
         ),
         (
             "specs/parameter-description-length.yaml",
@@ -321,7 +321,51 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
         (
             "specs/property-required.yaml",
             &[],
+            &[("spec-property-required", "warning")],
+        ),
+        (
+            "specs/property-required.yaml",
+            &["--target", "actions"],
             &[("spec-property-required", "error")],
+        ),
+        ("auth-mismatch", &[], &[("spec-auth-mismatch", "error")]),
+        // OpenAI's quickstart, which ChatGPT accepted: warnings only.
+        (
+            "quickstart",
+            &[],
+            &[
+                ("spec-security-missing", "warning"),
+                ("spec-consequential", "warning"),
+                ("spec-response-schema", "warning"),
+                ("spec-consequential", "warning"),
+                ("spec-delete-body", "warning"),
+                ("spec-property-required", "warning"),
+                ("spec-property-required", "warning"),
+            ],
+        ),
+        // The GPT editor validates what it imports.
+        (
+            "quickstart/openapi.yaml",
+            &["--target", "actions"],
+            &[
+                ("spec-servers-https", "error"),
+                ("spec-security-missing", "warning"),
+                ("spec-consequential", "warning"),
+                ("spec-response-schema", "warning"),
+                ("spec-consequential", "warning"),
+                ("spec-delete-body", "warning"),
+                ("spec-property-required", "error"),
+                ("spec-property-required", "error"),
+            ],
+        ),
+        // OpenAI's retrieval plugin: a 236-character description the plugin host took.
+        (
+            "retrieval",
+            &[],
+            &[
+                ("spec-description-length", "warning"),
+                ("spec-consequential", "warning"),
+            ],
         ),
         ("specs/ref.yaml", &[], &[("spec-ref", "error")]),
     ];
@@ -412,6 +456,33 @@ fn every_generated_project_checks_without_errors() {
             );
         }
     }
+}
+
+#[test]
+fn a_generated_folder_checked_for_a_domain_reads_its_localhost_urls_as_served_there() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("notes");
+    support::generate(&project, &[]);
+    let (code, report) = check_json(
+        project.to_str().unwrap(),
+        &["--domain", "notes.example.com"],
+    );
+    assert_eq!((code, findings(&report)), (0, vec![]), "{report:#}");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("localhost URLs are read as https://notes.example.com"),
+        "{report:#}"
+    );
+    // A folder that is not a generated project has no such placeholders: its localhost URLs
+    // are what it says.
+    std::fs::remove_file(project.join("ai-plugin.toml")).unwrap();
+    let (code, report) = check_json(
+        project.to_str().unwrap(),
+        &["--domain", "notes.example.com"],
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert!(findings(&report).contains(&("manifest-https".to_owned(), "error".to_owned())));
 }
 
 #[test]
@@ -508,6 +579,17 @@ fn preview_prints_what_it_can_then_the_errors_check_finds_and_exits_1() {
     );
     assert!(
         stderr.contains("error: the host would refuse this plugin (3 errors)"),
+        "{stderr}"
+    );
+
+    // The hint names the same rules the preview used.
+    let output = ai_plugin(&["preview", empty.to_str().unwrap(), "--target", "actions"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "`ai-plugin check {} --target actions` lists every finding",
+            empty.display()
+        )),
         "{stderr}"
     );
 
@@ -657,7 +739,15 @@ fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
             vec![
                 (
                     "access-control-allow-origin",
-                    "https://chat.openai.com".into(),
+                    // Both of ChatGPT's origins are allowed: the one that asked is echoed.
+                    if head
+                        .to_ascii_lowercase()
+                        .contains("origin: https://chatgpt.com")
+                    {
+                        "https://chatgpt.com".into()
+                    } else {
+                        "https://chat.openai.com".into()
+                    },
                 ),
                 (
                     "access-control-allow-methods",
@@ -832,15 +922,122 @@ fn a_plugin_without_cors_fails_the_preflight() {
     let server = plugin(false, |_, _| {});
     let (code, report) = check_json(&server.base, &[]);
     assert_eq!(code, 1);
-    let codes = findings(&report);
-    assert!(
-        codes.iter().all(|(c, s)| c == "live-cors" && s == "error"),
-        "{codes:?}"
-    );
+    // One cause, one finding: it names the manifest's preflight, then the spec's and the
+    // operation's.
     assert_eq!(
-        codes.len(),
-        3,
-        "manifest, spec and the operation: {codes:?}"
+        findings(&report),
+        [("live-cors".to_owned(), "error".to_owned())],
+        "{report:#}"
+    );
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("ai-plugin.json"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "the same for 2 more preflights: {0}/openapi.yaml, {0}/notes",
+            server.base
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn hosts_move_and_documents_drift_and_each_is_found() {
+    // CORS for chat.openai.com only: ChatGPT's pages are on chatgpt.com now.
+    let server = TinyServer::start(false, |base| {
+        let mut routes = vec![
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "application/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+            route(
+                "GET",
+                "/openapi.yaml",
+                200,
+                "text/yaml",
+                spec_yaml(base, "security: []"),
+            ),
+            route("GET", "/logo.png", 200, "image/png", LOGO),
+            route("GET", "/notes", 200, "application/json", "[\"a\"]"),
+        ];
+        for path in ["/.well-known/ai-plugin.json", "/openapi.yaml", "/notes"] {
+            routes.push(Route {
+                method: "OPTIONS",
+                path: Box::leak(path.to_owned().into_boxed_str()),
+                status: 204,
+                headers: vec![
+                    (
+                        "access-control-allow-origin",
+                        "https://chat.openai.com".into(),
+                    ),
+                    ("access-control-allow-methods", "*".into()),
+                    ("access-control-allow-headers", "*".into()),
+                    ("access-control-allow-private-network", "true".into()),
+                ],
+                body: Vec::new(),
+            });
+        }
+        routes
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            0,
+            vec![("live-cors-chatgpt-com".to_owned(), "warning".to_owned())]
+        ),
+        "{report:#}"
+    );
+
+    // The quickstart's two drifts: the manifest as text/json, and a GET answering a bare
+    // array where the spec promises an object.
+    let server = plugin(true, |base, routes| {
+        set(
+            routes,
+            "/.well-known/ai-plugin.json",
+            route(
+                "GET",
+                "/.well-known/ai-plugin.json",
+                200,
+                "text/json",
+                manifest_json(base, json!({"type": "none"})),
+            ),
+        );
+        let spec = spec_yaml(base, "security: []").replace(
+            "{type: array, items: {type: string}}",
+            "{type: object, properties: {todos: {type: array, items: {type: string}}}}",
+        );
+        set(
+            routes,
+            "/openapi.yaml",
+            route("GET", "/openapi.yaml", 200, "text/yaml", spec),
+        );
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(
+        (code, findings(&report)),
+        (
+            0,
+            vec![
+                (
+                    "live-manifest-content-type".to_owned(),
+                    "warning".to_owned()
+                ),
+                ("live-response-schema".to_owned(), "warning".to_owned()),
+            ]
+        ),
+        "{report:#}"
+    );
+    let text = report.to_string();
+    assert!(
+        text.contains("text/json is not JSON's registered type"),
+        "{text}"
+    );
+    assert!(
+        text.contains("$: is an array, the schema says object"),
+        "{text}"
     );
 }
 
@@ -882,10 +1079,17 @@ fn a_preflight_without_the_private_network_header_is_an_error() {
     });
     let (code, report) = check_json(&server.base, &[]);
     assert_eq!(code, 1);
-    let codes = findings(&report);
+    // Three preflights lack the header: one cause, one finding.
+    assert_eq!(
+        findings(&report),
+        [("live-cors-private-network".to_owned(), "error".to_owned())],
+        "{report:#}"
+    );
     assert!(
-        !codes.is_empty() && codes.iter().all(|(c, _)| c == "live-cors-private-network"),
-        "{codes:?}"
+        report
+            .to_string()
+            .contains("the same for 2 more preflights"),
+        "{report:#}"
     );
 }
 

@@ -13,7 +13,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use support::credentials::{
-    REDIRECT_URI, approve, authorization, code_of, first_pair, list_path, token, token_request,
+    REDIRECT_URI, answer, approve, authorization, code_of, consent, first_pair, list_path, token,
+    token_request,
 };
 use support::{Client, Reply, Server, env_value, free_port, generate, readme_commands, run_line};
 
@@ -179,6 +180,69 @@ impl Recorder {
     }
 }
 
+/// Redirect URIs no stack may send a code to, and that each must refuse with its error page
+/// (never a redirect): lookalike hosts, user info, ports, paths, schemes and characters that
+/// URL parsers read differently.
+fn redirect_tricks() -> Vec<String> {
+    let mut tricks: Vec<String> = [
+        "https://evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com.evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com@evil.example/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback/../../x",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback?next=evil",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback?",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback#x",
+        "https://chat.openai.com/aip/plugin-1/oauth/callback/",
+        "https://chat.openai.com:444/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com:443/aip/plugin-1/oauth/callback",
+        "http://chat.openai.com/aip/plugin-1/oauth/callback",
+        "HTTPS://chat.openai.com/aip/plugin-1/oauth/callback",
+        "https://CHAT.openai.com/aip/plugin-1/oauth/callback",
+        "https://chat.openai.com/aip//oauth/callback",
+        "https://chat.openai.com/aip/plugin.1/oauth/callback",
+        "https://chat.openai.com/other",
+        "http://localhost.evil.example/cb",
+        "http://localhost:x/cb",
+        "http://localhost:/cb",
+        "http://localhost:99999/cb",
+        "http://localhost\\@evil.example/",
+        "http://[::1]@evil.example/",
+        "http://user@localhost/",
+        "http://localhost/cb#x",
+        "http://localhost/a@b",
+        "http://localhost/a\\b",
+        "http://localhost/a b",
+        "http://localhost/\u{a0}",
+        "http://localhost/\u{85}",
+        "http://localhost/\t",
+        "http://localhost/\u{2028}",
+        "http://localhost/\u{7f}",
+        "http://[::1/",
+        "http://:80/",
+        "http://[::1]x/cb",
+        "http://[::1].evil.com/cb",
+        "http://[::1]evil.com/cb",
+        "http://[::1].evil.com:80/cb",
+        "http://LOCALHOST/cb",
+        "HTTP://localhost/",
+        "javascript:alert(1)",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    tricks.push(format!(
+        "https://chatgpt.com/aip/{}/oauth/callback",
+        "a".repeat(101)
+    ));
+    tricks.push(format!("http://localhost/{}", "a".repeat(2000)));
+    tricks
+}
+
+/// A step's name for a redirect trick: its start, escaped.
+fn trick_step(kind: &str, trick: &str) -> String {
+    let shown: String = trick.chars().take(70).collect();
+    format!("{kind} redirect {shown:?}")
+}
+
 /// The OAuth server's answers, good and bad.
 fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     let browser = Client::new(base, None);
@@ -228,18 +292,52 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     ] {
         r.record(step, &browser.get(&format!("/oauth/authorize?{query}")));
     }
-    let deny = format!("{valid}&decision=deny");
+    let (user, password) = first_pair(project, "OAUTH_USERS");
+    for trick in redirect_tricks() {
+        let query = with("redirect_uri", &trick);
+        r.record(
+            &trick_step("authorize", &trick),
+            &browser.get(&format!("/oauth/authorize?{query}")),
+        );
+        let form = format!("{query}&username={user}&password={password}&decision=allow");
+        r.record(
+            &trick_step("approve", &trick),
+            &browser.send_raw(
+                "POST",
+                "/oauth/authorize",
+                Some(form.into_bytes()),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            ),
+        );
+    }
+    let deny = format!("request_id={}&decision=deny", consent(base, &valid));
+    r.record("deny", &answer(base, &deny));
+    // The consent form answers the request its page was shown for, once; what else it says
+    // about that request is ignored.
+    let sign_in = format!("username={user}&password={password}&decision=allow");
     r.record(
-        "deny",
-        &browser.send_raw(
-            "POST",
-            "/oauth/authorize",
-            Some(deny.into_bytes()),
-            &[("content-type", "application/x-www-form-urlencoded")],
-        ),
+        "approve without a page",
+        &answer(base, &format!("{valid}&{sign_in}")),
+    );
+    let id = consent(base, &valid);
+    let forged =
+        format!("request_id={id}&{sign_in}&state=forged&redirect_uri=http%3A%2F%2Flocalhost%2Fx");
+    r.record("approve with a forged state", &answer(base, &forged));
+    r.record("approve a second time", &answer(base, &forged));
+    let pkce = format!(
+        "{valid}&code_challenge_method=S256&code_challenge={}",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    );
+    let id = consent(base, &pkce);
+    let dropped = format!("request_id={id}&{sign_in}&code_challenge=&code_challenge_method=");
+    let approved = answer(base, &dropped);
+    r.record("approve with pkce dropped", &approved);
+    let grant = json!({"grant_type": "authorization_code", "code": code_of(&approved), "redirect_uri": REDIRECT_URI});
+    r.record(
+        "exchange without the verifier",
+        &token_request(project, base, grant),
     );
     r.record("wrong password", &approve(project, base, "wrong-password"));
-    let (_, password) = first_pair(project, "OAUTH_USERS");
     let approved = approve(project, base, &password);
     r.record("approve", &approved);
     let code = code_of(&approved);
@@ -269,6 +367,69 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
         "unknown code",
         &token_request(project, base, other_redirect),
     );
+}
+
+/// How much of a flood a server may let through before it stops reading: its limit (2 MiB
+/// for bodies, at most 400 KiB for headers) plus what the sockets buffer on the way.
+const READ_BOUND: usize = 32 << 20;
+
+/// Too-large requests on raw connections; the answers are recorded.
+fn oversize(r: &mut Recorder, port: u16, list: &str, token: Option<&str>, oauth: bool) {
+    const TOTAL: usize = 128 << 20;
+    let credentials = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let piece = vec![b'a'; 64 * 1024];
+    let mut routes = vec![
+        ("add", "POST", list),
+        ("wrong method", "PUT", list),
+        ("unknown route", "POST", "/nowhere"),
+    ];
+    if oauth {
+        routes.push(("token", "POST", "/oauth/token"));
+        routes.push(("consent", "POST", "/oauth/authorize"));
+    }
+    for (name, method, path) in routes {
+        // Declared up front, then streamed without a length.
+        let declared = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{credentials}\
+             content-type: application/json\r\ncontent-length: {TOTAL}\r\n\r\n"
+        );
+        let chunked = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{credentials}\
+             content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
+        for (how, head, piece, tail) in [
+            ("with its length", declared, piece.clone(), Vec::new()),
+            (
+                "chunked",
+                chunked,
+                support::flood::chunk(&piece),
+                b"0\r\n\r\n".to_vec(),
+            ),
+        ] {
+            let step = format!("{name}: a body of 128 MiB {how}");
+            let flood = support::flood::flood(port, &head, &piece, TOTAL, &tail);
+            assert!(
+                flood.sent < READ_BOUND,
+                "{step}: the server read {} bytes before answering",
+                flood.sent
+            );
+            let reply = flood
+                .reply
+                .unwrap_or_else(|| panic!("{step}: the connection closed without an answer"));
+            r.record(&step, &reply);
+        }
+    }
+    // A header that never ends.
+    let head = format!("GET {list} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-filler: ");
+    let flood = support::flood::flood(port, &head, &piece, TOTAL, b"\r\n\r\n");
+    assert!(
+        flood.sent < READ_BOUND,
+        "a 128 MiB header: the server read {} bytes before answering",
+        flood.sent
+    );
+    if let Some(reply) = flood.reply {
+        assert_eq!(reply.status, 431, "a 128 MiB header");
+    }
 }
 
 /// The same requests for every stack; returns what each got.
@@ -355,6 +516,35 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
     ] {
         r.record(step, &client.send("POST", list, Some(body), &[]));
     }
+    // White space is what JSON Schema's `\s` matches (the spec's `pattern: "\\S"`), in every
+    // stack: only-space texts are refused; characters outside `\s` are text, even where a
+    // language's own trim would strip them. What is added is deleted again.
+    for (step, text) in [
+        ("add a carriage return", "\r"),
+        ("add a vertical tab", "\u{b}"),
+        ("add a byte order mark", "\u{feff}"),
+        ("add ideographic space", " \u{3000}\u{2028} "),
+        ("add a next line", "\u{85}"),
+        ("add a file separator", " \u{1c} "),
+        ("add a mongolian vowel separator", "\u{180e}"),
+        (
+            "add 500 astral characters",
+            "🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉",
+        ),
+    ] {
+        let text = if step.contains("500") {
+            text.repeat(10)
+        } else {
+            text.to_owned()
+        };
+        let added = r.record(
+            step,
+            &client.send("POST", list, Some(json!({ "todo": text })), &[]),
+        );
+        if let Some(id) = added["id"].as_str() {
+            client.send("DELETE", &format!("{list}/{id}"), None, &[]);
+        }
+    }
     r.record(
         "add 500 characters",
         &client.send("POST", list, Some(json!({"todo": "é".repeat(500)})), &[]),
@@ -400,6 +590,10 @@ fn scenario(server: &Server, project: &Path, auth: &str, port: u16) -> Vec<Obser
             );
         }
     }
+
+    // Bodies and headers larger than any server reads: a JSON 413 on every route, or a 431 (or
+    // a closed connection) for the headers, and the server stops reading long before the end.
+    oversize(&mut r, port, list, token.as_deref(), auth == "oauth");
 
     // Auth.
     if auth != "none" {
@@ -522,6 +716,12 @@ fn run_stack(stack: &str, auth: &str) -> Vec<Observation> {
         ["eggs", &"é".repeat(500), "last"],
         "{stack}: items after a restart"
     );
+    // Generated requests, once the scenario's items are checked: the spec matches the server.
+    support::schemathesis::check(
+        &server.base,
+        token.as_deref(),
+        &format!("{stack} with {auth}"),
+    );
     observations
 }
 
@@ -555,11 +755,38 @@ fn conform(auth: &str) {
     assert_eq!(status("delete milk"), 204);
     assert_eq!(status("delete milk again"), 404);
     assert_eq!(status("add too long"), 400);
+    for step in [
+        "add a carriage return",
+        "add a vertical tab",
+        "add a byte order mark",
+        "add ideographic space",
+    ] {
+        assert_eq!(status(step), 400, "{step}");
+    }
+    for step in [
+        "add a next line",
+        "add a file separator",
+        "add a mongolian vowel separator",
+        "add 500 astral characters",
+    ] {
+        assert_eq!(status(step), 201, "{step}");
+    }
     assert_eq!(status("add array of text"), 400);
     assert_eq!(status("add with a repeated key"), 201);
     assert_eq!(status("add broken json"), 400);
     assert_eq!(status("wrong method"), 405);
     assert_eq!(status("unknown route"), 404);
+    for step in reference
+        .iter()
+        .filter(|o| o.step.contains("a body of 128 MiB"))
+    {
+        assert_eq!(step.status, 413, "{}", step.step);
+        assert_eq!(
+            step.headers["content-type"], "application/json",
+            "{}",
+            step.step
+        );
+    }
     if auth != "none" {
         assert_eq!(status("list without token"), 401);
         assert_eq!(status("add without token"), 401);
@@ -571,10 +798,35 @@ fn conform(auth: &str) {
             assert_eq!(status(step), 400, "{step}");
             assert!(!observed(step).headers.contains_key("location"), "{step}");
         }
+        let tricks = redirect_tricks();
+        assert_eq!(tricks.len(), 43);
+        for trick in &tricks {
+            for kind in ["authorize", "approve"] {
+                let step = trick_step(kind, trick);
+                assert_eq!(status(&step), 400, "{step}");
+                assert_eq!(
+                    observed(&step).headers["content-type"],
+                    "text/html",
+                    "{step}"
+                );
+                assert!(!observed(&step).headers.contains_key("location"), "{step}");
+            }
+        }
         let location = |step: &str| observed(step).headers["location"].clone();
         assert!(location("authorize without state").contains("error=invalid_request"));
         assert!(location("deny").contains("error=access_denied&"));
         assert!(location("deny").ends_with("state=s t/ä"));
+        for step in ["approve without a page", "approve a second time"] {
+            assert_eq!(status(step), 400, "{step}");
+            assert!(!observed(step).headers.contains_key("location"), "{step}");
+        }
+        assert!(location("approve with a forged state").starts_with(REDIRECT_URI));
+        assert!(location("approve with a forged state").ends_with("&state=s t/ä"));
+        assert!(location("approve with pkce dropped").contains("code=<code>"));
+        assert_eq!(
+            observed("exchange without the verifier").body["error"],
+            "invalid_grant"
+        );
         assert!(location("approve").contains("code=<code>&state=s t/ä"));
         assert_eq!(status("wrong password"), 200);
         assert_eq!(status("exchange"), 200);

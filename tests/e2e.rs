@@ -221,10 +221,10 @@ mod oauth_client {
         let page = browser.get(path);
         assert_eq!(page.status, 200, "{}", page.text());
         assert!(page.text().contains("<form method=\"post\">"));
-        // The form's hidden fields are the request's parameters.
-        let query = path.split_once('?').expect("a query").1;
+        // The form's only hidden field is the id of the request the page was shown for.
+        let id = crate::support::credentials::request_id(&page.text());
         let form = format!(
-            "{query}&username={user}&password={}&decision=allow",
+            "request_id={id}&username={user}&password={}&decision=allow",
             form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
         );
         let approved = browser.send_raw(

@@ -18,8 +18,10 @@ use crate::document::{Document, Format};
 use crate::manifest::MANIFEST_PATH;
 use crate::openapi::{Operation, Spec};
 
-/// The origin ChatGPT's pages call plugins from.
+/// The origin ChatGPT's pages called plugins from.
 pub const CHATGPT_ORIGIN: &str = "https://chat.openai.com";
+/// The origin ChatGPT's pages moved to in 2024.
+pub const CHATGPT_COM_ORIGIN: &str = "https://chatgpt.com";
 /// How long the host waited for the manifest or the spec.
 pub const DOCUMENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long the host waited for one API call.
@@ -33,14 +35,14 @@ const REQUEST_HEADERS: &str =
 const PROBE_VALUE: &str = "ai-plugin-check";
 
 /// What a fetch got.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -48,13 +50,15 @@ impl Reply {
     }
 }
 
-struct Http {
-    documents: ureq::Agent,
-    calls: ureq::Agent,
+/// The two agents `check` fetches with: documents (15 s) and calls (45 s), neither following
+/// redirects nor treating an HTTP status as an error.
+pub(crate) struct Http {
+    pub(crate) documents: ureq::Agent,
+    pub(crate) calls: ureq::Agent,
 }
 
 impl Http {
-    fn new() -> Http {
+    pub(crate) fn new() -> Http {
         let agent = |timeout| {
             ureq::Agent::new_with_config(
                 ureq::Agent::config_builder()
@@ -70,7 +74,7 @@ impl Http {
         }
     }
 
-    fn send(
+    pub(crate) fn send(
         agent: &ureq::Agent,
         method: &str,
         url: &str,
@@ -104,7 +108,7 @@ impl Http {
         })
     }
 
-    fn fetch(&self, url: &str) -> Result<Reply, String> {
+    pub(crate) fn fetch(&self, url: &str) -> Result<Reply, String> {
         Http::send(&self.documents, "GET", url, &[], None)
     }
 }
@@ -142,9 +146,13 @@ pub fn fetch(base: &str, token: Option<&str>) -> Result<Sources, CheckError> {
     let Some(manifest) = sources.manifest.take() else {
         return Ok(sources);
     };
-    preflight(&http, &manifest.name, "GET", local, &mut sources.findings);
+    // Preflights are judged together: one cause (say, no private-network header) is one
+    // finding, naming every URL it hit.
+    let mut preflights = Vec::new();
+    preflight(&http, &manifest.name, "GET", local, &mut preflights);
+    chatgpt_com_preflight(&http, &manifest.name, &mut sources.findings);
     if let Some(spec) = &sources.spec {
-        preflight(&http, &spec.name, "GET", local, &mut sources.findings);
+        preflight(&http, &spec.name, "GET", local, &mut preflights);
     }
     if let Some(logo_url) = manifest
         .value
@@ -172,13 +180,16 @@ pub fn fetch(base: &str, token: Option<&str>) -> Result<Sources, CheckError> {
                     &url,
                     &op.method.to_ascii_uppercase(),
                     local,
-                    &mut sources.findings,
+                    &mut preflights,
                 );
             }
             if auth != "none" && needs_auth(&spec_value, &op) {
                 unprotected(&http, &url, &op, &mut sources.findings);
             }
         }
+        sources
+            .findings
+            .extend(one_per_cause(std::mem::take(&mut preflights)));
         response_sizes(
             &http,
             &reader,
@@ -189,8 +200,64 @@ pub fn fetch(base: &str, token: Option<&str>) -> Result<Sources, CheckError> {
             &mut sources.notes,
         );
     }
+    sources.findings.extend(one_per_cause(preflights));
     sources.manifest = Some(manifest);
     Ok(sources)
+}
+
+/// One finding per cause: preflight findings with the same code and fix are merged into the
+/// first, which then names the other URLs.
+fn one_per_cause(found: Vec<(String, Diagnostic)>) -> Vec<Diagnostic> {
+    let mut merged: Vec<(Diagnostic, Vec<String>)> = Vec::new();
+    for (url, finding) in found {
+        match merged.iter_mut().find(|(d, _)| {
+            d.code == finding.code && d.fix == finding.fix && d.severity == finding.severity
+        }) {
+            Some((_, urls)) => urls.push(url),
+            None => merged.push((finding, Vec::new())),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(mut finding, urls)| {
+            if !urls.is_empty() {
+                finding.message = format!(
+                    "{} (the same for {} more preflight{}: {})",
+                    finding.message,
+                    urls.len(),
+                    if urls.len() == 1 { "" } else { "s" },
+                    urls.join(", ")
+                );
+            }
+            finding
+        })
+        .collect()
+}
+
+/// ChatGPT's pages moved from chat.openai.com to chatgpt.com in 2024: a plugin whose CORS
+/// allows only the old origin is blocked on the new one.
+fn chatgpt_com_preflight(http: &Http, url: &str, findings: &mut Vec<Diagnostic>) {
+    let headers = [
+        ("origin", CHATGPT_COM_ORIGIN),
+        ("access-control-request-method", "GET"),
+    ];
+    let Ok(reply) = Http::send(&http.documents, "OPTIONS", url, &headers, None) else {
+        return;
+    };
+    let origin = reply.header("access-control-allow-origin").unwrap_or("");
+    if (200..300).contains(&reply.status) && origin != CHATGPT_COM_ORIGIN && origin != "*" {
+        findings.push(
+            Diagnostic::warning(
+                "live-cors-chatgpt-com",
+                "",
+                format!(
+                    "the CORS preflight of {url} from {CHATGPT_COM_ORIGIN} gets Access-Control-Allow-Origin {origin:?}; \
+                     ChatGPT's pages moved there from {CHATGPT_ORIGIN}, and a browser there is refused"
+                ),
+            )
+            .with_fix(format!("allow both {CHATGPT_ORIGIN} and {CHATGPT_COM_ORIGIN} (echo the one that asked)")),
+        );
+    }
 }
 
 /// Fetches the manifest and spec of a running plugin (or a spec alone, for a URL naming a
@@ -268,12 +335,24 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
         return None;
     }
     let content_type = reply.header("content-type").unwrap_or("");
-    if !content_type.to_ascii_lowercase().contains("json") {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "application/json" && !media.ends_with("+json") {
+        let consequence = if media == "text/json" {
+            "ChatGPT took it (OpenAI's quickstart served it so), but text/json is not JSON's \
+             registered type, and clients that go by the type read it as text"
+        } else {
+            "clients that go by the type (browsers, Semantic Kernel's loader) may not read it as JSON"
+        };
         findings.push(
             Diagnostic::warning(
                 "live-manifest-content-type",
                 "",
-                format!("{url} is served as {:?}, not as JSON", content_type),
+                format!("{url} is served as {content_type:?}, not application/json; {consequence}"),
             )
             .with_fix("send it with `Content-Type: application/json`"),
         );
@@ -334,7 +413,25 @@ fn read_spec(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Option
 
 /// A CORS preflight from ChatGPT's page, with Chrome's Private Network Access header on
 /// localhost. Off localhost the host fetched server-side, so a failure is only a warning.
-fn preflight(http: &Http, url: &str, method: &str, local: bool, findings: &mut Vec<Diagnostic>) {
+fn preflight(
+    http: &Http,
+    url: &str,
+    method: &str,
+    local: bool,
+    found: &mut Vec<(String, Diagnostic)>,
+) {
+    let mut findings = Vec::new();
+    preflight_findings(http, url, method, local, &mut findings);
+    found.extend(findings.into_iter().map(|d| (url.to_owned(), d)));
+}
+
+fn preflight_findings(
+    http: &Http,
+    url: &str,
+    method: &str,
+    local: bool,
+    findings: &mut Vec<Diagnostic>,
+) {
     let severity = if local {
         Severity::Error
     } else {
@@ -703,6 +800,25 @@ fn response_sizes(
             Ok(reply) if (200..300).contains(&reply.status) => {
                 let chars = String::from_utf8_lossy(&reply.body).chars().count();
                 notes.push(format!("{name}: {chars} characters"));
+                if let Some(schema) = reader.success_schema(&op)
+                    && let Ok(value) = serde_json::from_slice::<Value>(&reply.body)
+                {
+                    let wrong =
+                        crate::check::mcp::schema::mismatches_in(&value, schema, reader.root);
+                    if !wrong.is_empty() {
+                        findings.push(
+                            Diagnostic::warning(
+                                "live-response-schema",
+                                &op.at,
+                                format!(
+                                    "{name} answered JSON that does not fit the spec's response schema ({}); the model (and GPT Actions, which show it the schema as the return type) expects another shape",
+                                    wrong.join("; ")
+                                ),
+                            )
+                            .with_fix("make the response and its schema in the spec agree"),
+                        );
+                    }
+                }
                 if chars > RESPONSE_MAX_CHARS {
                     findings.push(
                         Diagnostic::error(

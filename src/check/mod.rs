@@ -6,8 +6,10 @@
 //! plugin, and [`report`] prints. `new` runs [`check_plan_files`] on what it generated.
 
 pub mod domain;
+pub mod host;
 pub mod live;
 pub mod manifest_rules;
+pub mod mcp;
 pub mod report;
 pub mod spec_rules;
 
@@ -22,6 +24,7 @@ use crate::document::{Document, Format};
 use crate::manifest::MANIFEST_PATH;
 use crate::openapi::Target;
 use domain::UrlParts;
+pub use host::CheckTarget;
 use manifest_rules::{Facts, Scope};
 pub use report::Report;
 
@@ -68,8 +71,13 @@ pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
         format,
         token,
         domain,
+        call_read_only,
     } = args;
-    let report = match check(&input, target_kind, token.as_deref(), domain.as_deref()) {
+    let options = mcp::Options {
+        token,
+        call_read_only,
+    };
+    let report = match check(&input, target_kind, &options, domain.as_deref()) {
         Ok(report) => report,
         Err(error) => {
             if format == OutputFormat::Json {
@@ -96,17 +104,151 @@ pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
 /// Reads and checks `input`: a folder, a file, or an http(s) URL. `domain` is where a
 /// folder or file will be served (`example.com`), for the domain rules; without it the domain
 /// is taken from `api.url`.
+///
+/// A URL with a path (`https://host/mcp`) is an MCP endpoint; a base URL is a plugin, whose
+/// `/mcp` is tried too (an MCP host's target checks only that). A URL naming a document
+/// (`.../ai-plugin.json`, `.../openapi.yaml`) is checked as today.
 pub fn check(
     input: &str,
-    target: Target,
-    token: Option<&str>,
+    target: CheckTarget,
+    options: &mcp::Options,
     domain: Option<&str>,
 ) -> Result<Report, CheckError> {
-    let sources = match Input::of(input) {
-        Input::Url(url) => live::fetch(&url, token)?,
-        Input::Path(path) => read_target(&path)?,
+    let url = match Input::of(input) {
+        Input::Url(url) => url,
+        Input::Path(_) if target.is_mcp_host() => {
+            return Err(CheckError::Unreadable {
+                target: input.to_owned(),
+                message: format!(
+                    "--target {} checks a running MCP server: give its URL, e.g. \
+                     http://localhost:5003/mcp",
+                    target.as_str()
+                ),
+            });
+        }
+        Input::Path(path) => {
+            let mut sources = read_target(&path)?;
+            if let Some(domain) = domain
+                && path.join(crate::project::ANSWERS_RECORD).is_file()
+            {
+                serve_placeholders_at(&mut sources, domain);
+            }
+            return report(input, sources, target.spec_target(), domain);
+        }
     };
-    report(input, sources, target, domain)
+    let unreadable = |message: String| CheckError::Unreadable {
+        target: input.to_owned(),
+        message,
+    };
+    match UrlKind::of(&url) {
+        UrlKind::Mcp => mcp_report(input, &url, target, options, true).map_err(unreadable),
+        UrlKind::Base if target.is_mcp_host() => {
+            mcp_report(input, &mcp::endpoint_for_base(&url), target, options, true)
+                .map_err(unreadable)
+        }
+        UrlKind::Base => {
+            let mut sources = live::fetch(&url, options.token.as_deref())?;
+            let outcome = mcp::check(&mcp::endpoint_for_base(&url), target, options, false)
+                .map_err(unreadable)?;
+            sources.findings.extend(outcome.findings);
+            sources.notes.extend(outcome.notes);
+            report(input, sources, target.spec_target(), domain)
+        }
+        UrlKind::Document => report(
+            input,
+            live::fetch(&url, options.token.as_deref())?,
+            target.spec_target(),
+            domain,
+        ),
+    }
+}
+
+/// A project made by `ai-plugin new` writes `http://localhost:PORT` URLs that its server
+/// replaces with `PUBLIC_URL`: checked for `--domain`, they are read as served from there.
+fn serve_placeholders_at(sources: &mut Sources, domain: &str) {
+    let public = if domain.contains("://") {
+        domain.trim_end_matches('/').to_owned()
+    } else {
+        format!("https://{domain}")
+    };
+    if UrlParts::parse(&public).is_none_or(|u| domain::is_localhost(&u.host)) {
+        return;
+    }
+    fn walk(value: &mut Value, public: &str, changed: &mut bool) {
+        match value {
+            Value::String(text) => {
+                if let Some(url) = UrlParts::parse(text)
+                    && url.scheme == "http"
+                    && domain::is_localhost(&url.host)
+                {
+                    *text = format!("{public}{}", url.path);
+                    *changed = true;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, public, changed)),
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, public, changed)),
+            _ => {}
+        }
+    }
+    let mut changed = false;
+    for document in [&mut sources.manifest, &mut sources.spec]
+        .into_iter()
+        .flatten()
+    {
+        walk(&mut document.value, &public, &mut changed);
+    }
+    if changed {
+        sources.notes.push(format!(
+            "the project's localhost URLs are read as {public}: its server serves them under PUBLIC_URL"
+        ));
+    }
+}
+
+/// The report of an MCP server alone.
+fn mcp_report(
+    input: &str,
+    url: &str,
+    target: CheckTarget,
+    options: &mcp::Options,
+    required: bool,
+) -> Result<Report, String> {
+    let outcome = mcp::check(url, target, options, required)?;
+    let mut notes = vec![format!(
+        "checked ({} rules): MCP server {url}",
+        target.as_str()
+    )];
+    notes.extend(outcome.notes);
+    Ok(Report {
+        target: input.to_owned(),
+        findings: outcome.findings,
+        notes,
+    })
+}
+
+/// What an http(s) URL given to `check` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlKind {
+    /// A plugin's base URL (no path): the manifest, and `/mcp`.
+    Base,
+    /// A document: the manifest or a spec.
+    Document,
+    /// An MCP endpoint (any other path).
+    Mcp,
+}
+
+impl UrlKind {
+    /// Judges `url` by its path.
+    pub fn of(url: &str) -> UrlKind {
+        let path = UrlParts::parse(url).map(|u| u.path).unwrap_or_default();
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        if path.trim_end_matches('/').is_empty() {
+            UrlKind::Base
+        } else if path.ends_with("ai-plugin.json") || Format::from_name(path).is_some() {
+            UrlKind::Document
+        } else {
+            UrlKind::Mcp
+        }
+    }
 }
 
 /// Checks what was read from `input` (see [`check`]).
@@ -481,6 +623,23 @@ mod tests {
             ("my-project", None),
         ] {
             assert_eq!(meant_url(input).as_deref(), url, "{input}");
+        }
+    }
+
+    #[test]
+    fn urls_name_a_plugin_a_document_or_an_mcp_endpoint() {
+        for (url, kind) in [
+            ("http://localhost:5003", UrlKind::Base),
+            ("https://x.com/", UrlKind::Base),
+            (
+                "https://x.com/.well-known/ai-plugin.json",
+                UrlKind::Document,
+            ),
+            ("https://x.com/openapi.yaml", UrlKind::Document),
+            ("https://x.com/mcp", UrlKind::Mcp),
+            ("https://x.com/api/mcp/?x=1", UrlKind::Mcp),
+        ] {
+            assert_eq!(UrlKind::of(url), kind, "{url}");
         }
     }
 

@@ -40,7 +40,7 @@ pub fn check(spec: &Value, scope: &Scope) -> Vec<Diagnostic> {
     servers(spec, scope, &mut found);
     security(spec, scope, &mut found);
     operations(spec, scope, &mut found);
-    property_required(spec, "", &mut found);
+    property_required(spec, "", scope.target, &mut found);
     references(spec, spec, "", &mut found);
     found
 }
@@ -212,6 +212,30 @@ fn security(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
             .with_fix("add `security: []` at the top level"),
         );
     }
+    if scope.manifest.as_ref().and_then(|m| m.auth_type.as_deref()) == Some("none") {
+        let reader = Spec::new(spec);
+        let guarded: Vec<String> = reader
+            .operations()
+            .iter()
+            .filter(|op| {
+                requires_credentials(op.value.get("security").or_else(|| spec.get("security")))
+            })
+            .map(|op| format!("{} {}", op.method.to_uppercase(), op.path))
+            .collect();
+        if !guarded.is_empty() {
+            found.push(
+                Diagnostic::error(
+                    "spec-auth-mismatch",
+                    "security",
+                    format!(
+                        "the manifest's auth is \"none\", so the host sends no credentials, but the spec requires them on {}: every such call gets 401",
+                        guarded.join(", ")
+                    ),
+                )
+                .with_fix("set the manifest's auth to the scheme the API checks (service_http, user_http or oauth), or `security: []` where none is needed"),
+            );
+        }
+    }
     if let Some(kind) = scope.manifest.as_ref().and_then(|m| m.auth_type.as_deref())
         && matches!(kind, "service_http" | "user_http" | "oauth")
         && !has_schemes
@@ -292,10 +316,14 @@ fn operations(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
                 let len = char_count(text);
                 if len > description_max {
                     found.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
+                            length_severity(scope.target),
                             "spec-description-length",
                             &key_path(&op.at, key),
-                            format!("the {key} of {name} has {len} characters; {} allow at most {description_max}", scope.target.as_str()),
+                            format!(
+                                "the {key} of {name} has {len} characters; {}",
+                                length_consequence(scope.target, description_max)
+                            ),
                         )
                         .with_fix("shorten it; put general guidance in description_for_model"),
                     );
@@ -320,10 +348,11 @@ fn operations(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
                 let len = char_count(text);
                 if len > parameter_max {
                     found.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
+                            length_severity(scope.target),
                             "spec-parameter-description-length",
                             &key_path(&parameter.at, "description"),
-                            format!("the description of parameter `{}` of {name} has {len} characters; {} allow at most {parameter_max}", parameter.name, scope.target.as_str()),
+                            format!("the description of parameter `{}` of {name} has {len} characters; {}", parameter.name, length_consequence(scope.target, parameter_max)),
                         )
                         .with_fix("shorten it"),
                     );
@@ -336,9 +365,27 @@ fn operations(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
                 Diagnostic::warning(
                     "spec-consequential",
                     &op.at,
-                    format!("{name} changes data but does not say whether the user must confirm each call"),
+                    format!(
+                        "{name} does not set x-openai-isConsequential; GPT Actions then treat every \
+                         non-GET call as consequential and ask the user to confirm each call of it, \
+                         with no \"Always allow\" (for a {} that only reads, such as a search, that is needless friction)",
+                        op.method.to_uppercase()
+                    ),
                 )
-                .with_fix("add `x-openai-isConsequential: true` (always ask) or `false` (offer \"Always allow\")"),
+                .with_fix("add `x-openai-isConsequential: true` if it changes data (always ask), or `false` if it only reads (offers \"Always allow\")"),
+            );
+        }
+        if op.method == "delete" && op.value.get("requestBody").is_some() {
+            found.push(
+                Diagnostic::warning(
+                    "spec-delete-body",
+                    &key_path(&op.at, "requestBody"),
+                    format!(
+                        "{name} takes a request body; OpenAPI 3.0 defines none for DELETE, so validators \
+                         and importers may drop it, and proxies and HTTP clients may not send it"
+                    ),
+                )
+                .with_fix("identify what to delete in the path or the query (DELETE /todos/{id})"),
             );
         }
         responses(&reader, &op, &name, found);
@@ -463,6 +510,45 @@ fn responses(
     }
 }
 
+/// Whether a `security` value asks for credentials: a list without an empty requirement.
+fn requires_credentials(security: Option<&Value>) -> bool {
+    security.and_then(Value::as_array).is_some_and(|list| {
+        !list.is_empty()
+            && !list
+                .iter()
+                .any(|r| r.as_object().is_some_and(serde_json::Map::is_empty))
+    })
+}
+
+/// A description over its documented limit: GPT Actions' editor refuses it; the plugin host
+/// documented 200 characters but was seen taking longer ones (OpenAI's own retrieval plugin
+/// shipped a 236-character description; a community test saw 300 render).
+fn length_severity(target: Target) -> Severity {
+    match target {
+        Target::Actions => Severity::Error,
+        Target::Plugins => Severity::Warning,
+    }
+}
+
+fn length_consequence(target: Target, max: usize) -> String {
+    match target {
+        Target::Actions => format!("the GPT editor refuses more than {max}"),
+        Target::Plugins => format!(
+            "the plugin docs allow {max} (ChatGPT was seen taking longer ones, but said the limit \
+             would shrink; LangChain and Semantic Kernel pass it on as is)"
+        ),
+    }
+}
+
+/// Spec validity: an error where the target validates the spec on import (GPT Actions), a
+/// warning for the plugin host, which took specs validators reject.
+fn validity_severity(target: Target) -> Severity {
+    match target {
+        Target::Actions => Severity::Error,
+        Target::Plugins => Severity::Warning,
+    }
+}
+
 /// Whether `id` can be a function name in the model's prompt.
 pub fn is_identifier(id: &str) -> bool {
     id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -470,7 +556,7 @@ pub fn is_identifier(id: &str) -> bool {
 }
 
 /// Finds `required: true` written inside a property instead of a `required` list.
-fn property_required(value: &Value, at: &str, found: &mut Vec<Diagnostic>) {
+fn property_required(value: &Value, at: &str, target: Target, found: &mut Vec<Diagnostic>) {
     match value {
         Value::Object(object) => {
             if let Some(Value::Object(properties)) = object.get("properties") {
@@ -478,10 +564,18 @@ fn property_required(value: &Value, at: &str, found: &mut Vec<Diagnostic>) {
                 for (name, property) in properties {
                     if property.get("required").is_some_and(Value::is_boolean) {
                         found.push(
-                            Diagnostic::error(
+                            Diagnostic::new(
+                                validity_severity(target),
                                 "spec-property-required",
                                 &key_path(&key_path(&properties_at, name), "required"),
-                                format!("property `{name}` has `required: {}` inside it; OpenAPI wants a `required` list on the object, and validators and consumers reject this", property["required"]),
+                                format!(
+                                    "property `{name}` has `required: {}` inside it, which is not OpenAPI: {}",
+                                    property["required"],
+                                    match target {
+                                        Target::Actions => "the GPT editor's importer, LangChain and Semantic Kernel reject the spec",
+                                        Target::Plugins => "ChatGPT's plugin host took it (OpenAI's quickstart shipped it), but LangChain's and Semantic Kernel's loaders, the GPT editor and validators reject the spec, and the field is not marked required for the model",
+                                    }
+                                ),
                             )
                             .with_fix(format!("remove it and add `required: [{name}]` to the object schema")),
                         );
@@ -489,12 +583,12 @@ fn property_required(value: &Value, at: &str, found: &mut Vec<Diagnostic>) {
                 }
             }
             for (key, child) in object {
-                property_required(child, &key_path(at, key), found);
+                property_required(child, &key_path(at, key), target, found);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                property_required(child, &format!("{at}[{i}]"), found);
+                property_required(child, &format!("{at}[{i}]"), target, found);
             }
         }
         _ => {}

@@ -48,8 +48,13 @@ fn help_of_check_and_preview_names_the_target_kind_and_the_json_shape() {
         // Not TARGET: that is the positional argument (what to check).
         assert!(help.contains("--target <RULES>"), "{help}");
         assert!(!help.contains("--target <HOST>"), "{help}");
+        // The hosts an MCP server is checked or previewed for.
+        for host in ["chatgpt-app", "claude", "mcp"] {
+            assert!(help.contains(host), "{host} is not in:\n{help}");
+        }
         if command == "check" {
             assert!(help.contains("with ok: false, no findings"), "{help}");
+            assert!(help.contains("--call-read-only"), "{help}");
         }
     }
 }

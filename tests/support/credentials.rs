@@ -28,18 +28,47 @@ pub fn authorization(project: &Path, state: &str) -> String {
         .finish()
 }
 
-/// Signs in on the consent page and approves; the redirect.
-pub fn approve(project: &Path, base: &str, password: &str) -> Reply {
-    let (user, _) = first_pair(project, "OAUTH_USERS");
-    let form = format!(
-        "{}&username={user}&password={password}&decision=allow",
-        authorization(project, "s t/ä")
+/// The id a consent page's form carries: its only hidden field.
+pub fn request_id(page: &str) -> String {
+    let hidden: Vec<&str> = page.split("<input type=\"hidden\" ").skip(1).collect();
+    assert_eq!(hidden.len(), 1, "one hidden field: {page}");
+    let value = hidden[0]
+        .strip_prefix("name=\"request_id\" value=\"")
+        .unwrap_or_else(|| panic!("the hidden field is the request id: {page}"));
+    value.split('"').next().unwrap().to_owned()
+}
+
+/// Opens the consent page for the authorization request `query`, as a browser does; the id
+/// its form carries.
+pub fn consent(base: &str, query: &str) -> String {
+    let page = Client::new(base, None).get(&format!("/oauth/authorize?{query}"));
+    assert_eq!(
+        page.status,
+        200,
+        "the consent page for {query}: {}",
+        page.text()
     );
+    request_id(&page.text())
+}
+
+/// Posts a consent form.
+pub fn answer(base: &str, form: &str) -> Reply {
     Client::new(base, None).send_raw(
         "POST",
         "/oauth/authorize",
-        Some(form.into_bytes()),
+        Some(form.as_bytes().to_vec()),
         &[("content-type", "application/x-www-form-urlencoded")],
+    )
+}
+
+/// Opens the consent page, signs in as the first user with `password` and approves; the
+/// answer.
+pub fn approve(project: &Path, base: &str, password: &str) -> Reply {
+    let (user, _) = first_pair(project, "OAUTH_USERS");
+    let id = consent(base, &authorization(project, "s t/ä"));
+    answer(
+        base,
+        &format!("request_id={id}&username={user}&password={password}&decision=allow"),
     )
 }
 

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod credentials;
+pub mod flood;
+pub mod schemathesis;
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};

@@ -9,6 +9,7 @@ import uvicorn
 
 from app.config import Config, ConfigError, read_environment
 from app.json_file import StoreError
+from app.limits import BoundedHttpTools
 from app.main import create_app
 
 SHUTDOWN_GRACE_SECONDS = 3
@@ -46,7 +47,13 @@ def main() -> int:
     print(f"  manifest: {url}/.well-known/ai-plugin.json")
     print(f"  spec:     {url}/openapi.yaml", flush=True)
     server = uvicorn.Server(
-        uvicorn.Config(app, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS, log_level="info")
+        uvicorn.Config(
+            app,
+            # httptools with a bound on the request line and headers (431 past 64 KiB).
+            http=BoundedHttpTools,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+            log_level="info",
+        )
     )
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _already_stopped)

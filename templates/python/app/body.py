@@ -20,9 +20,7 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from app.errors import describe
-
-MAX_BODY_BYTES = 2 * 1024 * 1024
-"""The largest request body read."""
+from app.limits import MAX_BODY_BYTES
 
 MAX_JSON_DEPTH = 127
 """How deep arrays and objects may nest, as serde_json (the Rust stack's parser) reads them."""
@@ -40,7 +38,7 @@ def json_body(model: type[ModelT]) -> Callable[[Request], Awaitable[ModelT]]:
         async for chunk in request.stream():
             body += chunk
             if len(body) > MAX_BODY_BYTES:
-                raise HTTPException(400, f"the body is larger than {MAX_BODY_BYTES} bytes")
+                raise HTTPException(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
         try:
             parse_json(body)
         except ValueError as error:

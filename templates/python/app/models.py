@@ -3,7 +3,9 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from app.text import trim_spaces
 
 MAX_TODO_CHARS = 500
 """The longest TODO text accepted, in characters (after trimming)."""
@@ -27,12 +29,23 @@ class TodoList(BaseModel):
     """The items, oldest first."""
 
 
+def todo_text(text: str) -> str:
+    """A TODO text trimmed of `app.text.SPACES`; refused (`ValueError`) if nothing is left or
+    more than `MAX_TODO_CHARS` characters (code points, as JSON Schema counts) are."""
+    trimmed = trim_spaces(text)
+    if not trimmed:
+        raise ValueError("`todo` must not be empty")
+    if len(trimmed) > MAX_TODO_CHARS:
+        raise ValueError(
+            f"`todo` must be at most {MAX_TODO_CHARS} characters (it has {len(trimmed)})"
+        )
+    return trimmed
+
+
 class NewTodo(BaseModel):
     """`addTodo` takes this. The text is trimmed, then must hold 1 to 500 characters."""
 
-    todo: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TODO_CHARS)
-    ]
+    todo: Annotated[str, AfterValidator(todo_text)]
     """The text of the new item."""
 
 

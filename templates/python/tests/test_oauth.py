@@ -4,6 +4,7 @@ API, refresh, and every way it must fail. A clock the tests move lets codes and 
 import base64
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from app.config import Config
 from app.main import create_app
 from app.oauth.page import escape
+from app.oauth.pending import LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME
 from app.oauth.server import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_TOKEN_LIFETIME
 from app.oauth.store import grants_path
 
@@ -96,11 +98,35 @@ async def post_form(
     return await client.post(path, content=form, headers={**content_type, **(headers or {})})
 
 
+def request_id(page: str) -> str:
+    """The id a consent page's form carries: its only hidden field."""
+    hidden = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)
+    assert [name for name, _ in hidden] == ["request_id"], page
+    return str(hidden[0][1])
+
+
+async def consent(client: httpx.AsyncClient, query: str) -> str:
+    """The id of the consent page shown for the authorization request `query`."""
+    return request_id(assert_page(await client.get(f"/oauth/authorize?{query}"), 200))
+
+
+async def answer(client: httpx.AsyncClient, form: dict[str, str]) -> httpx.Response:
+    """Posts the consent form."""
+    return await post_form(client, "/oauth/authorize", urlencode(form))
+
+
 async def approve(
     client: httpx.AsyncClient, query: str, user: str = "alice", password: str = "alice-password"
 ) -> httpx.Response:
-    """Signs in on the consent page for the authorization request `query` and approves."""
-    sign_in = urlencode({"username": user, "password": password, "decision": "allow"})
+    """Opens the consent page for the authorization request `query`, signs in and approves."""
+    sign_in = {"username": user, "password": password, "decision": "allow"}
+    return await answer(client, {"request_id": await consent(client, query), **sign_in})
+
+
+async def approve_without_page(client: httpx.AsyncClient, query: str) -> httpx.Response:
+    """Posts the authorization request `query` with alice's sign-in as a consent form, with no
+    consent page shown for it: always refused."""
+    sign_in = urlencode({"username": "alice", "password": "alice-password", "decision": "allow"})
     return await post_form(client, "/oauth/authorize", f"{query}&{sign_in}")
 
 
@@ -196,16 +222,17 @@ async def test_the_authorization_endpoint_shows_a_sign_in_and_consent_page(
         'name="password"',
         'value="allow"',
         'value="deny"',
-        # The state travels unchanged, escaped for HTML.
-        'value="state with spaces &amp; symbols=/?é"',
         "You will be sent back to chat.openai.com.",
     ]:
         assert needed in page, needed
+    # The request stays on the server: the form carries only its id.
+    assert "state with spaces" not in page
+    assert len(request_id(page)) >= 43
     assert (f"(scope: {escape(SCOPE)})" in page) == bool(SCOPE)
-    # A scope asked for is shown, and carried by the form.
+    # A scope asked for is shown.
     if SCOPE:
         page = assert_page(await client.get(f"/oauth/authorize?{authorization(scope=SCOPE)}"), 200)
-        assert f'<input type="hidden" name="scope" value="{escape(SCOPE)}">' in page
+        assert f"(scope: {escape(SCOPE)})" in page
 
 
 async def test_the_manifest_points_at_the_oauth_endpoints(client: httpx.AsyncClient) -> None:
@@ -306,7 +333,7 @@ async def test_a_bad_client_or_redirect_uri_is_an_error_page_never_a_redirect(
     client: httpx.AsyncClient, query: str
 ) -> None:
     assert_page(await client.get(f"/oauth/authorize?{query}"), 400)
-    assert_page(await approve(client, query), 400)
+    assert_page(await approve_without_page(client, query), 400)
 
 
 @pytest.mark.parametrize(
@@ -339,12 +366,12 @@ async def test_a_bad_client_or_redirect_uri_is_an_error_page_never_a_redirect(
 async def test_other_bad_requests_redirect_back_with_an_error(
     client: httpx.AsyncClient, query: str, error: str
 ) -> None:
-    for reply in [await client.get(f"/oauth/authorize?{query}"), await approve(client, query)]:
-        params = redirect_params(reply)
-        assert params["error"] == error
-        assert params["error_description"]
-        assert params["state"] == STATE
-        assert "code" not in params
+    assert_page(await approve_without_page(client, query), 400)
+    params = redirect_params(await client.get(f"/oauth/authorize?{query}"))
+    assert params["error"] == error
+    assert params["error_description"]
+    assert params["state"] == STATE
+    assert "code" not in params
 
 
 async def test_state_is_required(client: httpx.AsyncClient) -> None:
@@ -359,7 +386,12 @@ async def test_a_repeated_parameter_is_refused(client: httpx.AsyncClient) -> Non
     assert "given more than once" in assert_page(
         await client.get(f"/oauth/authorize?{repeated}"), 400
     )
-    assert_page(await approve(client, repeated), 400)
+    assert_page(await approve_without_page(client, repeated), 400)
+    sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
+    twice = f"{urlencode({'request_id': await consent(client, authorization()), **sign_in})}"
+    assert "given more than once" in assert_page(
+        await post_form(client, "/oauth/authorize", f"{twice}&decision=allow"), 400
+    )
     code = await new_code(client)
     form = f"{urlencode(exchange(code))}&grant_type=authorization_code"
     assert_oauth_error(await post_form(client, "/oauth/token", form), 400, "invalid_request")
@@ -375,16 +407,17 @@ async def test_the_scope_defaults_to_the_manifests_and_the_page_keeps_the_reques
     pkce = {"code_challenge": challenge.rstrip("="), "code_challenge_method": "S256"}
     query = authorization(**pkce)
     page = assert_page(await client.get(f"/oauth/authorize?{query}"), 200)
-    assert 'name="scope"' not in page
-    assert f'name="code_challenge" value="{pkce["code_challenge"]}"' in page
-    assert 'name="code_challenge_method" value="S256"' in page
-    code = redirect_params(await approve(client, query))["code"]
+    assert pkce["code_challenge"] not in page
+    sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
+    approved = await answer(client, {"request_id": request_id(page), **sign_in})
+    code = redirect_params(approved)["code"]
     reply = await token_json(client, {**exchange(code), "code_verifier": verifier})
     assert reply.json()["scope"] == SCOPE
 
 
 async def test_denying_redirects_with_access_denied(client: httpx.AsyncClient) -> None:
-    reply = await post_form(client, "/oauth/authorize", f"{authorization()}&decision=deny")
+    form = {"request_id": await consent(client, authorization()), "decision": "deny"}
+    reply = await answer(client, form)
     params = redirect_params(reply)
     assert params["error"] == "access_denied"
     assert params["state"] == STATE
@@ -394,10 +427,9 @@ async def test_denying_redirects_with_access_denied(client: httpx.AsyncClient) -
 async def test_a_decision_other_than_allow_or_deny_is_an_error_page(
     client: httpx.AsyncClient,
 ) -> None:
-    for form in [authorization(), f"{authorization()}&decision=maybe"]:
-        assert "Choose Allow or Deny." in assert_page(
-            await post_form(client, "/oauth/authorize", form), 400
-        )
+    for decision in [{}, {"decision": "maybe"}]:
+        form = {"request_id": await consent(client, authorization()), **decision}
+        assert "Choose Allow or Deny." in assert_page(await answer(client, form), 400)
 
 
 @pytest.mark.parametrize(
@@ -411,6 +443,74 @@ async def test_a_wrong_password_shows_the_page_again_without_a_code(
     page = assert_page(reply, 200)
     assert "Wrong username or password." in page
     assert f'name="username" autocomplete="username" value="{user}"' in page
+
+
+async def test_a_consent_form_the_server_did_not_show_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
+    # The whole request in the form, as the page used to carry it, but no page was shown.
+    without_page = f"{authorization()}&{urlencode(sign_in)}"
+    for form in [without_page, f"{without_page}&request_id=made-up", urlencode(sign_in)]:
+        reply = await post_form(client, "/oauth/authorize", form)
+        assert "Sign-in expired" in assert_page(reply, 400)
+        assert "location" not in reply.headers
+
+
+async def test_a_consent_page_is_answered_once_and_within_10_minutes(server: Server) -> None:
+    client = server.client
+    sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
+    used = await consent(client, authorization())
+    redirect_params(await answer(client, {"request_id": used, **sign_in}))
+    assert_page(await answer(client, {"request_id": used, **sign_in}), 400)
+    denied = await consent(client, authorization())
+    redirect_params(await answer(client, {"request_id": denied, "decision": "deny"}))
+    assert_page(await answer(client, {"request_id": denied, **sign_in}), 400)
+    late = await consent(client, authorization())
+    server.advance(PENDING_LIFETIME)
+    reply = await answer(client, {"request_id": late, **sign_in})
+    assert "Sign-in expired" in assert_page(reply, 400)
+
+
+async def test_the_form_cannot_change_the_request_it_answers(client: httpx.AsyncClient) -> None:
+    verifier = "w" * 43
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    query = authorization(code_challenge=challenge, code_challenge_method="S256")
+    tampered = {
+        "request_id": await consent(client, query),
+        "username": "alice",
+        "password": "alice-password",
+        "decision": "allow",
+        # What the old form carried, changed: none of it counts.
+        "state": "forged",
+        "redirect_uri": "http://localhost/evil",
+        "code_challenge": "",
+        "code_challenge_method": "",
+        "client_id": "someone-else",
+    }
+    params = redirect_params(await answer(client, tampered))
+    assert params["state"] == STATE
+    # The PKCE challenge of the page still binds the code.
+    without_verifier = await token_json(client, exchange(params["code"]))
+    assert_oauth_error(without_verifier, 400, "invalid_grant")
+    code = await new_code(client, code_challenge=challenge, code_challenge_method="S256")
+    reply = await token_json(client, {**exchange(code), "code_verifier": verifier})
+    assert reply.status_code == 200
+
+
+async def test_wrong_passwords_lock_the_username_for_a_while(server: Server) -> None:
+    client = server.client
+    for _ in range(MAX_WRONG_PASSWORDS):
+        reply = await approve(client, authorization(), "alice", "wrong")
+        assert "Wrong username or password." in assert_page(reply, 200)
+    # Locked: even the right password gets the page again, without a code.
+    locked = await approve(client, authorization())
+    assert "Too many wrong passwords" in assert_page(locked, 200)
+    # Other users are not locked.
+    redirect_params(await approve(client, authorization(), "bob", "bob-password"))
+    server.advance(LOCKOUT_SECONDS)
+    redirect_params(await approve(client, authorization()))
 
 
 async def test_the_username_is_trimmed(client: httpx.AsyncClient) -> None:

@@ -76,6 +76,7 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://127.0.0.1/cb?x=1",
         "http://[::1]:9000/",
         "http://localhost",
+        "http://localhost:80/cb",
     ]:
         assert allow.allows(uri), uri
 
@@ -111,6 +112,10 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://localhost/\x7f",
         "http://[::1/",
         "http://[::1]x/cb",
+        "http://[::1].evil.com/cb",
+        "http://[::1]evil.com/cb",
+        "http://[::1].evil.com:80/cb",
+        "http://LOCALHOST/cb",
         "http://localhost/" + "a" * 2000,
         "HTTP://localhost/",
         "javascript:alert(1)",
@@ -275,7 +280,9 @@ def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
         }
     )
     assert request.scope == ["read", "write"], "the plugin's scope when none is asked"
-    location = oauth.decide({**request_form(), "username": "alice", "password": "pw"})
+    request_id = oauth.pending.add(request, 1000)
+    sign_in = {"request_id": request_id, "username": "alice", "password": "pw"}
+    location = oauth.decide({**sign_in, "decision": "allow"})
     code_value = location.headers["location"].split("code=")[1].split("&")[0]
     form = "application/x-www-form-urlencoded"
     tokens = oauth.exchange(
@@ -297,13 +304,3 @@ def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
             "&scope=read+write&client_id=c&client_secret=s".encode(),
         )
     assert refused.value.code == "invalid_scope"
-
-
-def request_form() -> dict[str, str]:
-    return {
-        "response_type": "code",
-        "client_id": "c",
-        "redirect_uri": "http://localhost/cb",
-        "state": "s",
-        "decision": "allow",
-    }

@@ -23,6 +23,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// 409: the change conflicts with the current state.
     Conflict(String),
+    /// 413: the body is larger than the server reads.
+    PayloadTooLarge(String),
     /// 500: the server failed (e.g. the disk is full).
     Internal(String),
 }
@@ -37,6 +39,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
             ApiError::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),
+            ApiError::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m, None),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m, None),
         };
         let mut response = (status, Json(json!({ "error": message }))).into_response();

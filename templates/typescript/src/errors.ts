@@ -1,7 +1,7 @@
 /** Error responses: every failure is a JSON `{"error": "..."}` with a 4xx or 5xx status. */
 
 /** The statuses this API answers errors with. */
-export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 500;
+export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 500;
 
 /** What went wrong with a request; `app.ts` turns it into the response. */
 export class ApiError extends Error {

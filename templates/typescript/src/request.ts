@@ -87,8 +87,8 @@ export function isJsonContentType(value: string | undefined): boolean {
 /**
  * The JSON body of `request`.
  *
- * @throws ApiError 400 without a JSON `Content-Type`, for a body over {@link MAX_BODY_BYTES},
- *   or for text that is not UTF-8 JSON.
+ * @throws ApiError 413 for a body over {@link MAX_BODY_BYTES}; 400 without a JSON
+ *   `Content-Type`, or for text that is not UTF-8 JSON.
  */
 export async function readJson(request: Request): Promise<unknown> {
   if (!isJsonContentType(request.headers.get("content-type") ?? undefined)) {
@@ -98,7 +98,7 @@ export async function readJson(request: Request): Promise<unknown> {
   try {
     bytes = await readBody(request);
   } catch (error) {
-    throw error instanceof BodyTooLargeError ? new ApiError(400, error.message) : error;
+    throw error instanceof BodyTooLargeError ? new ApiError(413, error.message) : error;
   }
   let text: string;
   try {
@@ -187,4 +187,18 @@ export async function readBody(request: Request): Promise<Uint8Array> {
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * Reads and drops the body of a request refused anyway (404, 405), so that every route bounds
+ * the body alike and a keep-alive connection stays usable.
+ *
+ * @throws ApiError 413 for a body over {@link MAX_BODY_BYTES}.
+ */
+export async function discardBody(request: Request): Promise<void> {
+  try {
+    await readBody(request);
+  } catch (error) {
+    throw error instanceof BodyTooLargeError ? new ApiError(413, error.message) : error;
+  }
 }

@@ -21,6 +21,40 @@ export function splitWhiteSpace(text: string): string[] {
   return text.split(SPACES).filter((word) => word !== "");
 }
 
+/**
+ * Whether the UTF-16 unit `c` is in ECMA-262's `\s`, which JSON Schema's `pattern` uses: the
+ * spec's `pattern: "\\S"` and the server refuse the same TODO texts. Listed rather than
+ * tested with `\s`, so it reads the same as the Rust and Python lists.
+ */
+function isEcmaSpace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** A TODO text without ECMA-262 white space (`\s`) at either end (every such unit is BMP). */
+export function trimSpaces(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isEcmaSpace(text.charCodeAt(start))) {
+    start += 1;
+  }
+  while (end > start && isEcmaSpace(text.charCodeAt(end - 1))) {
+    end -= 1;
+  }
+  return text.slice(start, end);
+}
+
 /** Whether `text` is empty or only white space. */
 export function isBlank(text: string): boolean {
   return trimWhiteSpace(text) === "";

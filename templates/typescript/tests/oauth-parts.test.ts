@@ -32,6 +32,7 @@ test("ChatGPT's callbacks and loopback URLs are allowed", () => {
     "http://127.0.0.1/cb?x=1",
     "http://[::1]:9000/",
     "http://localhost/é",
+    "http://localhost:80/cb",
   ]) {
     assert.ok(list.allows(uri), uri);
   }
@@ -70,6 +71,10 @@ test("everything else is refused", () => {
     "http://localhost/\t",
     `http://localhost/${"a".repeat(2000)}`,
     "http://[::1/",
+    "http://[::1].evil.com/cb",
+    "http://[::1]evil.com/cb",
+    "http://[::1].evil.com:80/cb",
+    "http://LOCALHOST/cb",
     "http://:80/",
     "javascript:alert(1)",
     "",

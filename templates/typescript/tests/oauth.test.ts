@@ -12,6 +12,7 @@ import { createApp } from "../src/app.js";
 import type { Plugin } from "../src/app.js";
 import { oauthScope } from "../src/documents.js";
 import { escapeHtml } from "../src/oauth/page.js";
+import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME } from "../src/oauth/pending.js";
 import {
   ACCESS_TOKEN_LIFETIME,
   CODE_LIFETIME,
@@ -81,8 +82,48 @@ function postForm(
   return send(app, "POST", path, { body: form, headers });
 }
 
-/** Approves the authorization request `query` as alice; the reply to the consent form. */
-function approve(app: Plugin, query: string): Promise<Reply> {
+/** The id a consent page's form carries: its only hidden field. */
+function requestId(page: string): string {
+  const hidden = [...page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)];
+  assert.deepEqual(
+    hidden.map((field) => field[1]),
+    ["request_id"],
+    page,
+  );
+  return hidden[0]?.[2] ?? "";
+}
+
+/** The id of the consent page shown for the authorization request `query`. */
+async function consent(app: Plugin, query: string): Promise<string> {
+  const page = await send(app, "GET", `/oauth/authorize?${query}`);
+  assert.equal(page.status, 200, page.text);
+  return requestId(page.text);
+}
+
+/** Posts the consent form. */
+function answer(app: Plugin, form: Record<string, string>): Promise<Reply> {
+  return postForm(app, "/oauth/authorize", new URLSearchParams(form).toString());
+}
+
+/**
+ * Opens the consent page for the authorization request `query`, signs in and approves; the
+ * reply to the consent form.
+ */
+async function approve(
+  app: Plugin,
+  query: string,
+  username = "alice",
+  password = "alice-password",
+): Promise<Reply> {
+  const id = await consent(app, query);
+  return answer(app, { request_id: id, username, password, decision: "allow" });
+}
+
+/**
+ * Posts the authorization request `query` with alice's sign-in as a consent form, with no
+ * consent page shown for it: always refused.
+ */
+function approveWithoutPage(app: Plugin, query: string): Promise<Reply> {
   const form = `${query}&username=alice&password=alice-password&decision=allow`;
   return postForm(app, "/oauth/authorize", form);
 }
@@ -185,14 +226,14 @@ test("the authorization endpoint shows a sign-in and consent page", async () => 
     'name="password"',
     'value="allow"',
     'value="deny"',
-    // The state travels unchanged, escaped for HTML.
-    'value="state with spaces &amp; symbols=/?é"',
-    `<input type="hidden" name="redirect_uri" value="${REDIRECT_URI}">`,
     "You will be sent back to chat.openai.com.",
     `<h1>Sign in to ${escapeHtml(app.documents.nameForHuman)}</h1>`,
   ]) {
     assert.ok(reply.text.includes(needed), `${needed} in ${reply.text}`);
   }
+  // The request stays on the server: the form carries only its id.
+  assert.ok(!reply.text.includes("state with spaces"), reply.text);
+  assert.ok(requestId(reply.text).length >= 43);
   // HEAD is answered as GET, without the page.
   const head = await send(app, "HEAD", `/oauth/authorize?${authorization()}`);
   assert.equal(head.status, 200);
@@ -313,7 +354,7 @@ test("a bad client or redirect URI is an error page, never a redirect", async ()
   ]) {
     for (const reply of [
       await send(app, "GET", `/oauth/authorize?${query}`),
-      await approve(app, query),
+      await approveWithoutPage(app, query),
     ]) {
       assertPage(reply, 400);
     }
@@ -347,17 +388,14 @@ test("other bad requests redirect back with an error", async () => {
     ],
   ];
   for (const [query, error] of cases) {
-    for (const reply of [
-      await send(app, "GET", `/oauth/authorize?${query}`),
-      await approve(app, query),
-    ]) {
-      assert.equal(reply.status, 303, query);
-      assert.equal(reply.text, "");
-      const params = redirectParams(reply);
-      assert.deepEqual([...params.keys()], ["error", "error_description", "state"], query);
-      assert.equal(params.get("error"), error, query);
-      assert.equal(params.get("state"), STATE);
-    }
+    const reply = await send(app, "GET", `/oauth/authorize?${query}`);
+    assert.equal(reply.status, 303, query);
+    assert.equal(reply.text, "");
+    const params = redirectParams(reply);
+    assert.deepEqual([...params.keys()], ["error", "error_description", "state"], query);
+    assert.equal(params.get("error"), error, query);
+    assert.equal(params.get("state"), STATE);
+    assertPage(await approveWithoutPage(app, query), 400);
   }
   // `state` is required; the refusal then has none to return.
   for (const state of ["", "&state="]) {
@@ -384,8 +422,8 @@ test("a missing scope is the manifest's, and a smaller one is granted as asked",
 
 test("denying redirects with access_denied", async () => {
   const { app } = new Server();
-  const form = `${authorization()}&decision=deny`;
-  const params = redirectParams(await postForm(app, "/oauth/authorize", form));
+  const id = await consent(app, authorization());
+  const params = redirectParams(await answer(app, { request_id: id, decision: "deny" }));
   assert.deepEqual(
     [...params],
     [
@@ -395,8 +433,8 @@ test("denying redirects with access_denied", async () => {
     ],
   );
   // Anything but allow or deny is a 400 page.
-  for (const decision of ["", "&decision=maybe"]) {
-    const reply = await postForm(app, "/oauth/authorize", `${authorization()}${decision}`);
+  for (const decision of [{}, { decision: "maybe" }]) {
+    const reply = await answer(app, { request_id: await consent(app, authorization()), ...decision });
     assertPage(reply, 400);
     assert.ok(reply.text.includes("Choose Allow or Deny."), reply.text);
   }
@@ -411,23 +449,95 @@ test("a wrong password shows the page again without a code", async () => {
     ["alice", "alice-password "],
     ["", ""],
   ] as const) {
-    const signIn = new URLSearchParams({ username: user, password, decision: "allow" });
-    const form = `${authorization()}&${signIn}`;
-    const reply = await postForm(app, "/oauth/authorize", form);
+    const reply = await approve(app, authorization(), user, password);
     assertPage(reply, 200);
     assert.ok(reply.text.includes("Wrong username or password."), reply.text);
     assert.ok(reply.text.includes(`name="username" autocomplete="username" value="${user}"`));
-    assert.ok(reply.text.includes(`value="${STATE.replaceAll("&", "&amp;")}"`));
+    // The page can be answered again: it carries a new id for the same request.
+    requestId(reply.text);
   }
   // The username is trimmed; the password is taken as it is.
-  const form = `${authorization()}&username=+bob%E2%80%83&password=bob-password&decision=allow`;
-  const approved = await postForm(app, "/oauth/authorize", form);
+  const approved = await approve(app, authorization(), " bob\u2003", "bob-password");
   const tokens = tokensOf(
     await tokenJson(app, exchange(redirectParams(approved).get("code") ?? "")),
   );
   await send(app, "POST", "/todos", { token: tokens.access_token, body: { todo: "bob's" } });
   const alice = await tokenJson(app, exchange(await code(app)));
   assert.deepEqual((await list(app, tokensOf(alice).access_token)).json(), { todos: [] });
+});
+
+test("a consent form the server did not show is refused", async () => {
+  const { app } = new Server();
+  const signIn = "username=alice&password=alice-password&decision=allow";
+  // The whole request in the form, as the page used to carry it, but no page was shown.
+  for (const form of [
+    `${authorization()}&${signIn}`,
+    `${authorization()}&request_id=made-up&${signIn}`,
+    signIn,
+  ]) {
+    const reply = await postForm(app, "/oauth/authorize", form);
+    assertPage(reply, 400);
+    assert.ok(reply.text.includes("Sign-in expired"), reply.text);
+  }
+});
+
+test("a consent page is answered once and within 10 minutes", async () => {
+  const server = new Server();
+  const { app } = server;
+  const signIn = { username: "alice", password: "alice-password", decision: "allow" };
+  const used = await consent(app, authorization());
+  redirectParams(await answer(app, { request_id: used, ...signIn }));
+  assertPage(await answer(app, { request_id: used, ...signIn }), 400);
+  const denied = await consent(app, authorization());
+  redirectParams(await answer(app, { request_id: denied, decision: "deny" }));
+  assertPage(await answer(app, { request_id: denied, ...signIn }), 400);
+  const late = await consent(app, authorization());
+  server.advance(PENDING_LIFETIME);
+  const reply = await answer(app, { request_id: late, ...signIn });
+  assertPage(reply, 400);
+  assert.ok(reply.text.includes("Sign-in expired"), reply.text);
+});
+
+test("the form cannot change the request it answers", async () => {
+  const { app } = new Server();
+  const verifier = "w".repeat(43);
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const query = authorization({ code_challenge: challenge, code_challenge_method: "S256" });
+  const tampered = {
+    request_id: await consent(app, query),
+    username: "alice",
+    password: "alice-password",
+    decision: "allow",
+    // What the old form carried, changed: none of it counts.
+    state: "forged",
+    redirect_uri: "http://localhost/evil",
+    code_challenge: "",
+    code_challenge_method: "",
+    client_id: "someone-else",
+  };
+  const params = redirectParams(await answer(app, tampered));
+  assert.equal(params.get("state"), STATE);
+  // The PKCE challenge of the page still binds the code.
+  const withoutVerifier = await tokenJson(app, exchange(params.get("code") ?? ""));
+  assertOAuthError(withoutVerifier, 400, "invalid_grant");
+});
+
+test("wrong passwords lock the username for a while", async () => {
+  const server = new Server();
+  const { app } = server;
+  for (let i = 0; i < MAX_WRONG_PASSWORDS; i += 1) {
+    const reply = await approve(app, authorization(), "alice", "wrong");
+    assertPage(reply, 200);
+    assert.ok(reply.text.includes("Wrong username or password."), reply.text);
+  }
+  // Locked: even the right password gets the page again, without a code.
+  const locked = await approve(app, authorization());
+  assertPage(locked, 200);
+  assert.ok(locked.text.includes("Too many wrong passwords"), locked.text);
+  // Other users are not locked.
+  redirectParams(await approve(app, authorization(), "bob", "bob-password"));
+  server.advance(LOCKOUT_SECONDS);
+  redirectParams(await approve(app, authorization()));
 });
 
 test("token errors follow RFC 6749", async () => {
@@ -577,10 +687,9 @@ test("PKCE S256 is checked when the client uses it", async () => {
   const withVerifier = (code: string, verifier?: string): unknown =>
     verifier === undefined ? exchange(code) : { ...exchange(code), code_verifier: verifier };
 
-  // The consent form carries the challenge on.
+  // The challenge stays on the server, with the request the consent page answers.
   const page = await send(app, "GET", `/oauth/authorize?${authorization(pkce)}`);
-  assert.ok(page.text.includes(`name="code_challenge" value="${challenge}"`), page.text);
-  assert.ok(page.text.includes('name="code_challenge_method" value="S256"'), page.text);
+  assert.ok(!page.text.includes(challenge), page.text);
 
   tokensOf(await tokenJson(app, withVerifier(await code(app, pkce), verifier)));
   for (const given of [
@@ -729,7 +838,7 @@ test("a body over the limit is a 413", async () => {
   for (const path of ["/oauth/token", "/oauth/authorize"]) {
     const reply = await postForm(app, path, huge);
     assert.equal(reply.status, 413, path);
-    assert.match(reply.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
   }
 });
 

@@ -8,6 +8,7 @@
   credentials in the body or as HTTP Basic. Codes are single-use and short-lived; refresh tokens
   rotate; replays revoke what the grant issued.
 
-`routes.py` serves it, `server.py` decides, `store.py` keeps the grants, `redirect.py` holds the
+`routes.py` serves it, `server.py` decides, `store.py` keeps the grants, `pending.py` the requests
+whose consent page awaits an answer and the count of wrong passwords, `redirect.py` holds the
 redirect allow-list, `page.py` the HTML pages and `form.py` the form parsing.
 """

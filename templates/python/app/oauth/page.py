@@ -40,7 +40,7 @@ class Consent:
     plugin: str
     """The plugin's name."""
     hidden: list[tuple[str, str]]
-    """The authorization request's parameters, as hidden fields."""
+    """The hidden fields: the id of the request kept on the server (`pending.py`)."""
     scope: list[str]
     """The scopes asked for."""
     redirect_host: str

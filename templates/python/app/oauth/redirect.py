@@ -8,6 +8,7 @@ plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
 import re
 import unicodedata
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from app.oauth.form import WHITESPACE, encode_form
 
@@ -64,34 +65,42 @@ class _Parts:
 
     @classmethod
     def parse(cls, uri: str) -> "_Parts | None":
-        """Splits `uri`; `None` for anything unusual (user info, fragments, spaces,
-        backslashes), which no legitimate callback needs and which parsers disagree about."""
+        """Parses `uri` with `urllib.parse`; `None` for anything it refuses, for anything unusual
+        (user info, fragments, spaces, backslashes), which no legitimate callback needs, and for
+        any URI whose scheme, host and port as written are not exactly what the parser read.
+        `urlsplit` reads `http://[::1].evil.com/` as host `::1`: the host as written must be the
+        parsed one, followed by nothing or `:` and digits."""
         if len(uri.encode()) > 2000 or any(
             c in WHITESPACE or unicodedata.category(c) == "Cc" or c in "\\#@" for c in uri
         ):
             return None
-        scheme, separator, rest = uri.partition("://")
-        if not separator:
+        try:
+            split = urlsplit(uri)
+            _ = split.port  # a port that is not a number raises ValueError
+        except ValueError:
             return None
+        hostname = split.hostname
+        if not split.scheme or not hostname:
+            return None
+        host = f"[{hostname}]" if ":" in hostname else hostname
+        prefix = f"{split.scheme}://"
+        if not uri.startswith(prefix):
+            return None
+        rest = uri[len(prefix) :]
         end = next((at for at, c in enumerate(rest) if c in "/?"), len(rest))
         authority, path_and_query = rest[:end], rest[end:]
         path, question, query_text = path_and_query.partition("?")
         query = query_text if question else None
         port: str | None
-        if authority.startswith("["):
-            close = authority.find("]")
-            if close < 0:
-                return None
-            host, after = authority[: close + 1], authority[close + 1 :]
-            if after and not after.startswith(":"):
-                return None
-            port = after[1:] if after else None
+        if authority == host:
+            port = None
+        elif authority.startswith(f"{host}:") and re.fullmatch(
+            r"[0-9]+", authority[len(host) + 1 :]
+        ):
+            port = authority[len(host) + 1 :]
         else:
-            host, colon, port_text = authority.partition(":")
-            port = port_text if colon else None
-        if not host or (port is not None and not re.fullmatch(r"[0-9]+", port)):
             return None
-        return cls(scheme=scheme, host=host, port=port, path=path, query=query)
+        return cls(scheme=split.scheme, host=host, port=port, path=path, query=query)
 
 
 def with_params(uri: str, params: list[tuple[str, str]]) -> str:

@@ -10,10 +10,10 @@ python-multipart), JSON token requests by `app/oauth/server.py`.
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.body import MAX_BODY_BYTES
+from app.limits import MAX_BODY_BYTES
 from app.oauth import page
 from app.oauth.form import RepeatedParameterError, parse_form
 from app.oauth.server import OAuth, RefusalError, TokenError
@@ -90,4 +90,4 @@ async def read_body(request: Request) -> bytes:
 
 
 def too_large() -> Response:
-    return PlainTextResponse("Failed to buffer the request body: length limit exceeded", 413)
+    return JSONResponse({"error": f"the body is larger than {MAX_BODY_BYTES} bytes"}, 413)

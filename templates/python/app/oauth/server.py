@@ -29,6 +29,7 @@ from app.oauth.form import (
     split_whitespace,
     trim,
 )
+from app.oauth.pending import LOCKOUT_SECONDS, PendingRequests, WrongPasswords
 from app.oauth.redirect import AllowList, with_params
 from app.oauth.store import Code, Grants, Refused, Token
 
@@ -98,8 +99,6 @@ class AuthRequest:
     state: str
     scope: list[str]
     code_challenge: str | None
-    challenge_method: str | None
-    scope_param: str | None
 
 
 class TokenError(Exception):
@@ -138,6 +137,8 @@ class OAuth:
         self.grants = grants
         self.clock = clock
         self.plugin = plugin
+        self.pending: PendingRequests[AuthRequest] = PendingRequests()
+        self.wrong_passwords = WrongPasswords()
 
     @classmethod
     def open(cls, settings: Settings, grants: Path, clock: Clock, plugin: str) -> "OAuth":
@@ -209,25 +210,14 @@ class OAuth:
             state=state,
             scope=scope,
             code_challenge=challenge,
-            challenge_method=method,
-            scope_param=asked,
         )
 
     def consent_page(
         self, request: AuthRequest, username: str, error: str | None = None
     ) -> Response:
-        """The sign-in and consent page for `request`."""
-        hidden = [
-            ("response_type", "code"),
-            ("client_id", request.client_id),
-            ("redirect_uri", request.redirect_uri),
-            ("state", request.state),
-        ]
-        if request.scope_param is not None:
-            hidden.append(("scope", request.scope_param))
-        if request.code_challenge is not None and request.challenge_method is not None:
-            hidden.append(("code_challenge", request.code_challenge))
-            hidden.append(("code_challenge_method", request.challenge_method))
+        """The sign-in and consent page for `request`, which is kept until the page is answered:
+        the form carries only its id."""
+        hidden = [("request_id", self.pending.add(request, self.clock()))]
         after_scheme = request.redirect_uri.split("://")
         redirect_host = re.split("[/?]", after_scheme[1])[0] if len(after_scheme) > 1 else ""
         return page.consent(
@@ -251,11 +241,17 @@ class OAuth:
 
     def decide(self, params: Mapping[str, str]) -> Response:
         """The person's decision on the consent page (`params` is the form): a redirect with a
-        code or an error, or the page again."""
-        try:
-            request = self.check(params)
-        except RefusalError as refusal:
-            return refusal.response
+        code or an error, or the page again. The request is the one the page was shown for,
+        found by the form's `request_id`; whatever else the form says about it is ignored."""
+        now = self.clock()
+        request = self.pending.take(params.get("request_id", ""), now)
+        if request is None:
+            return page.error(
+                400,
+                "Sign-in expired",
+                "This sign-in page was already used, has expired, or was not shown by this "
+                "server. Start again from ChatGPT.",
+            )
 
         def back(query: list[tuple[str, str]]) -> Response:
             return redirect(with_params(request.redirect_uri, query))
@@ -273,10 +269,15 @@ class OAuth:
             return page.error(400, "Bad request", "Choose Allow or Deny.")
         username = trim(params.get("username", ""))
         password = params.get("password", "")
+        if self.wrong_passwords.locked(username, now):
+            minutes = LOCKOUT_SECONDS // 60
+            message = f"Too many wrong passwords for this username: try again in {minutes} minutes."
+            return self.consent_page(request, username, message)
         if not self.signs_in(username, password):
+            self.wrong_passwords.failed(username, now)
             return self.consent_page(request, username, "Wrong username or password.")
+        self.wrong_passwords.succeeded(username)
         code = random_token()
-        now = self.clock()
         stored = Code(
             grant=random_token(),
             client_id=request.client_id,

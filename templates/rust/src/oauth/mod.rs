@@ -9,6 +9,7 @@
 //!   refresh tokens rotate; replays revoke what the grant issued.
 
 pub mod page;
+pub mod pending;
 pub mod redirect;
 pub mod store;
 
@@ -16,7 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,6 +27,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::constant_time_eq;
+use crate::extract::BodyBytes;
+use pending::{PendingRequests, WrongPasswords, LOCKOUT_SECONDS};
 use redirect::AllowList;
 use store::{Code, Grants, Lookup, Token, TokenKind};
 
@@ -70,6 +72,9 @@ pub struct OAuth {
     grants: Grants,
     clock: Clock,
     plugin: String,
+    /// The requests whose consent page awaits an answer.
+    pending: PendingRequests<AuthRequest>,
+    wrong_passwords: WrongPasswords,
 }
 
 impl OAuth {
@@ -85,6 +90,8 @@ impl OAuth {
             grants: Grants::open(grants)?,
             clock,
             plugin: plugin.to_owned(),
+            pending: PendingRequests::default(),
+            wrong_passwords: WrongPasswords::default(),
         })
     }
 
@@ -190,38 +197,26 @@ impl OAuth {
             state: state.to_owned(),
             scope,
             code_challenge,
-            challenge_method: param("code_challenge_method").map(str::to_owned),
-            scope_param: param("scope").map(str::to_owned),
         })
     }
 
-    fn consent_page(&self, request: &AuthRequest, username: &str, error: Option<&str>) -> Response {
-        let mut hidden = vec![
-            ("response_type", "code"),
-            ("client_id", request.client_id.as_str()),
-            ("redirect_uri", request.redirect_uri.as_str()),
-            ("state", request.state.as_str()),
-        ];
-        if let Some(scope) = &request.scope_param {
-            hidden.push(("scope", scope));
-        }
-        if let (Some(challenge), Some(method)) =
-            (&request.code_challenge, &request.challenge_method)
-        {
-            hidden.push(("code_challenge", challenge));
-            hidden.push(("code_challenge_method", method));
-        }
+    /// The sign-in and consent page for `request`, which is kept until the page is answered:
+    /// the form carries only its id.
+    fn consent_page(&self, request: AuthRequest, username: &str, error: Option<&str>) -> Response {
         let redirect_host = request
             .redirect_uri
             .split("://")
             .nth(1)
             .and_then(|rest| rest.split(['/', '?']).next())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .to_owned();
+        let scope = request.scope.clone();
+        let id = self.pending.add(request, (self.clock)());
         page::consent(&page::Consent {
             plugin: &self.plugin,
-            hidden: &hidden,
-            scope: &request.scope,
-            redirect_host,
+            hidden: &[("request_id", id.as_str())],
+            scope: &scope,
+            redirect_host: &redirect_host,
             username,
             error,
         })
@@ -450,8 +445,6 @@ struct AuthRequest {
     state: String,
     scope: Vec<String>,
     code_challenge: Option<String>,
-    challenge_method: Option<String>,
-    scope_param: Option<String>,
 }
 
 /// `GET /oauth/authorize`: the sign-in and consent page.
@@ -461,29 +454,38 @@ pub async fn authorize(State(oauth): State<Arc<OAuth>>, uri: Uri) -> Response {
         Err(message) => return page::error(StatusCode::BAD_REQUEST, "Bad request", &message),
     };
     match oauth.check(&params) {
-        Ok(request) => oauth.consent_page(&request, "", None),
+        Ok(request) => oauth.consent_page(request, "", None),
         Err(refusal) => refusal.into_response(),
     }
 }
 
 /// `POST /oauth/authorize`: the person's decision on the consent page.
-pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
+pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes) -> Response {
     let params = match parse_query(&body) {
         Ok(params) => params,
         Err(message) => return page::error(StatusCode::BAD_REQUEST, "Bad request", &message),
     };
-    let request = match oauth.check(&params) {
-        Ok(request) => request,
-        Err(refusal) => return refusal.into_response(),
+    // The request is the one the page was shown for, found by the form's `request_id`;
+    // whatever else the form says about it is ignored.
+    let now = (oauth.clock)();
+    let id = params.get("request_id").map(String::as_str);
+    let Some(request) = oauth.pending.take(id.unwrap_or_default(), now) else {
+        return page::error(
+            StatusCode::BAD_REQUEST,
+            "Sign-in expired",
+            "This sign-in page was already used, has expired, or was not shown by this server. \
+             Start again from ChatGPT.",
+        );
     };
+    let (redirect_uri, state) = (request.redirect_uri.clone(), request.state.clone());
     let back = |query: &[(&str, &str)]| {
-        Redirect::to(&redirect::with_params(&request.redirect_uri, query)).into_response()
+        Redirect::to(&redirect::with_params(&redirect_uri, query)).into_response()
     };
     match params.get("decision").map(String::as_str) {
         Some("deny") => back(&[
             ("error", "access_denied"),
             ("error_description", "the user denied the request"),
-            ("state", request.state.as_str()),
+            ("state", state.as_str()),
         ]),
         Some("allow") => {
             let username = params
@@ -495,11 +497,19 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
                 .get("password")
                 .map(String::as_str)
                 .unwrap_or_default();
-            if !oauth.signs_in(username, password) {
-                return oauth.consent_page(&request, username, Some("Wrong username or password."));
+            if oauth.wrong_passwords.locked(username, now) {
+                let message = format!(
+                    "Too many wrong passwords for this username: try again in {} minutes.",
+                    LOCKOUT_SECONDS / 60
+                );
+                return oauth.consent_page(request, username, Some(&message));
             }
+            if !oauth.signs_in(username, password) {
+                oauth.wrong_passwords.failed(username, now);
+                return oauth.consent_page(request, username, Some("Wrong username or password."));
+            }
+            oauth.wrong_passwords.succeeded(username);
             let code = random_token();
-            let now = (oauth.clock)();
             let stored = Code {
                 grant: random_token(),
                 client_id: request.client_id.clone(),
@@ -517,7 +527,7 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
                     &format!("The code could not be stored: {e}"),
                 );
             }
-            back(&[("code", code.as_str()), ("state", request.state.as_str())])
+            back(&[("code", code.as_str()), ("state", state.as_str())])
         }
         _ => page::error(
             StatusCode::BAD_REQUEST,
@@ -528,7 +538,11 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, body: Bytes) -> Response {
 }
 
 /// `POST /oauth/token`: codes and refresh tokens for access tokens.
-pub async fn token(State(oauth): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(oauth): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    BodyBytes(body): BodyBytes,
+) -> Response {
     let mut response = match oauth.exchange(&headers, &body).await {
         Ok(tokens) => (StatusCode::OK, Json(tokens)).into_response(),
         Err(error) => error.into_response(),

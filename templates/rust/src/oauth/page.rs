@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 pub struct Consent<'a> {
     /// The plugin's name.
     pub plugin: &'a str,
-    /// The authorization request's parameters, as hidden fields.
+    /// The hidden fields: the id of the request kept on the server (`pending.rs`).
     pub hidden: &'a [(&'a str, &'a str)],
     /// The scopes asked for.
     pub scope: &'a [String],

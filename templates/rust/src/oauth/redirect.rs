@@ -29,6 +29,7 @@ impl AllowList {
                 let segments: Vec<&str> = parts.path.split('/').collect();
                 CHATGPT_HOSTS.contains(&parts.host)
                     && parts.port.is_none()
+                    && parts.path == parts.parsed_path
                     && parts.query.is_none()
                     && matches!(
                         segments.as_slice(),
@@ -56,13 +57,18 @@ struct Parts<'a> {
     scheme: &'a str,
     host: &'a str,
     port: Option<&'a str>,
+    /// The path as written.
     path: &'a str,
+    /// The path as the URL parser reads it (dot segments resolved, characters escaped).
+    parsed_path: String,
     query: Option<&'a str>,
 }
 
 impl<'a> Parts<'a> {
-    /// Splits `uri`; `None` for anything unusual (user info, fragments, spaces, backslashes),
-    /// which no legitimate callback needs and which parsers disagree about.
+    /// Parses `uri` with the `url` crate (the WHATWG URL standard); `None` for anything it
+    /// refuses, for anything unusual (user info, fragments, spaces, backslashes), which no
+    /// legitimate callback needs, and for any URI whose scheme, host and port as written are not
+    /// exactly what the parser read (`http://[::1].evil.com/`, `HTTP://`, `http://LOCALHOST/`).
     fn parse(uri: &'a str) -> Option<Parts<'a>> {
         if uri.len() > 2000
             || uri
@@ -71,7 +77,11 @@ impl<'a> Parts<'a> {
         {
             return None;
         }
-        let (scheme, rest) = uri.split_once("://")?;
+        let url = url::Url::parse(uri).ok()?;
+        let rest = uri
+            .strip_prefix(url.scheme())
+            .and_then(|rest| rest.strip_prefix("://"))?;
+        let scheme = &uri[..url.scheme().len()];
         let (authority, path_and_query) = match rest.find(['/', '?']) {
             Some(at) => rest.split_at(at),
             None => (rest, ""),
@@ -80,29 +90,24 @@ impl<'a> Parts<'a> {
             Some((path, query)) => (path, Some(query)),
             None => (path_and_query, None),
         };
-        let (host, port) = if authority.starts_with('[') {
-            let end = authority.find(']')?;
-            let (host, rest) = authority.split_at(end + 1);
-            if !rest.is_empty() && !rest.starts_with(':') {
-                return None;
+        let parsed_host = url.host_str()?;
+        let (host, port) = match authority.strip_prefix(parsed_host) {
+            Some("") => (authority, None),
+            Some(port) => {
+                let port = port.strip_prefix(':')?;
+                if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                (&authority[..parsed_host.len()], Some(port))
             }
-            (host, rest.strip_prefix(':'))
-        } else {
-            match authority.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
+            None => return None,
         };
-        if host.is_empty()
-            || port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return None;
-        }
         Some(Parts {
             scheme,
             host,
             port,
             path,
+            parsed_path: url.path().to_owned(),
             query,
         })
     }
@@ -131,6 +136,8 @@ mod tests {
             "http://localhost:8080/callback",
             "http://127.0.0.1/cb?x=1",
             "http://[::1]:9000/",
+            "http://localhost",
+            "http://localhost:80/cb",
         ] {
             assert!(list.allows(uri), "{uri}");
         }
@@ -154,6 +161,12 @@ mod tests {
             "http://localhost:x/cb",
             "http://localhost\\@evil.example/",
             "http://[::1]x/cb",
+            "http://[::1].evil.com/cb",
+            "http://[::1]evil.com/cb",
+            "http://[::1].evil.com:80/cb",
+            "http://LOCALHOST/cb",
+            "HTTP://localhost/cb",
+            "https://chat.openai.com/aip/x/y/../oauth/callback",
             "javascript:alert(1)",
             "",
         ] {

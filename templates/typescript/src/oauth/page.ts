@@ -7,7 +7,7 @@
 export interface Consent {
   /** The plugin's name. */
   readonly plugin: string;
-  /** The authorization request's parameters, as hidden fields. */
+  /** The hidden fields: the id of the request kept on the server (`pending.ts`). */
   readonly hidden: ReadonlyArray<readonly [string, string]>;
   /** The scopes asked for. */
   readonly scope: readonly string[];

@@ -33,6 +33,7 @@ export class AllowList {
         return (
           CHATGPT_HOSTS.includes(parts.host) &&
           parts.port === undefined &&
+          parts.path === parts.parsedPath &&
           parts.query === undefined &&
           segments.length === 5 &&
           segments[0] === "" &&
@@ -61,49 +62,53 @@ interface Parts {
   readonly scheme: string;
   readonly host: string;
   readonly port: string | undefined;
+  /** The path as written. */
   readonly path: string;
+  /** The path as the URL parser reads it (dot segments resolved, characters escaped). */
+  readonly parsedPath: string;
   readonly query: string | undefined;
 }
 
 /**
- * Splits `uri`; undefined for anything unusual (user info, fragments, spaces, backslashes),
- * which no legitimate callback needs and which parsers disagree about.
+ * Parses `uri` with the WHATWG URL parser; undefined for anything it refuses, for anything
+ * unusual (user info, fragments, spaces, backslashes), which no legitimate callback needs, and
+ * for any URI whose scheme, host and port as written are not exactly what the parser read
+ * (`http://[::1].evil.com/`, `HTTP://`, `http://LOCALHOST/`).
  */
 function parse(uri: string): Parts | undefined {
   if (Buffer.byteLength(uri, "utf8") > 2000 || /[\p{White_Space}\p{Cc}\\#@]/u.test(uri)) {
     return undefined;
   }
-  const separator = uri.indexOf("://");
-  if (separator === -1) {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
     return undefined;
   }
-  const scheme = uri.slice(0, separator);
-  const rest = uri.slice(separator + 3);
+  const scheme = url.protocol.slice(0, -1);
+  if (!uri.startsWith(`${scheme}://`)) {
+    return undefined;
+  }
+  const rest = uri.slice(scheme.length + 3);
   const pathStart = rest.search(/[/?]/);
   const authority = pathStart === -1 ? rest : rest.slice(0, pathStart);
   const pathAndQuery = pathStart === -1 ? "" : rest.slice(pathStart);
   const queryStart = pathAndQuery.indexOf("?");
   const path = queryStart === -1 ? pathAndQuery : pathAndQuery.slice(0, queryStart);
   const query = queryStart === -1 ? undefined : pathAndQuery.slice(queryStart + 1);
-  let host: string;
+  const host = url.hostname;
   let port: string | undefined;
-  if (authority.startsWith("[")) {
-    const end = authority.indexOf("]");
-    if (end === -1) {
-      return undefined;
-    }
-    host = authority.slice(0, end + 1);
-    const after = authority.slice(end + 1);
-    port = after.startsWith(":") ? after.slice(1) : undefined;
+  if (authority === host) {
+    port = undefined;
+  } else if (authority.startsWith(`${host}:`) && /^[0-9]+$/.test(authority.slice(host.length + 1))) {
+    port = authority.slice(host.length + 1);
   } else {
-    const colon = authority.indexOf(":");
-    host = colon === -1 ? authority : authority.slice(0, colon);
-    port = colon === -1 ? undefined : authority.slice(colon + 1);
-  }
-  if (host === "" || (port !== undefined && !/^[0-9]+$/.test(port))) {
     return undefined;
   }
-  return { scheme, host, port, path, query };
+  if (host === "") {
+    return undefined;
+  }
+  return { scheme, host, port, path, parsedPath: url.pathname, query };
 }
 
 /** `uri` with `params` added to its query string, form-encoded. */

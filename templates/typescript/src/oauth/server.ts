@@ -17,6 +17,7 @@ import { json } from "../errors.js";
 import { parseJson } from "../request.js";
 import { splitWhiteSpace, trimWhiteSpace } from "../text.js";
 import { consentPage, errorPage } from "./page.js";
+import { LOCKOUT_SECONDS, PendingRequests, WrongPasswords } from "./pending.js";
 import { withParams } from "./redirect.js";
 import type { AllowList } from "./redirect.js";
 import { Grants } from "./store.js";
@@ -56,8 +57,6 @@ interface AuthRequest {
   readonly state: string;
   readonly scope: readonly string[];
   readonly codeChallenge: string | undefined;
-  readonly challengeMethod: string | undefined;
-  readonly scopeParam: string | undefined;
 }
 
 /**
@@ -115,6 +114,9 @@ export class OAuth {
   readonly #grants: Grants;
   readonly #clock: Clock;
   readonly #plugin: string;
+  /** The requests whose consent page awaits an answer. */
+  readonly #pending = new PendingRequests<AuthRequest>();
+  readonly #wrongPasswords = new WrongPasswords();
 
   /**
    * The server for the plugin called `plugin`, keeping its grants in the file `grantsPath`.
@@ -153,9 +155,17 @@ export class OAuth {
     } catch (error) {
       return errorPage(400, "Bad request", (error as Error).message);
     }
-    const request = this.#check(params);
-    if (!("clientId" in request)) {
-      return refuse(request);
+    // The request is the one the page was shown for, found by the form's `request_id`;
+    // whatever else the form says about it is ignored.
+    const now = this.#clock();
+    const request = this.#pending.take(params.get("request_id") ?? "", now);
+    if (request === undefined) {
+      return errorPage(
+        400,
+        "Sign-in expired",
+        "This sign-in page was already used, has expired, or was not shown by this server. " +
+          "Start again from ChatGPT.",
+      );
     }
     const back = (query: ReadonlyArray<readonly [string, string]>): Response =>
       redirect(withParams(request.redirectUri, query));
@@ -169,11 +179,17 @@ export class OAuth {
       case "allow": {
         const username = trimWhiteSpace(params.get("username") ?? "");
         const password = params.get("password") ?? "";
+        if (this.#wrongPasswords.locked(username, now)) {
+          const minutes = LOCKOUT_SECONDS / 60;
+          const message = `Too many wrong passwords for this username: try again in ${minutes} minutes.`;
+          return this.#consentPage(request, username, message);
+        }
         if (!this.#signsIn(username, password)) {
+          this.#wrongPasswords.failed(username, now);
           return this.#consentPage(request, username, "Wrong username or password.");
         }
+        this.#wrongPasswords.succeeded(username);
         const code = randomToken();
-        const now = this.#clock();
         const stored: Code = {
           grant: randomToken(),
           clientId: request.clientId,
@@ -292,31 +308,17 @@ export class OAuth {
     if (challenge === undefined && method !== undefined) {
       return refusal("invalid_request", "code_challenge_method without code_challenge");
     }
-    return {
-      clientId,
-      redirectUri,
-      state,
-      scope,
-      codeChallenge: challenge,
-      challengeMethod: method,
-      scopeParam: asked,
-    };
+    return { clientId, redirectUri, state, scope, codeChallenge: challenge };
   }
 
+  /**
+   * The sign-in and consent page for `request`, which is kept until the page is answered: the
+   * form carries only its id.
+   */
   #consentPage(request: AuthRequest, username: string, error?: string): Response {
     const hidden: Array<[string, string]> = [
-      ["response_type", "code"],
-      ["client_id", request.clientId],
-      ["redirect_uri", request.redirectUri],
-      ["state", request.state],
+      ["request_id", this.#pending.add(request, this.#clock())],
     ];
-    if (request.scopeParam !== undefined) {
-      hidden.push(["scope", request.scopeParam]);
-    }
-    if (request.codeChallenge !== undefined && request.challengeMethod !== undefined) {
-      hidden.push(["code_challenge", request.codeChallenge]);
-      hidden.push(["code_challenge_method", request.challengeMethod]);
-    }
     const afterScheme = request.redirectUri.split("://")[1] ?? "";
     const redirectHost = afterScheme.split(/[/?]/)[0] ?? "";
     return consentPage({
