@@ -950,7 +950,7 @@ fn hosts_move_and_documents_drift_and_each_is_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
             route(
                 "GET",
@@ -1002,7 +1002,7 @@ fn hosts_move_and_documents_drift_and_each_is_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "text/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
         );
         let spec = spec_yaml(base, "security: []").replace(
