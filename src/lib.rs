@@ -40,6 +40,8 @@ pub mod prompt;
 pub mod question;
 pub mod render;
 pub mod template;
+pub mod text;
+pub mod tokens;
 pub mod variables;
 pub mod write;
 
@@ -52,9 +54,8 @@ pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
     interrupt::install();
     let output = match cli.command {
         cli::Command::New(args) => cmd::new::run(args, terminal)?,
-        // TODO(issue 13): these two print themselves until they move to `cmd`.
-        cli::Command::Check(args) => check::run(args).map(|()| cmd::Output::default())?,
-        cli::Command::Preview(args) => preview::run(args).map(|()| cmd::Output::default())?,
+        cli::Command::Check(args) => cmd::check::run(args)?,
+        cli::Command::Preview(args) => cmd::preview::run(args)?,
         cli::Command::Templates => cmd::Output::stdout(cmd::template::list()),
         cli::Command::Template(cli::TemplateCommand::Init(args)) => {
             cmd::Output::stdout(cmd::template::init(args)?)

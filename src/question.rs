@@ -158,9 +158,8 @@ fn describe(invalid: &[Invalid], missing: &[Question]) -> String {
     let mut lines = Vec::new();
     if !invalid.is_empty() {
         lines.push(format!(
-            "{} invalid answer{}:",
-            invalid.len(),
-            if invalid.len() == 1 { "" } else { "s" }
+            "{}:",
+            crate::text::plural(invalid.len(), "invalid answer")
         ));
         lines.extend(invalid.iter().map(|i| format!("  {i}")));
     }

@@ -1,11 +1,9 @@
 //! The commands, on top of everything else: each turns its arguments into what it prints
 //! ([`Output`]), and only [`crate::run`] prints it.
-//!
-//! TODO(issue 13): `check` and `preview` still print themselves (`crate::check::run`,
-//! `crate::preview::run`); they move here as `cmd/check.rs` and `cmd/preview.rs` once the
-//! changes of issue 14 to them have landed.
 
+pub mod check;
 pub mod new;
+pub mod preview;
 pub mod template;
 
 use crate::error::Error;

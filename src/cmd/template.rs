@@ -14,6 +14,7 @@ use crate::template::condition::glob_covers;
 use crate::template::embedded::{builtin_files, builtins};
 use crate::template::folder::read_folder;
 use crate::template::types::{CONFIG_FILE, TemplateConfig, partial_name};
+use crate::text::{count as count_of, plural};
 use crate::write;
 
 /// The built-in templates, a line each.
@@ -49,10 +50,10 @@ pub fn init(args: TemplateInitArgs) -> Result<String, Error> {
     })?;
     if let write::TargetState::NonEmpty(count) = write::inspect(&dir)? {
         return Err(Error::Refused(format!(
-            "`{}` is not empty ({count} entr{}); `template init` writes into a new or empty \
+            "`{}` is not empty ({}); `template init` writes into a new or empty \
              folder, so that it never mixes with or replaces your files",
             dir.display(),
-            if count == 1 { "y" } else { "ies" }
+            count_of(count, "entry", "entries")
         )));
     }
     let (config_text, files) = builtin_files(stack).map_err(crate::project::ProjectError::from)?;
@@ -147,13 +148,12 @@ pub fn check(args: TemplateCheckArgs) -> Result<Output, Error> {
             .iter()
             .filter(|f| partial_name(&f.path).is_some())
             .count();
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         return Ok(Output::stdout(format!(
             "`{shown}`: the template `{}` is fine ({}, {}, {}; {ignored} ignored)\n",
             config.name,
-            count(folder.files.len() - partials - ignored, "file"),
-            count(partials, "partial"),
-            count(config.variables.len(), "variable")
+            plural(folder.files.len() - partials - ignored, "file"),
+            plural(partials, "partial"),
+            plural(config.variables.len(), "variable")
         )));
     }
     let mut stdout = String::new();
@@ -161,9 +161,8 @@ pub fn check(args: TemplateCheckArgs) -> Result<Output, Error> {
         let _ = writeln!(stdout, "{}", problem.display_in(&shown));
     }
     let failure = Error::TemplateCheck(format!(
-        "{} problem{} in the template `{shown}`",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        "{} in the template `{shown}`",
+        plural(problems.len(), "problem")
     ));
     Ok(Output {
         stdout,

@@ -122,10 +122,9 @@ pub enum TemplateError {
     /// The template has problems (a broken `template.toml` or file, a link, a path that would
     /// leave the project); nothing was written.
     #[error(
-        "the template `{template}` has {count} problem{s}; nothing was written \
+        "the template `{template}` has {count}; nothing was written \
          (`ai-plugin template check` lists them too):\n{list}",
-        count = problems.len(),
-        s = if problems.len() == 1 { "" } else { "s" },
+        count = crate::text::plural(problems.len(), "problem"),
         list = problems.iter().map(|p| format!("  {}", p.display_in(prefix)))
             .collect::<Vec<_>>().join("\n")
     )]
