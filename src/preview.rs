@@ -323,7 +323,7 @@ fn is_union(rendered: &str) -> bool {
     false
 }
 
-/// Token counts of each part and of the whole, for o200k_base and cl100k_base.
+/// Token counts of each part and of the whole, for `o200k_base` and `cl100k_base`.
 pub fn token_table(preview: &Preview) -> String {
     let mut out = String::new();
     match counters() {
