@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::fields;
 
-/// Whether `text` is a variable name: an ASCII letter or `_`, then letters, digits or `_`.
+/// Whether `text` is an identifier: an ASCII letter or `_`, then letters, digits or `_`. A template
+/// variable's name must be one, and so must an `operationId` the model calls as a function.
 pub fn is_identifier(text: &str) -> bool {
     let mut chars = text.chars();
     chars

@@ -94,7 +94,7 @@ pub fn check(
             {
                 serve_placeholders_at(&mut sources, domain);
             }
-            return report(input, sources, target.spec_target(), domain);
+            return check_sources(input, sources, target.spec_target(), domain);
         }
     };
     let unreadable = |message: String| CheckError::Unreadable {
@@ -113,9 +113,9 @@ pub fn check(
                 .map_err(unreadable)?;
             sources.findings.extend(outcome.findings);
             sources.notes.extend(outcome.notes);
-            report(input, sources, target.spec_target(), domain)
+            check_sources(input, sources, target.spec_target(), domain)
         }
-        UrlKind::Document => report(
+        UrlKind::Document => check_sources(
             input,
             live::fetch(&url, options.token.as_deref())?,
             target.spec_target(),
@@ -213,7 +213,7 @@ impl UrlKind {
 }
 
 /// Checks what was read from `input` (see [`check`]).
-pub fn report(
+pub fn check_sources(
     input: &str,
     sources: Sources,
     target: Target,

@@ -1,6 +1,7 @@
 //! The `OpenAPI` rules (reference 1.7, 5 and 8): what the plugin host or the GPT editor needs,
 //! and what breaks real consumers although validators pass.
 
+use crate::names::is_identifier;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -547,12 +548,6 @@ fn validity_severity(target: Target) -> Severity {
         Target::Actions => Severity::Error,
         Target::Plugins => Severity::Warning,
     }
-}
-
-/// Whether `id` can be a function name in the model's prompt.
-pub fn is_identifier(id: &str) -> bool {
-    id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Finds `required: true` written inside a property instead of a `required` list.

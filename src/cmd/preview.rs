@@ -34,7 +34,7 @@ pub fn run(args: PreviewArgs) -> Result<Output, Error> {
     let preview = from_sources(&input, &sources, target)?;
     let mut out = Output::stdout(format!("{}\n{}", preview.text, token_table(&preview)));
     // The same file rules as `check`: what the host would refuse is said, after the preview.
-    let report = check::report(&input, sources, target, None)?;
+    let report = check::check_sources(&input, sources, target, None)?;
     refuse_on_errors(&mut out, report, "plugin", &hint);
     Ok(out)
 }
