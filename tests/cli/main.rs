@@ -12,6 +12,7 @@ mod help;
 #[cfg(unix)]
 mod interrupt;
 mod no_terminal;
+mod output;
 mod project_files;
 #[cfg(unix)]
 mod pty;
