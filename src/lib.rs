@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod answers;
+pub mod answers_file;
 pub mod check;
 pub mod chunk;
 // The doc comments of `cli` are the `--help` text, written for people, not as Markdown.
