@@ -2,6 +2,8 @@
 //! beside a plain `cp -r` of the same output for scale. Run with `cargo bench --bench new`
 //! (`BENCH_RUNS=500` for more runs).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a bench reports on the terminal
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,7 +19,7 @@ fn measure(command: &mut Command) -> (Duration, i64) {
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `pid` is our own child, not yet waited for; the pointers are valid.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let waited = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     let elapsed = start.elapsed();
     assert_eq!(waited, pid, "wait4 failed");
     assert!(
@@ -27,6 +29,12 @@ fn measure(command: &mut Command) -> (Duration, i64) {
     (elapsed, usage.ru_maxrss)
 }
 
+// Durations and run counts far below the precision limits.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss
+)]
 fn summarize(name: &str, mut samples: Vec<(Duration, i64)>) {
     samples.sort_by_key(|s| s.0);
     let n = samples.len();

@@ -4,36 +4,18 @@
 //! Every given value is checked before anything is asked, and all problems are reported at once.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use heck::ToKebabCase;
-use serde::{Deserialize, Serialize};
 
 use crate::fields::{self, AuthType, DEFAULT_PORT, Field, OauthContentType, Stack};
 use crate::prompt::{Choice, PromptError, Prompter};
-use crate::template::{self, TemplateConfig};
-use crate::variables::Literal;
+use crate::template::embedded;
+use crate::template::types::TemplateConfig;
 
-/// Where a given answer came from, for error messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A command-line flag or argument.
-    Flag,
-    /// A key of an answers file.
-    File(PathBuf),
-    /// A template's default (for a variable), with its value.
-    Default(String),
-}
-
-/// A value the user gave before any prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Given {
-    /// The raw value.
-    pub value: String,
-    /// Where it came from.
-    pub source: Source,
-}
+pub use crate::answers_file::{AnswersFile, PortValue};
+pub use crate::names::{human_name_from_directory, model_name_from_human};
+pub use crate::question::{AnswersError, Fill, Given, Invalid, Question, Source};
 
 /// The answers given on the command line or in an answers file, not yet checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,75 +82,6 @@ impl PartialAnswers {
     }
 }
 
-/// An answers file (`--answers FILE.toml`), and the `ai-plugin.toml` a project records.
-/// Keys are the flag names in snake_case.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnswersFile {
-    /// Where the project is written (ignored in `ai-plugin.toml`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub directory: Option<String>,
-    /// `name_for_human`.
-    pub name_for_human: Option<String>,
-    /// `name_for_model`.
-    pub name_for_model: Option<String>,
-    /// `description_for_human`.
-    pub description_for_human: Option<String>,
-    /// `description_for_model`.
-    pub description_for_model: Option<String>,
-    /// `auth.type`.
-    pub auth: Option<String>,
-    /// The OAuth client id (oauth only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oauth_client_id: Option<String>,
-    /// The OAuth scope (oauth only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oauth_scope: Option<String>,
-    /// `json` or `form` (oauth only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oauth_content_type: Option<String>,
-    /// The server stack (a built-in template).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stack: Option<String>,
-    /// A template of the user's instead: a folder or a git URL, as `--template` takes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-    /// The branch or tag of a git template.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
-    /// The template's folder inside its folder or repository.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subfolder: Option<String>,
-    /// The port.
-    pub port: Option<PortValue>,
-    /// `contact_email`.
-    pub contact_email: Option<String>,
-    /// `legal_info_url`.
-    pub legal_info_url: Option<String>,
-    /// The template's variables (`[variables]`), as `--define` gives them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub variables: BTreeMap<String, Literal>,
-}
-
-/// A port in an answers file: a number, or a string that the port rule then checks.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
-pub enum PortValue {
-    /// `port = 5003`
-    Number(i64),
-    /// `port = "5003"`
-    Text(String),
-}
-
-impl fmt::Display for PortValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PortValue::Number(n) => write!(f, "{n}"),
-            PortValue::Text(s) => f.write_str(s),
-        }
-    }
-}
-
 /// Everything `new` needs, complete and valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
@@ -199,7 +112,7 @@ pub struct Answers {
 /// The answers an OAuth plugin adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthAnswers {
-    /// The client id ChatGPT presents.
+    /// The client id `ChatGPT` presents.
     pub client_id: String,
     /// The scope the plugin grants (space-separated; may be empty).
     pub scope: String,
@@ -255,156 +168,6 @@ impl Answers {
             legal_info_url: get(Field::LegalInfoUrl),
         }
     }
-}
-
-/// How to fill what was not given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fill {
-    /// Ask on the terminal.
-    Prompt,
-    /// Take the default (`--yes`).
-    Defaults,
-    /// No terminal and no `--yes`: anything missing is an error.
-    Nothing,
-}
-
-/// A question `new` asks: one of the plugin's, or a variable of the template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Question {
-    /// A plugin answer.
-    Field(Field),
-    /// A template variable.
-    Variable {
-        /// Its name.
-        name: String,
-        /// Its question.
-        prompt: String,
-    },
-}
-
-impl Question {
-    /// How to give the answer on the command line.
-    pub fn flag(&self) -> String {
-        match self {
-            Question::Field(field) => field.flag(),
-            Question::Variable { name, .. } => format!("--define {name}=VALUE"),
-        }
-    }
-
-    /// The key in an answers file.
-    pub fn key(&self) -> String {
-        match self {
-            Question::Field(field) => field.key().to_owned(),
-            Question::Variable { name, .. } => format!("variables.{name}"),
-        }
-    }
-
-    /// The question shown at the prompt.
-    pub fn prompt(&self) -> &str {
-        match self {
-            Question::Field(field) => field.prompt(),
-            Question::Variable { prompt, .. } => prompt,
-        }
-    }
-}
-
-/// A given value that breaks its rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    /// The question answered.
-    pub question: Question,
-    /// Where the value came from.
-    pub source: Source,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl Invalid {
-    fn field(field: Field, source: Source, reason: String) -> Invalid {
-        Invalid {
-            question: Question::Field(field),
-            source,
-            reason,
-        }
-    }
-}
-
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.source, &self.question) {
-            (Source::Flag, Question::Field(field)) => {
-                write!(f, "{}: {}", field.flag(), self.reason)
-            }
-            (Source::Flag, Question::Variable { name, .. }) => {
-                write!(f, "--define {name}: {}", self.reason)
-            }
-            (Source::File(path), question) => write!(
-                f,
-                "`{}`, key `{}`: {}",
-                path.display(),
-                question.key(),
-                self.reason
-            ),
-            (Source::Default(value), question) if value.is_empty() => {
-                write!(f, "{}: {}", question.flag(), self.reason)
-            }
-            (Source::Default(value), question) => write!(
-                f,
-                "the template's default for `{}` (`{value}`): {}",
-                question.key().trim_start_matches("variables."),
-                self.reason
-            ),
-        }
-    }
-}
-
-/// Why the answers could not be completed.
-#[derive(Debug, thiserror::Error)]
-pub enum AnswersError {
-    /// Values were given that break their rules, or required ones are missing.
-    #[error("{}", describe(.invalid, .missing))]
-    Rejected {
-        /// Given values that break their rule.
-        invalid: Vec<Invalid>,
-        /// Answers nobody gave, with no terminal to ask.
-        missing: Vec<Question>,
-    },
-    /// The person cancelled at a prompt.
-    #[error(transparent)]
-    Prompt(#[from] PromptError),
-    /// A variable's default failed to render (a problem in the template).
-    #[error("the default of the template variable `{name}` failed to render: {message}")]
-    Default {
-        /// The variable.
-        name: String,
-        /// What went wrong.
-        message: String,
-    },
-}
-
-fn describe(invalid: &[Invalid], missing: &[Question]) -> String {
-    let mut lines = Vec::new();
-    if !invalid.is_empty() {
-        lines.push(format!(
-            "{} invalid answer{}:",
-            invalid.len(),
-            if invalid.len() == 1 { "" } else { "s" }
-        ));
-        lines.extend(invalid.iter().map(|i| format!("  {i}")));
-    }
-    if !missing.is_empty() {
-        lines.push("missing answers, and stdin is not a terminal to ask for them:".to_owned());
-        lines.extend(
-            missing
-                .iter()
-                .map(|f| format!("  {:<24} {}", f.flag(), f.prompt())),
-        );
-        lines.push(
-            "give them as flags or in --answers FILE.toml, or pass --yes to take the defaults"
-                .to_owned(),
-        );
-    }
-    lines.join("\n")
 }
 
 /// What `new` can generate: the built-in stacks, or one template of the user's.
@@ -497,7 +260,7 @@ pub fn resolve_with(
                 ));
             } else if let (Some(stack), Some(a)) = (given.get(Field::Stack), given_auth)
                 && let Ok(s) = stack.value.parse::<Stack>()
-                && !template::supports(s, a)
+                && !embedded::supports(s, a)
             {
                 invalid.push(Invalid::field(
                     Field::Stack,
@@ -582,16 +345,15 @@ pub fn resolve_with(
         {
             continue;
         }
-        let value = match given.get(field) {
-            Some(g) => g.value.clone(),
-            None => {
-                let default = default_for(field, &values, given, offer);
-                match fill {
-                    Fill::Prompt if offer.asks(field) => {
-                        ask(field, &default, &values, prompter, target_ok, offer)?
-                    }
-                    Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
+        let value = if let Some(g) = given.get(field) {
+            g.value.clone()
+        } else {
+            let default = default_for(field, &values, given, offer);
+            match fill {
+                Fill::Prompt if offer.asks(field) => {
+                    ask(field, &default, &values, prompter, target_ok, offer)?
                 }
+                Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
             }
         };
         if field == Field::Port
@@ -608,7 +370,7 @@ pub fn resolve_with(
 fn stacks_for(auth: AuthType) -> Vec<Stack> {
     Stack::ALL
         .into_iter()
-        .filter(|&stack| template::supports(stack, auth))
+        .filter(|&stack| embedded::supports(stack, auth))
         .collect()
 }
 
@@ -734,155 +496,13 @@ fn chosen_auth(before: &BTreeMap<Field, String>) -> AuthType {
         .unwrap_or(AuthType::None)
 }
 
-/// "todo-plugin" → "Todo Plugin", whole words only, within the 20-character limit.
-pub fn human_name_from_directory(directory: &Path) -> String {
-    // `.` and `..` have no name of their own: use the folder they stand for.
-    let base = match directory.file_name() {
-        Some(name) => name.to_string_lossy().into_owned(),
-        None => std::fs::canonicalize(directory)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_default(),
-    };
-    let mut name = String::new();
-    for word in base
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        let mut chars = word.chars();
-        let first = chars.next().expect("non-empty word");
-        let word: String = first.to_uppercase().chain(chars).collect();
-        let sep = usize::from(!name.is_empty());
-        if fields::char_count(&name) + sep + fields::char_count(&word) > fields::NAME_FOR_HUMAN_MAX
-        {
-            break;
-        }
-        if sep == 1 {
-            name.push(' ');
-        }
-        name.push_str(&word);
-    }
-    if name.is_empty() {
-        "TODO Plugin".to_owned()
-    } else {
-        name
-    }
-}
-
-/// "Todo Plugin!" → "todo_plugin": ASCII letters, digits and `_`, starting with a letter.
-///
-/// Words split as heck splits them: a run of capitals is one word ("My API Plugin" →
-/// `my_api_plugin`, "HTTPServer" → `http_server`). Common Latin accents are folded to ASCII
-/// ("Café" → `cafe`); other characters separate words.
-pub fn model_name_from_human(human: &str) -> String {
-    let original: Vec<char> = human.chars().collect();
-    let mut chars: Vec<char> = Vec::with_capacity(original.len());
-    for (i, &c) in original.iter().enumerate() {
-        match fold_latin(c) {
-            Some(ascii) => {
-                let start = chars.len();
-                chars.extend(ascii.chars());
-                // "Œuvre" is one word: a capital ligature before a small letter is "Oe".
-                if original.get(i + 1).is_some_and(|n| n.is_lowercase()) {
-                    for folded in &mut chars[start + 1..] {
-                        folded.make_ascii_lowercase();
-                    }
-                }
-            }
-            None => chars.push(c),
-        }
-    }
-    let mut name = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_alphanumeric() {
-            let previous = i.checked_sub(1).map(|j| chars[j]);
-            let next = chars.get(i + 1);
-            let starts_word = c.is_ascii_uppercase()
-                && previous.is_some_and(|p| {
-                    p.is_ascii_lowercase()
-                        || (p.is_ascii_uppercase() && next.is_some_and(char::is_ascii_lowercase))
-                });
-            if starts_word && !name.ends_with('_') {
-                name.push('_');
-            }
-            name.push(c.to_ascii_lowercase());
-        } else if !name.is_empty() && !name.ends_with('_') {
-            name.push('_');
-        }
-    }
-    let name = name.trim_matches('_');
-    let mut name = match name.chars().next() {
-        None => return "todo_plugin".to_owned(),
-        Some(c) if c.is_ascii_digit() => format!("plugin_{name}"),
-        Some(_) => name.to_owned(),
-    };
-    name.truncate(fields::NAME_FOR_MODEL_MAX);
-    name.trim_end_matches('_').to_owned()
-}
-
-/// The ASCII letters a Latin letter with a diacritic (or a ligature) is written with when
-/// accents are dropped; `None` for anything else.
-fn fold_latin(c: char) -> Option<&'static str> {
-    const TABLE: &[(&str, &str)] = &[
-        ("ÀÁÂÃÄÅĀĂĄ", "A"),
-        ("àáâãäåāăą", "a"),
-        ("ÇĆĈĊČ", "C"),
-        ("çćĉċč", "c"),
-        ("ĎĐ", "D"),
-        ("ďđ", "d"),
-        ("ÈÉÊËĒĔĖĘĚ", "E"),
-        ("èéêëēĕėęě", "e"),
-        ("ĜĞĠĢ", "G"),
-        ("ĝğġģ", "g"),
-        ("ĤĦ", "H"),
-        ("ĥħ", "h"),
-        ("ÌÍÎÏĨĪĬĮİ", "I"),
-        ("ìíîïĩīĭįı", "i"),
-        ("Ĵ", "J"),
-        ("ĵ", "j"),
-        ("Ķ", "K"),
-        ("ķ", "k"),
-        ("ĹĻĽĿŁ", "L"),
-        ("ĺļľŀł", "l"),
-        ("ÑŃŅŇ", "N"),
-        ("ñńņň", "n"),
-        ("ÒÓÔÕÖØŌŎŐ", "O"),
-        ("òóôõöøōŏő", "o"),
-        ("ŔŖŘ", "R"),
-        ("ŕŗř", "r"),
-        ("ŚŜŞŠȘ", "S"),
-        ("śŝşšș", "s"),
-        ("ŢŤŦȚ", "T"),
-        ("ţťŧț", "t"),
-        ("ÙÚÛÜŨŪŬŮŰŲ", "U"),
-        ("ùúûüũūŭůűų", "u"),
-        ("Ŵ", "W"),
-        ("ŵ", "w"),
-        ("ÝŶŸ", "Y"),
-        ("ýÿŷ", "y"),
-        ("ŹŻŽ", "Z"),
-        ("źżž", "z"),
-        ("Æ", "AE"),
-        ("æ", "ae"),
-        ("Œ", "OE"),
-        ("œ", "oe"),
-        ("ß", "ss"),
-        ("Þ", "TH"),
-        ("þ", "th"),
-        ("Ð", "D"),
-        ("ð", "d"),
-    ];
-    TABLE
-        .iter()
-        .find(|(letters, _)| letters.contains(c))
-        .map(|(_, ascii)| *ascii)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::prompt::{Exchange, ScriptedPrompter};
 
+    // The shape of the target check `resolve_with` takes.
+    #[allow(clippy::unnecessary_wraps)]
     fn any_dir(_: &str) -> Result<(), String> {
         Ok(())
     }

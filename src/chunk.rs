@@ -104,7 +104,9 @@ fn piece(text: &str, is_template: bool) -> Piece<'_> {
     }
 }
 
-/// Whether whitespace control (`~`) on the line before or after the cut would reach across.
+/// Whether whitespace control (`~`) would reach across the cut: on the line before or after
+/// it, or further away across lines holding only whitespace (`~` strips all whitespace on its
+/// side, newlines included, up to the next other character).
 fn may_cut(text: &str, start: usize, end: usize) -> bool {
     let before = &text[start..end];
     let last_line = before[..before.len() - 1]
@@ -112,11 +114,29 @@ fn may_cut(text: &str, start: usize, end: usize) -> bool {
         .map_or(before, |i| &before[i + 1..]);
     let after = &text[end..];
     let next_line = after.split('\n').next().unwrap_or_default();
-    !last_line.contains("~}}") && !next_line.contains("{{~")
+    let reaches_forward =
+        text[..end].trim_end().ends_with("~}}") || text[..end].trim_end().ends_with("~}}}");
+    let reaches_back = after.trim_start().starts_with("{{~");
+    // When a comment stands alone on its line, handlebars-rust strips line breaks around it
+    // beyond that line (before it, and after the tag that follows it): no cut on the line
+    // before such a comment, nor in the two lines after it.
+    let standalone_comment = text[..end]
+        .trim_end_matches('\n')
+        .rsplit('\n')
+        .take(2)
+        .chain(std::iter::once(next_line))
+        .any(|line| line.trim_start().starts_with("{{!"));
+    !last_line.contains("~}}")
+        && !next_line.contains("{{~")
+        && !reaches_forward
+        && !reaches_back
+        && !standalone_comment
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::render;
 
@@ -141,7 +161,7 @@ mod tests {
     fn long_template() -> String {
         let mut text = String::new();
         for i in 0..60 {
-            text.push_str(&format!("line {i} of {{{{name}}}}\n"));
+            let _ = writeln!(text, "line {i} of {{{{name}}}}");
             text.push_str("plain line: { braces } and } alone\n\n");
             text.push_str("{{#if flag}}\n  flagged {{name}}\n{{else}}\n  not flagged\n{{/if}}\n");
             text.push_str("{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n");
@@ -217,5 +237,24 @@ mod tests {
         );
         let unclosed = format!("{}\n{{{{#if", "a".repeat(3000));
         assert_eq!(joined(&unclosed), unclosed);
+    }
+
+    #[test]
+    fn whitespace_control_reaches_across_blank_lines() {
+        let data = serde_json::json!({"name": "N", "flag": true});
+        for text in [
+            "{ x }\n\n   {{~name}} tail\n",
+            "{{#if flag}}a{{/if~}}\n\n\nplain\n",
+            "{{name~}}\n   \n\t\nnext {{name}}\n",
+            "{{!-- a }} comment --}}\n{{name}}\nplain line\n",
+            "{{name~}}\n{ x }\n{{!-- a }} comment --}}\n{{name}}\nplain line\n",
+            "keep   \né\n{{!-- a }} comment --}}\n\nplain line\n",
+        ] {
+            assert_eq!(
+                render_pieces(text, &data),
+                render_whole(text, &data),
+                "{text:?}"
+            );
+        }
     }
 }

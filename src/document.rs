@@ -5,8 +5,8 @@
 //! to the line and column where it starts (the key, for a member of an object), so a finding
 //! can point at the line to change.
 //!
-//! JSON is parsed strictly by serde_json (a trailing comma is an error, as it was for the plugin
-//! host), and the index is built by a small scanner over the text that serde_json accepted.
+//! JSON is parsed strictly by `serde_json` (a trailing comma is an error, as it was for the plugin
+//! host), and the index is built by a small scanner over the text that `serde_json` accepted.
 //! YAML values come from serde-saphyr; the index comes from the event stream of the parser
 //! serde-saphyr is built on (granit-parser, which it re-exports), whose events carry spans.
 
@@ -98,7 +98,7 @@ impl Document {
                         at: 0,
                         spans: &mut document.spans,
                     };
-                    scanner.value(String::new());
+                    scanner.value("");
                 }
                 Err(error) => {
                     let message = error.to_string();
@@ -185,7 +185,7 @@ impl Document {
     }
 
     /// The line and column (in characters) of the comma before `line:column`, over whitespace:
-    /// serde_json reports a trailing comma at the bracket after it. Unchanged if none is there.
+    /// `serde_json` reports a trailing comma at the bracket after it. Unchanged if none is there.
     fn comma_before(&self, line: usize, column: usize) -> (usize, usize) {
         let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
             return (line, column);
@@ -274,7 +274,7 @@ fn parent(path: &str) -> &str {
 }
 
 /// Records where each value of a JSON text starts. The text has already been accepted by
-/// serde_json, so the scanner needs no error handling beyond not panicking.
+/// `serde_json`, so the scanner needs no error handling beyond not panicking.
 struct JsonScanner<'a> {
     text: &'a [u8],
     at: usize,
@@ -292,9 +292,9 @@ impl JsonScanner<'_> {
         }
     }
 
-    fn value(&mut self, path: String) {
+    fn value(&mut self, path: &str) {
         self.skip_ws();
-        self.spans.entry(path.clone()).or_insert(self.at);
+        self.spans.entry(path.to_owned()).or_insert(self.at);
         match self.text.get(self.at) {
             Some(b'{') => {
                 self.at += 1;
@@ -312,11 +312,11 @@ impl JsonScanner<'_> {
                             let raw =
                                 std::str::from_utf8(&self.text[start..self.at]).unwrap_or("\"\"");
                             let key: String = serde_json::from_str(raw).unwrap_or_default();
-                            let child = key_path(&path, &key);
+                            let child = key_path(path, &key);
                             self.spans.insert(child.clone(), start);
                             self.skip_ws();
                             self.at += 1; // the colon
-                            self.value(child);
+                            self.value(&child);
                         }
                         Some(_) => self.at += 1,
                     }
@@ -334,7 +334,7 @@ impl JsonScanner<'_> {
                         }
                         Some(b',') => self.at += 1,
                         Some(_) => {
-                            self.value(index_path(&path, index));
+                            self.value(&index_path(path, index));
                             index += 1;
                         }
                     }
@@ -405,7 +405,7 @@ fn yaml_spans(
         walker.at += 1;
     }
     if walker.at < events.len() {
-        walker.node(String::new());
+        walker.node("");
     }
     Ok(())
 }
@@ -423,11 +423,11 @@ struct YamlWalker<'a, 'e> {
 }
 
 impl YamlWalker<'_, '_> {
-    fn node(&mut self, path: String) {
+    fn node(&mut self, path: &str) {
         let Some((event, offset)) = self.events.get(self.at) else {
             return;
         };
-        self.spans.entry(path.clone()).or_insert(*offset);
+        self.spans.entry(path.to_owned()).or_insert(*offset);
         self.at += 1;
         match event {
             Event::MappingStart(..) => loop {
@@ -438,15 +438,15 @@ impl YamlWalker<'_, '_> {
                         return;
                     }
                     Some((Event::Scalar(key, ..), key_offset)) => {
-                        let child = key_path(&path, key);
+                        let child = key_path(path, key);
                         self.spans.insert(child.clone(), *key_offset);
                         self.at += 1;
-                        self.node(child);
+                        self.node(&child);
                     }
                     Some(_) => {
                         // A complex key: skip it, and its value, under a path no rule asks for.
-                        self.node(format!("{path}[?]"));
-                        self.node(format!("{path}[?]"));
+                        self.node(&format!("{path}[?]"));
+                        self.node(&format!("{path}[?]"));
                     }
                 }
             },
@@ -460,7 +460,7 @@ impl YamlWalker<'_, '_> {
                             return;
                         }
                         Some(_) => {
-                            self.node(index_path(&path, index));
+                            self.node(&index_path(path, index));
                             index += 1;
                         }
                     }

@@ -5,13 +5,10 @@ use std::path::PathBuf;
 use crate::answers::AnswersError;
 use crate::project::ProjectError;
 use crate::prompt::PromptError;
-use crate::template::TemplateError;
+use crate::template::types::TemplateError;
 use crate::write::WriteError;
 
-/// Exit code for a usage error: bad or missing answers.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code when the person cancels at a prompt (as a shell reports Ctrl-C).
-pub const EXIT_CANCELLED: u8 = 130;
+pub use crate::exit::{CANCELLED as EXIT_CANCELLED, USAGE as EXIT_USAGE};
 
 /// Everything that can stop a command.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +66,9 @@ impl Error {
         }
     }
 
-    /// Prints the error to stderr; a cancelled prompt only restores the cursor.
+    /// Prints the error to stderr; a cancelled prompt only restores the cursor. `main` calls it:
+    /// an entry point.
+    #[allow(clippy::print_stderr)]
     pub fn report(&self) {
         let stderr = console::Term::stderr();
         if stderr.is_term() {

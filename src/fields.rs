@@ -36,7 +36,7 @@ pub enum Field {
     DescriptionForModel,
     /// `auth.type`.
     Auth,
-    /// The OAuth client id ChatGPT presents (oauth only).
+    /// The OAuth client id `ChatGPT` presents (oauth only).
     OauthClientId,
     /// The OAuth scope the plugin grants (oauth only).
     OauthScope,
@@ -291,7 +291,7 @@ impl FromStr for OauthContentType {
 pub enum Stack {
     /// axum on tokio.
     Rust,
-    /// FastAPI on uvicorn.
+    /// `FastAPI` on uvicorn.
     Python,
     /// Hono on Node.js.
     Typescript,
@@ -469,7 +469,7 @@ pub fn oauth_client_id(value: &str) -> Result<(), String> {
 }
 
 /// An OAuth scope: space-separated scope tokens of printable ASCII without `"` and `\`
-/// (RFC 6749, 3.3). Empty is allowed (OpenAI's own example used it).
+/// (RFC 6749, 3.3). Empty is allowed (`OpenAI`'s own example used it).
 pub fn oauth_scope(value: &str) -> Result<(), String> {
     if value.len() > 200 {
         return Err(format!(

@@ -4,6 +4,8 @@
 //! a file goes through one of these: `{{json x}}`, `{{yaml x}}`, `{{rust_str x}}`,
 //! `{{toml_str x}}`, `{{html x}}`, plus the case helpers from heck.
 
+use std::fmt::Write as _;
+
 use handlebars::{Handlebars, handlebars_helper};
 use heck::{ToKebabCase, ToPascalCase, ToShoutySnakeCase, ToSnakeCase};
 use serde_json::Value;
@@ -34,7 +36,7 @@ pub fn yaml_literal(text: &str) -> String {
                     '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
                 ) =>
             {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
         }
@@ -76,7 +78,9 @@ pub fn toml_literal(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
@@ -85,7 +89,10 @@ pub fn toml_literal(text: &str) -> String {
 }
 
 mod defs {
-    use super::*;
+    use super::{
+        ToKebabCase, ToPascalCase, ToShoutySnakeCase, ToSnakeCase, handlebars_helper, html_text,
+        json_literal, rust_literal, toml_literal, yaml_literal,
+    };
 
     handlebars_helper!(json: |value: Json| json_literal(value));
     handlebars_helper!(yaml: |text: str| yaml_literal(text));
@@ -122,6 +129,15 @@ pub fn register(registry: &mut Handlebars<'_>) {
     registry.register_helper("kebab_case", Box::new(defs::kebab_case));
     registry.register_helper("pascal_case", Box::new(defs::pascal_case));
     registry.register_helper("shouty_snake_case", Box::new(defs::shouty_snake_case));
+}
+
+/// A handlebars registry with the house settings: strict, no escaping, our helpers.
+pub fn registry<'a>() -> Handlebars<'a> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    register(&mut registry);
+    registry
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::error::EXIT_CANCELLED;
+use crate::exit;
 
 /// Whether writing has begun. The handler holds the lock while it decides and exits, so writing
 /// cannot begin between its decision and the exit.
@@ -33,7 +33,7 @@ pub fn install() {
             let _ = stderr.show_cursor();
         }
         say_cancelled();
-        std::process::exit(i32::from(EXIT_CANCELLED));
+        std::process::exit(i32::from(exit::CANCELLED));
     });
 }
 
@@ -53,6 +53,8 @@ static SAID: AtomicBool = AtomicBool::new(false);
 /// Says "cancelled; nothing was written", once per process: at a prompt, Ctrl-C reaches both
 /// this handler and the prompt (which returns an error that is reported), in either order.
 /// On a terminal the message starts a new line, as the cursor may be after typed text.
+// The Ctrl-C handler runs outside any command, so it speaks for itself.
+#[allow(clippy::print_stderr)]
 pub fn say_cancelled() {
     if SAID.swap(true, Ordering::SeqCst) {
         return;

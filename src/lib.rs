@@ -6,44 +6,55 @@
 #![warn(missing_docs)]
 
 pub mod answers;
+pub mod answers_file;
 pub mod check;
 pub mod chunk;
+// The doc comments of `cli` are the `--help` text, written for people, not as Markdown.
+#[allow(clippy::doc_markdown)]
 pub mod cli;
+pub mod cmd;
+pub mod context;
 pub mod diagnostic;
 pub mod document;
 pub mod dotenv;
 pub mod error;
+pub mod exit;
 pub mod fields;
 pub mod helpers;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
-pub mod new;
+pub mod names;
 pub mod openapi;
 pub mod preview;
 pub mod project;
 pub mod prompt;
+pub mod question;
 pub mod render;
 pub mod template;
+pub mod text;
+pub mod tokens;
 pub mod variables;
 pub mod write;
 
 pub use error::Error;
 
-/// Runs one command. `terminal` says whether a person can be asked questions.
+/// Runs one command and prints what it says. `terminal` says whether a person can be asked
+/// questions. The one place, with `main`'s error report, that prints.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
     interrupt::install();
-    match cli.command {
-        cli::Command::New(args) => new::run(args, terminal),
-        cli::Command::Check(args) => check::run(args),
-        cli::Command::Preview(args) => preview::run(args),
-        cli::Command::Templates => {
-            print!("{}", template::commands::list());
-            Ok(())
+    let output = match cli.command {
+        cli::Command::New(args) => cmd::new::run(args, terminal)?,
+        cli::Command::Check(args) => cmd::check::run(args)?,
+        cli::Command::Preview(args) => cmd::preview::run(args)?,
+        cli::Command::Templates => cmd::Output::stdout(cmd::template::list()),
+        cli::Command::Template(cli::TemplateCommand::Init(args)) => {
+            cmd::Output::stdout(cmd::template::init(args)?)
         }
-        cli::Command::Template(cli::TemplateCommand::Init(args)) => template::commands::init(args),
-        cli::Command::Template(cli::TemplateCommand::Check(args)) => {
-            template::commands::check(args)
-        }
-    }
+        cli::Command::Template(cli::TemplateCommand::Check(args)) => cmd::template::check(args)?,
+    };
+    print!("{}", output.stdout);
+    eprint!("{}", output.stderr);
+    output.failure.map_or(Ok(()), Err)
 }

@@ -1,3 +1,5 @@
+//! The `ai-plugin` binary: parses the command line and hands it to [`ai_plugin::run`].
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

@@ -1,4 +1,6 @@
-//! The plugin manifest (`/.well-known/ai-plugin.json`) as a typed value, and its rules.
+//! The plugin manifest (`/.well-known/ai-plugin.json`) as a typed value. A leaf of the module
+//! graph: the manifest `new` writes is built from the answers in [`crate::project`], and its rules
+//! live in `check`.
 //!
 //! `new` serializes this struct instead of templating JSON, so any name or description, with any
 //! quotes, backslashes or newlines, yields a manifest that parses back to the same values.
@@ -6,10 +8,6 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use crate::answers::Answers;
-use crate::diagnostic::Diagnostic;
-use crate::fields::AuthType;
 
 /// The only `schema_version` the host knows.
 pub const SCHEMA_VERSION: &str = "v1";
@@ -32,7 +30,7 @@ pub struct PluginManifest {
     pub description_for_model: String,
     /// How the host authenticates.
     pub auth: ManifestAuth,
-    /// Where the OpenAPI spec is.
+    /// Where the `OpenAPI` spec is.
     pub api: Api,
     /// An absolute URL of a PNG or JPEG logo.
     pub logo_url: String,
@@ -97,73 +95,23 @@ pub struct Api {
     /// Always `openapi`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// An absolute URL of the OpenAPI spec.
+    /// An absolute URL of the `OpenAPI` spec.
     pub url: String,
 }
 
 impl PluginManifest {
-    /// The manifest a project generated from `answers` serves at `public_url`.
-    ///
-    /// The verification token is left empty: the server fills it from the environment.
-    pub fn from_answers(answers: &Answers, public_url: &str) -> PluginManifest {
-        let auth = match answers.auth {
-            AuthType::None => ManifestAuth::None,
-            AuthType::ServiceHttp => ManifestAuth::ServiceHttp {
-                authorization_type: HttpAuthorizationType::Bearer,
-                verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
-            },
-            AuthType::UserHttp => ManifestAuth::UserHttp {
-                authorization_type: HttpAuthorizationType::Bearer,
-            },
-            AuthType::Oauth => {
-                let oauth = answers
-                    .oauth
-                    .as_ref()
-                    .expect("an oauth plugin has oauth answers");
-                ManifestAuth::Oauth {
-                    client_url: format!("{public_url}{OAUTH_AUTHORIZE_PATH}"),
-                    scope: oauth.scope.clone(),
-                    authorization_url: format!("{public_url}{OAUTH_TOKEN_PATH}"),
-                    authorization_content_type: oauth.content_type.media_type().to_owned(),
-                    verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
-                }
-            }
-        };
-        PluginManifest {
-            schema_version: SCHEMA_VERSION.to_owned(),
-            name_for_human: answers.name_for_human.clone(),
-            name_for_model: answers.name_for_model.clone(),
-            description_for_human: answers.description_for_human.clone(),
-            description_for_model: answers.description_for_model.clone(),
-            auth,
-            api: Api {
-                kind: "openapi".to_owned(),
-                url: format!("{public_url}/openapi.yaml"),
-            },
-            logo_url: format!("{public_url}/logo.png"),
-            contact_email: answers.contact_email.clone(),
-            legal_info_url: answers.legal_info_url.clone(),
-        }
-    }
-
     /// The manifest as the pretty JSON a project serves, with a final newline.
     pub fn to_json(&self) -> String {
         let mut json = serde_json::to_string_pretty(self).expect("a manifest always serializes");
         json.push('\n');
         json
     }
-
-    /// Every rule this manifest breaks, judged as a project folder's manifest: the same rules
-    /// `ai-plugin check` runs ([`crate::check::manifest_rules`]). On localhost, an auth type
-    /// other than `none` is a warning (the project is meant to be served on a domain).
-    pub fn validate(&self) -> Vec<Diagnostic> {
-        let value = serde_json::to_value(self).expect("a manifest always serializes");
-        crate::check::manifest_rules::check(&value, &crate::check::manifest_rules::Scope::file())
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::answers::Answers;
+    use crate::fields::AuthType;
     use std::path::PathBuf;
 
     use super::*;

@@ -1,4 +1,4 @@
-//! OpenAPI specs as `check` and `preview` read them: the operations, their parameters and
+//! `OpenAPI` specs as `check` and `preview` read them: the operations, their parameters and
 //! bodies, with local `$ref`s followed, over a plain `serde_json::Value` so that any spec,
 //! 3.0 or 3.1, YAML or JSON, well-formed or not, can be read as far as it goes.
 
@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::document::{index_path, key_path};
 
-/// The HTTP methods a path item may hold, in the order the OpenAPI spec lists them.
+/// The HTTP methods a path item may hold, in the order the `OpenAPI` spec lists them.
 pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
@@ -14,7 +14,7 @@ pub const METHODS: [&str; 8] = [
 /// Which host reads the spec; their limits differ (reference, section 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
-    /// A ChatGPT plugin (`ai-plugin.json` plus spec).
+    /// A `ChatGPT` plugin (`ai-plugin.json` plus spec).
     Plugins,
     /// A GPT Action (the spec alone, imported into the GPT editor).
     Actions,
@@ -175,7 +175,7 @@ impl<'a> Spec<'a> {
     }
 
     fn parameters(
-        &self,
+        self,
         list: Option<&'a Value>,
         parent: &str,
         from_path_item: bool,

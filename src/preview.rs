@@ -12,9 +12,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::check::{self, CheckError, CheckTarget, Sources, live, mcp};
-use crate::cli::PreviewArgs;
+use crate::check::{self, CheckError, Sources, mcp};
 use crate::openapi::{Operation, Spec, Target};
+pub use crate::tokens::count_tokens;
+use crate::tokens::counters;
 
 /// One piece of the rendering, counted on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,114 +34,6 @@ pub struct Preview {
     pub text: String,
     /// The same text, split into the manifest lines and one part per operation.
     pub parts: Vec<Part>,
-}
-
-/// Runs `ai-plugin preview` and prints the rendering and its token counts.
-pub fn run(args: PreviewArgs) -> Result<(), crate::Error> {
-    let PreviewArgs {
-        target: input,
-        target_kind,
-        token,
-    } = args;
-    let hint = match target_kind {
-        CheckTarget::Plugins => format!("`ai-plugin check {input}`"),
-        other => format!("`ai-plugin check {input} --target {}`", other.as_str()),
-    };
-    if let Some(url) = mcp_url(&input, target_kind)? {
-        return run_mcp(&input, &url, target_kind, token, &hint);
-    }
-    let target = target_kind.spec_target();
-    let sources = match check::Input::of(&input) {
-        check::Input::Url(url) => live::fetch_documents(&url)?,
-        check::Input::Path(path) => check::read_target(&path)?,
-    };
-    let preview = from_sources(&input, &sources, target)?;
-    print!("{}\n{}", preview.text, token_table(&preview));
-    // The same file rules as `check`: what the host would refuse is said, after the preview.
-    let report = check::report(&input, sources, target, None)?;
-    refuse_on_errors(report, "plugin", &hint)
-}
-
-/// The MCP endpoint `input` names for `target`: an http(s) URL with a path, or a base URL
-/// when the target is an MCP host. A folder is refused for an MCP host.
-fn mcp_url(input: &str, target: CheckTarget) -> Result<Option<String>, CheckError> {
-    match check::Input::of(input) {
-        check::Input::Url(url) => Ok(match check::UrlKind::of(&url) {
-            check::UrlKind::Mcp => Some(url),
-            check::UrlKind::Base if target.is_mcp_host() => Some(mcp::endpoint_for_base(&url)),
-            _ => None,
-        }),
-        check::Input::Path(_) if target.is_mcp_host() => Err(CheckError::Unreadable {
-            target: input.to_owned(),
-            message: format!(
-                "--target {} previews a running MCP server: give its URL, e.g. http://localhost:5003/mcp",
-                target.as_str()
-            ),
-        }),
-        check::Input::Path(_) => Ok(None),
-    }
-}
-
-/// Previews the MCP server at `url`: its instructions and tools, then what `check` finds.
-fn run_mcp(
-    input: &str,
-    url: &str,
-    target: CheckTarget,
-    token: Option<String>,
-    hint: &str,
-) -> Result<(), crate::Error> {
-    let options = mcp::Options {
-        token,
-        call_read_only: false,
-    };
-    let outcome =
-        mcp::check(url, target, &options, true).map_err(|message| CheckError::Unreadable {
-            target: input.to_owned(),
-            message,
-        })?;
-    let preview = render_mcp(outcome.instructions.as_deref(), &outcome.tools);
-    if preview.parts.is_empty() {
-        let why = outcome
-            .notes
-            .iter()
-            .find(|n| n.contains("token"))
-            .cloned()
-            .unwrap_or_else(|| "the server listed no tools".to_owned());
-        println!("{url}: nothing to show ({why})");
-    } else {
-        print!("{}\n{}", preview.text, token_table(&preview));
-        println!(
-            "ChatGPT counts in o200k_base; Claude's tokenizer is not public, so cl100k_base is an estimate for it."
-        );
-    }
-    let report = check::Report {
-        target: input.to_owned(),
-        findings: outcome.findings,
-        notes: Vec::new(),
-    };
-    refuse_on_errors(report, "server", hint)
-}
-
-/// Prints the report's errors after a preview and refuses; nothing when there are none.
-fn refuse_on_errors(report: check::Report, what: &str, hint: &str) -> Result<(), crate::Error> {
-    if report.errors() == 0 {
-        return Ok(());
-    }
-    let errors = check::Report {
-        findings: report
-            .findings
-            .into_iter()
-            .filter(crate::diagnostic::Diagnostic::is_error)
-            .collect(),
-        notes: Vec::new(),
-        ..report
-    };
-    eprint!("\n{}", errors.findings_text());
-    Err(crate::Error::Refused(format!(
-        "the host would refuse this {what} ({}); the preview above shows how it would read \
-         it. {hint} lists every finding, warnings too",
-        plural(errors.errors(), "error")
-    )))
 }
 
 /// What the model reads from an MCP server: its instructions, then each tool (name, title,
@@ -163,10 +56,6 @@ pub fn render_mcp(instructions: Option<&str>, tools: &[Value]) -> Preview {
         text: parts.iter().map(|p| p.text.as_str()).collect(),
         parts,
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Renders what was read, or says why it cannot.
@@ -434,7 +323,7 @@ fn is_union(rendered: &str) -> bool {
     false
 }
 
-/// Token counts of each part and of the whole, for o200k_base and cl100k_base.
+/// Token counts of each part and of the whole, for `o200k_base` and `cl100k_base`.
 pub fn token_table(preview: &Preview) -> String {
     let mut out = String::new();
     match counters() {
@@ -475,32 +364,6 @@ pub fn token_table(preview: &Preview) -> String {
         }
     }
     out
-}
-
-/// The tokens of `text` in o200k_base (ChatGPT's encoding); without the `tokenizer` feature,
-/// an estimate of one token per four characters.
-pub fn count_tokens(text: &str) -> usize {
-    match counters() {
-        Some((o200k, _)) => o200k(text),
-        None => text.chars().count().div_ceil(4),
-    }
-}
-
-type Counter = Box<dyn Fn(&str) -> usize>;
-
-#[cfg(feature = "tokenizer")]
-fn counters() -> Option<(Counter, Counter)> {
-    let o200k = tiktoken_rs::o200k_base_singleton();
-    let cl100k = tiktoken_rs::cl100k_base_singleton();
-    Some((
-        Box::new(move |text: &str| o200k.encode_ordinary(text).len()),
-        Box::new(move |text: &str| cl100k.encode_ordinary(text).len()),
-    ))
-}
-
-#[cfg(not(feature = "tokenizer"))]
-fn counters() -> Option<(Counter, Counter)> {
-    None
 }
 
 #[cfg(test)]

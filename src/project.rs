@@ -5,132 +5,75 @@
 //! on `openapi.yaml`. A template of the user's may have no `openapi.yaml` (its server may build
 //! the spec at run time): then only the manifest is checked, and `new` says so.
 
-use serde::Serialize;
-
 use crate::answers::Answers;
+use crate::context::Context;
+pub use crate::context::{ANSWERS_RECORD, BUILTIN_NAMES, SPEC_PATH, Secrets, local_url};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fields::AuthType;
-use crate::manifest::{MANIFEST_PATH, PluginManifest};
+use crate::manifest::{
+    Api, HttpAuthorizationType, MANIFEST_PATH, ManifestAuth, OAUTH_AUTHORIZE_PATH,
+    OAUTH_TOKEN_PATH, PluginManifest, SCHEMA_VERSION,
+};
+use crate::names::{crate_name, npm_name};
 use crate::render::{self, FileMode, Plan, PlannedFile, RenderError};
-use crate::template::{Template, TemplateError};
+use crate::template::types::{Template, TemplateError};
 use crate::variables::{Literal, Values};
+use std::collections::BTreeMap;
 
-/// Where every template puts the OpenAPI spec.
-pub const SPEC_PATH: &str = "openapi.yaml";
-
-/// The file a project records its answers in.
-pub const ANSWERS_RECORD: &str = "ai-plugin.toml";
-
-/// The secrets written to a project's git-ignored `.env`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Secrets {
-    /// `SERVICE_AUTH_TOKEN`: what the host sends as `Bearer` (service_http).
-    pub service_auth_token: String,
-    /// `OPENAI_VERIFICATION_TOKEN`: a stand-in until the host gives its own.
-    pub openai_verification_token: String,
-    /// `USER_TOKENS`: `username:token` pairs (user_http).
-    pub user_tokens: String,
-    /// `OAUTH_CLIENT_SECRET`: what ChatGPT presents with the client id (oauth).
-    pub oauth_client_secret: String,
-    /// `OAUTH_USERS`: `username:password` pairs for the demo sign-in page (oauth).
-    pub oauth_users: String,
-}
-
-impl Secrets {
-    /// Fresh random secrets from the operating system.
-    pub fn generate() -> Result<Secrets, getrandom::Error> {
-        Ok(Secrets {
-            service_auth_token: random_token()?,
-            openai_verification_token: random_token()?,
-            user_tokens: format!("demo:{}", random_token()?),
-            oauth_client_secret: random_token()?,
-            oauth_users: format!("demo:{}", &random_token()?[..20]),
-        })
-    }
-
-    /// Recognisable stand-ins, so snapshots do not change from run to run.
-    pub fn placeholder() -> Secrets {
-        Secrets {
-            service_auth_token: "SERVICE-AUTH-TOKEN".into(),
-            openai_verification_token: "OPENAI-VERIFICATION-TOKEN".into(),
-            user_tokens: "demo:USER-TOKEN".into(),
-            oauth_client_secret: "OAUTH-CLIENT-SECRET".into(),
-            oauth_users: "demo:DEMO-PASSWORD".into(),
+/// The manifest of a generated project, built from its answers, and its rules (the ones
+/// `ai-plugin check` runs): here rather than in [`crate::manifest`], which stays a leaf.
+impl PluginManifest {
+    /// The manifest a project generated from `answers` serves at `public_url`.
+    ///
+    /// The verification token is left empty: the server fills it from the environment.
+    pub fn from_answers(answers: &Answers, public_url: &str) -> PluginManifest {
+        let auth = match answers.auth {
+            AuthType::None => ManifestAuth::None,
+            AuthType::ServiceHttp => ManifestAuth::ServiceHttp {
+                authorization_type: HttpAuthorizationType::Bearer,
+                verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
+            },
+            AuthType::UserHttp => ManifestAuth::UserHttp {
+                authorization_type: HttpAuthorizationType::Bearer,
+            },
+            AuthType::Oauth => {
+                let oauth = answers
+                    .oauth
+                    .as_ref()
+                    .expect("an oauth plugin has oauth answers");
+                ManifestAuth::Oauth {
+                    client_url: format!("{public_url}{OAUTH_AUTHORIZE_PATH}"),
+                    scope: oauth.scope.clone(),
+                    authorization_url: format!("{public_url}{OAUTH_TOKEN_PATH}"),
+                    authorization_content_type: oauth.content_type.media_type().to_owned(),
+                    verification_tokens: BTreeMap::from([("openai".to_owned(), String::new())]),
+                }
+            }
+        };
+        PluginManifest {
+            schema_version: SCHEMA_VERSION.to_owned(),
+            name_for_human: answers.name_for_human.clone(),
+            name_for_model: answers.name_for_model.clone(),
+            description_for_human: answers.description_for_human.clone(),
+            description_for_model: answers.description_for_model.clone(),
+            auth,
+            api: Api {
+                kind: "openapi".to_owned(),
+                url: format!("{public_url}/openapi.yaml"),
+            },
+            logo_url: format!("{public_url}/logo.png"),
+            contact_email: answers.contact_email.clone(),
+            legal_info_url: answers.legal_info_url.clone(),
         }
     }
-}
 
-/// 32 random bytes as 64 lowercase hex digits.
-fn random_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The names of the built-in answers every template sees (the fields of `Context`); a template's
-/// variables may not take them.
-pub const BUILTIN_NAMES: &[&str] = &[
-    "name_for_human",
-    "name_for_model",
-    "description_for_human",
-    "description_for_model",
-    "contact_email",
-    "legal_info_url",
-    "auth",
-    "auth_none",
-    "auth_service_http",
-    "auth_user_http",
-    "auth_oauth",
-    "uses_verification_token",
-    "oauth_client_id",
-    "oauth_scope",
-    "oauth_scopes",
-    "oauth_content_type",
-    "has_auth",
-    "user_from_token",
-    "stack",
-    "port",
-    "public_url",
-    "crate_name",
-    "crate_ident",
-    "npm_name",
-    "run_command",
-    "test_command",
-    "secrets",
-];
-
-/// What every template sees.
-#[derive(Debug, Serialize)]
-struct Context<'a> {
-    name_for_human: &'a str,
-    name_for_model: &'a str,
-    description_for_human: &'a str,
-    description_for_model: &'a str,
-    contact_email: &'a str,
-    legal_info_url: &'a str,
-    auth: &'static str,
-    auth_none: bool,
-    auth_service_http: bool,
-    auth_user_http: bool,
-    auth_oauth: bool,
-    /// service_http and oauth carry `verification_tokens.openai`.
-    uses_verification_token: bool,
-    oauth_client_id: &'a str,
-    oauth_scope: &'a str,
-    oauth_scopes: Vec<&'a str>,
-    oauth_content_type: &'static str,
-    has_auth: bool,
-    user_from_token: bool,
-    stack: &'a str,
-    port: u16,
-    public_url: String,
-    crate_name: String,
-    crate_ident: String,
-    /// The npm package name (typescript stack).
-    npm_name: String,
-    run_command: &'a str,
-    test_command: &'a str,
-    secrets: &'a Secrets,
+    /// Every rule this manifest breaks, judged as a project folder's manifest: the same rules
+    /// `ai-plugin check` runs ([`crate::check::manifest_rules`]). On localhost, an auth type
+    /// other than `none` is a warning (the project is meant to be served on a domain).
+    pub fn validate(&self) -> Vec<Diagnostic> {
+        let value = serde_json::to_value(self).expect("a manifest always serializes");
+        crate::check::manifest_rules::check(&value, &crate::check::manifest_rules::Scope::file())
+    }
 }
 
 /// Why a project could not be planned.
@@ -154,11 +97,6 @@ pub enum ProjectError {
         /// The errors.
         findings: Vec<Diagnostic>,
     },
-}
-
-/// The default public URL of a project listening on `port`.
-pub fn local_url(port: u16) -> String {
-    format!("http://localhost:{port}")
 }
 
 /// Renders the whole project for `answers` with its built-in stack, and checks what it
@@ -251,7 +189,10 @@ pub fn plan_template(
         .collect();
     if !errors.is_empty() {
         return Err(ProjectError::SelfCheck {
-            template: template.source.as_ref().map(|s| s.describe()),
+            template: template
+                .source
+                .as_ref()
+                .map(super::template::source::TemplateSource::describe),
             findings: errors,
         });
     }
@@ -285,135 +226,6 @@ fn answers_record(answers: &Answers, template: &Template, variables: &Values) ->
         "# The answers this project was generated from (no secrets: those are in .env).\n\
          # Regenerate it with: ai-plugin new --answers {ANSWERS_RECORD} --force <DIR>\n\n{body}"
     )
-}
-
-/// A Cargo package name from `name_for_model`: kebab-case, and never a name Rust reserves.
-fn crate_name(name_for_model: &str) -> String {
-    const RESERVED: &[&str] = &[
-        "alloc",
-        "core",
-        "proc-macro",
-        "std",
-        "test",
-        "self",
-        "super",
-        "crate",
-        "async",
-        "await",
-        "fn",
-        "mod",
-        "struct",
-        "type",
-        "use",
-        "where",
-        "impl",
-        "loop",
-        "match",
-        "move",
-        "ref",
-        "return",
-        "static",
-        "trait",
-        "true",
-        "false",
-        "unsafe",
-        "while",
-        "yield",
-        "abstract",
-        "as",
-        "box",
-        "break",
-        "const",
-        "continue",
-        "do",
-        "dyn",
-        "else",
-        "enum",
-        "extern",
-        "final",
-        "for",
-        "if",
-        "in",
-        "let",
-        "macro",
-        "mut",
-        "override",
-        "priv",
-        "pub",
-        "try",
-        "typeof",
-        "unsized",
-        "virtual",
-        "build",
-    ];
-    let name = heck::ToKebabCase::to_kebab_case(name_for_model);
-    if RESERVED.contains(&name.as_str()) {
-        format!("{name}-plugin")
-    } else {
-        name
-    }
-}
-
-/// An npm package name from `name_for_model`: kebab-case (so lowercase, URL-safe, no leading
-/// `.` or `_`), and never the name of a Node.js built-in module or of a dependency of the
-/// generated project, which npm and Node.js would confuse with it.
-fn npm_name(name_for_model: &str) -> String {
-    const TAKEN: &[&str] = &[
-        "assert",
-        "async-hooks",
-        "buffer",
-        "cluster",
-        "console",
-        "constants",
-        "crypto",
-        "dgram",
-        "diagnostics-channel",
-        "dns",
-        "domain",
-        "events",
-        "fs",
-        "http",
-        "http2",
-        "https",
-        "inspector",
-        "module",
-        "net",
-        "os",
-        "path",
-        "perf-hooks",
-        "process",
-        "punycode",
-        "querystring",
-        "readline",
-        "repl",
-        "sea",
-        "sqlite",
-        "stream",
-        "string-decoder",
-        "sys",
-        "test",
-        "timers",
-        "tls",
-        "trace-events",
-        "tty",
-        "url",
-        "util",
-        "v8",
-        "vm",
-        "wasi",
-        "worker-threads",
-        "zlib",
-        "hono",
-        "typescript",
-        "types-node",
-        "undici-types",
-    ];
-    let name = heck::ToKebabCase::to_kebab_case(name_for_model);
-    if TAKEN.contains(&name.as_str()) {
-        format!("{name}-plugin")
-    } else {
-        name
-    }
 }
 
 #[cfg(test)]

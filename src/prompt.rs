@@ -98,6 +98,8 @@ impl Prompter for DialoguerPrompter {
             .ok_or(PromptError::Cancelled)
     }
 
+    // The terminal prompter is the conversation with the person, on stderr.
+    #[allow(clippy::print_stderr)]
     fn warn(&mut self, message: &str) {
         eprintln!(
             "{} {message}",

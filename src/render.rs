@@ -12,8 +12,7 @@ use handlebars::Handlebars;
 use serde::Serialize;
 
 use crate::chunk::{self, Piece};
-use crate::helpers;
-use crate::template::{Template, TemplateFile};
+use crate::template::types::{Template, TemplateFile};
 
 /// How a file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,14 +82,7 @@ impl fmt::Display for FileError {
 #[error("the template failed to render (nothing was written):\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RenderError(pub Vec<FileError>);
 
-/// A handlebars registry with the house settings: strict, no escaping, our helpers.
-pub fn registry<'a>() -> Handlebars<'a> {
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(handlebars::no_escape);
-    helpers::register(&mut registry);
-    registry
-}
+pub use crate::helpers::registry;
 
 /// Renders every file of `template` with `context`.
 pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, RenderError> {
@@ -407,6 +399,114 @@ mod tests {
             let err = render(&t, &serde_json::json!({"name": evil})).unwrap_err();
             assert!(err.0[0].message.contains(says), "{evil}: {err}");
             assert!(err.to_string().contains("nothing was written"), "{err}");
+        }
+    }
+
+    /// Each piece rendered on its own, with no fallback to the whole: `None` if a piece fails.
+    fn by_pieces_only(
+        registry: &mut Handlebars<'_>,
+        text: &str,
+        context: &handlebars::Context,
+    ) -> Option<String> {
+        let mut out = String::new();
+        for (i, piece) in chunk::pieces(text).into_iter().enumerate() {
+            match piece {
+                Piece::Verbatim(text) => out.push_str(text),
+                Piece::Template(text) => {
+                    out.push_str(
+                        &render_whole(registry, &format!("piece#{i}"), text, context).ok()?,
+                    );
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The proof `chunk` is kept on: for every `.hbs` file of every built-in template, under
+    /// every auth type it implements, rendering piece by piece (no fallback) gives exactly what
+    /// rendering the whole file gives.
+    #[test]
+    fn every_builtin_file_renders_the_same_by_pieces_as_whole() {
+        use crate::answers::{Fill, PartialAnswers, resolve};
+        use crate::fields::{Field, Stack};
+        use crate::question::Source;
+
+        for stack in Stack::ALL {
+            let template = Template::builtin(stack).unwrap();
+            for auth in template.config.auth_types() {
+                let mut given = PartialAnswers::default();
+                given.give(Field::Auth, auth.as_str(), Source::Flag);
+                given.give(Field::Stack, stack.as_str(), Source::Flag);
+                let answers = resolve(
+                    &given,
+                    Fill::Defaults,
+                    &mut crate::prompt::ScriptedPrompter::default(),
+                    &|_| Ok(()),
+                )
+                .unwrap();
+                let mut values = crate::project::answers_context(&template, &answers);
+                values["secrets"] =
+                    serde_json::to_value(crate::context::Secrets::placeholder()).unwrap();
+                let mut registry = registry();
+                for (name, partial) in &template.partials {
+                    registry
+                        .register_partial(name, partial.text.as_ref())
+                        .unwrap();
+                }
+                let context = handlebars::Context::from(values);
+                let mut checked = 0;
+                for file in template.files.iter().filter(|f| f.path.ends_with(".hbs")) {
+                    let text = std::str::from_utf8(&file.contents).unwrap();
+                    let whole = render_whole(&mut registry, &file.path, text, &context).unwrap();
+                    let pieces = by_pieces_only(&mut registry, text, &context);
+                    assert_eq!(
+                        pieces.as_deref(),
+                        Some(whole.as_str()),
+                        "{stack} {auth}: {}",
+                        file.path
+                    );
+                    checked += 1;
+                }
+                assert!(checked > 5, "{stack} {auth}: only {checked} .hbs files");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Templates put together, line by line, from the constructs the cutter must respect
+        /// (blocks, `else`, `~` on either side, comments holding `}}`, raw braces, blank and
+        /// indented lines): the pieces render, and to the same text as the whole.
+        ///
+        /// TODO(issue 13): comments are left out of the generator. With a `~` tag anywhere
+        /// before it, handlebars-rust strips whitespace around a comment (inline or alone on its
+        /// line) that rendering the comment's piece alone does not; `chunk` does not model it
+        /// yet. This test found texts such as
+        /// `"{{~#if flag}} t {{/if~}}\nkeep\nx {{!-- c --}} y\n"` (whole: `x y`, pieces: `x  y`).
+        #[test]
+        fn generated_templates_render_the_same_by_pieces_as_whole(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "plain line\n", "\n", "   \n", "keep   \n", "{{name}}\n", "{{json name}} x\n",
+                "{ x }\n", "}\n", "{\n",
+                "\\{{name}}\n", "{{{name}}}\n", "é\n", "\t- item\n", "{{~name}}\n",
+                "{{name~}}\n", "   {{~name}} tail\n",
+                "{{#if flag}}\n  yes\n{{else}}\n  no\n{{/if}}\n",
+                "{{~#if flag}} t {{/if~}}\n", "   {{~#if flag}}x{{/if}}\n",
+                "{{#if flag~}}\n   y\n{{~/if}}\n", "{{#unless flag}}\n{{~else~}}\n z\n{{/unless}}\n",
+                "{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n",
+            ]), 0..40),
+            flag in proptest::bool::ANY,
+        ) {
+            let text: String = parts.concat();
+            let values = serde_json::json!({
+                "name": "N \"q\"", "flag": flag, "items": ["a", "b", "c"],
+            });
+            let context = handlebars::Context::from(values);
+            let mut registry = registry();
+            let whole = render_whole(&mut registry, "whole", &text, &context).unwrap();
+            let pieces = by_pieces_only(&mut registry, &text, &context);
+            proptest::prop_assert_eq!(pieces.as_deref(), Some(whole.as_str()), "{:?}", text);
         }
     }
 }

@@ -11,8 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers::{AnswersError, Fill, Given, Invalid, Question, Source};
 use crate::prompt::{Choice, PromptError, Prompter};
+use crate::question::{AnswersError, Fill, Given, Invalid, Question, Source};
 
 /// The values of a template's variables, in declaration order.
 pub type Values = serde_json::Map<String, serde_json::Value>;
@@ -134,7 +134,7 @@ impl Variable {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let name = &self.name;
         let mut problems = Vec::new();
-        if !crate::template::is_identifier(name) {
+        if !crate::names::is_identifier(name) {
             problems.push((
                 "name",
                 format!(
@@ -262,7 +262,7 @@ impl Variable {
     /// false, 0, the first choice).
     pub fn default_text(&self, context: &serde_json::Value) -> Result<String, String> {
         match &self.default {
-            Some(Literal::Text(text)) if text.contains("{{") => crate::render::registry()
+            Some(Literal::Text(text)) if text.contains("{{") => crate::helpers::registry()
                 .render_template(text, context)
                 .map_err(|e| e.to_string()),
             Some(literal) => Ok(literal.to_string()),
@@ -366,31 +366,30 @@ pub fn resolve(
     let mut invalid = Vec::new();
     for variable in declared {
         let pattern = variable.compiled_pattern();
-        let value = match given.get(&variable.name) {
-            Some(g) => variable
+        let value = if let Some(g) = given.get(&variable.name) {
+            variable
                 .parse(&g.value, pattern.as_ref())
-                .expect("given values were checked first"),
-            None => {
-                let default =
-                    variable
-                        .default_text(&context)
-                        .map_err(|message| AnswersError::Default {
-                            name: variable.name.clone(),
-                            message,
-                        })?;
-                match fill {
-                    Fill::Prompt => ask(variable, &default, pattern.as_ref(), prompter)?,
-                    Fill::Defaults | Fill::Nothing => {
-                        match variable.parse(&default, pattern.as_ref()) {
-                            Ok(value) => value,
-                            Err(reason) => {
-                                invalid.push(Invalid {
-                                    question: question_of(variable),
-                                    source: Source::Default(default),
-                                    reason,
-                                });
-                                continue;
-                            }
+                .expect("given values were checked first")
+        } else {
+            let default =
+                variable
+                    .default_text(&context)
+                    .map_err(|message| AnswersError::Default {
+                        name: variable.name.clone(),
+                        message,
+                    })?;
+            match fill {
+                Fill::Prompt => ask(variable, &default, pattern.as_ref(), prompter)?,
+                Fill::Defaults | Fill::Nothing => {
+                    match variable.parse(&default, pattern.as_ref()) {
+                        Ok(value) => value,
+                        Err(reason) => {
+                            invalid.push(Invalid {
+                                question: question_of(variable),
+                                source: Source::Default(default),
+                                reason,
+                            });
+                            continue;
                         }
                     }
                 }

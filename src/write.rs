@@ -32,9 +32,9 @@ pub enum TargetState {
 pub enum WriteError {
     /// The target holds files and `--force` was not given.
     #[error(
-        "`{}` is not empty ({count} entr{plural}); choose a new or empty directory, or pass \
+        "`{}` is not empty ({}); choose a new or empty directory, or pass \
          --force to write the template's files into it (files it does not generate are kept)",
-        path.display(), plural = if *count == 1 { "y" } else { "ies" }
+        path.display(), crate::text::count(*count, "entry", "entries")
     )]
     NotEmpty {
         /// The target.

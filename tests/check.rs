@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -774,7 +775,7 @@ fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
         body.len()
     );
     for (name, value) in headers {
-        response.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(response, "{name}: {value}\r\n");
     }
     response.push_str("\r\n");
     let _ = stream.write_all(response.as_bytes());
@@ -786,7 +787,7 @@ const LOGO: &[u8] = include_bytes!("../templates/_base/logo.png");
 /// A route status that makes the server close the connection without answering.
 const HANG_UP: u16 = 0;
 
-fn manifest_json(base: &str, auth: Value) -> String {
+fn manifest_json(base: &str, auth: &Value) -> String {
     serde_json::to_string_pretty(&json!({
         "schema_version": "v1",
         "name_for_human": "Notes",
@@ -822,7 +823,7 @@ fn plugin(cors: bool, change: impl FnOnce(&str, &mut Vec<Route>)) -> TinyServer 
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
             route(
                 "GET",
@@ -949,7 +950,7 @@ fn hosts_move_and_documents_drift_and_each_is_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
             route(
                 "GET",
@@ -1001,7 +1002,7 @@ fn hosts_move_and_documents_drift_and_each_is_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "text/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
         );
         let spec = spec_yaml(base, "security: []").replace(
@@ -1049,7 +1050,7 @@ fn a_preflight_without_the_private_network_header_is_an_error() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
             route(
                 "GET",
@@ -1132,7 +1133,7 @@ fn a_missing_logo_is_an_error_and_a_non_square_one_a_warning() {
     // A logo nobody serves: every finding says how to fix it.
     let port = support::free_port();
     let unreachable = plugin(true, |base, routes| {
-        let manifest = manifest_json(base, json!({"type": "none"})).replace(
+        let manifest = manifest_json(base, &json!({"type": "none"})).replace(
             &format!("{base}/logo.png"),
             &format!("http://127.0.0.1:{port}/logo.png"),
         );
@@ -1190,7 +1191,7 @@ fn a_refusal_other_than_401_and_a_failed_call_are_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, auth),
+                manifest_json(base, &auth),
             ),
         );
         set(
@@ -1243,7 +1244,7 @@ fn an_unprotected_route_is_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "application/json",
-                manifest_json(base, auth),
+                manifest_json(base, &auth),
             ),
         );
         set(
@@ -1300,7 +1301,7 @@ fn oversized_responses_wrong_types_and_redirects_are_found() {
                 "/.well-known/ai-plugin.json",
                 200,
                 "text/plain",
-                manifest_json(base, json!({"type": "none"})),
+                manifest_json(base, &json!({"type": "none"})),
             ),
         );
     });
@@ -1331,7 +1332,7 @@ fn oversized_responses_wrong_types_and_redirects_are_found() {
     );
 
     let no_spec = plugin(true, |_, routes| {
-        routes.retain(|r| r.path != "/openapi.yaml")
+        routes.retain(|r| r.path != "/openapi.yaml");
     });
     let (_, report) = check_json(&no_spec.base, &[]);
     assert_eq!(

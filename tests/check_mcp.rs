@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -107,6 +108,8 @@ fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Respons
 }
 
 /// How the MCP server behaves: every field as a good server has it, unless a test changes it.
+// Each flag is one way a server can misbehave, switched on by one test.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Clone)]
 struct Behaviour {
     tools: Vec<Value>,
@@ -454,7 +457,7 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour) {
         response.body.len()
     );
     for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
     head.push_str("\r\n");
     let _ = stream.write_all(head.as_bytes());
@@ -923,7 +926,7 @@ fn preview_of_a_server_the_host_refuses_says_why_and_how_to_see_more() {
 
 // ---- another SDK ----
 
-/// A server on the Python `mcp` package 2.x (PyPI; `FastMCP` is `MCPServer` since 2.0), one
+/// A server on the Python `mcp` package 2.x (`PyPI`; `FastMCP` is `MCPServer` since 2.0), one
 /// read-only tool with every hint.
 const PYTHON_SERVER: &str = r#"
 import sys

@@ -40,12 +40,11 @@ fn normalize(value: &mut Value, ids: &mut Vec<String>) {
             for (key, field) in fields.iter_mut() {
                 match (key.as_str(), &*field) {
                     ("id", Value::String(id)) => {
-                        let n = match ids.iter().position(|known| known == id) {
-                            Some(n) => n,
-                            None => {
-                                ids.push(id.clone());
-                                ids.len() - 1
-                            }
+                        let n = if let Some(n) = ids.iter().position(|known| known == id) {
+                            n
+                        } else {
+                            ids.push(id.clone());
+                            ids.len() - 1
                         };
                         *field = Value::String(format!("<id {}>", n + 1));
                     }

@@ -178,7 +178,7 @@ mod oauth_client {
     const REDIRECT: &str = "https://chat.openai.com/aip/plugin-e2e/oauth/callback";
 
     /// Sends what the library asks, over ureq; for `json`, the form body is re-encoded as the
-    /// JSON object ChatGPT sends when the manifest says `application/json`.
+    /// JSON object `ChatGPT` sends when the manifest says `application/json`.
     fn http_client(as_json: bool) -> impl Fn(HttpRequest) -> Result<HttpResponse, ureq::Error> {
         let agent = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
@@ -244,8 +244,7 @@ mod oauth_client {
             params
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| panic!("no {name} in {location}"))
+                .map_or_else(|| panic!("no {name} in {location}"), |(_, v)| v.clone())
         };
         (get("code"), get("state"))
     }

@@ -58,20 +58,27 @@ fn only_the_env_file_holds_the_secrets() {
             .filter(|&a| template::supports(stack, a))
         {
             let plan = project::plan(&answers(auth, stack), &secrets).unwrap();
-            for file in &plan.files {
-                let text = String::from_utf8_lossy(&file.contents);
-                let holds_secret = [
-                    &secrets.service_auth_token,
-                    &secrets.openai_verification_token,
-                    &secrets.user_tokens,
-                ]
-                .iter()
-                .any(|s| text.contains(s.as_str()));
-                if file.path == std::path::Path::new(".env") {
-                    assert_eq!(file.mode, FileMode::Private);
-                    assert_eq!(holds_secret, auth != AuthType::None, "{auth}");
-                } else {
-                    assert!(!holds_secret, "{} holds a secret", file.path.display());
+            // Every secret of every auth type, by the part that must stay secret.
+            for entry in secrets.entries() {
+                for file in &plan.files {
+                    let text = String::from_utf8_lossy(&file.contents);
+                    let holds = text.contains(entry.secret_part());
+                    if file.path == std::path::Path::new(".env") {
+                        assert_eq!(file.mode, FileMode::Private);
+                        assert_eq!(
+                            holds,
+                            entry.auth.contains(&auth),
+                            "{stack} {auth}: .env and {}",
+                            entry.variable
+                        );
+                    } else {
+                        assert!(
+                            !holds,
+                            "{stack} {auth}: {} holds {}",
+                            file.path.display(),
+                            entry.variable
+                        );
+                    }
                 }
             }
             let gitignore = plan.text(".gitignore").unwrap();

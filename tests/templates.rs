@@ -14,7 +14,7 @@ use ai_plugin::fields::{AuthType, Stack};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
 use ai_plugin::prompt::ScriptedPrompter;
 use ai_plugin::render::Plan;
-use ai_plugin::template::{self, Template, source::TemplateSource};
+use ai_plugin::template::{Template, source::TemplateSource};
 use ai_plugin::variables;
 use snapshot_tree::tree;
 
@@ -108,7 +108,7 @@ fn every_builtin_template_written_out_by_init_generates_the_same_projects() {
     let tmp = tempfile::tempdir().unwrap();
     for stack in Stack::ALL {
         let dir = tmp.path().join(stack.as_str());
-        template::commands::init(TemplateInitArgs {
+        ai_plugin::cmd::template::init(TemplateInitArgs {
             dir: dir.clone(),
             from: stack.to_string(),
         })

@@ -357,16 +357,13 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
             .with_fix("send it with `Content-Type: application/json`"),
         );
     }
-    let text = match String::from_utf8(reply.body.clone()) {
-        Ok(text) => text,
-        Err(_) => {
-            findings.push(Diagnostic::error(
-                "live-manifest-json",
-                "",
-                format!("{url} is not UTF-8 text"),
-            ));
-            return None;
-        }
+    let Ok(text) = String::from_utf8(reply.body.clone()) else {
+        findings.push(Diagnostic::error(
+            "live-manifest-json",
+            "",
+            format!("{url} is not UTF-8 text"),
+        ));
+        return None;
     };
     match Document::parse(url, &text, Format::Json, "live-manifest-json") {
         Ok(document) => Some(document),
@@ -718,7 +715,7 @@ fn needs_auth(spec: &Value, op: &Operation<'_>) -> bool {
             !list.is_empty()
                 && !list
                     .iter()
-                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                    .any(|r| r.as_object().is_some_and(serde_json::Map::is_empty))
         }
         _ => true,
     }

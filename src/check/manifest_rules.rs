@@ -209,7 +209,7 @@ impl Fields<'_> {
     }
 }
 
-/// OpenAI's plugin docs ask that `description_for_model` start with "Plugin for" (reference 4):
+/// `OpenAI`'s plugin docs ask that `description_for_model` start with "Plugin for" (reference 4):
 /// a warning, since the host did not enforce it.
 fn description_style(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     let Some(text) = object.get("description_for_model").and_then(Value::as_str) else {

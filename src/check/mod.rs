@@ -3,7 +3,7 @@
 //! The core is pure: [`check_documents`] runs the manifest rules ([`manifest_rules`]) and the
 //! spec rules ([`spec_rules`]) over parsed documents and places each finding at its line. I/O
 //! stays at the edges: [`read_target`] reads a folder or file, [`live`] fetches a running
-//! plugin, and [`report`] prints. `new` runs [`check_plan_files`] on what it generated.
+//! plugin, and [`Report`] says what was found (`ai-plugin check` itself is `crate::cmd::check`). `new` runs [`check_plan_files`] on what it generated.
 
 pub mod domain;
 pub mod host;
@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::cli::{CheckArgs, OutputFormat};
 use crate::diagnostic::Diagnostic;
 use crate::document::{Document, Format};
 use crate::manifest::MANIFEST_PATH;
@@ -63,44 +62,6 @@ pub struct Sources {
     pub notes: Vec<String>,
 }
 
-/// Runs `ai-plugin check` and prints its report.
-pub fn run(args: CheckArgs) -> Result<(), crate::Error> {
-    let CheckArgs {
-        target: input,
-        target_kind,
-        format,
-        token,
-        domain,
-        call_read_only,
-    } = args;
-    let options = mcp::Options {
-        token,
-        call_read_only,
-    };
-    let report = match check(&input, target_kind, &options, domain.as_deref()) {
-        Ok(report) => report,
-        Err(error) => {
-            if format == OutputFormat::Json {
-                println!("{}", Report::failure_json(&input, &error.to_string()));
-            }
-            return Err(error.into());
-        }
-    };
-    match format {
-        OutputFormat::Text => print!("{}", report.to_text()),
-        OutputFormat::Json => println!("{}", report.to_json()),
-    }
-    if report.errors() > 0 {
-        // The text report ends with the summary already; JSON tells a person on stderr.
-        return Err(match format {
-            OutputFormat::Text => CheckError::Reported(report.summary()),
-            OutputFormat::Json => CheckError::Findings(report.summary()),
-        }
-        .into());
-    }
-    Ok(())
-}
-
 /// Reads and checks `input`: a folder, a file, or an http(s) URL. `domain` is where a
 /// folder or file will be served (`example.com`), for the domain rules; without it the domain
 /// is taken from `api.url`.
@@ -129,11 +90,11 @@ pub fn check(
         Input::Path(path) => {
             let mut sources = read_target(&path)?;
             if let Some(domain) = domain
-                && path.join(crate::project::ANSWERS_RECORD).is_file()
+                && path.join(crate::context::ANSWERS_RECORD).is_file()
             {
                 serve_placeholders_at(&mut sources, domain);
             }
-            return report(input, sources, target.spec_target(), domain);
+            return check_sources(input, sources, target.spec_target(), domain);
         }
     };
     let unreadable = |message: String| CheckError::Unreadable {
@@ -152,9 +113,9 @@ pub fn check(
                 .map_err(unreadable)?;
             sources.findings.extend(outcome.findings);
             sources.notes.extend(outcome.notes);
-            report(input, sources, target.spec_target(), domain)
+            check_sources(input, sources, target.spec_target(), domain)
         }
-        UrlKind::Document => report(
+        UrlKind::Document => check_sources(
             input,
             live::fetch(&url, options.token.as_deref())?,
             target.spec_target(),
@@ -252,7 +213,7 @@ impl UrlKind {
 }
 
 /// Checks what was read from `input` (see [`check`]).
-pub fn report(
+pub fn check_sources(
     input: &str,
     sources: Sources,
     target: Target,

@@ -38,7 +38,7 @@ impl Report {
 
     /// `2 errors, 1 warning`.
     pub fn summary(&self) -> String {
-        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let plural = crate::text::plural;
         format!(
             "{}, {}",
             plural(self.errors(), "error"),

@@ -1,6 +1,7 @@
-//! The OpenAPI rules (reference 1.7, 5 and 8): what the plugin host or the GPT editor needs,
+//! The `OpenAPI` rules (reference 1.7, 5 and 8): what the plugin host or the GPT editor needs,
 //! and what breaks real consumers although validators pass.
 
+use crate::names::is_identifier;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -521,7 +522,7 @@ fn requires_credentials(security: Option<&Value>) -> bool {
 }
 
 /// A description over its documented limit: GPT Actions' editor refuses it; the plugin host
-/// documented 200 characters but was seen taking longer ones (OpenAI's own retrieval plugin
+/// documented 200 characters but was seen taking longer ones (`OpenAI`'s own retrieval plugin
 /// shipped a 236-character description; a community test saw 300 render).
 fn length_severity(target: Target) -> Severity {
     match target {
@@ -547,12 +548,6 @@ fn validity_severity(target: Target) -> Severity {
         Target::Actions => Severity::Error,
         Target::Plugins => Severity::Warning,
     }
-}
-
-/// Whether `id` can be a function name in the model's prompt.
-pub fn is_identifier(id: &str) -> bool {
-    id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Finds `required: true` written inside a property instead of a `required` list.
@@ -811,7 +806,7 @@ mod tests {
         let param = |n: usize| {
             edit(|s| {
                 s.pointer_mut(DELETE).unwrap()["parameters"][0]["description"] =
-                    json!("y".repeat(n))
+                    json!("y".repeat(n));
             })
         };
         assert_eq!(
@@ -936,7 +931,7 @@ mod tests {
             )
         );
         let inline = edit(|s| {
-            s["components"]["schemas"]["List"]["properties"]["todos"]["required"] = json!(true)
+            s["components"]["schemas"]["List"]["properties"]["todos"]["required"] = json!(true);
         });
         assert_eq!(
             one(&inline, &plugin()).1,
@@ -964,7 +959,7 @@ mod tests {
     fn references_must_resolve_and_auth_needs_schemes() {
         let dangling = edit(|s| {
             s.pointer_mut(GET).unwrap()["responses"]["200"]["content"]["application/json"]["schema"]
-                ["$ref"] = json!("#/components/schemas/Nope")
+                ["$ref"] = json!("#/components/schemas/Nope");
         });
         assert_eq!(one(&dangling, &plugin()).0, "spec-ref");
         let authed = Scope {

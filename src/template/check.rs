@@ -8,7 +8,6 @@
 //! that lead back to it are checked, since the others name fields of the items.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use handlebars::template::{
     DecoratorTemplate, HelperTemplate, Parameter, Template as Hbs, TemplateElement,
@@ -16,13 +15,15 @@ use handlebars::template::{
 use handlebars::{Path as HbsPath, TemplateError as HbsError};
 use toml::de::{DeTable, DeValue};
 
-use super::{
-    Condition, Folder, PARTIALS_DIR, TemplateConfig, glob_covers, glob_problem, partial_name,
-    static_path_problem,
+pub use super::problem::Problem;
+
+use super::condition::{Condition, glob_covers, glob_problem};
+use super::types::{
+    CONFIG_FILE, Folder, PARTIALS_DIR, TemplateConfig, partial_name, static_path_problem,
 };
+use crate::context::BUILTIN_NAMES;
 use crate::fields::AuthType;
 use crate::helpers;
-use crate::project::BUILTIN_NAMES;
 
 /// Helpers handlebars itself registers.
 const HANDLEBARS_HELPERS: [&str; 17] = [
@@ -33,56 +34,6 @@ const HANDLEBARS_HELPERS: [&str; 17] = [
 /// Block helpers whose body sees the same context as the block.
 const SAME_CONTEXT_BLOCKS: [&str; 2] = ["if", "unless"];
 
-/// One thing wrong with a template, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The file, relative to the template folder (`/`-separated).
-    pub file: String,
-    /// The line and column (from 1), when known.
-    pub position: Option<(usize, usize)>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem with a whole file (or its name).
-    pub fn file(file: &str, message: String) -> Problem {
-        Problem {
-            file: file.to_owned(),
-            position: None,
-            message,
-        }
-    }
-
-    /// A problem at a line and column of a file.
-    pub fn at(file: &str, (line, column): (usize, usize), message: String) -> Problem {
-        Problem {
-            file: file.to_owned(),
-            position: Some((line, column)),
-            message,
-        }
-    }
-
-    /// `folder/file:line:column: message`, with the file under `folder` (when not empty).
-    pub fn display_in(&self, folder: &str) -> String {
-        let file = if folder.is_empty() {
-            self.file.clone()
-        } else {
-            format!("{}/{}", folder.trim_end_matches('/'), self.file)
-        };
-        match self.position {
-            Some((line, column)) => format!("{file}:{line}:{column}: {}", self.message),
-            None => format!("{file}: {}", self.message),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.display_in(""))
-    }
-}
-
 /// Every problem of the template read into `folder`, in file order.
 pub fn check(folder: &Folder) -> Vec<Problem> {
     let mut problems = folder.problems.clone();
@@ -92,7 +43,7 @@ pub fn check(folder: &Folder) -> Vec<Problem> {
         Err(e) => {
             let position = e.span().map_or((1, 1), |s| line_column(text, s.start));
             problems.push(Problem::at(
-                super::CONFIG_FILE,
+                CONFIG_FILE,
                 position,
                 e.message().trim_end().to_owned(),
             ));
@@ -169,7 +120,7 @@ pub fn check(folder: &Folder) -> Vec<Problem> {
 
 fn check_config(config: &TemplateConfig, spans: &Spans<'_>, problems: &mut Vec<Problem>) {
     let mut at = |path: &[Key<'_>], message: String| {
-        problems.push(Problem::at(super::CONFIG_FILE, spans.locate(path), message));
+        problems.push(Problem::at(CONFIG_FILE, spans.locate(path), message));
     };
     if config.name.trim().is_empty() {
         at(
@@ -281,7 +232,7 @@ fn check_config(config: &TemplateConfig, spans: &Spans<'_>, problems: &mut Vec<P
 /// The files `new` adds to every project, whatever the template.
 const WRITTEN_BY_AI_PLUGIN: [&str; 2] = [
     crate::manifest::MANIFEST_PATH,
-    crate::project::ANSWERS_RECORD,
+    crate::context::ANSWERS_RECORD,
 ];
 
 /// The output path of a template path without `{{`: `.hbs` dropped, `_x` → `.x`.
@@ -327,7 +278,7 @@ pub fn handlebars_problems(
                         )];
                     }
                     None => {
-                        message.push_str(" (at the end of the text: is a `{{#block}}` left open?)")
+                        message.push_str(" (at the end of the text: is a `{{#block}}` left open?)");
                     }
                 }
             }
@@ -435,6 +386,7 @@ impl Walker<'_> {
 
     fn element(&mut self, element: &TemplateElement, depth: usize, position: (usize, usize)) {
         match element {
+            // Text and comments hold no names; anything else handlebars adds is not ours to check.
             TemplateElement::RawString(_) | TemplateElement::Comment(_) => {}
             TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
                 self.helper(h, false, depth, position);

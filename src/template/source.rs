@@ -5,10 +5,9 @@
 //! relative path without `..` whose every component is a real folder (not a link), and the
 //! template folder is read without following links ([`super::read_folder`]).
 
+use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
-
-use super::{Template, TemplateError, load_folder};
 
 /// A template of the user's, as `--template`, `--branch` and `--subfolder` name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,44 +52,12 @@ impl TemplateSource {
     pub fn describe(&self) -> String {
         let mut text = self.location.clone();
         if let Some(branch) = &self.branch {
-            text.push_str(&format!(" (branch {branch})"));
+            let _ = write!(text, " (branch {branch})");
         }
         if let Some(subfolder) = &self.subfolder {
-            text.push_str(&format!(" (subfolder {subfolder})"));
+            let _ = write!(text, " (subfolder {subfolder})");
         }
         text
-    }
-
-    /// Fetches (for git) and reads the template, and checks it: any problem refuses it.
-    pub fn load(&self) -> Result<Template, TemplateError> {
-        let unreadable = |message: String| TemplateError::Unreadable {
-            template: self.describe(),
-            message,
-        };
-        if self.is_git() {
-            let clone = clone(&self.location, self.branch.as_deref()).map_err(unreadable)?;
-            let repo = clone.path().join("repo");
-            let root = match &self.subfolder {
-                Some(sub) => inside(&repo, sub).map_err(unreadable)?,
-                None => repo,
-            };
-            load_folder(&root, &self.describe(), "", Some(self.clone()))
-        } else {
-            if self.branch.is_some() {
-                return Err(unreadable(
-                    "--branch applies only to a git URL (https://, ssh://, file://, \
-                     user@host:path); this is a folder"
-                        .to_owned(),
-                ));
-            }
-            let base = Path::new(&self.location);
-            let root = match &self.subfolder {
-                Some(sub) => inside(base, sub).map_err(unreadable)?,
-                None => base.to_path_buf(),
-            };
-            let prefix = root.display().to_string();
-            load_folder(&root, &self.describe(), &prefix, Some(self.clone()))
-        }
     }
 }
 
@@ -129,7 +96,7 @@ pub fn inside(root: &Path, subfolder: &str) -> Result<PathBuf, String> {
 }
 
 /// Clones `url` (one commit deep) into a new temporary folder, under `repo/`.
-fn clone(url: &str, branch: Option<&str>) -> Result<tempfile::TempDir, String> {
+pub(super) fn clone(url: &str, branch: Option<&str>) -> Result<tempfile::TempDir, String> {
     let tmp = tempfile::Builder::new()
         .prefix("ai-plugin-template-")
         .tempdir()

@@ -99,6 +99,8 @@ fn project_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Sends SIGINT at moments swept across a run of `new ARGS` in a fresh folder, for a new and
 /// an existing empty target, and checks what must hold after each.
+// Prints what the sweep saw: the test output is the place to read it.
+#[allow(clippy::print_stderr)]
 fn sweep(args: &[&str]) {
     let reference = workspace();
     let (output, staging_at, took) = run(reference.path(), args, None);

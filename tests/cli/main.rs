@@ -1,6 +1,6 @@
 //! Integration tests of the `ai-plugin` command line, run as a user would run it.
 //!
-//! Everything but `pty` runs with stdin not a terminal (assert_cmd's default); `pty` drives the
+//! Everything but `pty` runs with stdin not a terminal (`assert_cmd`'s default); `pty` drives the
 //! real prompts in a pseudo-terminal.
 
 mod answers_file;
@@ -13,6 +13,7 @@ mod help;
 mod interrupt;
 mod next_steps;
 mod no_terminal;
+mod output;
 mod project_files;
 #[cfg(unix)]
 mod pty;

@@ -3,9 +3,10 @@
 use std::fs;
 use std::path::Path;
 
-use crate::support::{
-    child, entries, files_under, hex_tokens, new_in, staging_leftovers, workspace,
-};
+use ai_plugin::context::Secrets;
+use ai_plugin::fields::AuthType;
+
+use crate::support::{child, entries, files_under, new_in, staging_leftovers, workspace};
 
 #[cfg(unix)]
 #[test]
@@ -57,7 +58,7 @@ fn no_staging_folder_is_left_after_success_or_failure() {
 }
 
 /// A write that fails after the staging folder was filled: the staging path is too long for
-/// the OS while the target's is not (Linux: PATH_MAX 4096). This works even as root, where
+/// the OS while the target's is not (Linux: `PATH_MAX` 4096). This works even as root, where
 /// permissions would not stop a write.
 #[cfg(target_os = "linux")]
 #[test]
@@ -98,29 +99,55 @@ fn a_write_failing_half_way_leaves_no_staging_folder_and_no_project() {
 
 #[test]
 fn secrets_differ_between_projects_and_appear_only_in_the_env_file() {
-    for auth in ["service_http", "user_http"] {
+    // Every secret of every auth type: the list comes from `Secrets` itself.
+    let catalogue = Secrets::placeholder();
+    for auth in AuthType::ALL {
+        let mut expected: Vec<&str> = catalogue
+            .entries()
+            .iter()
+            .filter(|e| e.auth.contains(&auth))
+            .map(|e| e.variable)
+            .collect();
+        expected.sort_unstable();
         let tmp = workspace();
         let secrets_of = |name: &str| {
             let project = child(&tmp, name);
             new_in(tmp.path())
                 .arg(&project)
-                .args(["--yes", "--auth", auth])
+                .args(["--yes", "--auth", auth.as_str()])
                 .assert()
                 .success();
             let env = fs::read_to_string(project.join(".env")).unwrap();
-            let tokens = hex_tokens(&env);
-            assert!(!tokens.is_empty(), "no secret in .env for {auth}:\n{env}");
-            (project, tokens)
+            // variable → the part that must stay secret (after `user:` for pairs).
+            let mut secrets: Vec<(String, String)> = env
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .filter(|(variable, _)| expected.contains(variable))
+                .map(|(variable, value)| {
+                    let secret = value.split_once(':').map_or(value, |(_, s)| s);
+                    (variable.to_owned(), secret.to_owned())
+                })
+                .collect();
+            secrets.sort();
+            let found: Vec<&str> = secrets.iter().map(|(v, _)| v.as_str()).collect();
+            assert_eq!(found, expected, "{auth}: the secrets in .env:\n{env}");
+            for (variable, secret) in &secrets {
+                assert!(
+                    secret.len() >= 20,
+                    "{auth}: {variable} is too short: {secret}"
+                );
+            }
+            (project, secrets)
         };
-        let (first, first_tokens) = secrets_of("first");
-        let (second, second_tokens) = secrets_of("second");
-        for token in &first_tokens {
-            assert!(
-                !second_tokens.contains(token),
-                "{auth}: {token} is in both projects' .env"
+        let (first, first_secrets) = secrets_of("first");
+        let (second, second_secrets) = secrets_of("second");
+        for ((variable, one), (_, other)) in first_secrets.iter().zip(&second_secrets) {
+            assert_ne!(
+                one, other,
+                "{auth}: {variable} is the same in both projects"
             );
         }
-        for (project, tokens) in [(&first, &first_tokens), (&second, &second_tokens)] {
+        for (project, secrets) in [(&first, &first_secrets), (&second, &second_secrets)] {
             let files = files_under(project);
             for named in ["ai-plugin.toml", ".well-known/ai-plugin.json", "README.md"] {
                 assert!(
@@ -131,10 +158,10 @@ fn secrets_differ_between_projects_and_appear_only_in_the_env_file() {
             for file in files.iter().filter(|f| *f != ".env") {
                 let bytes = fs::read(project.join(file)).unwrap();
                 let text = String::from_utf8_lossy(&bytes);
-                for token in tokens {
+                for (variable, secret) in secrets {
                     assert!(
-                        !text.contains(token.as_str()),
-                        "{auth}: a secret of .env leaked into {file}"
+                        !text.contains(secret.as_str()),
+                        "{auth}: {variable} of .env leaked into {file}"
                     );
                 }
             }

@@ -132,23 +132,6 @@ pub fn child(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
-/// Every 64-hex-digit token in `text` (the form of the generated secrets).
-pub fn hex_tokens(text: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut run = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_hexdigit() {
-            run.push(c);
-        } else {
-            if run.len() >= 32 {
-                tokens.push(std::mem::take(&mut run));
-            }
-            run.clear();
-        }
-    }
-    tokens
-}
-
 /// stderr of an assertion, as text.
 pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()

@@ -1,4 +1,4 @@
-//! Credentials for a generated project's API, as ChatGPT would get them: the tokens from its
+//! Credentials for a generated project's API, as `ChatGPT` would get them: the tokens from its
 //! `.env`, or for OAuth a sign-in on the consent page and a code exchange.
 
 use std::path::Path;
@@ -15,7 +15,7 @@ pub fn first_pair(project: &Path, variable: &str) -> (String, String) {
     (name.to_owned(), secret.to_owned())
 }
 
-/// The ChatGPT callback the conformance runs use.
+/// The `ChatGPT` callback the conformance runs use.
 pub const REDIRECT_URI: &str = "https://chat.openai.com/aip/plugin-conformance/oauth/callback";
 
 /// An OAuth authorization request for the project, as a form or query string.
@@ -108,7 +108,7 @@ pub fn token(project: &Path, auth: &str, base: &str) -> Option<String> {
     }
 }
 
-/// The list path: the user comes from the token for user_http and oauth.
+/// The list path: the user comes from the token for `user_http` and oauth.
 pub fn list_path(auth: &str) -> &'static str {
     if matches!(auth, "user_http" | "oauth") {
         "/todos"

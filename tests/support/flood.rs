@@ -61,7 +61,7 @@ pub fn chunk(data: &[u8]) -> Vec<u8> {
 /// One HTTP/1.1 answer from `stream`: `None` if the connection closed (or failed) first.
 fn read_reply(mut stream: &TcpStream) -> Option<Reply> {
     let mut received = Vec::new();
-    let mut buffer = [0u8; 64 * 1024];
+    let mut buffer = vec![0u8; 64 * 1024];
     loop {
         if let Some(reply) = parse(&received) {
             return Some(reply);

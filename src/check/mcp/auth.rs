@@ -1,6 +1,6 @@
 //! How an MCP server lets a client find its way to a token, as ChatGPT's and Claude's OAuth
 //! clients walk it: the 401's `WWW-Authenticate` challenge, the protected resource metadata
-//! (RFC 9728) and the authorization server's metadata (RFC 8414 or OpenID discovery)
+//! (RFC 9728) and the authorization server's metadata (RFC 8414 or `OpenID` discovery)
 //! (reference: mcp-reference.md section 4).
 
 use serde_json::Value;
@@ -74,7 +74,7 @@ fn prm_candidates(mcp_url: &str) -> Vec<String> {
     urls
 }
 
-/// Where an authorization server's metadata may be (RFC 8414, then OpenID discovery).
+/// Where an authorization server's metadata may be (RFC 8414, then `OpenID` discovery).
 fn as_candidates(issuer: &str) -> Vec<String> {
     let Some(parts) = UrlParts::parse(issuer) else {
         return Vec::new();

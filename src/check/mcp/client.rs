@@ -1,5 +1,5 @@
 //! A small MCP client over Streamable HTTP, on the HTTP client `check` already has: JSON-RPC
-//! requests POSTed with `Accept: application/json, text/event-stream`, answers read as JSON or
+//! requests `POSTed` with `Accept: application/json, text/event-stream`, answers read as JSON or
 //! as the `data:` lines of a server-sent event stream.
 //!
 //! Two eras: the 2025 one (`initialize`, `notifications/initialized`, then calls carrying the

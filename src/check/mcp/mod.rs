@@ -226,7 +226,7 @@ pub fn check(
     out.findings.extend(tools::check(
         &out.tools,
         target,
-        &crate::preview::count_tokens,
+        &crate::tokens::count_tokens,
     ));
     widgets(client, &out.tools, target, &mut out.findings);
     if options.call_read_only {

@@ -10,7 +10,7 @@ pub fn mismatches(value: &Value, schema: &Value) -> Vec<String> {
     mismatches_in(value, schema, schema)
 }
 
-/// The same, with `$ref`s resolved in `root` (an OpenAPI document, for a response schema).
+/// The same, with `$ref`s resolved in `root` (an `OpenAPI` document, for a response schema).
 pub fn mismatches_in(value: &Value, schema: &Value, root: &Value) -> Vec<String> {
     let mut out = Vec::new();
     walk(value, schema, root, "$", 0, &mut out);
@@ -105,7 +105,7 @@ fn walk(
                         out.push(format!("{path}: not in the schema, which allows no others"));
                     }
                     Some(extra @ Value::Object(_)) => {
-                        walk(item, extra, root, &path, depth + 1, out)
+                        walk(item, extra, root, &path, depth + 1, out);
                     }
                     _ => {}
                 },

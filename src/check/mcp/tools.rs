@@ -3,6 +3,7 @@
 //! lists the tools, this judges them (reference: mcp-reference.md section 2).
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -11,11 +12,11 @@ use crate::diagnostic::{Diagnostic, Severity};
 
 /// The MCP specification's longest tool name.
 pub const NAME_MAX: usize = 128;
-/// The conformance suite's and OpenAI function names' longest tool name.
+/// The conformance suite's and `OpenAI` function names' longest tool name.
 pub const SAFE_NAME_MAX: usize = 64;
 /// Past this many tools hosts pick worse; Cursor stops around 40.
 pub const TOOLS_WARN: usize = 40;
-/// The OpenAI API takes at most this many tools.
+/// The `OpenAI` API takes at most this many tools.
 pub const TOOLS_MAX_OPENAI: usize = 128;
 /// A tool costing more than this many tokens of context is worth trimming.
 pub const TOOL_TOKENS_WARN: usize = 700;
@@ -36,7 +37,7 @@ pub fn render(tool: &Value) -> String {
         .or_else(|| tool.pointer("/annotations/title"))
         .and_then(Value::as_str);
     if let Some(title) = title {
-        out.push_str(&format!(" ({title})"));
+        let _ = write!(out, " ({title})");
     }
     out.push('\n');
     if !text("description").is_empty() {
@@ -44,10 +45,11 @@ pub fn render(tool: &Value) -> String {
         out.push('\n');
     }
     let schema = tool.get("inputSchema").unwrap_or(&Value::Null);
-    out.push_str(&format!(
-        "input: {}\n",
+    let _ = writeln!(
+        out,
+        "input: {}",
         serde_json::to_string(schema).unwrap_or_default()
-    ));
+    );
     if let Some(Value::Object(annotations)) = tool.get("annotations") {
         let hints: Vec<String> = annotations
             .iter()
@@ -55,7 +57,7 @@ pub fn render(tool: &Value) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         if !hints.is_empty() {
-            out.push_str(&format!("annotations: {}\n", hints.join(" ")));
+            let _ = writeln!(out, "annotations: {}", hints.join(" "));
         }
     }
     out

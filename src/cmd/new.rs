@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::Output;
 use crate::answers::{self, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::cli::NewArgs;
 use crate::error::Error;
@@ -19,17 +20,21 @@ use crate::variables;
 use crate::write::{self, Outcome, TargetState};
 
 /// Runs `new` with the real terminal prompter.
-pub fn run(args: NewArgs, terminal: bool) -> Result<(), Error> {
+pub fn run(args: NewArgs, terminal: bool) -> Result<Output, Error> {
     let mut prompter = DialoguerPrompter::default();
-    let output = generate(args, terminal, &mut prompter)?;
-    print!("{output}");
-    if crate::interrupt::requested() {
-        eprintln!(
-            "Ctrl-C came too late to cancel: the project was already moving into place, so the \
-             move was finished and the project is complete"
-        );
-    }
-    Ok(())
+    let stdout = generate(args, terminal, &mut prompter)?;
+    let stderr = if crate::interrupt::requested() {
+        "Ctrl-C came too late to cancel: the project was already moving into place, so the \
+         move was finished and the project is complete\n"
+            .to_owned()
+    } else {
+        String::new()
+    };
+    Ok(Output {
+        stdout,
+        stderr,
+        failure: None,
+    })
 }
 
 /// Everything `new` does; returns what it prints on success.
@@ -131,7 +136,7 @@ pub fn generate(
             });
         }
     }
-    let template = source.map(|s| s.load()).transpose()?;
+    let user_template = source.map(|s| s.load()).transpose()?;
 
     let fill = if yes {
         Fill::Defaults
@@ -158,13 +163,13 @@ pub fn generate(
         }
         .into());
     }
-    let (offer, declared) = match &template {
+    let (offer, declared) = match &user_template {
         Some(t) => (Offer::Template(&t.config), &t.config.variables[..]),
         None => (Offer::Stacks, &[][..]),
     };
     let earlier = variables::check_given(declared, &given_variables, fill);
     let answers = answers::resolve_with(&given, fill, prompter, &target_ok, offer, earlier)?;
-    let template = match template {
+    let template = match user_template {
         Some(template) => template,
         None => Template::builtin(
             answers

@@ -1,13 +1,20 @@
-//! `ai-plugin templates`, `ai-plugin template init` and `ai-plugin template check`.
+//! `ai-plugin templates`, `ai-plugin template init` and `ai-plugin template check`, each
+//! returning what it prints.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{CONFIG_FILE, builtin_files, builtins, check, read_folder};
+use super::Output;
 use crate::cli::{TemplateCheckArgs, TemplateInitArgs};
 use crate::error::Error;
 use crate::fields::Stack;
 use crate::render::{FileMode, Plan, PlannedFile};
+use crate::template::check;
+use crate::template::condition::glob_covers;
+use crate::template::embedded::{builtin_files, builtins};
+use crate::template::folder::read_folder;
+use crate::template::types::{CONFIG_FILE, TemplateConfig, partial_name};
+use crate::text::{count as count_of, plural};
 use crate::write;
 
 /// The built-in templates, a line each.
@@ -32,7 +39,7 @@ pub fn list() -> String {
 }
 
 /// Writes a self-contained copy of a built-in template into a new or empty folder.
-pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
+pub fn init(args: TemplateInitArgs) -> Result<String, Error> {
     let TemplateInitArgs { dir, from } = args;
     let stack: Stack = from.parse().map_err(|_| {
         Error::Usage(format!(
@@ -43,10 +50,10 @@ pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
     })?;
     if let write::TargetState::NonEmpty(count) = write::inspect(&dir)? {
         return Err(Error::Refused(format!(
-            "`{}` is not empty ({count} entr{}); `template init` writes into a new or empty \
+            "`{}` is not empty ({}); `template init` writes into a new or empty \
              folder, so that it never mixes with or replaces your files",
             dir.display(),
-            if count == 1 { "y" } else { "ies" }
+            count_of(count, "entry", "entries")
         )));
     }
     let (config_text, files) = builtin_files(stack).map_err(crate::project::ProjectError::from)?;
@@ -72,13 +79,12 @@ pub fn init(args: TemplateInitArgs) -> Result<(), Error> {
     } else {
         format!(", named `{name}`")
     };
-    print!(
+    Ok(format!(
         "Wrote a template to `{shown}` ({} files, a copy of the built-in `{stack}` one{named}).\n\n\
          Edit it, then:\n  ai-plugin template check {shown}\n  \
          ai-plugin new --template {shown}\n",
         plan.files.len()
-    );
-    Ok(())
+    ))
 }
 
 /// The name of a new template: its folder's name, if that is one.
@@ -123,43 +129,46 @@ fn init_config(config_text: &str, stack: Stack, name: &str) -> String {
     out
 }
 
-/// Checks a template folder and prints every problem; exit 1 if there are any.
-pub fn check(args: TemplateCheckArgs) -> Result<(), Error> {
+/// Checks a template folder: every problem, and a failure (exit 1) if there are any.
+pub fn check(args: TemplateCheckArgs) -> Result<Output, Error> {
     let TemplateCheckArgs { dir } = args;
     let shown = dir.display().to_string();
     let folder = read_folder(&dir, &shown)?;
     let problems = check::check(&folder);
     if problems.is_empty() {
-        let config: super::TemplateConfig =
+        let config: TemplateConfig =
             toml::from_str(&folder.config_text).expect("checked: template.toml parses");
         let ignored = folder
             .files
             .iter()
-            .filter(|f| config.ignore.iter().any(|g| super::glob_covers(g, &f.path)))
+            .filter(|f| config.ignore.iter().any(|g| glob_covers(g, &f.path)))
             .count();
         let partials = folder
             .files
             .iter()
-            .filter(|f| super::partial_name(&f.path).is_some())
+            .filter(|f| partial_name(&f.path).is_some())
             .count();
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-        println!(
-            "`{shown}`: the template `{}` is fine ({}, {}, {}; {ignored} ignored)",
+        return Ok(Output::stdout(format!(
+            "`{shown}`: the template `{}` is fine ({}, {}, {}; {ignored} ignored)\n",
             config.name,
-            count(folder.files.len() - partials - ignored, "file"),
-            count(partials, "partial"),
-            count(config.variables.len(), "variable")
-        );
-        return Ok(());
+            plural(folder.files.len() - partials - ignored, "file"),
+            plural(partials, "partial"),
+            plural(config.variables.len(), "variable")
+        )));
     }
+    let mut stdout = String::new();
     for problem in &problems {
-        println!("{}", problem.display_in(&shown));
+        let _ = writeln!(stdout, "{}", problem.display_in(&shown));
     }
-    Err(Error::TemplateCheck(format!(
-        "{} problem{} in the template `{shown}`",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    )))
+    let failure = Error::TemplateCheck(format!(
+        "{} in the template `{shown}`",
+        plural(problems.len(), "problem")
+    ));
+    Ok(Output {
+        stdout,
+        stderr: String::new(),
+        failure: Some(failure),
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,179 @@
+//! The vocabulary of asking: a question (a plugin answer or a template variable), where a given
+//! value came from, how missing ones are filled, and what is wrong with the answers. Both
+//! [`crate::answers`] (the plugin's questions) and [`crate::variables`] (a template's) speak it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::fields::Field;
+use crate::prompt::PromptError;
+
+/// Where a given answer came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A command-line flag or argument.
+    Flag,
+    /// A key of an answers file.
+    File(PathBuf),
+    /// A template's default (for a variable), with its value.
+    Default(String),
+}
+
+/// A value the user gave before any prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    /// The raw value.
+    pub value: String,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// How to fill what was not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// Ask on the terminal.
+    Prompt,
+    /// Take the default (`--yes`).
+    Defaults,
+    /// No terminal and no `--yes`: anything missing is an error.
+    Nothing,
+}
+
+/// A question `new` asks: one of the plugin's, or a variable of the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    /// A plugin answer.
+    Field(Field),
+    /// A template variable.
+    Variable {
+        /// Its name.
+        name: String,
+        /// Its question.
+        prompt: String,
+    },
+}
+
+impl Question {
+    /// How to give the answer on the command line.
+    pub fn flag(&self) -> String {
+        match self {
+            Question::Field(field) => field.flag(),
+            Question::Variable { name, .. } => format!("--define {name}=VALUE"),
+        }
+    }
+
+    /// The key in an answers file.
+    pub fn key(&self) -> String {
+        match self {
+            Question::Field(field) => field.key().to_owned(),
+            Question::Variable { name, .. } => format!("variables.{name}"),
+        }
+    }
+
+    /// The question shown at the prompt.
+    pub fn prompt(&self) -> &str {
+        match self {
+            Question::Field(field) => field.prompt(),
+            Question::Variable { prompt, .. } => prompt,
+        }
+    }
+}
+
+/// A given value that breaks its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The question answered.
+    pub question: Question,
+    /// Where the value came from.
+    pub source: Source,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Invalid {
+    /// A plugin answer that breaks its rule.
+    pub fn field(field: Field, source: Source, reason: String) -> Invalid {
+        Invalid {
+            question: Question::Field(field),
+            source,
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.source, &self.question) {
+            (Source::Flag, Question::Field(field)) => {
+                write!(f, "{}: {}", field.flag(), self.reason)
+            }
+            (Source::Flag, Question::Variable { name, .. }) => {
+                write!(f, "--define {name}: {}", self.reason)
+            }
+            (Source::File(path), question) => write!(
+                f,
+                "`{}`, key `{}`: {}",
+                path.display(),
+                question.key(),
+                self.reason
+            ),
+            (Source::Default(value), question) if value.is_empty() => {
+                write!(f, "{}: {}", question.flag(), self.reason)
+            }
+            (Source::Default(value), question) => write!(
+                f,
+                "the template's default for `{}` (`{value}`): {}",
+                question.key().trim_start_matches("variables."),
+                self.reason
+            ),
+        }
+    }
+}
+
+/// Why the answers could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersError {
+    /// Values were given that break their rules, or required ones are missing.
+    #[error("{}", describe(.invalid, .missing))]
+    Rejected {
+        /// Given values that break their rule.
+        invalid: Vec<Invalid>,
+        /// Answers nobody gave, with no terminal to ask.
+        missing: Vec<Question>,
+    },
+    /// The person cancelled at a prompt.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    /// A variable's default failed to render (a problem in the template).
+    #[error("the default of the template variable `{name}` failed to render: {message}")]
+    Default {
+        /// The variable.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn describe(invalid: &[Invalid], missing: &[Question]) -> String {
+    let mut lines = Vec::new();
+    if !invalid.is_empty() {
+        lines.push(format!(
+            "{}:",
+            crate::text::plural(invalid.len(), "invalid answer")
+        ));
+        lines.extend(invalid.iter().map(|i| format!("  {i}")));
+    }
+    if !missing.is_empty() {
+        lines.push("missing answers, and stdin is not a terminal to ask for them:".to_owned());
+        lines.extend(
+            missing
+                .iter()
+                .map(|f| format!("  {:<24} {}", f.flag(), f.prompt())),
+        );
+        lines.push(
+            "give them as flags or in --answers FILE.toml, or pass --yes to take the defaults"
+                .to_owned(),
+        );
+    }
+    lines.join("\n")
+}
