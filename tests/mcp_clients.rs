@@ -55,7 +55,9 @@ fn start(stack: &str, auth: &'static str) -> Started {
 
 /// The tool arguments: `username` where the REST path carries it.
 fn arguments(auth: &str, fields: Value) -> serde_json::Map<String, Value> {
-    let mut fields = fields.as_object().unwrap().clone();
+    let Value::Object(mut fields) = fields else {
+        panic!("tool arguments must be a JSON object, not {fields}");
+    };
     if !matches!(auth, "user_http" | "oauth") {
         fields.insert("username".into(), json!("alice"));
     }

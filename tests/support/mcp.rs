@@ -1,6 +1,7 @@
 //! JSON-RPC over Streamable HTTP to a generated server's `/mcp`, as an MCP client sends it,
 //! and what the tests read from the answers.
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -32,7 +33,9 @@ pub fn post(client: &Client, path: &str, message: &Value, extra: &[(&str, &str)]
 
 /// A JSON-RPC request.
 pub fn request(id: u64, method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+    let mut message = json!({"jsonrpc": "2.0", "id": id, "method": method});
+    message["params"] = params;
+    message
 }
 
 /// The 2025-era `initialize` request.
@@ -55,11 +58,11 @@ pub fn initialized() -> Value {
 
 /// A `tools/call` request.
 pub fn call(id: u64, tool: &str, arguments: Value) -> Value {
-    request(
-        id,
-        "tools/call",
-        json!({"name": tool, "arguments": arguments}),
-    )
+    request(id, "tools/call", {
+        let mut params = json!({ "name": tool });
+        params["arguments"] = arguments;
+        params
+    })
 }
 
 /// The JSON-RPC message of an answer, sent as JSON or as one SSE event; `Null` when the body is
@@ -111,7 +114,7 @@ pub fn raw_post(port: u16, host: &str, headers: &[(&str, &str)], body: &Value) -
         body.len()
     );
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).unwrap();
