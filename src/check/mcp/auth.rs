@@ -470,6 +470,22 @@ mod tests {
     }
 
     #[test]
+    fn a_static_token_is_a_note_and_only_chatgpt_apps_hear_they_cannot_send_it() {
+        let notes = |target| {
+            let mut notes = Vec::new();
+            static_token_notes("http://localhost:5003/mcp", target, &mut notes);
+            notes
+        };
+        let chatgpt = notes(CheckTarget::ChatgptApp);
+        assert_eq!(chatgpt.len(), 2, "{chatgpt:?}");
+        assert!(chatgpt[0].contains("a token set up by hand"), "{chatgpt:?}");
+        assert!(chatgpt[1].starts_with("ChatGPT apps offer only no auth and OAuth"));
+        for target in [CheckTarget::Mcp, CheckTarget::Claude, CheckTarget::Plugins] {
+            assert_eq!(notes(target), chatgpt[..1], "{}", target.as_str());
+        }
+    }
+
+    #[test]
     fn well_known_urls_follow_the_rfcs() {
         assert_eq!(canonical("HTTPS://X.com/mcp/"), "https://x.com/mcp");
         assert_eq!(
