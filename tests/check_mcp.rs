@@ -1,7 +1,8 @@
 //! `ai-plugin check` on MCP servers: a small MCP server started here on loopback, good in
 //! every way unless a test breaks one thing, and the finding each broken thing must give;
 //! a server on another SDK (the Python `mcp` package) checked as it is; `preview` of an MCP
-//! server; and, once the templates serve `/mcp`, every generated stack and auth type.
+//! server. Every generated stack and auth type is checked in `tests/conformance.rs`, on the
+//! servers it starts anyway.
 
 mod support;
 
@@ -121,7 +122,7 @@ struct Behaviour {
     token: Option<String>,
     /// The 401's WWW-Authenticate header (`None`: no header).
     challenge: Option<String>,
-    /// The protected resource metadata: content type and body.
+    /// The protected resource metadata: content type (empty: not served) and body.
     prm: (String, String),
     /// The authorization server's metadata.
     as_metadata: Value,
@@ -138,7 +139,7 @@ struct Behaviour {
     session: bool,
     /// The preflight's Access-Control-Expose-Headers.
     expose: String,
-    /// The content type of the authorization server's metadata.
+    /// The content type of the authorization server's metadata (empty: not served).
     as_content_type: String,
     /// The status a notification gets.
     notification_status: u16,
@@ -235,10 +236,12 @@ impl Behaviour {
             return response;
         }
         match (request.method.as_str(), path) {
-            ("GET", "/.well-known/oauth-protected-resource/mcp") => {
+            ("GET", "/.well-known/oauth-protected-resource/mcp") if !self.prm.0.is_empty() => {
                 return respond(200, &self.prm.0, self.prm.1.clone());
             }
-            ("GET", "/.well-known/oauth-authorization-server") => {
+            ("GET", "/.well-known/oauth-authorization-server")
+                if !self.as_content_type.is_empty() =>
+            {
                 return respond(200, &self.as_content_type, self.as_metadata.to_string());
             }
             ("POST", "/mcp") => {}
@@ -806,6 +809,20 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
             &[("mcp-query-token", "error")],
             1,
         ),
+        (
+            "an OAuth server without discovery (its metadata alone says OAuth)",
+            |b| {
+                *b = b.clone().with_auth();
+                b.challenge = Some("Bearer realm=\"notes\"".to_owned());
+                b.prm.0 = String::new();
+            },
+            &["--target", "chatgpt-app"],
+            &[
+                ("mcp-auth-challenge", "warning"),
+                ("mcp-prm-missing", "error"),
+            ],
+            1,
+        ),
     ];
     for (what, change, flags, expected, exit) in cases {
         let server = McpServer::start(change);
@@ -816,6 +833,35 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
             assert!(
                 finding["fix"].is_string(),
                 "{what}: every finding says how to fix it: {finding}"
+            );
+        }
+    }
+}
+
+/// A server with a token set up by hand (no OAuth anywhere) is no fault under any target:
+/// ChatGPT apps cannot send a static token, and a note says so without failing the check.
+#[test]
+fn a_static_token_server_gets_notes_not_findings() {
+    let server = McpServer::start(|b| {
+        *b = b.clone().with_auth();
+        b.challenge = Some("Bearer realm=\"notes\"".to_owned());
+        b.prm.0 = String::new();
+        b.as_content_type = String::new();
+    });
+    for (target, chatgpt_note) in [("chatgpt-app", true), ("mcp", false), ("claude", false)] {
+        for token in [None, Some("secret-token")] {
+            let mut flags = vec!["--target", target];
+            flags.extend(token.iter().flat_map(|t| ["--token", t]));
+            let (code, report) = check_json(&server.mcp(), &flags);
+            let what = format!("{target} with {token:?}: {report:#}");
+            assert_eq!(findings(&report), [], "{what}");
+            assert_eq!(code, 0, "{what}");
+            let notes = report["notes"].to_string();
+            assert!(notes.contains("a token set up by hand"), "{what}");
+            assert_eq!(
+                notes.contains("ChatGPT apps offer only no auth and OAuth"),
+                chatgpt_note,
+                "{what}"
             );
         }
     }
@@ -1024,35 +1070,4 @@ fn a_python_sdk_server_gets_only_true_findings() {
         "{notes}"
     );
     assert_eq!(code, 0);
-}
-
-// ---- generated stacks ----
-
-#[test]
-#[ignore = "needs /mcp in the templates"]
-fn every_generated_stack_and_auth_type_checks_clean_as_an_mcp_server() {
-    for stack in ["rust", "python", "typescript"] {
-        support::require_toolchain(stack);
-        for auth in ["none", "service_http", "user_http", "oauth"] {
-            let tmp = tempfile::tempdir().unwrap();
-            let project = tmp.path().join("plugin");
-            support::generate(&project, &["--stack", stack, "--auth", auth]);
-            // The README's first block: the run command, then the test command.
-            let start = support::readme_commands(&project).remove(0);
-            let port = support::free_port();
-            let data = tmp.path().join("data/todos.json");
-            let server = support::Server::start(&project, &start, port, &data);
-            let token = support::credentials::token(&project, auth, &server.base);
-            for target in ["chatgpt-app", "mcp"] {
-                let mut flags = vec!["--target", target, "--call-read-only"];
-                if let Some(token) = &token {
-                    flags.extend(["--token", token.as_str()]);
-                }
-                let (code, report) = check_json(&format!("{}/mcp", server.base), &flags);
-                assert_eq!(findings(&report), [], "{stack} {auth} {target}: {report:#}");
-                assert_eq!(code, 0);
-            }
-            server.stop();
-        }
-    }
 }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::check::CheckTarget;
 use crate::check::domain::UrlParts;
 use crate::check::live::{Http, Reply};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -126,12 +127,57 @@ fn fetch_json(http: &Http, url: &str) -> Fetched {
     }
 }
 
+/// Whether a server whose Bearer challenge advertises no metadata still shows that it uses
+/// OAuth: protected resource metadata at a well-known URL, authorization server metadata at
+/// its origin, or a plugin manifest at its origin with `auth.type: oauth`.
+fn shows_oauth(http: &Http, mcp_url: &str) -> bool {
+    let json = |url: &String| matches!(fetch_json(http, url), Fetched::Json(_));
+    let Some(parts) = UrlParts::parse(mcp_url) else {
+        return false;
+    };
+    let origin = parts.origin();
+    prm_candidates(mcp_url).iter().any(json)
+        || as_candidates(&origin).iter().any(json)
+        || match fetch_json(http, &format!("{origin}/.well-known/ai-plugin.json")) {
+            Fetched::Json(manifest) => manifest["auth"]["type"] == "oauth",
+            _ => false,
+        }
+}
+
+/// The notes for a server that wants a token set up by hand (a static bearer token or API
+/// key): its Bearer challenge advertises no metadata and nothing at its origin speaks of
+/// OAuth ([`shows_oauth`]).
+///
+/// These are notes, not findings, under every target, `chatgpt-app` included, though ChatGPT
+/// apps offer only no auth and OAuth and so cannot connect: a static token is the author's
+/// choice of clients (GPT Actions, and MCP clients that send a header: Inspector, Claude Code,
+/// Codex, VS Code), not a fault in the server, and `check` cannot tell which host the author
+/// meant. Reporting it as a warning would fail every such server in CI for its auth type alone.
+/// An OAuth server without discovery is still judged by the rules below.
+fn static_token_notes(mcp_url: &str, target: CheckTarget, notes: &mut Vec<String>) {
+    notes.push(format!(
+        "{mcp_url} wants a bearer token and offers no OAuth discovery (no `resource_metadata`, \
+         no protected resource or authorization server metadata, no OAuth plugin manifest): a \
+         token set up by hand, which MCP clients that send a header use (Inspector, Claude \
+         Code, Codex, VS Code)"
+    ));
+    if target == CheckTarget::ChatgptApp {
+        notes.push(format!(
+            "ChatGPT apps offer only no auth and OAuth, never a static token: ChatGPT cannot \
+             connect to {mcp_url} as it is; serve OAuth with discovery for a ChatGPT app (the \
+             token still serves GPT Actions and MCP clients)"
+        ));
+    }
+}
+
 /// Follows the 401 `challenge` (the `WWW-Authenticate` header, if any) of the MCP server at
 /// `mcp_url` to the protected resource metadata and the authorization server's metadata,
-/// and judges each step.
+/// and judges each step. A server with a token set up by hand gets notes instead
+/// ([`static_token_notes`]).
 pub(crate) fn check(
     http: &Http,
     mcp_url: &str,
+    target: CheckTarget,
     challenge: Option<&str>,
     findings: &mut Vec<Diagnostic>,
     notes: &mut Vec<String>,
@@ -142,6 +188,10 @@ pub(crate) fn check(
             .find(|(k, _)| k == "resource_metadata")
             .map(|(_, v)| v.clone())
     });
+    if params.is_some() && advertised.is_none() && !shows_oauth(http, mcp_url) {
+        static_token_notes(mcp_url, target, notes);
+        return;
+    }
     match (challenge, &params, &advertised) {
         (None, _, _) => findings.push(
             Diagnostic::error(
@@ -417,6 +467,22 @@ mod tests {
         );
         assert_eq!(bearer_params("Bearer").unwrap(), []);
         assert!(bearer_params("Basic realm=x").is_none());
+    }
+
+    #[test]
+    fn a_static_token_is_a_note_and_only_chatgpt_apps_hear_they_cannot_send_it() {
+        let notes = |target| {
+            let mut notes = Vec::new();
+            static_token_notes("http://localhost:5003/mcp", target, &mut notes);
+            notes
+        };
+        let chatgpt = notes(CheckTarget::ChatgptApp);
+        assert_eq!(chatgpt.len(), 2, "{chatgpt:?}");
+        assert!(chatgpt[0].contains("a token set up by hand"), "{chatgpt:?}");
+        assert!(chatgpt[1].starts_with("ChatGPT apps offer only no auth and OAuth"));
+        for target in [CheckTarget::Mcp, CheckTarget::Claude, CheckTarget::Plugins] {
+            assert_eq!(notes(target), chatgpt[..1], "{}", target.as_str());
+        }
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub fn check(
         auth::check(
             &http,
             url,
+            target,
             challenge.as_deref(),
             &mut out.findings,
             &mut out.notes,
