@@ -823,7 +823,7 @@ fn checked(stack: &str, auth: &str, project: &Path, base: &str) -> Vec<String> {
                 finding["path"].as_str().unwrap_or_default(),
             ));
         }
-        let expected = if report["errors"] == 0 { 0 } else { 1 };
+        let expected = i32::from(report["errors"] != 0);
         if output.status.code() != Some(expected) {
             findings.push(format!("{what}: exit code {:?}", output.status.code()));
         }

@@ -117,10 +117,24 @@ pub fn raw_post(port: u16, host: &str, headers: &[(&str, &str)], body: &Value) -
         let _ = write!(head, "{name}: {value}\r\n");
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
+    head.push_str(&body);
+    // A server that refuses the request (a foreign Host) may answer and close before it has
+    // read the body, so the write can fail or the read end in a reset after the whole answer:
+    // what counts is the answer read before that.
+    let written = stream.write_all(head.as_bytes());
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!(
+                "reading the answer to POST /mcp (Host {host}) failed: {e}; writing: {written:?}"
+            ),
+        }
+    }
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
