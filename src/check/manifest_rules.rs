@@ -137,7 +137,7 @@ pub fn check(manifest: &Value, scope: &Scope) -> Vec<Diagnostic> {
         "name_for_human",
         "manifest-name-for-human",
         fields::name_for_human,
-        "shorten it to what a person sees in the plugin store",
+        "shorten it to the name a person sees in a host's list of plugins or apps",
     );
     fields.validated(
         "name_for_model",
