@@ -9,7 +9,6 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -18,49 +17,9 @@ use std::time::Duration;
 use ai_plugin::fields::{AuthType, Stack};
 use ai_plugin::template;
 use serde_json::{Value, json};
+use support::check::{ai_plugin, check_json, findings};
 
 const FIXTURES: &str = "tests/fixtures/check";
-
-/// Runs `ai-plugin ARGS` from the repository root (so fixture paths in reports are stable).
-fn ai_plugin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-/// `check --format json` on `target`: the exit code and the report.
-fn check_json(target: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["check", target, "--format", "json"];
-    args.extend_from_slice(extra);
-    let output = ai_plugin(&args);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check {target} printed no JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output.status.code().unwrap(), report)
-}
-
-/// (code, severity) of every finding.
-fn findings(report: &Value) -> Vec<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_owned(),
-                f["severity"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 /// A fixture (under tests/fixtures/check), extra flags, and the (code, severity) of every
 /// finding it must give, in order.

@@ -10,54 +10,14 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-
-/// Runs `ai-plugin ARGS` from the repository root.
-fn ai_plugin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-/// `check URL --format json ARGS`: the exit code and the report.
-fn check_json(url: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["check", url, "--format", "json"];
-    args.extend_from_slice(extra);
-    let output = ai_plugin(&args);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check {url} printed no JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    (output.status.code().unwrap(), report)
-}
-
-/// (code, severity) of every finding.
-fn findings(report: &Value) -> Vec<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["code"].as_str().unwrap().to_owned(),
-                f["severity"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
+use support::check::{ai_plugin, check_json, findings};
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
     expected

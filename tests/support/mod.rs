@@ -2,6 +2,7 @@
 //! starting it on a free loopback port, and an HTTP client that reports every status.
 #![allow(dead_code)]
 
+pub mod check;
 pub mod credentials;
 pub mod flood;
 pub mod mcp;
