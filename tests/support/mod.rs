@@ -21,6 +21,18 @@ pub fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-projects")
 }
 
+/// Builds of generated Rust projects go to the shared target directory, without debug
+/// information or incremental caches: a run builds dozens of projects, and with them the
+/// directory grew past 8 GB, more than a CI machine's disk holds. Their tests need neither.
+fn rust_builds(command: &mut Command) -> &mut Command {
+    command
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_INCREMENTAL", "0")
+        .env("CARGO_PROFILE_DEV_DEBUG", "0")
+        .env("CARGO_PROFILE_TEST_DEBUG", "0")
+        .env_remove("RUSTFLAGS")
+}
+
 pub fn generate(dir: &Path, args: &[&str]) {
     let output = Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
         .arg("new")
@@ -38,11 +50,9 @@ pub fn generate(dir: &Path, args: &[&str]) {
 }
 
 pub fn cargo(project: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO"))
+    let output = rust_builds(&mut Command::new(env!("CARGO")))
         .args(args)
         .current_dir(project)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .env_remove("RUSTFLAGS")
         .output()
         .unwrap();
     assert!(
@@ -125,11 +135,9 @@ fn require_python() {
 /// Runs one shell command line in `project`, as a person would type it; panics with its output
 /// if it fails. Generated Rust projects build into the shared target directory.
 pub fn run_line(project: &Path, line: &str) {
-    let output = npm_settings(&mut Command::new("sh"))
+    let output = rust_builds(npm_settings(&mut Command::new("sh")))
         .args(["-c", line])
         .current_dir(project)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .env_remove("RUSTFLAGS")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -177,12 +185,11 @@ impl Server {
     /// may be a list (`npm install && npm start`): stopping signals the whole process group.
     pub fn start(project: &Path, command: &str, port: u16, data: &Path) -> Server {
         let mut cmd = Command::new("sh");
-        npm_settings(&mut cmd)
+        rust_builds(npm_settings(&mut cmd))
             .args(["-c", command])
             .current_dir(project)
             .env("PORT", port.to_string())
             .env("DATA_PATH", data)
-            .env("CARGO_TARGET_DIR", shared_target())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
