@@ -120,56 +120,6 @@ pub struct OauthAnswers {
     pub content_type: OauthContentType,
 }
 
-impl Answers {
-    /// The record written to the project's `ai-plugin.toml`, which `--answers` reads back.
-    pub fn to_file(&self) -> AnswersFile {
-        AnswersFile {
-            directory: None,
-            name_for_human: Some(self.name_for_human.clone()),
-            name_for_model: Some(self.name_for_model.clone()),
-            description_for_human: Some(self.description_for_human.clone()),
-            description_for_model: Some(self.description_for_model.clone()),
-            auth: Some(self.auth.to_string()),
-            oauth_client_id: self.oauth.as_ref().map(|o| o.client_id.clone()),
-            oauth_scope: self.oauth.as_ref().map(|o| o.scope.clone()),
-            oauth_content_type: self.oauth.as_ref().map(|o| o.content_type.to_string()),
-            stack: self.stack.map(|s| s.to_string()),
-            template: None,
-            branch: None,
-            subfolder: None,
-            port: Some(PortValue::Number(i64::from(self.port))),
-            contact_email: Some(self.contact_email.clone()),
-            legal_info_url: Some(self.legal_info_url.clone()),
-            variables: BTreeMap::new(),
-        }
-    }
-
-    fn from_values(values: &BTreeMap<Field, String>) -> Answers {
-        let get = |field: Field| values[&field].clone();
-        let auth: AuthType = get(Field::Auth).parse().expect("validated");
-        let oauth = (auth == AuthType::Oauth).then(|| OauthAnswers {
-            client_id: get(Field::OauthClientId),
-            scope: get(Field::OauthScope),
-            content_type: get(Field::OauthContentType).parse().expect("validated"),
-        });
-        Answers {
-            directory: PathBuf::from(get(Field::Directory)),
-            name_for_human: get(Field::NameForHuman),
-            name_for_model: get(Field::NameForModel),
-            description_for_human: get(Field::DescriptionForHuman),
-            description_for_model: get(Field::DescriptionForModel),
-            auth,
-            oauth,
-            stack: values
-                .get(&Field::Stack)
-                .map(|s| s.parse().expect("validated")),
-            port: fields::port(&get(Field::Port)).expect("validated"),
-            contact_email: get(Field::ContactEmail),
-            legal_info_url: get(Field::LegalInfoUrl),
-        }
-    }
-}
-
 /// What `new` can generate: the built-in stacks, or one template of the user's.
 #[derive(Debug, Clone, Copy)]
 pub enum Offer<'a> {
@@ -339,31 +289,173 @@ pub fn resolve_with(
         return Err(AnswersError::Rejected { invalid, missing });
     }
 
-    let mut values: BTreeMap<Field, String> = BTreeMap::new();
-    for field in Field::ALL {
-        if !field.applies_to(chosen_auth(&values)) || (field == Field::Stack && !offer.asks(field))
-        {
-            continue;
-        }
-        let value = if let Some(g) = given.get(field) {
-            g.value.clone()
+    let mut asker = Asker {
+        given,
+        fill,
+        offer,
+        prompter,
+        target_ok,
+        auth: AuthType::None,
+    };
+    asker.answers()
+}
+
+/// The default `description_for_model`: what the built-in stacks' TODO API does.
+pub const DESCRIPTION_FOR_MODEL_DEFAULT: &str = "Plugin for managing a TODO list. You can add \
+    an item, list the items with their ids, and delete an item by its id. List the items before \
+    deleting one, so that you use a current id.";
+
+/// Takes or asks one answer after another, in the order of [`Field::ALL`], each parsed by its
+/// field's rule into its type; the defaults derive from the typed answers before them.
+struct Asker<'a> {
+    given: &'a PartialAnswers,
+    fill: Fill,
+    offer: Offer<'a>,
+    prompter: &'a mut dyn Prompter,
+    target_ok: &'a dyn Fn(&str) -> Result<(), String>,
+    /// The auth type answered so far (`none` until it is): the stacks offered depend on it.
+    auth: AuthType,
+}
+
+impl Asker<'_> {
+    fn answers(&mut self) -> Result<Answers, AnswersError> {
+        let directory = self.answer(Field::Directory, &self.default_directory(), text)?;
+        let name_for_human = self.answer(
+            Field::NameForHuman,
+            &human_name_from_directory(Path::new(&directory)),
+            text,
+        )?;
+        let name_for_model = self.answer(
+            Field::NameForModel,
+            &model_name_from_human(&name_for_human),
+            text,
+        )?;
+        let description_for_human = self.answer(
+            Field::DescriptionForHuman,
+            &format!("Keep a TODO list with {name_for_human}: add, list and delete items."),
+            text,
+        )?;
+        let description_for_model = self.answer(
+            Field::DescriptionForModel,
+            DESCRIPTION_FOR_MODEL_DEFAULT,
+            text,
+        )?;
+        let auth = self.answer(Field::Auth, self.default_auth().as_str(), |_, v| {
+            v.parse::<AuthType>()
+        })?;
+        let oauth = if auth == AuthType::Oauth {
+            Some(OauthAnswers {
+                client_id: self.answer(
+                    Field::OauthClientId,
+                    &name_for_model.to_kebab_case(),
+                    text,
+                )?,
+                scope: self.answer(Field::OauthScope, "todos", text)?,
+                content_type: self.answer(
+                    Field::OauthContentType,
+                    OauthContentType::Json.as_str(),
+                    |_, v| v.parse::<OauthContentType>(),
+                )?,
+            })
         } else {
-            let default = default_for(field, &values, given, offer);
-            match fill {
-                Fill::Prompt if offer.asks(field) => {
-                    ask(field, &default, &values, prompter, target_ok, offer)?
-                }
-                Fill::Prompt | Fill::Defaults | Fill::Nothing => default,
-            }
+            None
         };
-        if field == Field::Port
-            && let Some(warning) = fields::port(&value).ok().and_then(fields::port_warning)
-        {
-            prompter.warn(&warning);
+        let stack = if self.offer.asks(Field::Stack) {
+            let default = stacks_for(auth).first().copied().unwrap_or(Stack::Rust);
+            Some(self.answer(Field::Stack, default.as_str(), |_, v| v.parse::<Stack>())?)
+        } else {
+            None
+        };
+        let port = self.answer(Field::Port, &DEFAULT_PORT.to_string(), |_, v| {
+            fields::port(v)
+        })?;
+        if let Some(warning) = fields::port_warning(port) {
+            self.prompter.warn(&warning);
         }
-        values.insert(field, value);
+        let contact_email = self.answer(Field::ContactEmail, "support@example.com", text)?;
+        let legal_info_url = self.answer(
+            Field::LegalInfoUrl,
+            &format!("http://localhost:{port}/legal"),
+            text,
+        )?;
+        Ok(Answers {
+            directory: PathBuf::from(directory),
+            name_for_human,
+            name_for_model,
+            description_for_human,
+            description_for_model,
+            auth,
+            oauth,
+            stack,
+            port,
+            contact_email,
+            legal_info_url,
+        })
     }
-    Ok(Answers::from_values(&values))
+
+    /// The answer to `field`: given, asked, or `default`, as `parse` accepts it.
+    fn answer<T>(
+        &mut self,
+        field: Field,
+        default: &str,
+        parse: impl Fn(Field, &str) -> Result<T, String>,
+    ) -> Result<T, AnswersError> {
+        // Given values were checked before anything was asked, and the prompt takes only what
+        // the rule accepts: a default is all that can fail here (none does; a test says so).
+        let (value, source) = match self.given.get(field) {
+            Some(given) => (given.value.clone(), given.source.clone()),
+            None if self.fill == Fill::Prompt && self.offer.asks(field) => {
+                let typed = ask(
+                    field,
+                    default,
+                    self.auth,
+                    &mut *self.prompter,
+                    self.target_ok,
+                    self.offer,
+                )?;
+                (typed, Source::Default(default.to_owned()))
+            }
+            None => (default.to_owned(), Source::Default(default.to_owned())),
+        };
+        parse(field, &value).map_err(|reason| AnswersError::Rejected {
+            invalid: vec![Invalid::field(field, source, reason)],
+            missing: Vec::new(),
+        })
+    }
+
+    /// The directory's default: the name given, in kebab-case, else `todo-plugin`.
+    fn default_directory(&self) -> String {
+        self.given
+            .get(Field::NameForHuman)
+            .or_else(|| self.given.get(Field::NameForModel))
+            .map(|g| g.value.to_kebab_case())
+            .filter(|dir| fields::directory(dir).is_ok())
+            .unwrap_or_else(|| "todo-plugin".to_owned())
+    }
+
+    /// The auth type's default: oauth when OAuth answers were given, else none; among those
+    /// offered.
+    fn default_auth(&self) -> AuthType {
+        let oauth_given = Field::ALL
+            .into_iter()
+            .any(|f| !f.applies_to(AuthType::None) && self.given.get(f).is_some());
+        let offered = self.offer.auth_types();
+        let wanted = if oauth_given {
+            AuthType::Oauth
+        } else {
+            AuthType::None
+        };
+        if offered.contains(&wanted) {
+            wanted
+        } else {
+            offered.first().copied().unwrap_or(AuthType::None)
+        }
+    }
+}
+
+/// The rule of a text answer, keeping the text.
+fn text(field: Field, value: &str) -> Result<String, String> {
+    field.validate(value).map(|()| value.to_owned())
 }
 
 /// The stacks whose template implements `auth`.
@@ -385,7 +477,7 @@ fn unsupported(stack: Stack, auth: AuthType) -> String {
 fn ask(
     field: Field,
     default: &str,
-    before: &BTreeMap<Field, String>,
+    auth: AuthType,
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
     offer: Offer<'_>,
@@ -418,7 +510,7 @@ fn ask(
             }),
         ),
         Field::Stack => {
-            let choices: Vec<Choice> = stacks_for(chosen_auth(before))
+            let choices: Vec<Choice> = stacks_for(auth)
                 .into_iter()
                 .map(|s| Choice {
                     name: s.as_str(),
@@ -432,68 +524,6 @@ fn ask(
         }),
         _ => prompter.input(field.prompt(), default, &|value| field.validate(value)),
     }
-}
-
-/// The default for `field`, derived from the answers before it.
-fn default_for(
-    field: Field,
-    before: &BTreeMap<Field, String>,
-    given: &PartialAnswers,
-    offer: Offer<'_>,
-) -> String {
-    let earlier = |f: Field| before.get(&f).map(String::as_str).unwrap_or_default();
-    match field {
-        Field::Directory => given
-            .get(Field::NameForHuman)
-            .or_else(|| given.get(Field::NameForModel))
-            .map(|g| g.value.to_kebab_case())
-            .filter(|dir| fields::directory(dir).is_ok())
-            .unwrap_or_else(|| "todo-plugin".to_owned()),
-        Field::NameForHuman => human_name_from_directory(Path::new(earlier(Field::Directory))),
-        Field::NameForModel => model_name_from_human(earlier(Field::NameForHuman)),
-        Field::DescriptionForHuman => format!(
-            "Keep a TODO list with {}: add, list and delete items.",
-            earlier(Field::NameForHuman)
-        ),
-        Field::DescriptionForModel => "Plugin for managing a TODO list. You can add an item, \
-            list the items with their ids, and delete an item by its id. List the items \
-            before deleting one, so that you use a current id."
-            .to_owned(),
-        Field::Auth => {
-            let oauth_given = Field::ALL
-                .into_iter()
-                .any(|f| !f.applies_to(AuthType::None) && given.get(f).is_some());
-            let offered = offer.auth_types();
-            let wanted = if oauth_given {
-                AuthType::Oauth
-            } else {
-                AuthType::None
-            };
-            if offered.contains(&wanted) {
-                wanted.to_string()
-            } else {
-                offered.first().unwrap_or(&AuthType::None).to_string()
-            }
-        }
-        Field::OauthClientId => earlier(Field::NameForModel).to_kebab_case(),
-        Field::OauthScope => "todos".to_owned(),
-        Field::OauthContentType => OauthContentType::Json.to_string(),
-        Field::Stack => stacks_for(chosen_auth(before))
-            .first()
-            .unwrap_or(&Stack::Rust)
-            .to_string(),
-        Field::Port => DEFAULT_PORT.to_string(),
-        Field::ContactEmail => "support@example.com".to_owned(),
-        Field::LegalInfoUrl => format!("http://localhost:{}/legal", earlier(Field::Port)),
-    }
-}
-
-/// The auth type answered before, or `none`.
-fn chosen_auth(before: &BTreeMap<Field, String>) -> AuthType {
-    before
-        .get(&Field::Auth)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(AuthType::None)
 }
 
 #[cfg(test)]
@@ -558,10 +588,25 @@ mod tests {
             &any_dir,
         )
         .unwrap();
-        let file = answers.to_file();
-        let record = toml::to_string(&file).unwrap();
-        let back: AnswersFile = toml::from_str(&record).unwrap();
-        assert_eq!(back, file);
+        for field in Field::ALL
+            .into_iter()
+            .filter(|f| f.applies_to(answers.auth))
+        {
+            let value = match field {
+                Field::Directory => answers.directory.to_string_lossy().into_owned(),
+                Field::NameForHuman => answers.name_for_human.clone(),
+                Field::NameForModel => answers.name_for_model.clone(),
+                Field::DescriptionForHuman => answers.description_for_human.clone(),
+                Field::DescriptionForModel => answers.description_for_model.clone(),
+                Field::Auth => answers.auth.to_string(),
+                Field::Stack => answers.stack.unwrap().to_string(),
+                Field::Port => answers.port.to_string(),
+                Field::ContactEmail => answers.contact_email.clone(),
+                Field::LegalInfoUrl => answers.legal_info_url.clone(),
+                Field::OauthClientId | Field::OauthScope | Field::OauthContentType => continue,
+            };
+            assert_eq!(field.validate(&value), Ok(()), "{field}: {value}");
+        }
         assert_eq!(answers.directory, PathBuf::from("todo-plugin"));
         assert_eq!(answers.port, DEFAULT_PORT);
     }
@@ -685,12 +730,7 @@ mod tests {
             ),
             input(
                 Field::DescriptionForModel,
-                &default_for(
-                    Field::DescriptionForModel,
-                    &BTreeMap::new(),
-                    &PartialAnswers::default(),
-                    Offer::Stacks,
-                ),
+                DESCRIPTION_FOR_MODEL_DEFAULT,
                 "",
             ),
             Exchange::Select {
@@ -816,11 +856,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(answers.oauth, None);
-        assert!(
-            !toml::to_string(&answers.to_file())
-                .unwrap()
-                .contains("oauth")
-        );
     }
 
     #[test]

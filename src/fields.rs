@@ -205,6 +205,13 @@ impl AuthType {
     }
 }
 
+/// Written by its name, as [`AuthType::as_str`] spells it (in `ai-plugin.toml`).
+impl serde::Serialize for AuthType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for AuthType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -267,6 +274,13 @@ impl OauthContentType {
     }
 }
 
+/// Written by its name, as [`OauthContentType::as_str`] spells it (in `ai-plugin.toml`).
+impl serde::Serialize for OauthContentType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for OauthContentType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -317,6 +331,13 @@ impl Stack {
             Stack::Python => "FastAPI on uvicorn: Python 3.10+ in a virtual environment",
             Stack::Typescript => "Hono on Node.js 20+: strict TypeScript, installed with npm",
         }
+    }
+}
+
+/// Written by its name, as [`Stack::as_str`] spells it (in `ai-plugin.toml`).
+impl serde::Serialize for Stack {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -9,7 +9,7 @@ use crate::answers::Answers;
 use crate::context::Context;
 pub use crate::context::{ANSWERS_RECORD, BUILTIN_NAMES, SPEC_PATH, Secrets, local_url};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fields::AuthType;
+use crate::fields::{AuthType, OauthContentType, Stack};
 use crate::manifest::{
     Api, HttpAuthorizationType, MANIFEST_PATH, ManifestAuth, OAUTH_AUTHORIZE_PATH,
     OAUTH_TOKEN_PATH, PluginManifest, SCHEMA_VERSION,
@@ -209,19 +209,62 @@ pub fn plan_template(
     Ok(plan)
 }
 
-fn answers_record(answers: &Answers, template: &Template, variables: &Values) -> String {
-    let mut file = answers.to_file();
-    if let Some(source) = &template.source {
-        file.stack = None;
-        file.template = Some(source.location.clone());
-        file.branch.clone_from(&source.branch);
-        file.subfolder.clone_from(&source.subfolder);
-    }
-    file.variables = variables
-        .iter()
-        .map(|(name, value)| (name.clone(), Literal::from_value(value)))
-        .collect();
-    let body = toml::to_string(&file).expect("answers always serialize");
+/// `ai-plugin.toml`: the valid answers a project was generated from, with the keys of an answers
+/// file, which `--answers` reads back ([`crate::answers_file::AnswersFile`]).
+#[derive(serde::Serialize)]
+struct AnswersRecord<'a> {
+    name_for_human: &'a str,
+    name_for_model: &'a str,
+    description_for_human: &'a str,
+    description_for_model: &'a str,
+    auth: AuthType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth_client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth_scope: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oauth_content_type: Option<OauthContentType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stack: Option<Stack>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subfolder: Option<&'a str>,
+    port: u16,
+    contact_email: &'a str,
+    legal_info_url: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    variables: BTreeMap<&'a str, Literal>,
+}
+
+/// The text of `ai-plugin.toml` for `answers` generated with `template`.
+pub fn answers_record(answers: &Answers, template: &Template, variables: &Values) -> String {
+    let source = template.source.as_ref();
+    let oauth = answers.oauth.as_ref();
+    let record = AnswersRecord {
+        name_for_human: &answers.name_for_human,
+        name_for_model: &answers.name_for_model,
+        description_for_human: &answers.description_for_human,
+        description_for_model: &answers.description_for_model,
+        auth: answers.auth,
+        oauth_client_id: oauth.map(|o| o.client_id.as_str()),
+        oauth_scope: oauth.map(|o| o.scope.as_str()),
+        oauth_content_type: oauth.map(|o| o.content_type),
+        stack: answers.stack.filter(|_| source.is_none()),
+        template: source.map(|s| s.location.as_str()),
+        branch: source.and_then(|s| s.branch.as_deref()),
+        subfolder: source.and_then(|s| s.subfolder.as_deref()),
+        port: answers.port,
+        contact_email: &answers.contact_email,
+        legal_info_url: &answers.legal_info_url,
+        variables: variables
+            .iter()
+            .map(|(name, value)| (name.as_str(), Literal::from_value(value)))
+            .collect(),
+    };
+    let body = toml::to_string(&record).expect("answers always serialize");
     format!(
         "# The answers this project was generated from (no secrets: those are in .env).\n\
          # Regenerate it with: ai-plugin new --answers {ANSWERS_RECORD} --force <DIR>\n\n{body}"
@@ -279,6 +322,55 @@ mod tests {
         let without = answers_context(&template, &answers);
         assert!(without.get("secrets").is_none());
         assert_eq!(without["crate_name"], "todo-plugin");
+    }
+
+    fn default_answers(given: &[(crate::fields::Field, &str)]) -> Answers {
+        let mut partial = crate::answers::PartialAnswers::default();
+        for (field, value) in given {
+            partial.give(*field, *value, crate::answers::Source::Flag);
+        }
+        crate::answers::resolve(
+            &partial,
+            crate::answers::Fill::Defaults,
+            &mut crate::prompt::ScriptedPrompter::default(),
+            &|_| Ok(()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_answers_record_reads_back_as_the_same_answers() {
+        use crate::fields::Field;
+        for given in [
+            &[][..],
+            &[(Field::Auth, "oauth"), (Field::OauthScope, "a b")][..],
+            &[(Field::Stack, "python"), (Field::Port, "8080")][..],
+        ] {
+            let answers = default_answers(given);
+            let template = Template::builtin(answers.stack.unwrap()).unwrap();
+            let record = answers_record(&answers, &template, &Values::new());
+            assert_eq!(
+                record.contains("oauth"),
+                answers.auth == AuthType::Oauth,
+                "{record}"
+            );
+            let file: crate::answers::AnswersFile = toml::from_str(&record).unwrap();
+            let mut partial = crate::answers::PartialAnswers::default();
+            partial.give(
+                Field::Directory,
+                answers.directory.to_string_lossy(),
+                crate::answers::Source::Flag,
+            );
+            partial.merge_file(&file, std::path::Path::new(ANSWERS_RECORD));
+            let back = crate::answers::resolve(
+                &partial,
+                crate::answers::Fill::Nothing,
+                &mut crate::prompt::ScriptedPrompter::default(),
+                &|_| Ok(()),
+            )
+            .unwrap();
+            assert_eq!(back, answers, "{record}");
+        }
     }
 
     #[test]
