@@ -97,6 +97,40 @@ pub fn inspect(target: &Path) -> Result<TargetState, WriteError> {
     }
 }
 
+/// Whether a folder that already holds files may receive the project (`--force`): the one
+/// place that rule lives, asked at the prompt, before the questions and before writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetPolicy {
+    /// Only a new or empty folder.
+    NewOrEmpty,
+    /// An existing folder too: the template's files go in, everything else stays (`--force`).
+    Force,
+}
+
+impl TargetPolicy {
+    /// `--force` or not.
+    pub fn from_force(force: bool) -> TargetPolicy {
+        if force {
+            TargetPolicy::Force
+        } else {
+            TargetPolicy::NewOrEmpty
+        }
+    }
+
+    /// What is at `target`, refused if it holds files and the policy does not allow that.
+    pub fn admit(self, target: &Path) -> Result<TargetState, WriteError> {
+        match inspect(target)? {
+            TargetState::NonEmpty(count) if self == TargetPolicy::NewOrEmpty => {
+                Err(WriteError::NotEmpty {
+                    path: target.to_owned(),
+                    count,
+                })
+            }
+            state => Ok(state),
+        }
+    }
+}
+
 /// What writing does to files that already exist in the target (only with `--force`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -131,17 +165,11 @@ const ENV_LIMIT: u64 = crate::input::MIB;
 pub fn preflight(
     plan: &Plan,
     target: &Path,
-    force: bool,
+    policy: TargetPolicy,
 ) -> Result<(TargetState, Outcome), WriteError> {
-    let state = inspect(target)?;
+    let state = policy.admit(target)?;
     let mut outcome = Outcome::default();
-    if let TargetState::NonEmpty(count) = state {
-        if !force {
-            return Err(WriteError::NotEmpty {
-                path: target.to_owned(),
-                count,
-            });
-        }
+    if let TargetState::NonEmpty(_) = state {
         for file in &plan.files {
             for ancestor in file.path.ancestors().skip(1) {
                 if ancestor.as_os_str().is_empty() {
@@ -193,8 +221,8 @@ pub fn preflight(
 }
 
 /// Writes `plan` into `target`; says which existing files were replaced or kept.
-pub fn write(plan: &Plan, target: &Path, force: bool) -> Result<Outcome, WriteError> {
-    let (state, outcome) = preflight(plan, target, force)?;
+pub fn write(plan: &Plan, target: &Path, policy: TargetPolicy) -> Result<Outcome, WriteError> {
+    let (state, outcome) = preflight(plan, target, policy)?;
     crate::interrupt::begin_writing();
     let target = std::path::absolute(target).map_err(io_error("resolve", target))?;
     let parent = target.parent().unwrap_or(&target).to_owned();
@@ -517,7 +545,10 @@ mod tests {
     fn a_new_directory_gets_every_file_and_no_staging_is_left() {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("nested/project");
-        assert_eq!(write(&plan(), &target, false).unwrap(), Outcome::default());
+        assert_eq!(
+            write(&plan(), &target, TargetPolicy::NewOrEmpty).unwrap(),
+            Outcome::default()
+        );
         assert_eq!(entries(&target), [".env", "README.md", "src"]);
         assert_eq!(entries(&tmp.path().join("nested")), ["project"]);
         #[cfg(unix)]
@@ -533,7 +564,7 @@ mod tests {
     fn cannot_write_into_a_non_empty_directory_without_force() {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
-        let err = write(&plan(), tmp.path(), false).unwrap_err();
+        let err = write(&plan(), tmp.path(), TargetPolicy::NewOrEmpty).unwrap_err();
         assert!(err.to_string().contains("is not empty (1 entry)"), "{err}");
         assert_eq!(entries(tmp.path()), ["notes.txt"]);
     }
@@ -544,7 +575,7 @@ mod tests {
         fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
         fs::write(tmp.path().join("README.md"), "old readme").unwrap();
         fs::write(tmp.path().join(".env"), "SECRET=edited\n").unwrap();
-        let outcome = write(&plan(), tmp.path(), true).unwrap();
+        let outcome = write(&plan(), tmp.path(), TargetPolicy::Force).unwrap();
         assert_eq!(outcome.overwritten, [PathBuf::from("README.md")]);
         assert_eq!(outcome.kept, [PathBuf::from(".env")]);
         assert_eq!(
@@ -568,7 +599,7 @@ mod tests {
     #[test]
     fn an_empty_directory_is_filled_in_place() {
         let tmp = tempfile::tempdir().unwrap();
-        write(&plan(), tmp.path(), false).unwrap();
+        write(&plan(), tmp.path(), TargetPolicy::NewOrEmpty).unwrap();
         assert_eq!(entries(tmp.path()), [".env", "README.md", "src"]);
     }
 
@@ -576,7 +607,7 @@ mod tests {
     fn a_conflict_is_found_before_anything_is_written() {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join("src"), "a file where a folder goes").unwrap();
-        let err = write(&plan(), tmp.path(), true).unwrap_err();
+        let err = write(&plan(), tmp.path(), TargetPolicy::Force).unwrap_err();
         assert!(matches!(err, WriteError::Conflict { .. }), "{err}");
         assert_eq!(entries(tmp.path()), ["src"]);
     }
@@ -586,7 +617,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("file");
         fs::write(&file, "x").unwrap();
-        let err = write(&plan(), &file, true).unwrap_err();
+        let err = write(&plan(), &file, TargetPolicy::Force).unwrap_err();
         assert!(matches!(err, WriteError::NotADirectory(_)), "{err}");
     }
 
@@ -602,7 +633,7 @@ mod tests {
             mode: FileMode::Normal,
         });
         let target = tmp.path().join("project");
-        assert!(write(&plan, &target, false).is_err());
+        assert!(write(&plan, &target, TargetPolicy::NewOrEmpty).is_err());
         assert_eq!(entries(tmp.path()), Vec::<String>::new());
     }
 
@@ -615,7 +646,14 @@ mod tests {
             contents: b"x".to_vec(),
             mode: FileMode::Normal,
         });
-        assert!(write(&plan, &tmp.path().join("a/b/project"), false).is_err());
+        assert!(
+            write(
+                &plan,
+                &tmp.path().join("a/b/project"),
+                TargetPolicy::NewOrEmpty
+            )
+            .is_err()
+        );
         assert_eq!(entries(tmp.path()), Vec::<String>::new());
     }
 
@@ -623,7 +661,7 @@ mod tests {
     fn force_appends_to_a_kept_env_what_it_lacks() {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join(".env"), "# mine\nOTHER=x").unwrap();
-        let outcome = write(&plan(), tmp.path(), true).unwrap();
+        let outcome = write(&plan(), tmp.path(), TargetPolicy::Force).unwrap();
         assert_eq!(outcome.kept, Vec::<PathBuf>::new());
         assert_eq!(outcome.extended.len(), 1);
         assert_eq!(outcome.extended[0].added, ["SECRET"]);
@@ -642,7 +680,9 @@ mod tests {
         let (sender, receiver) = std::sync::mpsc::channel();
         let target = tmp.path().to_owned();
         // Reading the pipe would block forever: run in a thread, and fail after a while.
-        std::thread::spawn(move || sender.send(preflight(&plan(), &target, true).unwrap().1));
+        std::thread::spawn(move || {
+            sender.send(preflight(&plan(), &target, TargetPolicy::Force).unwrap().1)
+        });
         let outcome = receiver
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("preflight returns without reading the pipe");
@@ -675,7 +715,7 @@ mod tests {
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, "x").unwrap();
         }
-        let (_, outcome) = preflight(&plan, tmp.path(), true).unwrap();
+        let (_, outcome) = preflight(&plan, tmp.path(), TargetPolicy::Force).unwrap();
         let found: Vec<String> = outcome
             .not_written
             .iter()

@@ -6,18 +6,19 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::Output;
-use crate::answers::{self, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
+use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::cli::NewArgs;
 use crate::error::Error;
 use crate::fields::{AuthType, Field};
 use crate::input;
-use crate::project::{self, SPEC_PATH, Secrets};
+use crate::project::{self, ProjectError, SPEC_PATH, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
 use crate::render::{FileMode, Plan};
 use crate::template::Template;
 use crate::template::source::TemplateSource;
+use crate::template::types::TemplateError;
 use crate::variables;
-use crate::write::{self, Outcome, TargetState};
+use crate::write::{self, Outcome, TargetPolicy, WriteError};
 
 /// Runs `new` with the real terminal prompter.
 pub fn run(args: NewArgs, terminal: bool) -> Result<Output, Error> {
@@ -37,180 +38,263 @@ pub fn run(args: NewArgs, terminal: bool) -> Result<Output, Error> {
     })
 }
 
-/// Everything `new` does; returns what it prints on success.
+/// Everything `new` does, stage by stage; returns what it prints on success.
 pub fn generate(
     args: NewArgs,
     terminal: bool,
     prompter: &mut dyn Prompter,
 ) -> Result<String, Error> {
-    let NewArgs {
-        dir,
-        name_for_human,
-        name_for_model,
-        description_for_human,
-        description_for_model,
-        auth,
-        oauth_client_id,
-        oauth_scope,
-        oauth_content_type,
-        contact_email,
-        legal_info_url,
-        stack,
-        port,
-        template,
-        branch,
-        subfolder,
-        define,
-        yes,
-        answers: answers_file,
-        force,
-        dry_run,
-    } = args;
-    let file = answers_file
-        .as_deref()
-        .map(|path| read_answers_file(path).map(|file| (path, file)))
-        .transpose()?;
-    let source = template_source(
-        template,
-        branch,
-        subfolder,
-        stack.is_some(),
-        file.as_ref().map(|(_, f)| f),
-    )?;
+    let request = Request::from_args(args, terminal)?;
+    let template = request.template.load()?;
+    let answers = resolve_answers(&request, &template, prompter)?;
+    let template = template.into_template(&answers)?;
+    let values = resolve_variables(&request, &template, &answers, prompter)?;
+    let secrets = Secrets::generate().map_err(Error::Secrets)?;
+    let plan = project::plan_template(&template, &answers, &values, &secrets)?;
+    if request.dry_run {
+        let (_, outcome) = write::preflight(&plan, &answers.directory, request.target)?;
+        return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
+    }
+    let outcome = write::write(&plan, &answers.directory, request.target)?;
+    Ok(next_steps(&answers, &template, &plan, &outcome))
+}
 
-    let mut given = PartialAnswers::default();
-    for (field, value) in [
-        (Field::Directory, dir),
-        (Field::NameForHuman, name_for_human),
-        (Field::NameForModel, name_for_model),
-        (Field::DescriptionForHuman, description_for_human),
-        (Field::DescriptionForModel, description_for_model),
-        (Field::Auth, auth),
-        (Field::OauthClientId, oauth_client_id),
-        (Field::OauthScope, oauth_scope),
-        (Field::OauthContentType, oauth_content_type),
-        (Field::Stack, stack),
-        (Field::Port, port),
-        (Field::ContactEmail, contact_email),
-        (Field::LegalInfoUrl, legal_info_url),
-    ] {
-        if let Some(value) = value {
-            given.give(field, value, Source::Flag);
+/// Which template `new` generates from: `T` is where a template of the user's is
+/// ([`TemplateSource`]) until it is loaded, then the [`Template`] itself.
+#[derive(Debug)]
+enum TemplateChoice<T> {
+    /// A built-in template, whose stack is one of the answers.
+    Builtin,
+    /// A template of the user's (`--template`, or the answers file's `template`).
+    User(T),
+}
+
+impl TemplateChoice<TemplateSource> {
+    /// Reads a template of the user's, once, before any question (it decides what is asked).
+    fn load(&self) -> Result<TemplateChoice<Template>, Error> {
+        Ok(match self {
+            TemplateChoice::Builtin => TemplateChoice::Builtin,
+            TemplateChoice::User(source) => TemplateChoice::User(source.load()?),
+        })
+    }
+}
+
+impl TemplateChoice<Template> {
+    /// The template to render: the user's, or the built-in one of the stack answered.
+    fn into_template(self, answers: &Answers) -> Result<Template, Error> {
+        match self {
+            TemplateChoice::User(template) => Ok(template),
+            TemplateChoice::Builtin => {
+                let stack = answers.stack.ok_or_else(|| {
+                    ProjectError::from(TemplateError::Missing("(no stack chosen)".to_owned()))
+                })?;
+                Ok(Template::builtin(stack).map_err(ProjectError::from)?)
+            }
         }
     }
-    if let Some((path, file)) = &file {
-        if source.is_some() && file.template.is_none() {
-            // The file was written for another template: its stack does not apply.
-            let mut file = file.clone();
-            file.stack = None;
-            given.merge_file(&file, path);
-        } else {
-            given.merge_file(file, path);
+}
+
+/// What the arguments ask for, checked for how they go together, before any template is read
+/// or any question asked.
+#[derive(Debug)]
+struct Request {
+    /// The template chosen, not yet read.
+    template: TemplateChoice<TemplateSource>,
+    /// The plugin answers given by flags and the answers file (flags win).
+    answers: PartialAnswers,
+    /// The template variables given by `--define` and the answers file (`--define` wins).
+    variables: BTreeMap<String, Given>,
+    /// How to fill what was not given.
+    fill: Fill,
+    /// Whether a folder that holds files may receive the project (`--force`).
+    target: TargetPolicy,
+    /// `--dry-run`: plan, list, write nothing.
+    dry_run: bool,
+}
+
+impl Request {
+    /// Reads the answers file and sorts every argument into its place; every flag is taken
+    /// apart here, so none is silently dropped.
+    fn from_args(args: NewArgs, terminal: bool) -> Result<Request, Error> {
+        let NewArgs {
+            dir,
+            name_for_human,
+            name_for_model,
+            description_for_human,
+            description_for_model,
+            auth,
+            oauth_client_id,
+            oauth_scope,
+            oauth_content_type,
+            contact_email,
+            legal_info_url,
+            stack,
+            port,
+            template,
+            branch,
+            subfolder,
+            define,
+            yes,
+            answers: answers_file,
+            force,
+            dry_run,
+        } = args;
+        let file = answers_file
+            .as_deref()
+            .map(|path| read_answers_file(path).map(|file| (path, file)))
+            .transpose()?;
+        let template = template_choice(
+            template,
+            branch,
+            subfolder,
+            stack.is_some(),
+            file.as_ref().map(|(_, f)| f),
+        )?;
+        let user_template = matches!(template, TemplateChoice::User(_));
+
+        let mut answers = PartialAnswers::default();
+        for (field, value) in [
+            (Field::Directory, dir),
+            (Field::NameForHuman, name_for_human),
+            (Field::NameForModel, name_for_model),
+            (Field::DescriptionForHuman, description_for_human),
+            (Field::DescriptionForModel, description_for_model),
+            (Field::Auth, auth),
+            (Field::OauthClientId, oauth_client_id),
+            (Field::OauthScope, oauth_scope),
+            (Field::OauthContentType, oauth_content_type),
+            (Field::Stack, stack),
+            (Field::Port, port),
+            (Field::ContactEmail, contact_email),
+            (Field::LegalInfoUrl, legal_info_url),
+        ] {
+            if let Some(value) = value {
+                answers.give(field, value, Source::Flag);
+            }
         }
-    }
-    // Variables: --define wins over the file.
-    let mut given_variables: BTreeMap<String, Given> = BTreeMap::new();
-    for definition in define {
-        let Some((name, value)) = definition.split_once('=') else {
-            return Err(Error::Usage(format!(
-                "--define takes NAME=VALUE (got `{definition}`)"
-            )));
-        };
-        given_variables
-            .entry(name.trim().to_owned())
-            .or_insert(Given {
+        if let Some((path, file)) = &file {
+            if user_template && file.template.is_none() {
+                // The file was written for another template: its stack does not apply.
+                let mut file = file.clone();
+                file.stack = None;
+                answers.merge_file(&file, path);
+            } else {
+                answers.merge_file(file, path);
+            }
+        }
+
+        let mut variables: BTreeMap<String, Given> = BTreeMap::new();
+        for definition in define {
+            let Some((name, value)) = definition.split_once('=') else {
+                return Err(Error::Usage(format!(
+                    "--define takes NAME=VALUE (got `{definition}`)"
+                )));
+            };
+            variables.entry(name.trim().to_owned()).or_insert(Given {
                 value: value.to_owned(),
                 source: Source::Flag,
             });
-    }
-    if source.is_none() && !given_variables.is_empty() {
-        return Err(Error::Usage(
-            "--define applies only with a template of your own (--template)".to_owned(),
-        ));
-    }
-    if let Some((path, file)) = file.as_ref().filter(|_| source.is_some()) {
-        for (name, value) in &file.variables {
-            given_variables.entry(name.clone()).or_insert(Given {
-                value: value.to_string(),
-                source: Source::File(path.to_path_buf()),
-            });
         }
-    }
-    let user_template = source.map(|s| s.load()).transpose()?;
+        if !user_template && !variables.is_empty() {
+            return Err(Error::Usage(
+                "--define applies only with a template of your own (--template)".to_owned(),
+            ));
+        }
+        if let Some((path, file)) = file.as_ref().filter(|_| user_template) {
+            for (name, value) in &file.variables {
+                variables.entry(name.clone()).or_insert(Given {
+                    value: value.to_string(),
+                    source: Source::File(path.to_path_buf()),
+                });
+            }
+        }
 
-    let fill = if yes {
-        Fill::Defaults
-    } else if terminal {
-        Fill::Prompt
-    } else {
-        Fill::Nothing
-    };
-    let target_ok = |dir: &str| match write::inspect(Path::new(dir)) {
-        Ok(TargetState::NonEmpty(_)) if !force => Err(format!(
-            "`{dir}` is not empty; choose a new or empty directory (or rerun with --force)"
-        )),
-        Ok(_) => Ok(()),
-        Err(e) => Err(e.to_string()),
-    };
-    // A directory given up front is judged before any question is asked.
-    if let Some(dir) = given.get(Field::Directory)
-        && let Ok(TargetState::NonEmpty(count)) = write::inspect(Path::new(&dir.value))
-        && !force
-    {
-        return Err(write::WriteError::NotEmpty {
-            path: dir.value.clone().into(),
-            count,
-        }
-        .into());
-    }
-    let (offer, declared) = match &user_template {
-        Some(t) => (Offer::Template(&t.config), &t.config.variables[..]),
-        None => (Offer::Stacks, &[][..]),
-    };
-    let earlier = variables::check_given(declared, &given_variables, fill);
-    let answers = answers::resolve_with(&given, fill, prompter, &target_ok, offer, earlier)?;
-    let template = match user_template {
-        Some(template) => template,
-        None => Template::builtin(
-            answers
-                .stack
-                .expect("the stack is asked for the built-in templates"),
-        )
-        .map_err(project::ProjectError::from)?,
-    };
-    let values = if template.config.variables.is_empty() {
-        variables::Values::new()
-    } else {
-        variables::resolve(
-            &template.config.variables,
-            &given_variables,
+        let fill = if yes {
+            Fill::Defaults
+        } else if terminal {
+            Fill::Prompt
+        } else {
+            Fill::Nothing
+        };
+        Ok(Request {
+            template,
+            answers,
+            variables,
             fill,
-            prompter,
-            &project::answers_context(&template, &answers),
-        )?
-    };
-
-    let secrets = Secrets::generate().map_err(Error::Secrets)?;
-    let plan = project::plan_template(&template, &answers, &values, &secrets)?;
-    if dry_run {
-        let (_, outcome) = write::preflight(&plan, &answers.directory, force)?;
-        return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
+            target: TargetPolicy::from_force(force),
+            dry_run,
+        })
     }
-    let outcome = write::write(&plan, &answers.directory, force)?;
-    Ok(next_steps(&answers, &template, &plan, &outcome))
+}
+
+/// The plugin answers: the given ones checked (with the template's variables, so that every
+/// problem is reported at once), the rest filled by the request's [`Fill`].
+fn resolve_answers(
+    request: &Request,
+    template: &TemplateChoice<Template>,
+    prompter: &mut dyn Prompter,
+) -> Result<Answers, Error> {
+    // A directory given up front is judged before any question is asked.
+    if let Some(dir) = request.answers.get(Field::Directory)
+        && let Err(refused @ WriteError::NotEmpty { .. }) =
+            request.target.admit(Path::new(&dir.value))
+    {
+        return Err(refused.into());
+    }
+    // At the prompt, a directory that would be refused later is asked again at once.
+    let target_ok = |dir: &str| {
+        request
+            .target
+            .admit(Path::new(dir))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    };
+    let (offer, declared) = match template {
+        TemplateChoice::User(t) => (Offer::Template(&t.config), &t.config.variables[..]),
+        TemplateChoice::Builtin => (Offer::Stacks, &[][..]),
+    };
+    let earlier = variables::check_given(declared, &request.variables, request.fill);
+    Ok(answers::resolve_with(
+        &request.answers,
+        request.fill,
+        prompter,
+        &target_ok,
+        offer,
+        earlier,
+    )?)
+}
+
+/// The template's own variables, given, asked, or defaulted; their defaults may use the
+/// plugin answers.
+fn resolve_variables(
+    request: &Request,
+    template: &Template,
+    answers: &Answers,
+    prompter: &mut dyn Prompter,
+) -> Result<variables::Values, Error> {
+    if template.config.variables.is_empty() {
+        return Ok(variables::Values::new());
+    }
+    Ok(variables::resolve(
+        &template.config.variables,
+        &request.variables,
+        request.fill,
+        prompter,
+        &project::answers_context(template, answers),
+    )?)
 }
 
 /// The template of the user's to use, if any: `--template` wins over the answers file's, and
 /// `--stack` over the file's template.
-fn template_source(
+fn template_choice(
     template: Option<String>,
     branch: Option<String>,
     subfolder: Option<String>,
     stack_given: bool,
     file: Option<&AnswersFile>,
-) -> Result<Option<TemplateSource>, Error> {
+) -> Result<TemplateChoice<TemplateSource>, Error> {
     if let Some(location) = template {
-        return Ok(Some(TemplateSource {
+        return Ok(TemplateChoice::User(TemplateSource {
             location,
             branch,
             subfolder,
@@ -225,7 +309,7 @@ fn template_source(
                 "the answers file names both a `stack` and a `template`; keep one".to_owned(),
             ));
         }
-        return Ok(Some(TemplateSource {
+        return Ok(TemplateChoice::User(TemplateSource {
             location,
             branch: branch.or_else(|| file.branch.clone()),
             subfolder: subfolder.or_else(|| file.subfolder.clone()),
@@ -236,7 +320,7 @@ fn template_source(
             "--branch and --subfolder apply only with --template".to_owned(),
         ));
     }
-    Ok(None)
+    Ok(TemplateChoice::Builtin)
 }
 
 /// The largest answers file read: far more than any set of answers needs.
@@ -370,7 +454,7 @@ fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
 
 /// What to do once the project is written.
 pub fn next_steps(
-    answers: &answers::Answers,
+    answers: &Answers,
     template: &Template,
     plan: &Plan,
     outcome: &Outcome,

@@ -71,7 +71,7 @@ pub fn init(args: TemplateInitArgs) -> Result<String, Error> {
             mode: FileMode::Normal,
         });
     }
-    write::write(&plan, &dir, false)?;
+    write::write(&plan, &dir, write::TargetPolicy::NewOrEmpty)?;
     let shown = dir.display();
     // The name is the folder's unless the folder has none (`.`): say it only then.
     let named = if dir.file_name().and_then(|n| n.to_str()) == Some(name.as_str()) {
