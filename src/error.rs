@@ -17,12 +17,12 @@ pub enum Error {
     #[error(transparent)]
     Answers(#[from] AnswersError),
     /// The answers file could not be read or parsed.
-    #[error("could not read the answers file `{}`: {message}", path.display())]
+    #[error("could not read the answers file `{}`: {source}", path.display())]
     AnswersFile {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        source: AnswersFileError,
     },
     /// The project could not be rendered.
     #[error(transparent)]
@@ -40,14 +40,89 @@ pub enum Error {
     #[error(transparent)]
     Template(#[from] TemplateError),
     /// Options that do not go together, or a malformed one.
-    #[error("{0}")]
-    Usage(String),
+    #[error(transparent)]
+    Usage(#[from] UsageError),
     /// `template check` found problems; they have been printed.
-    #[error("{0}")]
-    TemplateCheck(String),
+    #[error("{} in the template `{template}`", crate::text::plural(*.problems, "problem"))]
+    TemplateCheck {
+        /// How many.
+        problems: usize,
+        /// The template's folder, as shown.
+        template: String,
+    },
     /// Something the command will not do, and why.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// Why the answers file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersFileError {
+    /// It could not be read as text.
+    #[error(transparent)]
+    Read(#[from] crate::input::InputError),
+    /// It is not a valid answers file.
+    #[error("{}", .0.to_string().trim_end())]
+    Toml(#[from] toml::de::Error),
+}
+
+/// Options that do not go together, or a malformed one (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// A `--define` without `=`.
+    #[error("--define takes NAME=VALUE (got `{0}`)")]
+    Define(String),
+    /// `--define` with a built-in template.
+    #[error("--define applies only with a template of your own (--template)")]
+    DefineWithoutTemplate,
+    /// `--branch` or `--subfolder` with a built-in template.
+    #[error("--branch and --subfolder apply only with --template")]
+    BranchWithoutTemplate,
+    /// An answers file naming both.
+    #[error("the answers file names both a `stack` and a `template`; keep one")]
+    StackAndTemplate,
+    /// `template init --from` a name that is no built-in template.
+    #[error(
+        "--from: unknown built-in template `{name}`; choose one of: {} (see `ai-plugin \
+         templates`)",
+        crate::fields::Stack::ALL.map(crate::fields::Stack::as_str).join(", ")
+    )]
+    UnknownBuiltin {
+        /// The name given.
+        name: String,
+    },
+}
+
+/// Something a command will not do, and why (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// `preview` found what the host would refuse; the findings have been printed.
+    #[error(
+        "the host would refuse this {what} ({}); the preview above shows how it would read \
+         it. {hint} lists every finding, warnings too",
+        crate::text::plural(*.errors, "error")
+    )]
+    HostWouldRefuse {
+        /// `plugin` or `server`.
+        what: &'static str,
+        /// How many errors.
+        errors: usize,
+        /// The `ai-plugin check` command that lists every finding.
+        hint: String,
+    },
+    /// `template init` into a folder that holds files.
+    #[error(
+        "`{}` is not empty ({}); `template init` writes into a new or empty \
+         folder, so that it never mixes with or replaces your files",
+        dir.display(),
+        crate::text::plural_as(*.entries, "entry", "entries")
+    )]
+    NotEmpty {
+        /// The folder.
+        dir: PathBuf,
+        /// How many entries it holds.
+        entries: usize,
+    },
 }
 
 impl Error {
@@ -75,17 +150,19 @@ impl Error {
             // A prompt may have hidden it before Ctrl-C.
             let _ = stderr.show_cursor();
         }
-        if matches!(self, Error::Check(crate::check::CheckError::Reported(_))) {
-            // Already said, on stdout, with the report.
+        if matches!(self, Error::Check(crate::check::CheckError::Findings(_))) {
+            // Already said by the command, with its report.
             return;
         }
         if self.exit_code() == EXIT_CANCELLED {
             crate::interrupt::say_cancelled();
         } else {
-            eprintln!(
-                "{} {self}",
-                console::style("error:").for_stderr().red().bold()
-            );
+            eprintln!("{} {self}", error_label());
         }
     }
+}
+
+/// `error:` as every error message starts, red and bold on a terminal.
+pub fn error_label() -> console::StyledObject<&'static str> {
+    console::style("error:").for_stderr().red().bold()
 }

@@ -34,7 +34,7 @@ pub enum WriteError {
     #[error(
         "`{}` is not empty ({}); choose a new or empty directory, or pass \
          --force to write the template's files into it (files it does not generate are kept)",
-        path.display(), crate::text::count(*count, "entry", "entries")
+        path.display(), crate::text::plural_as(*count, "entry", "entries")
     )]
     NotEmpty {
         /// The target.

@@ -222,10 +222,9 @@ fn one_per_cause(found: Vec<(String, Diagnostic)>) -> Vec<Diagnostic> {
         .map(|(mut finding, urls)| {
             if !urls.is_empty() {
                 finding.message = format!(
-                    "{} (the same for {} more preflight{}: {})",
+                    "{} (the same for {}: {})",
                     finding.message,
-                    urls.len(),
-                    if urls.len() == 1 { "" } else { "s" },
+                    crate::text::plural(urls.len(), "more preflight"),
                     urls.join(", ")
                 );
             }

@@ -38,13 +38,10 @@ pub enum CheckError {
         /// What went wrong, and what to do.
         message: String,
     },
-    /// The check ran and found errors; the report has been printed.
+    /// The check ran and found errors (the summary): the command has said so with its report,
+    /// so nothing more is said.
     #[error("{0} found")]
     Findings(String),
-    /// The check ran and found errors; the report has been printed with this summary, so
-    /// nothing more is said.
-    #[error("{0} found")]
-    Reported(String),
 }
 
 /// What a target gave to check: its documents, and findings already made while reading them.

@@ -4,7 +4,7 @@
 use super::Output;
 use crate::check::{CheckError, Report, check, mcp};
 use crate::cli::{CheckArgs, OutputFormat};
-use crate::error::Error;
+use crate::error::{Error, error_label};
 
 /// Runs `ai-plugin check`: its report, in text or JSON, and a failure when it found errors.
 pub fn run(args: CheckArgs) -> Result<Output, Error> {
@@ -40,17 +40,15 @@ pub fn run(args: CheckArgs) -> Result<Output, Error> {
         OutputFormat::Text => report.to_text(),
         OutputFormat::Json => format!("{}\n", report.to_json()),
     };
-    // The text report ends with the summary already; JSON tells a person on stderr.
-    let failure = (report.errors() > 0).then(|| {
-        match format {
-            OutputFormat::Text => CheckError::Reported(report.summary()),
-            OutputFormat::Json => CheckError::Findings(report.summary()),
-        }
-        .into()
-    });
+    let failure = (report.errors() > 0).then(|| CheckError::Findings(report.summary()));
+    // The text report ends with the summary already; beside JSON, a person hears it on stderr.
+    let stderr = match (&failure, format) {
+        (Some(findings), OutputFormat::Json) => format!("{} {findings}\n", error_label()),
+        _ => String::new(),
+    };
     Ok(Output {
         stdout,
-        stderr: String::new(),
-        failure,
+        stderr,
+        failure: failure.map(Error::from),
     })
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use super::Output;
 use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::cli::NewArgs;
-use crate::error::Error;
+use crate::error::{AnswersFileError, Error, UsageError};
 use crate::fields::{AuthType, Field};
 use crate::input;
 use crate::project::{self, ProjectError, SPEC_PATH, Secrets};
@@ -186,9 +186,7 @@ impl Request {
         let mut variables: BTreeMap<String, Given> = BTreeMap::new();
         for definition in define {
             let Some((name, value)) = definition.split_once('=') else {
-                return Err(Error::Usage(format!(
-                    "--define takes NAME=VALUE (got `{definition}`)"
-                )));
+                return Err(UsageError::Define(definition).into());
             };
             variables.entry(name.trim().to_owned()).or_insert(Given {
                 value: value.to_owned(),
@@ -196,9 +194,7 @@ impl Request {
             });
         }
         if !user_template && !variables.is_empty() {
-            return Err(Error::Usage(
-                "--define applies only with a template of your own (--template)".to_owned(),
-            ));
+            return Err(UsageError::DefineWithoutTemplate.into());
         }
         if let Some((path, file)) = file.as_ref().filter(|_| user_template) {
             for (name, value) in &file.variables {
@@ -305,9 +301,7 @@ fn template_choice(
         .and_then(|f| f.template.clone().map(|t| (t, f)));
     if let Some((location, file)) = from_file {
         if file.stack.is_some() {
-            return Err(Error::Usage(
-                "the answers file names both a `stack` and a `template`; keep one".to_owned(),
-            ));
+            return Err(UsageError::StackAndTemplate.into());
         }
         return Ok(TemplateChoice::User(TemplateSource {
             location,
@@ -316,9 +310,7 @@ fn template_choice(
         }));
     }
     if branch.is_some() || subfolder.is_some() {
-        return Err(Error::Usage(
-            "--branch and --subfolder apply only with --template".to_owned(),
-        ));
+        return Err(UsageError::BranchWithoutTemplate.into());
     }
     Ok(TemplateChoice::Builtin)
 }
@@ -327,13 +319,13 @@ fn template_choice(
 pub const ANSWERS_FILE_LIMIT: u64 = input::MIB;
 
 fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
-    let fail = |message: String| Error::AnswersFile {
+    let fail = |source: AnswersFileError| Error::AnswersFile {
         path: path.to_owned(),
-        message,
+        source,
     };
     let text = input::read_text(path, ANSWERS_FILE_LIMIT, "an answers file (TOML)")
-        .map_err(|e| fail(e.to_string()))?;
-    toml::from_str(&text).map_err(|e| fail(e.to_string().trim_end().to_owned()))
+        .map_err(|e| fail(e.into()))?;
+    toml::from_str(&text).map_err(|e| fail(e.into()))
 }
 
 fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {

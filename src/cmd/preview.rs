@@ -7,9 +7,8 @@ use std::fmt::Write as _;
 use super::Output;
 use crate::check::{self, CheckError, CheckTarget, live, mcp};
 use crate::cli::PreviewArgs;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::preview::{from_sources, render_mcp, token_table};
-use crate::text::plural;
 
 /// Runs `ai-plugin preview`: the rendering and its token counts, then what the host would
 /// refuse.
@@ -103,7 +102,7 @@ fn run_mcp(
 }
 
 /// The report's errors after a preview, and a refusal; nothing when there are none.
-fn refuse_on_errors(out: &mut Output, report: check::Report, what: &str, hint: &str) {
+fn refuse_on_errors(out: &mut Output, report: check::Report, what: &'static str, hint: &str) {
     if report.errors() == 0 {
         return;
     }
@@ -117,9 +116,12 @@ fn refuse_on_errors(out: &mut Output, report: check::Report, what: &str, hint: &
         ..report
     };
     out.stderr = format!("\n{}", errors.findings_text());
-    out.failure = Some(Error::Refused(format!(
-        "the host would refuse this {what} ({}); the preview above shows how it would read \
-         it. {hint} lists every finding, warnings too",
-        plural(errors.errors(), "error")
-    )));
+    out.failure = Some(
+        Refusal::HostWouldRefuse {
+            what,
+            errors: errors.errors(),
+            hint: hint.to_owned(),
+        }
+        .into(),
+    );
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::Output;
 use crate::cli::{TemplateCheckArgs, TemplateInitArgs};
-use crate::error::Error;
+use crate::error::{Error, Refusal, UsageError};
 use crate::fields::Stack;
 use crate::render::{FileMode, Plan, PlannedFile};
 use crate::template::check;
@@ -14,7 +14,7 @@ use crate::template::condition::glob_covers;
 use crate::template::embedded::{builtin_files, builtins};
 use crate::template::folder::read_folder;
 use crate::template::types::{CONFIG_FILE, TemplateConfig, partial_name};
-use crate::text::{count as count_of, plural};
+use crate::text::plural;
 use crate::write;
 
 /// The built-in templates, a line each.
@@ -41,20 +41,11 @@ pub fn list() -> String {
 /// Writes a self-contained copy of a built-in template into a new or empty folder.
 pub fn init(args: TemplateInitArgs) -> Result<String, Error> {
     let TemplateInitArgs { dir, from } = args;
-    let stack: Stack = from.parse().map_err(|_| {
-        Error::Usage(format!(
-            "--from: unknown built-in template `{from}`; choose one of: {} (see `ai-plugin \
-             templates`)",
-            Stack::ALL.map(Stack::as_str).join(", ")
-        ))
-    })?;
-    if let write::TargetState::NonEmpty(count) = write::inspect(&dir)? {
-        return Err(Error::Refused(format!(
-            "`{}` is not empty ({}); `template init` writes into a new or empty \
-             folder, so that it never mixes with or replaces your files",
-            dir.display(),
-            count_of(count, "entry", "entries")
-        )));
+    let stack: Stack = from
+        .parse()
+        .map_err(|_| UsageError::UnknownBuiltin { name: from.clone() })?;
+    if let write::TargetState::NonEmpty(entries) = write::inspect(&dir)? {
+        return Err(Refusal::NotEmpty { dir, entries }.into());
     }
     let (config_text, files) = builtin_files(stack).map_err(crate::project::ProjectError::from)?;
     let name = template_name(&dir, stack);
@@ -160,10 +151,10 @@ pub fn check(args: TemplateCheckArgs) -> Result<Output, Error> {
     for problem in &problems {
         let _ = writeln!(stdout, "{}", problem.display_in(&shown));
     }
-    let failure = Error::TemplateCheck(format!(
-        "{} in the template `{shown}`",
-        plural(problems.len(), "problem")
-    ));
+    let failure = Error::TemplateCheck {
+        problems: problems.len(),
+        template: shown.clone(),
+    };
     Ok(Output {
         stdout,
         stderr: String::new(),
