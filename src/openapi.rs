@@ -11,7 +11,7 @@ pub const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-/// Which host reads the spec; their limits differ (reference, section 5).
+/// Which host reads the spec; their limits differ (the spec rules of `check` say how).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
     /// A `ChatGPT` plugin (`ai-plugin.json` plus spec).

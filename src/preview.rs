@@ -1,12 +1,12 @@
-//! `ai-plugin preview`: the text the model host builds from a plugin (reference, section 3),
-//! and what it costs in tokens, part by part, so an author sees what to trim.
+//! `ai-plugin preview`: the text the model host builds from a plugin, and what it costs in
+//! tokens, part by part, so an author sees what to trim.
 //!
 //! Plugins: a `//` line with `description_for_model`, then `namespace <name_for_model> {`
 //! with one `type <operationId> = (_: { … }) => any;` per operation. Path, query and JSON body
 //! fields are flattened into one object; `integer` becomes `number`; optional fields get `?`;
 //! enums become literal unions. GPT Actions: the same under a `## <domain>__jit_plugin`
 //! heading, with the return type taken from the success response's schema. The format is a
-//! reconstruction from captured prompts; the reference marks what is unconfirmed.
+//! reconstruction from captured prompts, not a published format.
 
 use std::fmt::Write as _;
 

@@ -72,7 +72,10 @@ impl PluginManifest {
     /// other than `none` is a warning (the project is meant to be served on a domain).
     pub fn validate(&self) -> Vec<Diagnostic> {
         let value = serde_json::to_value(self).expect("a manifest always serializes");
-        crate::check::manifest_rules::check(&value, &crate::check::manifest_rules::Scope::file())
+        crate::check::manifest_rules::check(
+            &value,
+            &crate::check::manifest_rules::ManifestScope::file(),
+        )
     }
 }
 

@@ -82,7 +82,7 @@ impl fmt::Display for FileError {
 #[error("the template failed to render (nothing was written):\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RenderError(pub Vec<FileError>);
 
-pub use crate::helpers::registry;
+pub use crate::escape_helpers::registry;
 
 /// Renders every file of `template` with `context`.
 pub fn render(template: &Template, context: &impl Serialize) -> Result<Plan, RenderError> {

@@ -1,4 +1,5 @@
-//! Hosts and domains, as the plugin host's domain verification judged them (reference 1.6).
+//! Hosts and domains, as the plugin host's domain verification judged them (the rules below
+//! are the facts; `OpenAI`'s page that stated them is gone).
 //!
 //! The root domain is the host that serves the manifest with a leading `www.` stripped;
 //! `api.url` must be on it or a subdomain; the legal page and the contact address must share

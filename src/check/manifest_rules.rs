@@ -1,4 +1,6 @@
-//! The manifest rules (reference 1.2 to 1.6): one module, used by `check` on any manifest and by
+//! The manifest rules, each with what the host did beside it (`OpenAI`'s plugin pages that stated
+//! it are gone, and no copy is kept in this repository): one module, used by `check` on any
+//! manifest and by
 //! `new` on the one it generates ([`crate::manifest::PluginManifest::validate`]).
 //!
 //! The rules run over a `serde_json::Value`, not the typed struct, so a manifest with missing
@@ -14,7 +16,7 @@ use crate::manifest::SCHEMA_VERSION;
 
 /// What the rules need to know besides the manifest itself.
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub struct ManifestScope {
     /// The URL the manifest was fetched from, when it was; otherwise the domain is taken from
     /// `api.url` (the manifest is served on the API's domain).
     pub served_from: Option<UrlParts>,
@@ -23,18 +25,18 @@ pub struct Scope {
     pub localhost_auth: Severity,
 }
 
-impl Scope {
+impl ManifestScope {
     /// A manifest read from a file: its domain is the one `api.url` names.
-    pub fn file() -> Scope {
-        Scope {
+    pub fn file() -> ManifestScope {
+        ManifestScope {
             served_from: None,
             localhost_auth: Severity::Warning,
         }
     }
 
     /// A manifest fetched from `url`.
-    pub fn served(url: UrlParts) -> Scope {
-        Scope {
+    pub fn served(url: UrlParts) -> ManifestScope {
+        ManifestScope {
             served_from: Some(url),
             localhost_auth: Severity::Error,
         }
@@ -67,7 +69,7 @@ impl Facts {
     }
 
     /// Reads the facts from a manifest value, whatever its shape.
-    pub fn of(manifest: &Value, scope: &Scope) -> Facts {
+    pub fn of(manifest: &Value, scope: &ManifestScope) -> Facts {
         let text = |key: &str| manifest.get(key).and_then(Value::as_str).map(str::to_owned);
         let api_url = manifest
             .get("api")
@@ -99,7 +101,7 @@ const AUTH_TYPES: [&str; 4] = ["none", "service_http", "user_http", "oauth"];
 const OAUTH_CONTENT_TYPES: [&str; 2] = ["application/json", "application/x-www-form-urlencoded"];
 
 /// Every rule `manifest` breaks, in the order of the manifest's fields.
-pub fn check(manifest: &Value, scope: &Scope) -> Vec<Diagnostic> {
+pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let Some(object) = manifest.as_object() else {
         found.push(
@@ -209,8 +211,8 @@ impl Fields<'_> {
     }
 }
 
-/// `OpenAI`'s plugin docs ask that `description_for_model` start with "Plugin for" (reference 4):
-/// a warning, since the host did not enforce it.
+/// `OpenAI`'s plugin docs asked that `description_for_model` start with "Plugin for", as the
+/// examples in `openai/plugins-quickstart` do: a warning, since the host did not enforce it.
 fn description_style(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     let Some(text) = object.get("description_for_model").and_then(Value::as_str) else {
         return;
@@ -318,7 +320,7 @@ fn required_object<'v>(
 fn auth_rules(
     object: &Map<String, Value>,
     facts: &Facts,
-    scope: &Scope,
+    scope: &ManifestScope,
     found: &mut Vec<Diagnostic>,
 ) {
     let Some(auth) = required_object(object, "auth", "{ \"type\": \"none\" }", found) else {
@@ -496,11 +498,12 @@ fn api_rules(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     }
 }
 
-/// HTTPS and same-domain rules for a plugin not on localhost (reference 1.1 and 1.6).
+/// HTTPS and same-domain rules for a plugin not on localhost: the host fetched plugins over
+/// HTTPS only, except on localhost, and verified the domains as [`domain`] describes.
 fn domain_rules(
     object: &Map<String, Value>,
     facts: &Facts,
-    scope: &Scope,
+    scope: &ManifestScope,
     found: &mut Vec<Diagnostic>,
 ) {
     let Some(root_url) = &facts.root else {
@@ -641,7 +644,7 @@ mod tests {
         })
     }
 
-    fn codes(manifest: &Value, scope: &Scope) -> Vec<(&'static str, String)> {
+    fn codes(manifest: &Value, scope: &ManifestScope) -> Vec<(&'static str, String)> {
         check(manifest, scope)
             .into_iter()
             .map(|d| (d.code, d.path))
@@ -657,20 +660,20 @@ mod tests {
         manifest
     }
 
-    fn served(url: &str) -> Scope {
-        Scope::served(UrlParts::parse(url).unwrap())
+    fn served(url: &str) -> ManifestScope {
+        ManifestScope::served(UrlParts::parse(url).unwrap())
     }
 
     #[test]
     fn a_good_manifest_has_no_finding() {
-        assert_eq!(codes(&good(), &Scope::file()), vec![]);
+        assert_eq!(codes(&good(), &ManifestScope::file()), vec![]);
         assert_eq!(codes(&good(), &served("https://www.example.com")), vec![]);
     }
 
     #[test]
     fn every_missing_field_and_wrong_type_is_reported() {
         let manifest = json!({"schema_version": 1, "auth": "none", "api": {}});
-        let found = codes(&manifest, &Scope::file());
+        let found = codes(&manifest, &ManifestScope::file());
         let expected = [
             ("manifest-wrong-type", "schema_version"),
             ("manifest-missing-field", "name_for_human"),
@@ -690,7 +693,7 @@ mod tests {
             .collect();
         assert_eq!(found, expected);
         assert_eq!(
-            codes(&json!([1]), &Scope::file()),
+            codes(&json!([1]), &ManifestScope::file()),
             vec![("manifest-not-object", String::new())]
         );
     }
@@ -738,7 +741,7 @@ mod tests {
             ),
         ];
         for (path, value, code) in cases {
-            let found = check(&with(good(), path, value), &Scope::file());
+            let found = check(&with(good(), path, value), &ManifestScope::file());
             assert_eq!(found.len(), 1, "{path:?}: {found:?}");
             assert_eq!(found[0].code, code);
             assert_eq!(found[0].path, path.join("."));
@@ -748,7 +751,7 @@ mod tests {
 
     #[test]
     fn auth_variants_need_their_fields() {
-        let auth = |value: Value| codes(&with(good(), &["auth"], value), &Scope::file());
+        let auth = |value: Value| codes(&with(good(), &["auth"], value), &ManifestScope::file());
         assert_eq!(
             auth(json!({"type": "magic"})),
             vec![("manifest-auth-type", "auth.type".to_owned())]
@@ -800,7 +803,10 @@ mod tests {
             "verification_tokens": {"openai": "abc"}
         });
         assert_eq!(
-            codes(&with(good(), &["auth"], oauth.clone()), &Scope::file()),
+            codes(
+                &with(good(), &["auth"], oauth.clone()),
+                &ManifestScope::file()
+            ),
             vec![]
         );
         let broken = with(
@@ -813,7 +819,7 @@ mod tests {
             json!("http://example.com/token"),
         );
         assert_eq!(
-            codes(&with(good(), &["auth"], broken), &Scope::file()),
+            codes(&with(good(), &["auth"], broken), &ManifestScope::file()),
             vec![
                 ("manifest-url", "auth.client_url".to_owned()),
                 (
@@ -826,7 +832,7 @@ mod tests {
         let mut missing = oauth;
         missing.as_object_mut().unwrap().remove("scope");
         assert_eq!(
-            codes(&with(good(), &["auth"], missing), &Scope::file()),
+            codes(&with(good(), &["auth"], missing), &ManifestScope::file()),
             vec![("manifest-missing-field", "auth.scope".to_owned())]
         );
     }
@@ -846,7 +852,7 @@ mod tests {
             &["auth"],
             json!({"type": "user_http", "authorization_type": "bearer"}),
         );
-        let in_folder = check(&local, &Scope::file());
+        let in_folder = check(&local, &ManifestScope::file());
         assert_eq!(in_folder.len(), 1, "{in_folder:?}");
         assert_eq!(in_folder[0].code, "manifest-localhost-auth");
         assert_eq!(in_folder[0].severity, Severity::Warning);
@@ -860,7 +866,7 @@ mod tests {
                     &["auth"],
                     json!({"type": "user_http", "authorization_type": "bearer"})
                 ),
-                &Scope::file()
+                &ManifestScope::file()
             ),
             vec![]
         );

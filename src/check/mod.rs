@@ -24,7 +24,7 @@ use crate::manifest::MANIFEST_PATH;
 use crate::openapi::Target;
 use domain::UrlParts;
 pub use host::CheckTarget;
-use manifest_rules::{Facts, Scope};
+use manifest_rules::{Facts, ManifestScope};
 pub use report::Report;
 
 /// Why `check` could not look at the target at all (exit code 2), or found errors (1).
@@ -217,7 +217,7 @@ pub fn check_sources(
     domain: Option<&str>,
 ) -> Result<Report, CheckError> {
     let scope = match (&sources.served_from, domain) {
-        (Some(url), _) => Scope::served(url.clone()),
+        (Some(url), _) => ManifestScope::served(url.clone()),
         (None, Some(domain)) => {
             let url = if domain.contains("://") {
                 domain.to_owned()
@@ -228,12 +228,12 @@ pub fn check_sources(
                 target: input.to_owned(),
                 message: format!("--domain `{domain}` is not a host name such as example.com"),
             })?;
-            Scope {
+            ManifestScope {
                 served_from: Some(served),
                 localhost_auth: crate::diagnostic::Severity::Warning,
             }
         }
-        (None, None) => Scope::file(),
+        (None, None) => ManifestScope::file(),
     };
     let mut findings = sources.findings;
     findings.extend(check_documents(
@@ -339,7 +339,7 @@ fn meant_url(input: &str) -> Option<String> {
 pub fn check_documents(
     manifest: Option<&Document>,
     spec: Option<&Document>,
-    scope: &Scope,
+    scope: &ManifestScope,
     target: Target,
 ) -> Vec<Diagnostic> {
     let mut findings = Vec::new();
@@ -355,7 +355,7 @@ pub fn check_documents(
         }
     }
     if let Some(spec) = spec {
-        let spec_scope = spec_rules::Scope {
+        let spec_scope = spec_rules::SpecScope {
             target,
             manifest: facts.filter(|_| target == Target::Plugins),
         };
@@ -388,7 +388,7 @@ pub fn check_plan_files(manifest_json: &str, spec_yaml: Option<&str>) -> Vec<Dia
     findings.extend(check_documents(
         manifest.as_ref(),
         spec.as_ref(),
-        &Scope::file(),
+        &ManifestScope::file(),
         Target::Plugins,
     ));
     findings

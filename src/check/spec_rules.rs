@@ -1,5 +1,6 @@
-//! The `OpenAPI` rules (reference 1.7, 5 and 8): what the plugin host or the GPT editor needs,
-//! and what breaks real consumers although validators pass.
+//! The `OpenAPI` rules: what the plugin host or the GPT editor needs, and what breaks real
+//! consumers although validators pass. Each rule says beside it what the host did; `OpenAI`'s
+//! plugin pages that stated it are gone, and no copy is kept in this repository.
 
 use crate::names::is_identifier;
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use crate::openapi::{Spec, Target, template_names};
 
 /// What the spec rules need besides the spec.
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub struct SpecScope {
     /// Plugins or GPT Actions.
     pub target: Target,
     /// What the manifest says, when there is one.
@@ -23,7 +24,7 @@ pub struct Scope {
 }
 
 /// Every rule `spec` breaks.
-pub fn check(spec: &Value, scope: &Scope) -> Vec<Diagnostic> {
+pub fn check(spec: &Value, scope: &SpecScope) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     if !spec.is_object() {
         found.push(
@@ -118,7 +119,7 @@ fn structure(spec: &Value, found: &mut Vec<Diagnostic>) {
     }
 }
 
-fn servers(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
+fn servers(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
     let urls: Vec<(usize, &str)> = spec
         .get("servers")
         .and_then(Value::as_array)
@@ -194,7 +195,7 @@ fn servers(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
     }
 }
 
-fn security(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
+fn security(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
     let has_schemes = spec
         .pointer("/components/securitySchemes")
         .and_then(Value::as_object)
@@ -252,7 +253,7 @@ fn security(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
     }
 }
 
-fn operations(spec: &Value, scope: &Scope, found: &mut Vec<Diagnostic>) {
+fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
     let reader = Spec::new(spec);
     let description_max = scope.target.description_max();
     let parameter_max = scope.target.parameter_description_max();
@@ -667,8 +668,8 @@ mod tests {
         })
     }
 
-    fn plugin() -> Scope {
-        Scope {
+    fn plugin() -> SpecScope {
+        SpecScope {
             target: Target::Plugins,
             manifest: Some(Facts {
                 root: UrlParts::parse("https://example.com"),
@@ -678,14 +679,14 @@ mod tests {
         }
     }
 
-    fn codes(spec: &Value, scope: &Scope) -> Vec<(&'static str, String)> {
+    fn codes(spec: &Value, scope: &SpecScope) -> Vec<(&'static str, String)> {
         check(spec, scope)
             .into_iter()
             .map(|d| (d.code, d.path))
             .collect()
     }
 
-    fn one(spec: &Value, scope: &Scope) -> (&'static str, String, Severity) {
+    fn one(spec: &Value, scope: &SpecScope) -> (&'static str, String, Severity) {
         let found = check(spec, scope);
         assert_eq!(found.len(), 1, "{found:#?}");
         (found[0].code, found[0].path.clone(), found[0].severity)
@@ -703,7 +704,7 @@ mod tests {
     #[test]
     fn a_good_spec_has_no_finding() {
         assert_eq!(codes(&good(), &plugin()), vec![]);
-        let actions = Scope {
+        let actions = SpecScope {
             target: Target::Actions,
             manifest: None,
         };
@@ -797,7 +798,7 @@ mod tests {
         let long =
             |n: usize| edit(|s| s.pointer_mut(GET).unwrap()["summary"] = json!("x".repeat(n)));
         assert_eq!(one(&long(201), &plugin()).0, "spec-description-length");
-        let actions = Scope {
+        let actions = SpecScope {
             target: Target::Actions,
             ..plugin()
         };
@@ -836,7 +837,7 @@ mod tests {
             s.as_object_mut().unwrap().remove("servers");
         });
         assert_eq!(one(&none, &plugin()).2, Severity::Warning);
-        let actions = Scope {
+        let actions = SpecScope {
             target: Target::Actions,
             manifest: None,
         };
@@ -850,7 +851,7 @@ mod tests {
         );
         let http = edit(|s| s["servers"] = json!([{"url": "http://api.example.com"}]));
         assert_eq!(one(&http, &actions).0, "spec-servers-https");
-        let local = Scope {
+        let local = SpecScope {
             target: Target::Plugins,
             manifest: Some(Facts {
                 root: UrlParts::parse("http://localhost:5003"),
@@ -962,7 +963,7 @@ mod tests {
                 ["$ref"] = json!("#/components/schemas/Nope");
         });
         assert_eq!(one(&dangling, &plugin()).0, "spec-ref");
-        let authed = Scope {
+        let authed = SpecScope {
             target: Target::Plugins,
             manifest: Some(Facts {
                 root: UrlParts::parse("https://example.com"),

@@ -99,7 +99,7 @@ fn init_config(config_text: &str, stack: Stack, name: &str) -> String {
     );
     for line in config_text.lines() {
         if line.starts_with("name = ") {
-            let _ = writeln!(out, "name = {}", crate::helpers::toml_literal(name));
+            let _ = writeln!(out, "name = {}", crate::escape_helpers::toml_literal(name));
         } else {
             out.push_str(line);
             out.push('\n');

@@ -22,8 +22,8 @@ use super::types::{
     CONFIG_FILE, Folder, PARTIALS_DIR, TemplateConfig, partial_name, static_path_problem,
 };
 use crate::context::BUILTIN_NAMES;
+use crate::escape_helpers;
 use crate::fields::AuthType;
-use crate::helpers;
 
 /// Helpers handlebars itself registers.
 const HANDLEBARS_HELPERS: [&str; 17] = [
@@ -251,7 +251,7 @@ fn static_output_path(path: &str) -> String {
 fn helper_names() -> impl Iterator<Item = &'static str> {
     HANDLEBARS_HELPERS
         .into_iter()
-        .chain(helpers::NAMES.iter().copied())
+        .chain(escape_helpers::NAMES.iter().copied())
 }
 
 /// The problems of one handlebars text: its syntax error, or every unknown value, helper and
