@@ -8,8 +8,12 @@ use std::path::{Path, PathBuf};
 
 use heck::ToKebabCase;
 
-use crate::fields::{self, AuthType, DEFAULT_PORT, Field, OauthContentType, Stack};
+use crate::choices::{AuthType, OauthContentType, Stack};
+
+use crate::question::Field;
+
 use crate::prompt::{Choice, PromptError, Prompter};
+use crate::rules::{self, DEFAULT_PORT};
 use crate::template::embedded;
 use crate::template::types::TemplateConfig;
 
@@ -367,9 +371,9 @@ impl Asker<'_> {
             None
         };
         let port = self.answer(Field::Port, &DEFAULT_PORT.to_string(), |_, v| {
-            fields::port(v)
+            rules::port(v)
         })?;
-        if let Some(warning) = fields::port_warning(port) {
+        if let Some(warning) = rules::port_warning(port) {
             self.prompter.warn(&warning);
         }
         let contact_email = self.answer(Field::ContactEmail, "support@example.com", text)?;
@@ -429,7 +433,7 @@ impl Asker<'_> {
             .get(Field::NameForHuman)
             .or_else(|| self.given.get(Field::NameForModel))
             .map(|g| g.value.to_kebab_case())
-            .filter(|dir| fields::directory(dir).is_ok())
+            .filter(|dir| rules::directory(dir).is_ok())
             .unwrap_or_else(|| "todo-plugin".to_owned())
     }
 
@@ -753,7 +757,7 @@ mod tests {
             input(Field::Port, "5003", "70000"),
             rejected("port must be between 1 and 65535 (got 70000)"),
             input(Field::Port, "5003", "5000"),
-            Exchange::Warning(fields::port_warning(5000).unwrap()),
+            Exchange::Warning(rules::port_warning(5000).unwrap()),
             input(Field::ContactEmail, "support@example.com", "me@notes.dev"),
             input(Field::LegalInfoUrl, "http://localhost:5000/legal", ""),
         ];
@@ -927,7 +931,7 @@ mod tests {
         ];
         for (dir, name) in cases {
             assert_eq!(human_name_from_directory(Path::new(dir)), name, "{dir}");
-            assert!(fields::name_for_human(name).is_ok());
+            assert!(rules::name_for_human(name).is_ok());
         }
     }
 
@@ -952,7 +956,7 @@ mod tests {
         ];
         for (human, model) in cases {
             assert_eq!(model_name_from_human(human), model, "{human}");
-            assert!(fields::name_for_model(model).is_ok());
+            assert!(rules::name_for_model(model).is_ok());
         }
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::fields::AuthType;
+use crate::choices::AuthType;
 
 /// Where every template puts the `OpenAPI` spec.
 pub const SPEC_PATH: &str = "openapi.yaml";

@@ -85,7 +85,7 @@ pub enum UsageError {
     #[error(
         "--from: unknown built-in template `{name}`; choose one of: {} (see `ai-plugin \
          templates`)",
-        crate::fields::Stack::ALL.map(crate::fields::Stack::as_str).join(", ")
+        crate::choices::Stack::ALL.map(crate::choices::Stack::as_str).join(", ")
     )]
     UnknownBuiltin {
         /// The name given.

@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod answers_file;
 pub mod check;
+pub mod choices;
 pub mod chunk;
 // The doc comments of `cli` are the `--help` text, written for people, not as Markdown.
 #[allow(clippy::doc_markdown)]
@@ -20,7 +21,6 @@ pub mod dotenv;
 pub mod error;
 pub mod escape_helpers;
 pub mod exit;
-pub mod fields;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
@@ -31,6 +31,7 @@ pub mod project;
 pub mod prompt;
 pub mod question;
 pub mod render;
+pub mod rules;
 pub mod template;
 pub mod text;
 pub mod tokens;

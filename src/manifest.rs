@@ -111,12 +111,12 @@ impl PluginManifest {
 #[cfg(test)]
 mod tests {
     use crate::answers::Answers;
-    use crate::fields::AuthType;
+    use crate::choices::AuthType;
     use std::path::PathBuf;
 
     use super::*;
     use crate::answers::OauthAnswers;
-    use crate::fields::{OauthContentType, Stack};
+    use crate::choices::{OauthContentType, Stack};
 
     fn answers(auth: AuthType) -> Answers {
         Answers {

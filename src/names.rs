@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::fields;
+use crate::rules;
 
 /// Whether `text` is an identifier: an ASCII letter or `_`, then letters, digits or `_`. A template
 /// variable's name must be one, and so must an `operationId` the model calls as a function.
@@ -35,8 +35,7 @@ pub fn human_name_from_directory(directory: &Path) -> String {
         let first = chars.next().expect("non-empty word");
         let word: String = first.to_uppercase().chain(chars).collect();
         let sep = usize::from(!name.is_empty());
-        if fields::char_count(&name) + sep + fields::char_count(&word) > fields::NAME_FOR_HUMAN_MAX
-        {
+        if rules::char_count(&name) + sep + rules::char_count(&word) > rules::NAME_FOR_HUMAN_MAX {
             break;
         }
         if sep == 1 {
@@ -98,7 +97,7 @@ pub fn model_name_from_human(human: &str) -> String {
         Some(c) if c.is_ascii_digit() => format!("plugin_{name}"),
         Some(_) => name.to_owned(),
     };
-    name.truncate(fields::NAME_FOR_MODEL_MAX);
+    name.truncate(rules::NAME_FOR_MODEL_MAX);
     name.trim_end_matches('_').to_owned()
 }
 

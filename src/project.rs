@@ -6,10 +6,10 @@
 //! the spec at run time): then only the manifest is checked, and `new` says so.
 
 use crate::answers::Answers;
+use crate::choices::{AuthType, OauthContentType, Stack};
 use crate::context::Context;
 pub use crate::context::{ANSWERS_RECORD, BUILTIN_NAMES, SPEC_PATH, Secrets, local_url};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fields::{AuthType, OauthContentType, Stack};
 use crate::manifest::{
     Api, HttpAuthorizationType, MANIFEST_PATH, ManifestAuth, OAUTH_AUTHORIZE_PATH,
     OAUTH_TOKEN_PATH, PluginManifest, SCHEMA_VERSION,
@@ -312,7 +312,7 @@ mod tests {
             &|_| Ok(()),
         )
         .unwrap();
-        let template = Template::builtin(crate::fields::Stack::Rust).unwrap();
+        let template = Template::builtin(crate::choices::Stack::Rust).unwrap();
         let secrets = Secrets::placeholder();
         let value = serde_json::to_value(context(&template, &answers, &secrets)).unwrap();
         let keys: Vec<&str> = value
@@ -327,7 +327,7 @@ mod tests {
         assert_eq!(without["crate_name"], "todo-plugin");
     }
 
-    fn default_answers(given: &[(crate::fields::Field, &str)]) -> Answers {
+    fn default_answers(given: &[(crate::question::Field, &str)]) -> Answers {
         let mut partial = crate::answers::PartialAnswers::default();
         for (field, value) in given {
             partial.give(*field, *value, crate::answers::Source::Flag);
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn the_answers_record_reads_back_as_the_same_answers() {
-        use crate::fields::Field;
+        use crate::question::Field;
         for given in [
             &[][..],
             &[(Field::Auth, "oauth"), (Field::OauthScope, "a b")][..],

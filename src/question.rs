@@ -1,12 +1,152 @@
-//! The vocabulary of asking: a question (a plugin answer or a template variable), where a given
-//! value came from, how missing ones are filled, and what is wrong with the answers. Both
-//! [`crate::answers`] (the plugin's questions) and [`crate::variables`] (a template's) speak it.
+//! The vocabulary of asking: the plugin's questions ([`Field`], with their keys, flags and
+//! prompts), a question (a plugin answer or a template variable), where a given value came from,
+//! how missing ones are filled, and what is wrong with the answers. Both [`crate::answers`] (the
+//! plugin's questions) and [`crate::variables`] (a template's) speak it.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
-use crate::fields::Field;
+use crate::choices::{AuthType, OauthContentType, Stack};
 use crate::prompt::PromptError;
+use crate::rules::{
+    contact_email, description_for_human, description_for_model, directory, http_url,
+    name_for_human, name_for_model, oauth_client_id, oauth_scope, port,
+};
+
+/// One answer of `ai-plugin new`, in the order they are asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// Where the project is written.
+    Directory,
+    /// `name_for_human`.
+    NameForHuman,
+    /// `name_for_model`.
+    NameForModel,
+    /// `description_for_human`.
+    DescriptionForHuman,
+    /// `description_for_model`.
+    DescriptionForModel,
+    /// `auth.type`.
+    Auth,
+    /// The OAuth client id `ChatGPT` presents (oauth only).
+    OauthClientId,
+    /// The OAuth scope the plugin grants (oauth only).
+    OauthScope,
+    /// How the host sends the token request (oauth only).
+    OauthContentType,
+    /// The language and framework of the generated server.
+    Stack,
+    /// The port the server listens on.
+    Port,
+    /// `contact_email`.
+    ContactEmail,
+    /// `legal_info_url`.
+    LegalInfoUrl,
+}
+
+impl Field {
+    /// Every field, in the order they are asked.
+    pub const ALL: [Field; 13] = [
+        Field::Directory,
+        Field::NameForHuman,
+        Field::NameForModel,
+        Field::DescriptionForHuman,
+        Field::DescriptionForModel,
+        Field::Auth,
+        Field::OauthClientId,
+        Field::OauthScope,
+        Field::OauthContentType,
+        Field::Stack,
+        Field::Port,
+        Field::ContactEmail,
+        Field::LegalInfoUrl,
+    ];
+
+    /// The key in an answers file and in `ai-plugin.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Field::Directory => "directory",
+            Field::NameForHuman => "name_for_human",
+            Field::NameForModel => "name_for_model",
+            Field::DescriptionForHuman => "description_for_human",
+            Field::DescriptionForModel => "description_for_model",
+            Field::Auth => "auth",
+            Field::OauthClientId => "oauth_client_id",
+            Field::OauthScope => "oauth_scope",
+            Field::OauthContentType => "oauth_content_type",
+            Field::Stack => "stack",
+            Field::Port => "port",
+            Field::ContactEmail => "contact_email",
+            Field::LegalInfoUrl => "legal_info_url",
+        }
+    }
+
+    /// How to give this answer on the command line.
+    pub fn flag(self) -> String {
+        match self {
+            Field::Directory => "[DIR]".to_owned(),
+            _ => format!("--{}", self.key().replace('_', "-")),
+        }
+    }
+
+    /// The question shown at the prompt.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            Field::Directory => "Project directory",
+            Field::NameForHuman => "Plugin name shown to people (name_for_human)",
+            Field::NameForModel => "Plugin name the model uses (name_for_model)",
+            Field::DescriptionForHuman => "Description shown to people (description_for_human)",
+            Field::DescriptionForModel => "Description the model reads (description_for_model)",
+            Field::Auth => "Authentication",
+            Field::OauthClientId => "OAuth client id (ChatGPT presents it)",
+            Field::OauthScope => "OAuth scope",
+            Field::OauthContentType => "How ChatGPT sends the token request",
+            Field::Stack => "Server stack",
+            Field::Port => "Local port",
+            Field::ContactEmail => "Contact email",
+            Field::LegalInfoUrl => "Legal information URL",
+        }
+    }
+
+    /// Checks a raw answer for this field; the error says which rule failed and why.
+    pub fn validate(self, value: &str) -> Result<(), String> {
+        match self {
+            Field::Directory => directory(value),
+            Field::NameForHuman => name_for_human(value),
+            Field::NameForModel => name_for_model(value),
+            Field::DescriptionForHuman => description_for_human(value),
+            Field::DescriptionForModel => description_for_model(value),
+            Field::Auth => AuthType::from_str(value).map(drop),
+            Field::OauthClientId => oauth_client_id(value),
+            Field::OauthScope => oauth_scope(value),
+            Field::OauthContentType => OauthContentType::from_str(value).map(drop),
+            Field::Stack => Stack::from_str(value).map(drop),
+            Field::Port => port(value).map(drop),
+            Field::ContactEmail => contact_email(value),
+            // The rule is shared by every URL field: say which one this is.
+            Field::LegalInfoUrl => http_url(value).map_err(|e| format!("legal_info_url {e}")),
+        }
+    }
+}
+
+impl Field {
+    /// Whether the question is asked for a plugin with this auth type.
+    pub fn applies_to(self, auth: AuthType) -> bool {
+        match self {
+            Field::OauthClientId | Field::OauthScope | Field::OauthContentType => {
+                auth == AuthType::Oauth
+            }
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
 
 /// Where a given answer came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]

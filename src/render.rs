@@ -428,7 +428,8 @@ mod tests {
     #[test]
     fn every_builtin_file_renders_the_same_by_pieces_as_whole() {
         use crate::answers::{Fill, PartialAnswers, resolve};
-        use crate::fields::{Field, Stack};
+        use crate::choices::Stack;
+        use crate::question::Field;
         use crate::question::Source;
 
         for stack in Stack::ALL {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ai_plugin::fields::{AuthType, Stack};
+use ai_plugin::choices::{AuthType, Stack};
 use ai_plugin::template;
 use serde_json::{Value, json};
 use support::check::{ai_plugin, check_json, findings};

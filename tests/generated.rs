@@ -6,11 +6,12 @@ mod snapshot_tree;
 use std::path::PathBuf;
 
 use ai_plugin::answers::{Answers, AnswersFile, OauthAnswers};
+use ai_plugin::choices::{AuthType, OauthContentType, Stack};
 use ai_plugin::diagnostic::Severity;
-use ai_plugin::fields::{self, AuthType, OauthContentType, Stack};
 use ai_plugin::manifest::{MANIFEST_PATH, PluginManifest};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
 use ai_plugin::render::FileMode;
+use ai_plugin::rules;
 use ai_plugin::template;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -153,7 +154,7 @@ fn generated_specs_are_what_real_consumers_need() {
             for (method, operation) in item.as_object().unwrap() {
                 let id = operation["operationId"].as_str().unwrap().to_owned();
                 let text = operation["summary"].as_str().unwrap();
-                assert!(fields::char_count(text) <= 200, "{id}: summary over 200");
+                assert!(rules::char_count(text) <= 200, "{id}: summary over 200");
                 let declared: Vec<&str> = operation["parameters"]
                     .as_array()
                     .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
@@ -162,7 +163,7 @@ fn generated_specs_are_what_real_consumers_need() {
                 for parameter in operation["parameters"].as_array().into_iter().flatten() {
                     assert_eq!(parameter["required"], true);
                     let description = parameter["description"].as_str().unwrap();
-                    assert!(fields::char_count(description) <= 200);
+                    assert!(rules::char_count(description) <= 200);
                 }
                 let consequential = operation.get("x-openai-isConsequential");
                 if method == "get" {
@@ -224,8 +225,8 @@ proptest! {
 
     #[test]
     fn any_valid_text_yields_a_manifest_and_spec_that_read_back_the_same(
-        name_for_human in one_line(fields::NAME_FOR_HUMAN_MAX),
-        description_for_human in text(fields::DESCRIPTION_FOR_HUMAN_MAX),
+        name_for_human in one_line(rules::NAME_FOR_HUMAN_MAX),
+        description_for_human in text(rules::DESCRIPTION_FOR_HUMAN_MAX),
         description_for_model in text(300),
         auth in prop::sample::select(AuthType::ALL.to_vec()),
     ) {
@@ -233,8 +234,8 @@ proptest! {
         answers.name_for_human = name_for_human;
         answers.description_for_human = description_for_human;
         answers.description_for_model = description_for_model;
-        prop_assert!(fields::name_for_human(&answers.name_for_human).is_ok());
-        prop_assert!(fields::description_for_human(&answers.description_for_human).is_ok());
+        prop_assert!(rules::name_for_human(&answers.name_for_human).is_ok());
+        prop_assert!(rules::description_for_human(&answers.description_for_human).is_ok());
 
         let plan = project::plan(&answers, &Secrets::placeholder()).unwrap();
 
@@ -268,14 +269,14 @@ proptest! {
     #[test]
     fn any_valid_answer_yields_a_package_json_npm_accepts(
         name_for_model in "[A-Za-z][A-Za-z0-9_]{0,49}",
-        description_for_human in text(fields::DESCRIPTION_FOR_HUMAN_MAX),
+        description_for_human in text(rules::DESCRIPTION_FOR_HUMAN_MAX),
         auth in prop::sample::select(AuthType::ALL.to_vec()),
     ) {
         prop_assume!(template::supports(Stack::Typescript, auth));
         let mut answers = answers(auth, Stack::Typescript);
         answers.name_for_model = name_for_model;
         answers.description_for_human = description_for_human;
-        prop_assert!(fields::name_for_model(&answers.name_for_model).is_ok());
+        prop_assert!(rules::name_for_model(&answers.name_for_model).is_ok());
 
         let plan = project::plan(&answers, &Secrets::placeholder()).unwrap();
         let package: Value = serde_json::from_str(plan.text("package.json").unwrap())

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ai_plugin::answers::{Answers, Fill, Given, Source};
+use ai_plugin::choices::{AuthType, Stack};
 use ai_plugin::cli::TemplateInitArgs;
-use ai_plugin::fields::{AuthType, Stack};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
 use ai_plugin::prompt::ScriptedPrompter;
 use ai_plugin::render::Plan;
@@ -126,7 +126,7 @@ fn every_builtin_template_written_out_by_init_generates_the_same_projects() {
             let oauth = (auth == AuthType::Oauth).then(|| ai_plugin::answers::OauthAnswers {
                 client_id: "course-bot".into(),
                 scope: "todos".into(),
-                content_type: ai_plugin::fields::OauthContentType::Form,
+                content_type: ai_plugin::choices::OauthContentType::Form,
             });
             let from_builtin = Answers {
                 oauth: oauth.clone(),

@@ -5,14 +5,14 @@
 //!
 //! The rules run over a `serde_json::Value`, not the typed struct, so a manifest with missing
 //! fields or wrong types still gets every finding rather than one parse error. Field values are
-//! judged by the validators in [`crate::fields`], the same ones the prompts and flags use.
+//! judged by the rules in [`crate::rules`], the same ones the prompts and flags use.
 
 use serde_json::{Map, Value};
 
 use super::domain::{self, UrlParts};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fields;
 use crate::manifest::SCHEMA_VERSION;
+use crate::rules;
 
 /// What the rules need to know besides the manifest itself.
 #[derive(Debug, Clone)]
@@ -138,25 +138,25 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     fields.validated(
         "name_for_human",
         "manifest-name-for-human",
-        fields::name_for_human,
+        rules::name_for_human,
         "shorten it to the name a person sees in a host's list of plugins or apps",
     );
     fields.validated(
         "name_for_model",
         "manifest-name-for-model",
-        fields::name_for_model,
+        rules::name_for_model,
         "use a letter, then letters, digits or _ (it becomes the model's namespace name)",
     );
     fields.validated(
         "description_for_human",
         "manifest-description-for-human",
-        fields::description_for_human,
+        rules::description_for_human,
         "say in one short sentence what the plugin does",
     );
     fields.validated(
         "description_for_model",
         "manifest-description-for-model",
-        fields::description_for_model,
+        rules::description_for_model,
         "start with \"Plugin for ...\" and keep only what the model needs",
     );
     description_style(object, fields.found);
@@ -165,19 +165,19 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     fields.validated(
         "logo_url",
         "manifest-url",
-        fields::http_url,
+        rules::http_url,
         "use the absolute URL of the logo, e.g. https://example.com/logo.png",
     );
     fields.validated(
         "legal_info_url",
         "manifest-url",
-        fields::http_url,
+        rules::http_url,
         "use the absolute URL of the plugin's legal page",
     );
     fields.validated(
         "contact_email",
         "manifest-contact-email",
-        fields::contact_email,
+        rules::contact_email,
         "give an address that reads mail about the plugin",
     );
     domain_rules(object, &facts, scope, &mut found);
@@ -218,7 +218,7 @@ fn description_style(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
         return;
     };
     // An invalid one already has its error.
-    if fields::description_for_model(text).is_err() || text.trim_start().starts_with("Plugin for") {
+    if rules::description_for_model(text).is_err() || text.trim_start().starts_with("Plugin for") {
         return;
     }
     found.push(
@@ -353,7 +353,7 @@ fn auth_rules(
     if kind_name == "oauth" {
         for key in ["client_url", "authorization_url"] {
             if let Some(url) = required_string(auth, "auth", key, found)
-                && let Err(message) = fields::http_url(url)
+                && let Err(message) = rules::http_url(url)
             {
                 let at = format!("auth.{key}");
                 found.push(
@@ -488,7 +488,7 @@ fn api_rules(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
         );
     }
     if let Some(url) = required_string(api, "api", "url", found)
-        && let Err(message) = fields::http_url(url)
+        && let Err(message) = rules::http_url(url)
     {
         found.push(
             Diagnostic::error("manifest-url", "api.url", message).with_fix(
@@ -607,7 +607,7 @@ fn domain_rules(
     }
     if let Some(email) = string_at(&["contact_email"])
         && let Some((_, email_domain)) = email.rsplit_once('@')
-        && fields::contact_email(email).is_ok()
+        && rules::contact_email(email).is_ok()
         && domain::second_level(&email_domain.to_ascii_lowercase()) != second
     {
         found.push(

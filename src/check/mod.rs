@@ -309,7 +309,7 @@ fn is_host(host: &str) -> bool {
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return inner.parse::<std::net::Ipv6Addr>().is_ok();
     }
-    host.len() <= 253 && crate::fields::is_domain(host)
+    host.len() <= 253 && crate::rules::is_domain(host)
 }
 
 /// The URL a missing path may have meant: `localhost`, an IPv4 address or a domain name

@@ -11,8 +11,8 @@ use super::domain::{self, UrlParts};
 use super::manifest_rules::Facts;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::document::key_path;
-use crate::fields::char_count;
 use crate::openapi::{Spec, Target, template_names};
+use crate::rules::char_count;
 
 /// What the spec rules need besides the spec.
 #[derive(Debug, Clone)]

@@ -7,12 +7,13 @@ use std::path::Path;
 
 use super::Output;
 use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
+use crate::choices::AuthType;
 use crate::cli::NewArgs;
 use crate::error::{AnswersFileError, Error, UsageError};
-use crate::fields::{AuthType, Field};
 use crate::input;
 use crate::project::{self, ProjectError, SPEC_PATH, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
+use crate::question::Field;
 use crate::render::{FileMode, Plan};
 use crate::template::Template;
 use crate::template::source::TemplateSource;

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::Output;
+use crate::choices::Stack;
 use crate::cli::{TemplateCheckArgs, TemplateInitArgs};
 use crate::error::{Error, Refusal, UsageError};
-use crate::fields::Stack;
 use crate::render::{FileMode, Plan, PlannedFile};
 use crate::template::check;
 use crate::template::condition::glob_covers;

@@ -21,9 +21,9 @@ use super::condition::{Condition, glob_covers, glob_problem};
 use super::types::{
     CONFIG_FILE, Folder, PARTIALS_DIR, TemplateConfig, partial_name, static_path_problem,
 };
+use crate::choices::AuthType;
 use crate::context::BUILTIN_NAMES;
 use crate::escape_helpers;
-use crate::fields::AuthType;
 
 /// Helpers handlebars itself registers.
 const HANDLEBARS_HELPERS: [&str; 17] = [
@@ -621,7 +621,7 @@ mod tests {
     use std::borrow::Cow;
 
     use super::*;
-    use crate::fields::Stack;
+    use crate::choices::Stack;
     use crate::template::{TemplateFile, builtin_files};
 
     fn folder(config: &str, files: &[(&str, &str)]) -> Folder {

@@ -9,7 +9,7 @@ use include_dir::{Dir, DirEntry, include_dir};
 use super::types::{
     CONFIG_FILE, PARTIALS_DIR, Template, TemplateConfig, TemplateError, TemplateFile,
 };
-use crate::fields::{AuthType, Stack};
+use crate::choices::{AuthType, Stack};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 

@@ -38,7 +38,7 @@ mod tests {
     use std::borrow::Cow;
 
     use super::*;
-    use crate::fields::{AuthType, Stack};
+    use crate::choices::{AuthType, Stack};
 
     #[test]
     fn every_stack_has_a_template_with_its_own_name() {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::condition::{Conditional, glob_covers};
 use super::problem::Problem;
 use super::source::TemplateSource;
-use crate::fields::AuthType;
+use crate::choices::AuthType;
 use crate::variables::Variable;
 
 /// The file in a template folder that describes it; it is never rendered.

@@ -3,8 +3,8 @@
 use std::fs;
 use std::path::Path;
 
+use ai_plugin::choices::AuthType;
 use ai_plugin::context::Secrets;
-use ai_plugin::fields::AuthType;
 
 use crate::support::{child, entries, files_under, new_in, staging_leftovers, workspace};
 
