@@ -234,11 +234,8 @@ pub(crate) fn is_domain(host: &str) -> bool {
 /// An absolute `http` or `https` URL with a host, as the manifest's URL fields need.
 pub fn http_url(value: &str) -> Result<(), String> {
     let fail = |why: &str| Err(format!("`{value}` is not an absolute http(s) URL: {why}"));
-    let rest = if let Some(rest) = value.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = value.strip_prefix("http://") {
-        rest
-    } else {
+    let Some(pieces) = crate::url::pieces(value).filter(|p| matches!(p.scheme, "https" | "http"))
+    else {
         return fail("it must start with https:// or http://");
     };
     if let Some(bad) = value
@@ -247,9 +244,7 @@ pub fn http_url(value: &str) -> Result<(), String> {
     {
         return fail(&format!("it contains {bad:?}"));
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let (host, port) = split_host_port(host_port);
+    let (host, port) = (pieces.host, pieces.port);
     if host.is_empty() {
         return fail("it has no host");
     }
@@ -262,19 +257,6 @@ pub fn http_url(value: &str) -> Result<(), String> {
         return fail(&format!("`{port}` is not a valid port"));
     }
     Ok(())
-}
-
-fn split_host_port(authority: &str) -> (&str, Option<&str>) {
-    if authority.starts_with('[') {
-        return match authority.split_once("]:") {
-            Some((host, port)) => (&authority[..=host.len()], Some(port)),
-            None => (authority, None),
-        };
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    }
 }
 
 #[cfg(test)]

@@ -23,23 +23,16 @@ pub struct UrlParts {
 impl UrlParts {
     /// Splits an absolute `http://` or `https://` URL; `None` for anything else.
     pub fn parse(url: &str) -> Option<UrlParts> {
-        let (scheme, rest) = url.split_once("://")?;
-        let scheme = scheme.to_ascii_lowercase();
+        let pieces = crate::url::pieces(url)?;
+        let scheme = pieces.scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
             return None;
         }
-        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..end];
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
-            let (host, after) = inner.split_once(']')?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
+        let host = match pieces.host.strip_prefix('[') {
+            Some(inner) => inner.strip_suffix(']')?,
+            None => pieces.host,
         };
+        let port = pieces.port;
         if host.is_empty() {
             return None;
         }
@@ -51,7 +44,7 @@ impl UrlParts {
             scheme,
             host: host.to_ascii_lowercase(),
             port,
-            path: rest[end..].to_owned(),
+            path: pieces.rest.to_owned(),
         })
     }
 
@@ -173,6 +166,8 @@ mod tests {
         assert_eq!((v6.host.as_str(), v6.port), ("::1", Some(5003)));
         assert_eq!(v6.origin(), "http://[::1]:5003");
         assert_eq!(UrlParts::parse("ftp://x"), None);
+        // The same splitter as the answers' URL rule: junk after a bracketed host is no URL.
+        assert_eq!(UrlParts::parse("http://[::1]x"), None);
         assert_eq!(UrlParts::parse("/openapi.yaml"), None);
         assert_eq!(UrlParts::parse("http://x:99999/"), None);
         assert_eq!(UrlParts::parse("https://x").unwrap().effective_port(), 443);
