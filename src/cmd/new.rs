@@ -547,3 +547,35 @@ pub fn next_steps(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn every_question_has_a_flag_that_reaches_the_request() {
+        for field in Field::ALL {
+            let value = format!("value-of-{}", field.key());
+            let given = if field == Field::Directory {
+                value.clone()
+            } else {
+                format!("{}={value}", field.flag())
+            };
+            let cli = Cli::try_parse_from(["ai-plugin", "new", given.as_str()])
+                .unwrap_or_else(|e| panic!("{field} has no flag `{given}`: {e}"));
+            let Command::New(args) = cli.command else {
+                panic!("`new` parsed as another command")
+            };
+            let request = Request::from_args(args, false).unwrap();
+            let answer = request
+                .answers
+                .get(field)
+                .unwrap_or_else(|| panic!("`{given}` did not reach the answers as {field}"));
+            assert_eq!(answer.value, value, "{field}");
+            assert_eq!(answer.source, Source::Flag, "{field}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use assert_cmd::Command;
 
-use crate::support::ANSWER_FLAGS;
+use crate::support::answer_flags;
 
 #[test]
 fn help_of_new_lists_every_manifest_and_project_flag() {
@@ -12,10 +12,12 @@ fn help_of_new_lists_every_manifest_and_project_flag() {
         .assert()
         .success();
     let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    for flag in ANSWER_FLAGS
-        .into_iter()
-        .chain(["--yes", "--answers", "--force", "--dry-run"])
-    {
+    for flag in answer_flags().iter().map(String::as_str).chain([
+        "--yes",
+        "--answers",
+        "--force",
+        "--dry-run",
+    ]) {
         assert!(help.contains(flag), "{flag} is not in:\n{help}");
     }
     assert!(help.contains("[DIR]"), "{help}");

@@ -3,23 +3,19 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use ai_plugin::question::Field;
 use assert_cmd::Command;
 
-/// Every manifest and project flag of `new`, in the order `--help` documents them.
-pub const ANSWER_FLAGS: [&str; 12] = [
-    "--name-for-human",
-    "--name-for-model",
-    "--description-for-human",
-    "--description-for-model",
-    "--auth",
-    "--oauth-client-id",
-    "--oauth-scope",
-    "--oauth-content-type",
-    "--contact-email",
-    "--legal-info-url",
-    "--stack",
-    "--port",
-];
+/// Every answer's flag of `new`, in the order the questions are asked: derived from the question
+/// catalogue, so a new question is covered by every test that uses this. The project directory
+/// is the positional `[DIR]`, not a flag.
+pub fn answer_flags() -> Vec<String> {
+    Field::ALL
+        .into_iter()
+        .filter(|&field| field != Field::Directory)
+        .map(Field::flag)
+        .collect()
+}
 
 /// `ai-plugin new`, run in `cwd` (so a stray relative path can never land in the repository),
 /// with stdin not a terminal.
