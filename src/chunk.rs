@@ -33,10 +33,24 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     let mut depth = 0usize;
     let mut at = 0;
     let bytes = text.as_bytes();
+    // Once a `~` tag has been read, handlebars-rust strips whitespace around a later comment
+    // (inline or alone on its line) that the comment's piece rendered alone keeps: no cut
+    // between the first `~` and the last comment.
+    let first_tilde = [text.find("{{~"), text.find("~}}")]
+        .into_iter()
+        .flatten()
+        .min();
+    let last_comment = text.rfind("{{!").or_else(|| text.rfind("{{~!"));
+    let tilde_reaches_comment = |end: usize| {
+        first_tilde.is_some_and(|tilde| tilde < end) && last_comment.is_some_and(|c| c >= end)
+    };
     while at < bytes.len() {
         if bytes[at] == b'\n' {
             at += 1;
-            if depth == 0 && may_cut(text, *cuts.last().expect("starts with 0"), at) {
+            if depth == 0
+                && !tilde_reaches_comment(at)
+                && may_cut(text, *cuts.last().expect("starts with 0"), at)
+            {
                 cuts.push(at);
             }
             continue;
@@ -165,8 +179,10 @@ mod tests {
             text.push_str("plain line: { braces } and } alone\n\n");
             text.push_str("{{#if flag}}\n  flagged {{name}}\n{{else}}\n  not flagged\n{{/if}}\n");
             text.push_str("{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n");
-            text.push_str("{{!-- a comment with }} inside --}}\n");
-            if i % 7 == 0 {
+            // Comments, then `~` tags: a comment after a `~` tag keeps the text between whole.
+            if i < 30 {
+                text.push_str("{{!-- a comment with }} inside --}}\n");
+            } else if i % 7 == 0 {
                 text.push_str("keep   \n{{~#if flag}} trimmed {{/if~}}\n   next\n");
             }
         }
@@ -249,6 +265,8 @@ mod tests {
             "{{!-- a }} comment --}}\n{{name}}\nplain line\n",
             "{{name~}}\n{ x }\n{{!-- a }} comment --}}\n{{name}}\nplain line\n",
             "keep   \né\n{{!-- a }} comment --}}\n\nplain line\n",
+            // A comment anywhere after a `~` tag: handlebars-rust strips around it.
+            "{{name~}}\nkeep   \n{ x }\nx {{!-- c --}} y\n",
         ] {
             assert_eq!(
                 render_pieces(text, &data),
