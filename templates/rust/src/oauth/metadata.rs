@@ -149,10 +149,7 @@ async fn fetch(url: &str, allow_loopback: bool) -> Result<(Document, Option<u64>
     {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_DOCUMENT_BYTES {
-            return Err(format!(
-                "is larger than {} KiB",
-                MAX_DOCUMENT_BYTES / 1024
-            ));
+            return Err(format!("is larger than {} KiB", MAX_DOCUMENT_BYTES / 1024));
         }
     }
     Ok((check(url, &body)?, max_age))
@@ -297,7 +294,10 @@ mod tests {
 
     #[test]
     fn document_urls_are_https_with_a_path() {
-        assert!(is_document_url("https://chatgpt.com/oauth/client.json", false));
+        assert!(is_document_url(
+            "https://chatgpt.com/oauth/client.json",
+            false
+        ));
         assert!(!is_document_url("https://chatgpt.com/", false));
         assert!(!is_document_url("https://chatgpt.com", false));
         assert!(!is_document_url("http://127.0.0.1:9/client.json", false));
@@ -350,7 +350,9 @@ mod tests {
     #[test]
     fn documents_are_checked() {
         let url = "https://app.example.com/client.json";
-        let good = format!(r#"{{"client_id":"{url}","client_name":"App","redirect_uris":["https://app.example.com/cb"]}}"#);
+        let good = format!(
+            r#"{{"client_id":"{url}","client_name":"App","redirect_uris":["https://app.example.com/cb"]}}"#
+        );
         assert_eq!(
             check(url, good.as_bytes()).unwrap().client_name.as_deref(),
             Some("App")

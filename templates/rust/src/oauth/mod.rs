@@ -286,9 +286,7 @@ impl OAuth {
         let allowed = match &client {
             Client::PreRegistered => self.settings.redirects.allows(redirect_uri),
             Client::Registered(client) => client.redirect_uris.iter().any(|u| u == redirect_uri),
-            Client::Document(document) => {
-                document.redirect_uris.iter().any(|u| u == redirect_uri)
-            }
+            Client::Document(document) => document.redirect_uris.iter().any(|u| u == redirect_uri),
         };
         if !allowed {
             let message = match &client {
@@ -473,10 +471,12 @@ impl OAuth {
                 secret.to_owned(),
             ),
             (None, None) => {
-                let required = || TokenError::client(
-                    "client authentication is required (client_id and client_secret, or HTTP \
+                let required = || {
+                    TokenError::client(
+                        "client authentication is required (client_id and client_secret, or HTTP \
                      Basic; a public client sends client_id only)",
-                );
+                    )
+                };
                 let client_id = param("client_id").ok_or_else(required)?;
                 let public = match self.grants.client(client_id).await {
                     Some(client) => client.secret_hash.is_none(),
@@ -516,8 +516,7 @@ impl OAuth {
                     ))
                 }
             }
-        } else if metadata::is_document_url(&client_id, self.settings.allow_loopback_client_ids)
-        {
+        } else if metadata::is_document_url(&client_id, self.settings.allow_loopback_client_ids) {
             return Err(TokenError::client(
                 "a client named by a metadata document is public: it sends no client secret",
             ));
@@ -769,7 +768,10 @@ impl OAuth {
         if let Some(name) = registration.client_name {
             answer.insert("client_name".to_owned(), json!(name));
         }
-        answer.insert("redirect_uris".to_owned(), json!(registration.redirect_uris));
+        answer.insert(
+            "redirect_uris".to_owned(),
+            json!(registration.redirect_uris),
+        );
         answer.insert("grant_types".to_owned(), json!(registration.grant_types));
         answer.insert(
             "response_types".to_owned(),
@@ -846,7 +848,10 @@ struct Registration {
 }
 
 impl Registration {
-    fn read(fields: &Map<String, Value>, scopes: &[String]) -> Result<Registration, RegistrationError> {
+    fn read(
+        fields: &Map<String, Value>,
+        scopes: &[String],
+    ) -> Result<Registration, RegistrationError> {
         let bad = RegistrationError::metadata;
         let uris = match fields.get("redirect_uris") {
             Some(Value::Array(uris)) if (1..=10).contains(&uris.len()) => uris,
@@ -878,24 +883,24 @@ impl Registration {
                 Some(_) => Err(bad(&format!("{name} must be a string"))),
             }
         };
-        let list = |name: &str, allowed: &[&str], default: &str| -> Result<Vec<String>, RegistrationError> {
+        let list = |name: &str,
+                    allowed: &[&str],
+                    default: &str|
+         -> Result<Vec<String>, RegistrationError> {
             match fields.get(name) {
                 None | Some(Value::Null) => Ok(vec![default.to_owned()]),
                 Some(Value::Array(items)) if !items.is_empty() => items
                     .iter()
                     .map(|item| match item.as_str() {
                         Some(item) if allowed.contains(&item) => Ok(item.to_owned()),
-                        _ => Err(bad(&format!(
-                            "{name} may only hold {}",
-                            allowed.join(", ")
-                        ))),
+                        _ => Err(bad(&format!("{name} may only hold {}", allowed.join(", ")))),
                     })
                     .collect(),
                 Some(_) => Err(bad(&format!("{name} must be a non-empty array of strings"))),
             }
         };
-        let auth_method = text("token_endpoint_auth_method")?
-            .unwrap_or_else(|| "client_secret_basic".to_owned());
+        let auth_method =
+            text("token_endpoint_auth_method")?.unwrap_or_else(|| "client_secret_basic".to_owned());
         if !["none", "client_secret_basic", "client_secret_post"].contains(&auth_method.as_str()) {
             return Err(bad(
                 "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
@@ -912,12 +917,18 @@ impl Registration {
             return Err(bad("application_type must be web or native"));
         }
         let client_name = text("client_name")?;
-        if client_name.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        if client_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 200)
+        {
             return Err(bad("client_name must be at most 200 characters"));
         }
         let scope = text("scope")?;
         if let Some(scope) = &scope {
-            if let Some(unknown) = scope.split_whitespace().find(|s| !scopes.iter().any(|k| k == s)) {
+            if let Some(unknown) = scope
+                .split_whitespace()
+                .find(|s| !scopes.iter().any(|k| k == s))
+            {
                 return Err(bad(&format!(
                     "scope `{unknown}` is not one this plugin grants ({})",
                     scopes.join(" ")
