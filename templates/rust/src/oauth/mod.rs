@@ -297,7 +297,11 @@ impl OAuth {
         let allowed = match &client {
             Client::PreRegistered => self.settings.redirects.allows(redirect_uri),
             Client::Registered(client) => client.redirect_uris.iter().any(|u| u == redirect_uri),
-            Client::Document(document) => document.redirect_uris.iter().any(|u| u == redirect_uri),
+            // Only those a registration could name too.
+            Client::Document(document) => {
+                redirect::registrable(redirect_uri)
+                    && document.redirect_uris.iter().any(|u| u == redirect_uri)
+            }
         };
         if !allowed {
             let message = match &client {
@@ -344,7 +348,14 @@ impl OAuth {
             return Err(refuse("invalid_request", "state is required"));
         };
         let scope = match param("scope") {
-            None => self.settings.scope.clone(),
+            // A client registered with a scope gets it; any other the plugin's.
+            None => match &client {
+                Client::Registered(Registered {
+                    scope: Some(registered),
+                    ..
+                }) => registered.clone(),
+                _ => self.settings.scope.clone(),
+            },
             Some(asked) => {
                 let asked: Vec<String> = asked.split_whitespace().map(str::to_owned).collect();
                 let grantable = |s: &String| self.settings.scope.contains(s) || s == OFFLINE_ACCESS;
