@@ -30,7 +30,7 @@ from app.oauth.server import (
     secret_hash,
     token_params,
 )
-from app.oauth.store import Code, Grants, Refused, grants_path
+from app.oauth.store import RETRY_SECONDS, Code, Grants, Refused, grants_path
 
 
 def test_forms_decode_as_browsers_encode_them() -> None:
@@ -249,20 +249,45 @@ def code(expires_at: int) -> Code:
 def test_a_failed_write_changes_nothing_and_no_change_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "folder"
     grants = Grants.open(folder / "todos.oauth.json")
-    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
     assert not folder.exists(), "nothing changed, nothing written"
     folder.write_text("")  # a file where the store's folder should be: every write fails
     with pytest.raises(FileExistsError):
         grants.add_code("h", code(100), 0)
-    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
     folder.unlink()
     grants.add_code("h", code(100), 0)
-    assert isinstance(grants.use_code("h", 0), Code)
-    assert grants.use_code("h", 0) is Refused.REPLAYED
-    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0) is Refused.REPLAYED
+    assert isinstance(grants.use_code("h", 0, never), Code)
+    assert grants.use_code("h", 0, never) is Refused.REPLAYED
+    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0, never) is Refused.REPLAYED
 
 
-def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
+def never(code: Code) -> bool:
+    return False
+
+
+def test_a_used_code_is_a_retry_only_when_the_check_says_so_within_a_minute(
+    tmp_path: Path,
+) -> None:
+    grants = Grants.open(tmp_path / "todos.oauth.json")
+    grants.add_code("h", code(1000), 0)
+    used = grants.use_code("h", 10, never)
+    assert isinstance(used, Code)
+    assert used.used_at == 10
+    seen: list[Code] = []
+
+    def retry(found: Code) -> bool:
+        seen.append(found)
+        return True
+
+    assert grants.use_code("h", 10 + RETRY_SECONDS, retry) is Refused.RETRIED
+    assert seen[0].grant == "g"
+    assert grants.use_code("h", 11 + RETRY_SECONDS, retry) is Refused.REPLAYED
+    assert grants.use_code("h", 12, never) is Refused.REPLAYED
+
+
+@pytest.mark.anyio
+async def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
     settings = Settings(
         client_id="c",
         client_secret="s",
@@ -271,7 +296,7 @@ def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
         redirects=AllowList(),
     )
     oauth = OAuth.open(settings, tmp_path / "grants.json", lambda: 1000, "Plugin")
-    request = oauth.check(
+    request = await oauth.check(
         {
             "response_type": "code",
             "client_id": "c",
