@@ -16,13 +16,13 @@ from app.oauth.form import (
     split_whitespace,
     trim,
 )
-from app.oauth.page import escape
 from app.oauth.metadata_document import (
     MAX_CACHE_SECONDS,
     address_problem,
     cache_seconds,
     is_metadata_url,
 )
+from app.oauth.page import escape
 from app.oauth.redirect import AllowList, registrable, with_params
 from app.oauth.server import (
     ACCESS_TOKEN_LIFETIME,
