@@ -27,7 +27,9 @@ from test_oauth import (
     list_todos,
     post_form,
     redirect_params,
+    refresh,
     token_json,
+    tokens_for,
 )
 
 from app.oauth import store
@@ -224,9 +226,12 @@ async def test_a_registered_public_client_gets_tokens_for_mcp_and_refreshes_them
     assert refused.status_code == 401
     assert refused.json() == {"error": "the bearer token was issued for another resource"}
 
-    refresh = {"grant_type": "refresh_token", "client_id": client_id}
-    with_resource = {**refresh, "refresh_token": first["refresh_token"], "resource": PUBLIC_URL}
+    refreshing = {"grant_type": "refresh_token", "client_id": client_id}
+    with_resource = {**refreshing, "refresh_token": first["refresh_token"], "resource": PUBLIC_URL}
     assert_oauth_error(await token_json(client, with_resource), 400, "invalid_target")
+    # The refused refresh did not use the token up.
+    kept = await tokens(client, {**refreshing, "refresh_token": first["refresh_token"]})
+    assert "refresh_token" in kept
     second = await tokens(
         client,
         exchange(
@@ -234,12 +239,12 @@ async def test_a_registered_public_client_gets_tokens_for_mcp_and_refreshes_them
         ),
     )
     refreshed = await tokens(
-        client, {**refresh, "refresh_token": second["refresh_token"], "resource": MCP}
+        client, {**refreshing, "refresh_token": second["refresh_token"], "resource": MCP}
     )
     assert refreshed["scope"] == asked
     assert refreshed["refresh_token"] != second["refresh_token"]
     assert (await list_todos(client, refreshed["access_token"])).status_code == 401
-    again = {**refresh, "refresh_token": second["refresh_token"]}
+    again = {**refreshing, "refresh_token": second["refresh_token"]}
     assert_oauth_error(await token_json(client, again), 400, "invalid_grant")
 
 
@@ -324,6 +329,12 @@ async def test_a_registered_client_uses_only_its_redirect_uris_and_scopes(
         assert_page(await client.get(f"/oauth/authorize?{query(client_id, redirect_uri)}"), 400)
     reply = await client.get(f"/oauth/authorize?{query(client_id, scope='offline_access')}")
     assert redirect_params(reply, CALLBACK)["error"] == "invalid_scope"
+    # Without a scope, the request asks for the registered one.
+    offline = await registered(client, token_endpoint_auth_method="none", scope="offline_access")
+    code = await code_for(client, offline["client_id"])
+    found = await tokens(client, exchange(offline["client_id"], code))
+    assert found["scope"] == "offline_access"
+    assert "refresh_token" in found
 
 
 @pytest.mark.parametrize(
@@ -472,8 +483,21 @@ async def test_the_token_endpoint_keeps_the_codes_resource(client: httpx.AsyncCl
     code = await code_for(client, client_id, resource=MCP)
     refused = await token_json(client, exchange(client_id, code, resource=PUBLIC_URL))
     assert_oauth_error(refused, 400, "invalid_target")
+    # The refused request did not use the code up; the code's resource binds the tokens.
+    found = await tokens(client, exchange(client_id, code))
+    assert (await list_todos(client, found["access_token"])).status_code == 401
     twice = f"{query(client_id, resource=MCP)}&resource={MCP}"
     assert "given more than once" in assert_page(await client.get(f"/oauth/authorize?{twice}"), 400)
+
+
+async def test_a_refresh_keeps_the_grants_resource(client: httpx.AsyncClient) -> None:
+    # The pre-registered client's tokens (a GPT Action's) are bound to no resource.
+    unbound = await tokens_for(client)
+    for resource in [MCP, PUBLIC_URL, "https://other.example"]:
+        asked = {**refresh(unbound["refresh_token"]), "resource": resource}
+        assert_oauth_error(await token_json(client, asked), 400, "invalid_target")
+    refreshed = await tokens(client, refresh(unbound["refresh_token"]))
+    assert (await list_todos(client, refreshed["access_token"])).status_code == 200
 
 
 async def test_the_pre_registered_client_is_named_and_everything_shown_is_escaped(
@@ -577,6 +601,11 @@ async def test_a_metadata_document_client_signs_in_with_pkce(
     assert_oauth_error(await token_json(client, with_secret), 401, "invalid_client")
     reply = await client.get(f"/oauth/authorize?{query(url, code_challenge='')}")
     assert redirect_params(reply, CALLBACK)["error"] == "invalid_request"
+    # A listed redirect URI must still be https or loopback.
+    plain = documents.url("/plain.json")
+    documents.serve("/plain.json", document_for(plain, redirect_uris=["http://plain.example/cb"]))
+    refused = await client.get(f"/oauth/authorize?{query(plain, 'http://plain.example/cb')}")
+    assert "Redirect URI not allowed" in assert_page(refused, 400)
 
 
 @pytest.mark.parametrize(
