@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +33,7 @@ from test_oauth import (
     tokens_for,
 )
 
-from app.oauth import store
+from app.oauth import metadata_document, store
 from app.oauth.metadata_document import MAX_DOCUMENT_BYTES
 from app.oauth.page import escape
 from app.oauth.registration import MAX_REGISTRATION_BYTES
@@ -533,11 +534,14 @@ class Documents:
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.fetched: list[str] = []
+        self.delay = 0.0
+        """Seconds each answer waits before it starts."""
         documents = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 documents.fetched.append(self.path)
+                time.sleep(documents.delay)
                 status, headers, body = documents.answers.get(self.path, (404, {}, b""))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -672,3 +676,14 @@ async def test_metadata_documents_are_cached_as_their_headers_allow(
     assert_page(await client.get(f"/oauth/authorize?{query(cached)}"), 200)
     assert documents.fetched[-1] == "/cached.json"
     assert len(documents.fetched) == 4
+
+
+async def test_a_metadata_document_must_arrive_in_time(
+    client: httpx.AsyncClient, documents: Documents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert metadata_document.FETCH_SECONDS == 5
+    monkeypatch.setattr(metadata_document, "FETCH_SECONDS", 0.2)
+    url = documents.serve("/slow.json", document_for(documents.url("/slow.json")))
+    documents.delay = 1.0
+    page = assert_page(await client.get(f"/oauth/authorize?{query(url)}"), 400)
+    assert "it took more than 0.2 seconds" in page
