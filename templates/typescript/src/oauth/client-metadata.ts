@@ -63,7 +63,6 @@ for (const [network, prefix] of [
 }
 for (const [network, prefix] of [
   ["::", 128], // unspecified
-  ["::ffff:0:0", 96], // IPv4-mapped: checked as the IPv4 address they map
   ["fc00::", 7], // unique local
   ["fe80::", 10], // link-local
   ["ff00::", 8], // multicast
@@ -85,11 +84,8 @@ export function forbiddenAddress(address: string, loopback: boolean): string | u
   if (family === 0) {
     return "it is not an IP address";
   }
+  // A BlockList checks an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) as the IPv4 address.
   const type = family === 4 ? "ipv4" : "ipv6";
-  const mapped = /^::ffff:([0-9.]+)$/i.exec(address)?.[1];
-  if (mapped !== undefined) {
-    return forbiddenAddress(mapped, loopback);
-  }
   if (LOOPBACK.check(address, type)) {
     return loopback ? undefined : "it resolves to a loopback address";
   }

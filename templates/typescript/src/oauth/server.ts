@@ -235,7 +235,7 @@ export class OAuth {
    * the caller enforces): a new client.
    */
   async register(body: Uint8Array): Promise<Response> {
-    const noStore = { "cache-control": "no-store" };
+    const noStore = { "cache-control": "no-store", pragma: "no-cache" };
     const refuse = (code: string, description: string): Response =>
       json({ error: code, error_description: description }, 400, noStore);
     const value = jsonObject(body);
@@ -758,10 +758,11 @@ export class OAuth {
         if (refresh === undefined) {
           throw TokenError.request("refresh_token is required");
         }
+        // The resource is checked before the refresh token is used up.
         const askedResource = param("resource");
-        if (askedResource !== undefined) {
-          // Checked before the refresh token is used up.
-          this.#tokenResource(askedResource, null);
+        const current = this.#grants.refreshToken(hashSecret(refresh), now);
+        if (askedResource !== undefined && current !== undefined) {
+          this.#tokenResource(askedResource, current.resource);
         }
         const found = await stored(this.#grants.rotateRefresh(hashSecret(refresh), now));
         if (found.found === "unknown") {

@@ -227,6 +227,14 @@ export class Grants {
     });
   }
 
+  /** The live, unused refresh token with this hash. */
+  refreshToken(tokenHash: string, now: number): Token | undefined {
+    const token = this.#file.read((data) => data.tokens.get(tokenHash));
+    return token !== undefined && token.kind === "refresh" && !token.rotated && token.expiresAt > now
+      ? token
+      : undefined;
+  }
+
   /** The live access token with this hash. */
   accessToken(tokenHash: string, now: number): Token | undefined {
     const token = this.#file.read((data) => data.tokens.get(tokenHash));
