@@ -749,6 +749,29 @@ test("a client metadata document that does not fit is refused with a page naming
   }
 });
 
+test("a metadata document host is resolved once, and the checked address is the one used", async () => {
+  const documents = await new DocumentServer().start();
+  try {
+    const lookups: string[] = [];
+    const server = new Server(undefined, { oauthAllowLoopbackClientIds: true }, async (host) => {
+      lookups.push(host);
+      return [{ address: "127.0.0.1", family: 4 }];
+    });
+    const path = "/named.json";
+    const url = documents.url(path).replace("127.0.0.1", "localhost");
+    documents.answers.set(path, {
+      body: JSON.stringify({ client_id: url, client_name: "Named", redirect_uris: [CLIENT_REDIRECT] }),
+    });
+    const page = await send(server.app, "GET", `/oauth/authorize?${documentAuthorization(url)}`);
+    assertPage(page, 200);
+    assert.ok(page.text.includes("Named asks"), page.text);
+    assert.deepEqual(lookups, ["localhost"]);
+    assert.equal(documents.requests, 1);
+  } finally {
+    await documents.stop();
+  }
+});
+
 test("client metadata documents on private or loopback addresses are never fetched", async () => {
   const documents = await new DocumentServer().start();
   try {
