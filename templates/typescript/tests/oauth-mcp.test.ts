@@ -60,7 +60,10 @@ function mcp(app: Plugin, token: string | undefined): Promise<Reply> {
   return send(app, "POST", "/mcp", {
     token,
     body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
-    headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" },
+    headers: {
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+    },
   });
 }
 
@@ -142,11 +145,14 @@ test("/mcp without a valid token is a 401 that points at the resource metadata",
   const cases: Array<[string | undefined, string, string]> = [
     [undefined, `Bearer realm="${realm}"${tail}`, "missing credentials"],
     ["", `Bearer realm="${realm}", error="invalid_request"${tail}`, "the Authorization header"],
-    ["not-a-token", `Bearer realm="${realm}", error="invalid_token"${tail}`, "the bearer token is not valid"],
+    [
+      "not-a-token",
+      `Bearer realm="${realm}", error="invalid_token"${tail}`,
+      "the bearer token is not valid",
+    ],
   ];
   for (const [token, challenge, message] of cases) {
-    const headers: Record<string, string> =
-      token === "" ? { authorization: "Basic abc" } : {};
+    const headers: Record<string, string> = token === "" ? { authorization: "Basic abc" } : {};
     const reply = await send(app, "POST", "/mcp", {
       token: token === "" ? undefined : token,
       body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
@@ -194,7 +200,10 @@ test("a token is bound to the resource it was asked for", async () => {
   const refused = await list(app, forMcp);
   assertError(refused, 401);
   assert.deepEqual(refused.json(), { error: "the bearer token was issued for another resource" });
-  assert.equal(refused.headers.get("www-authenticate"), `Bearer realm="${realm}", error="invalid_token"`);
+  assert.equal(
+    refused.headers.get("www-authenticate"),
+    `Bearer realm="${realm}", error="invalid_token"`,
+  );
 
   // The API's identifier is the issuer; the URL parser's reading is compared.
   const forApi = await accessToken(app, { resource: "HTTPS://Todo.Example.com/" });
@@ -202,7 +211,10 @@ test("a token is bound to the resource it was asked for", async () => {
   const onMcp = await mcp(app, forApi);
   assertError(onMcp, 401);
   assert.deepEqual(onMcp.json(), { error: "the bearer token was issued for another resource" });
-  assert.match(onMcp.headers.get("www-authenticate") ?? "", /error="invalid_token", resource_metadata=/);
+  assert.match(
+    onMcp.headers.get("www-authenticate") ?? "",
+    /error="invalid_token", resource_metadata=/,
+  );
 
   // Without `resource` (GPT Actions, older clients): both.
   const unbound = await accessToken(app);
@@ -306,7 +318,10 @@ test("a registered public client completes the flow with PKCE and offline_access
   assert.equal(params.get("iss"), ISSUER);
   assert.equal(params.get("state"), STATE);
   const tokens = tokensOf(
-    await tokenJson(app, publicExchange(client, params.get("code") ?? "", { resource: MCP_RESOURCE })),
+    await tokenJson(
+      app,
+      publicExchange(client, params.get("code") ?? "", { resource: MCP_RESOURCE }),
+    ),
   );
   assert.equal(tokens.scope, SUPPORTED.join(" "));
   assert.equal((await mcp(app, tokens.access_token)).status, 200);
@@ -339,12 +354,21 @@ test("without offline_access a registered client gets no refresh token", async (
 test("a public client must use PKCE and must not send a secret", async () => {
   const { app } = new Server();
   const client = await registerPublic(app);
-  const withoutPkce = publicAuthorization(client, { code_challenge: "", code_challenge_method: "" });
-  const params = paramsAt(await send(app, "GET", `/oauth/authorize?${withoutPkce}`), client.redirectUri);
+  const withoutPkce = publicAuthorization(client, {
+    code_challenge: "",
+    code_challenge_method: "",
+  });
+  const params = paramsAt(
+    await send(app, "GET", `/oauth/authorize?${withoutPkce}`),
+    client.redirectUri,
+  );
   assert.equal(params.get("error"), "invalid_request");
   assert.equal(params.get("iss"), ISSUER);
   const plain = publicAuthorization(client, { code_challenge_method: "plain" });
-  const plainParams = paramsAt(await send(app, "GET", `/oauth/authorize?${plain}`), client.redirectUri);
+  const plainParams = paramsAt(
+    await send(app, "GET", `/oauth/authorize?${plain}`),
+    client.redirectUri,
+  );
   assert.equal(plainParams.get("error"), "invalid_request");
 
   const issued = await publicCode(app, client);
@@ -411,7 +435,11 @@ test("a registered confidential client authenticates with its secret", async () 
   );
   const issued = paramsAt(approved, CLIENT_REDIRECT).get("code") ?? "";
   const form = `grant_type=authorization_code&code=${issued}&redirect_uri=${encodeURIComponent(CLIENT_REDIRECT)}`;
-  assertOAuthError(await postForm(app, "/oauth/token", form, [clientId, "wrong"]), 401, "invalid_client");
+  assertOAuthError(
+    await postForm(app, "/oauth/token", form, [clientId, "wrong"]),
+    401,
+    "invalid_client",
+  );
   const approvedAgain = await approve(
     app,
     authorization({ client_id: clientId, redirect_uri: CLIENT_REDIRECT }),
@@ -439,11 +467,17 @@ test("registrations survive a restart and are stored without their secret", asyn
   assertPage(page, 200);
   assert.ok(page.text.includes("Survivor asks"), page.text);
   const issued = await publicCode(restarted.app, client);
-  assert.equal(tokensOf(await tokenJson(restarted.app, publicExchange(client, issued))).token_type, "bearer");
+  assert.equal(
+    tokensOf(await tokenJson(restarted.app, publicExchange(client, issued))).token_type,
+    "bearer",
+  );
   // A grants file written before registrations existed still loads.
   const old = new Server();
   await code(old.app);
-  const stored = JSON.parse(readFileSync(grantsPath(old.dataPath), "utf8")) as Record<string, unknown>;
+  const stored = JSON.parse(readFileSync(grantsPath(old.dataPath), "utf8")) as Record<
+    string,
+    unknown
+  >;
   delete stored["clients"];
   writeFileSync(grantsPath(old.dataPath), JSON.stringify(stored));
   const reopened = new Server(old.dataPath);
@@ -470,7 +504,10 @@ test("registration refuses bad redirect URIs", async () => {
   }
   assertOAuthError(await register(app, { client_name: "no URIs" }), 400, "invalid_redirect_uri");
   // Ten are fine.
-  const ten = Array.from({ length: MAX_REDIRECT_URIS }, (_, i) => `https://client.example.org/${i}`);
+  const ten = Array.from(
+    { length: MAX_REDIRECT_URIS },
+    (_, i) => `https://client.example.org/${i}`,
+  );
   assert.equal((await register(app, { redirect_uris: ten })).status, 201);
 });
 
@@ -530,7 +567,10 @@ test("registration stops at 1000 clients", async () => {
   // One fewer leaves room for one more.
   delete clients[`mcp-${"0".repeat(32)}`];
   writeFileSync(grantsPath(server.dataPath), JSON.stringify({ clients, codes: {}, tokens: {} }));
-  assert.equal((await register(new Server(server.dataPath).app, { redirect_uris: [CLIENT_REDIRECT] })).status, 201);
+  assert.equal(
+    (await register(new Server(server.dataPath).app, { redirect_uris: [CLIENT_REDIRECT] })).status,
+    201,
+  );
 });
 
 test("a registered client may only use its own redirect URIs and scope", async () => {
@@ -546,7 +586,10 @@ test("a registered client may only use its own redirect URIs and scope", async (
   }
   if (SCOPE !== "") {
     const query = publicAuthorization(client, { scope: SCOPE });
-    const params = paramsAt(await send(app, "GET", `/oauth/authorize?${query}`), client.redirectUri);
+    const params = paramsAt(
+      await send(app, "GET", `/oauth/authorize?${query}`),
+      client.redirectUri,
+    );
     assert.equal(params.get("error"), "invalid_scope");
   }
   // An unknown client id is a page, never a redirect.
@@ -601,7 +644,10 @@ test("the pre-registered client may use ChatGPT's and Claude's callbacks", async
     "http://claude.ai/api/mcp/auth_callback",
     "https://evil.claude.ai/api/mcp/auth_callback",
   ]) {
-    assertPage(await send(app, "GET", `/oauth/authorize?${authorization({ redirect_uri: redirect })}`), 400);
+    assertPage(
+      await send(app, "GET", `/oauth/authorize?${authorization({ redirect_uri: redirect })}`),
+      400,
+    );
   }
 });
 
@@ -626,7 +672,9 @@ class DocumentServer {
         "content-type": "application/json",
         ...found.headers,
       });
-      response.end(typeof found.body === "string" ? found.body : found.body(this.url(request.url ?? "")));
+      response.end(
+        typeof found.body === "string" ? found.body : found.body(this.url(request.url ?? "")),
+      );
     });
   }
 
@@ -640,7 +688,11 @@ class DocumentServer {
   }
 
   /** Serves a valid document for the client id `path`. */
-  document(path: string, fields: Record<string, unknown> = {}, headers: Record<string, string> = {}): string {
+  document(
+    path: string,
+    fields: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): string {
     const url = this.url(path);
     this.answers.set(path, {
       headers,
@@ -690,8 +742,14 @@ test("a client metadata document client completes the flow", async () => {
     const tokens = tokensOf(await tokenJson(app, publicExchange(client, issued)));
     assert.equal((await mcp(app, tokens.access_token)).status, 200);
     // It is a public client: PKCE is required, a secret refused.
-    const withoutPkce = documentAuthorization(url, { code_challenge: "", code_challenge_method: "" });
-    const params = paramsAt(await send(app, "GET", `/oauth/authorize?${withoutPkce}`), CLIENT_REDIRECT);
+    const withoutPkce = documentAuthorization(url, {
+      code_challenge: "",
+      code_challenge_method: "",
+    });
+    const params = paramsAt(
+      await send(app, "GET", `/oauth/authorize?${withoutPkce}`),
+      CLIENT_REDIRECT,
+    );
     assert.equal(params.get("error"), "invalid_request");
     const again = await publicCode(app, client);
     assertOAuthError(
@@ -710,12 +768,18 @@ test("a client metadata document that does not fit is refused with a page naming
     const { app } = loopbackServer();
     const mismatch = documents.url("/mismatch.json");
     documents.answers.set("/mismatch.json", {
-      body: JSON.stringify({ client_id: "https://other.example/client.json", redirect_uris: [CLIENT_REDIRECT] }),
+      body: JSON.stringify({
+        client_id: "https://other.example/client.json",
+        redirect_uris: [CLIENT_REDIRECT],
+      }),
     });
     const cases: Array<[string, string]> = [
       [mismatch, "client_id must be the document's URL"],
       [documents.document("/no-uris.json", { redirect_uris: [] }), "redirect_uris"],
-      [documents.document("/secret.json", { token_endpoint_auth_method: "client_secret_basic" }), "none"],
+      [
+        documents.document("/secret.json", { token_endpoint_auth_method: "client_secret_basic" }),
+        "none",
+      ],
       [documents.url("/missing.json"), "status 404"],
     ];
     documents.answers.set("/redirect.json", {
@@ -760,7 +824,11 @@ test("a metadata document host is resolved once, and the checked address is the 
     const path = "/named.json";
     const url = documents.url(path).replace("127.0.0.1", "localhost");
     documents.answers.set(path, {
-      body: JSON.stringify({ client_id: url, client_name: "Named", redirect_uris: [CLIENT_REDIRECT] }),
+      body: JSON.stringify({
+        client_id: url,
+        client_name: "Named",
+        redirect_uris: [CLIENT_REDIRECT],
+      }),
     });
     const page = await send(server.app, "GET", `/oauth/authorize?${documentAuthorization(url)}`);
     assertPage(page, 200);
@@ -782,15 +850,26 @@ test("client metadata documents on private or loopback addresses are never fetch
     await refusedPage(app, documentAuthorization(url));
     const https = url.replace("http://", "https://");
     assert.ok((await refusedPage(app, documentAuthorization(https))).includes("loopback address"));
-    for (const address of ["https://10.0.0.1/x", "https://192.168.1.1/client.json", "https://[fe80::1]/x", "https://169.254.169.254/latest"]) {
-      assert.ok((await refusedPage(app, documentAuthorization(address))).includes("private address"), address);
+    for (const address of [
+      "https://10.0.0.1/x",
+      "https://192.168.1.1/client.json",
+      "https://[fe80::1]/x",
+      "https://169.254.169.254/latest",
+    ]) {
+      assert.ok(
+        (await refusedPage(app, documentAuthorization(address))).includes("private address"),
+        address,
+      );
     }
     // A name that resolves to a private address: refused, whatever its other addresses.
     const resolved = new Server(undefined, {}, async () => [
       { address: "93.184.215.14", family: 4 },
       { address: "10.1.2.3", family: 4 },
     ]);
-    const named = await refusedPage(resolved.app, documentAuthorization("https://client.example/doc.json"));
+    const named = await refusedPage(
+      resolved.app,
+      documentAuthorization("https://client.example/doc.json"),
+    );
     assert.ok(named.includes("private address"), named);
     assert.equal(documents.requests, 0, "nothing was fetched");
   } finally {
@@ -833,7 +912,11 @@ test("client metadata documents are cached as their Cache-Control allows", async
   try {
     const server = loopbackServer();
     const { app } = server;
-    const cached = documents.document("/cached.json", {}, { "cache-control": "public, max-age=60" });
+    const cached = documents.document(
+      "/cached.json",
+      {},
+      { "cache-control": "public, max-age=60" },
+    );
     await refusedOrPage(app, cached);
     await refusedOrPage(app, cached);
     assert.equal(documents.requests, 1, "fetched once");

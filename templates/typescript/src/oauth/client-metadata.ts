@@ -97,7 +97,10 @@ export function forbiddenAddress(address: string, loopback: boolean): string | u
 
 /** The documents fetched so far, kept as long as their `Cache-Control` allows. */
 export class ClientDocuments {
-  readonly #cache = new Map<string, { readonly document: ClientDocument; readonly until: number }>();
+  readonly #cache = new Map<
+    string,
+    { readonly document: ClientDocument; readonly until: number }
+  >();
 
   /**
    * @param loopback `OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: whether documents may be fetched from
@@ -231,11 +234,7 @@ export class ClientDocuments {
 }
 
 /** The document's fields, checked against `url`. */
-function checkDocument(
-  value: unknown,
-  url: string,
-  fail: (why: string) => Error,
-): ClientDocument {
+function checkDocument(value: unknown, url: string, fail: (why: string) => Error): ClientDocument {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw fail("it is not a JSON object");
   }
@@ -244,11 +243,7 @@ function checkDocument(
     throw fail(`its client_id must be the document's URL exactly, ${url}`);
   }
   const uris = fields["redirect_uris"];
-  if (
-    !Array.isArray(uris) ||
-    uris.length === 0 ||
-    !uris.every((uri) => typeof uri === "string")
-  ) {
+  if (!Array.isArray(uris) || uris.length === 0 || !uris.every((uri) => typeof uri === "string")) {
     throw fail("its redirect_uris must be a non-empty list of strings");
   }
   const method = fields["token_endpoint_auth_method"];

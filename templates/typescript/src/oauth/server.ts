@@ -264,7 +264,10 @@ export class OAuth {
       });
     } catch (error) {
       return json(
-        { error: "server_error", error_description: `could not store the client: ${(error as Error).message}` },
+        {
+          error: "server_error",
+          error_description: `could not store the client: ${(error as Error).message}`,
+        },
         500,
         noStore,
       );
@@ -636,8 +639,7 @@ export class OAuth {
       if (
         publicId !== undefined &&
         ((registered !== undefined && registered.secretHash === null) ||
-          (registered === undefined &&
-            isMetadataUrl(publicId, this.#settings.loopbackClientIds)))
+          (registered === undefined && isMetadataUrl(publicId, this.#settings.loopbackClientIds)))
       ) {
         return { clientId: publicId, preregistered: false };
       }
@@ -663,7 +665,9 @@ export class OAuth {
       return { clientId, preregistered: false };
     }
     if (!idMatches && isMetadataUrl(clientId, this.#settings.loopbackClientIds)) {
-      throw TokenError.client("a client metadata document client has no secret: send no client_secret");
+      throw TokenError.client(
+        "a client metadata document client has no secret: send no client_secret",
+      );
     }
     throw TokenError.client("unknown client or wrong client secret");
   }
