@@ -14,7 +14,13 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 
 import type { Plugin } from "../src/app.js";
-import { MAX_DOCUMENT_BYTES, forbiddenAddress } from "../src/oauth/client-metadata.js";
+import {
+  ClientDocumentError,
+  ClientDocuments,
+  FETCH_TIMEOUT_MS,
+  MAX_DOCUMENT_BYTES,
+  forbiddenAddress,
+} from "../src/oauth/client-metadata.js";
 import { escapeHtml } from "../src/oauth/page.js";
 import { MAX_REDIRECT_URIS, MAX_REGISTRATION_BYTES } from "../src/oauth/registration.js";
 import { grantsPath, MAX_CLIENTS } from "../src/oauth/store.js";
@@ -874,6 +880,30 @@ test("client metadata documents on private or loopback addresses are never fetch
     assert.equal(documents.requests, 0, "nothing was fetched");
   } finally {
     await documents.stop();
+  }
+});
+
+test("a metadata document fetch that takes too long fails", async () => {
+  // A server that accepts the connection and never answers.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}/slow.json`;
+    const documents = new ClientDocuments(true, undefined, 200);
+    const started = Date.now();
+    await assert.rejects(documents.get(url, 0), (error: unknown) => {
+      assert.ok(error instanceof ClientDocumentError);
+      assert.equal(
+        error.message,
+        `the client metadata document at ${url} could not be fetched: it took longer than 0.2 seconds`,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < FETCH_TIMEOUT_MS, "the limit, not a default, ended it");
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
   }
 });
 

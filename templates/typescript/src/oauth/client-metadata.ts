@@ -106,10 +106,12 @@ export class ClientDocuments {
    * @param loopback `OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: whether documents may be fetched from
    *   loopback addresses (local tests only).
    * @param resolver how host names are resolved.
+   * @param timeoutMs how long a fetch may take (tests shorten it).
    */
   constructor(
     readonly loopback: boolean,
     readonly resolver: Resolver = systemResolver,
+    readonly timeoutMs: number = FETCH_TIMEOUT_MS,
   ) {}
 
   /**
@@ -155,7 +157,7 @@ export class ClientDocuments {
   async #fetch(url: string): Promise<{ body: Buffer; cacheControl: string }> {
     const parsed = new URL(url);
     const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-    const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let addresses: LookupAddress[];
     if (isIP(host) !== 0) {
       addresses = [{ address: host, family: isIP(host) }];
@@ -200,7 +202,7 @@ export class ClientDocuments {
       outgoing.end();
     }).catch((error: unknown) => {
       throw signal.aborted
-        ? new Error(`it took longer than ${FETCH_TIMEOUT_MS / 1000} seconds`)
+        ? new Error(`it took longer than ${this.timeoutMs / 1000} seconds`)
         : new Error((error as Error).message);
     });
     const status = response.statusCode ?? 0;
@@ -225,7 +227,7 @@ export class ClientDocuments {
       }
     } catch (error) {
       throw signal.aborted
-        ? new Error(`it took longer than ${FETCH_TIMEOUT_MS / 1000} seconds`)
+        ? new Error(`it took longer than ${this.timeoutMs / 1000} seconds`)
         : error;
     }
     const cacheControl = response.headers["cache-control"] ?? "";
