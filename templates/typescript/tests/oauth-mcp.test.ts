@@ -13,6 +13,14 @@ import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { test } from "node:test";
 
+import { Client, StreamableHTTPClientTransport, auth } from "@modelcontextprotocol/client";
+import type {
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from "@modelcontextprotocol/client";
+
 import type { Plugin } from "../src/app.js";
 import {
   ClientDocumentError,
@@ -987,4 +995,116 @@ test("the replay decision uses the client's proof", async () => {
     "invalid_client",
   );
   assert.equal((await list(app, first.access_token)).status, 200);
+});
+
+/**
+ * An MCP client's OAuth state, kept in memory, for the official SDK's `auth()`. Its browser
+ * step opens the consent page and approves as alice; the redirect back is recorded.
+ */
+class MemoryProvider implements OAuthClientProvider {
+  client: StoredOAuthClientInformation | undefined;
+  saved: StoredOAuthTokens | undefined;
+  verifier = "";
+  callback: URLSearchParams | undefined;
+
+  constructor(readonly app: Plugin) {}
+
+  get redirectUrl(): string {
+    return CLIENT_REDIRECT;
+  }
+
+  /** The server requires `state`, which the SDK sends only when the provider makes one. */
+  state(): string {
+    return "sdk-state";
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: "Official SDK client",
+      redirect_uris: [CLIENT_REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+
+  clientInformation(): StoredOAuthClientInformation | undefined {
+    return this.client;
+  }
+
+  saveClientInformation(client: StoredOAuthClientInformation): void {
+    this.client = client;
+  }
+
+  tokens(): StoredOAuthTokens | undefined {
+    return this.saved;
+  }
+
+  saveTokens(tokens: StoredOAuthTokens): void {
+    this.saved = tokens;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    return this.verifier;
+  }
+
+  async redirectToAuthorization(url: URL): Promise<void> {
+    assert.equal(url.origin + url.pathname, `${ISSUER}/oauth/authorize`);
+    const page = await send(this.app, "GET", `/oauth/authorize${url.search}`);
+    assertPage(page, 200);
+    assert.ok(page.text.includes("Official SDK client asks"), page.text);
+    const id = /name="request_id" value="([^"]*)"/.exec(page.text)?.[1] ?? "";
+    const form = new URLSearchParams({
+      request_id: id,
+      username: "alice",
+      password: "alice-password",
+      decision: "allow",
+    });
+    this.callback = paramsAt(
+      await postForm(this.app, "/oauth/authorize", form.toString()),
+      CLIENT_REDIRECT,
+    );
+  }
+}
+
+test("the official MCP client signs in from the /mcp URL alone", async () => {
+  const { app } = new Server();
+  const fetchFn = (url: string | URL, init?: RequestInit): Promise<Response> =>
+    Promise.resolve(app.app.request(String(url), init));
+  const provider = new MemoryProvider(app);
+  const serverUrl = MCP_RESOURCE;
+  // Discovery, registration and the authorization request.
+  assert.equal(await auth(provider, { serverUrl, fetchFn }), "REDIRECT");
+  assert.match(provider.client?.client_id ?? "", /^mcp-/);
+  const callback = provider.callback;
+  assert.ok(callback !== undefined);
+  assert.equal(callback.get("iss"), ISSUER);
+  assert.equal(callback.get("state"), "sdk-state");
+  // The code exchange, with PKCE and the resource.
+  const authorized = await auth(provider, {
+    serverUrl,
+    fetchFn,
+    authorizationCode: callback.get("code") ?? "",
+    iss: callback.get("iss") ?? "",
+  });
+  assert.equal(authorized, "AUTHORIZED");
+  const access = provider.saved?.access_token ?? "";
+  // Bound to /mcp: the REST API refuses it.
+  assertError(await list(app, access), 401);
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
+    authProvider: provider,
+    fetch: fetchFn,
+  });
+  const client = new Client({ name: "test", version: "1" });
+  await client.connect(transport);
+  try {
+    const tools = await client.listTools();
+    assert.ok(tools.tools.length > 0);
+  } finally {
+    await client.close();
+  }
 });
