@@ -1107,4 +1107,10 @@ test("the official MCP client signs in from the /mcp URL alone", async () => {
   } finally {
     await client.close();
   }
+  // It asked for offline_access (the metadata lists it), so it can refresh; the token rotates.
+  const refresh = provider.saved?.refresh_token;
+  assert.equal(typeof refresh, "string");
+  assert.equal(await auth(provider, { serverUrl, fetchFn }), "AUTHORIZED");
+  assert.notEqual(provider.saved?.refresh_token, refresh);
+  assert.equal((await mcp(app, provider.saved?.access_token)).status, 200);
 });
