@@ -250,9 +250,11 @@ test("an unknown resource is invalid_target at authorize and at the token endpoi
     assert.equal(params.get("error"), "invalid_target", resource);
     assert.deepEqual([...params.keys()], ["error", "error_description", "state", "iss"]);
   }
-  // Given twice: refused, as every repeated parameter.
+  // Given twice: invalid_request, as every repeated parameter but the client and redirect URI.
   const twice = `${authorization({ resource: MCP_RESOURCE })}&resource=${encodeURIComponent(ISSUER)}`;
-  assertPage(await send(app, "GET", `/oauth/authorize?${twice}`), 400);
+  const repeated = redirectParams(await send(app, "GET", `/oauth/authorize?${twice}`));
+  assert.equal(repeated.get("error"), "invalid_request");
+  assert.deepEqual([...repeated.keys()], ["error", "error_description", "state", "iss"]);
 
   // At the token endpoint: a code bound to /mcp cannot be exchanged for the API.
   const bound = await code(app, { resource: MCP_RESOURCE });
@@ -606,6 +608,10 @@ test("a registered client may only use its own redirect URIs and scope", async (
     );
     assert.equal(params.get("error"), "invalid_scope");
   }
+  // Without `scope`, it gets what it registered.
+  const issued = await publicCode(app, client, { scope: "" });
+  const tokens = tokensOf(await tokenJson(app, publicExchange(client, issued)));
+  assert.equal(tokens.scope, "offline_access");
   // An unknown client id is a page, never a redirect.
   const unknown = publicAuthorization({ ...client, clientId: "mcp-unknown" });
   assertPage(await send(app, "GET", `/oauth/authorize?${unknown}`), 400);

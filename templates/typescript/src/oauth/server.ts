@@ -300,13 +300,26 @@ export class OAuth {
 
   /** `GET /oauth/authorize` with this raw query: the sign-in and consent page. */
   async authorize(query: Uint8Array): Promise<Response> {
-    let params: Map<string, string>;
-    try {
-      params = parseForm(query);
-    } catch (error) {
-      return errorPage(400, "Bad request", (error as Error).message);
+    // A parameter given twice is refused (RFC 6749, 3.1): on a page when it is the client or
+    // the redirect URI, which then cannot be trusted; otherwise by a redirect, as other errors.
+    const params = new Map<string, string>();
+    const repeated: string[] = [];
+    for (const [name, value] of formPairs(query)) {
+      if (params.has(name)) {
+        repeated.push(name);
+      } else {
+        params.set(name, value);
+      }
     }
-    const request = await this.#check(params);
+    const untrusted = repeated.find((name) => name === "client_id" || name === "redirect_uri");
+    if (untrusted !== undefined) {
+      return errorPage(
+        400,
+        "Bad request",
+        `the parameter \`${untrusted}\` is given more than once`,
+      );
+    }
+    const request = await this.#check(params, repeated);
     return "clientId" in request ? this.#consentPage(request, "") : refuse(request);
   }
 
@@ -455,7 +468,10 @@ export class OAuth {
    * Checks an authorization request. A bad client or redirect URI is an error page; any other
    * problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks.
    */
-  async #check(params: ReadonlyMap<string, string>): Promise<AuthRequest | Refusal> {
+  async #check(
+    params: ReadonlyMap<string, string>,
+    repeated: readonly string[],
+  ): Promise<AuthRequest | Refusal> {
     const param = (name: string): string | undefined => {
       const value = params.get(name);
       return value === "" ? undefined : value;
@@ -493,14 +509,18 @@ export class OAuth {
       query.push(["iss", this.issuer]);
       return { redirect: withParams(redirectUri, query) };
     };
+    if (repeated.length > 0) {
+      return refusal("invalid_request", `the parameter \`${repeated[0]}\` is given more than once`);
+    }
     if (param("response_type") !== "code") {
       return refusal("unsupported_response_type", "response_type must be code");
     }
     if (state === undefined) {
       return refusal("invalid_request", "state is required");
     }
+    // Without `scope`: what the client registered, or else the plugin's.
     const asked = param("scope");
-    let scope: readonly string[] = this.#settings.scope;
+    let scope: readonly string[] = client.scope ?? this.#settings.scope;
     if (asked !== undefined) {
       scope = splitWhiteSpace(asked);
       if (!scope.every((s) => this.#scopesSupported.includes(s))) {
