@@ -1019,11 +1019,6 @@ class MemoryProvider implements OAuthClientProvider {
     return CLIENT_REDIRECT;
   }
 
-  /** The server requires `state`, which the SDK sends only when the provider makes one. */
-  state(): string {
-    return "sdk-state";
-  }
-
   get clientMetadata(): OAuthClientMetadata {
     return {
       client_name: "Official SDK client",
@@ -1089,7 +1084,8 @@ test("the official MCP client signs in from the /mcp URL alone", async () => {
   const callback = provider.callback;
   assert.ok(callback !== undefined);
   assert.equal(callback.get("iss"), ISSUER);
-  assert.equal(callback.get("state"), "sdk-state");
+  // The SDK's provider makes no `state` here; PKCE protects the flow instead.
+  assert.equal(callback.get("state"), null);
   // The code exchange, with PKCE and the resource.
   const authorized = await auth(provider, {
     serverUrl,

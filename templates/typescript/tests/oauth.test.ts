@@ -243,6 +243,22 @@ test("other bad requests redirect back with an error", async () => {
   }
 });
 
+test("with PKCE, state may be left out, and the redirect then carries none", async () => {
+  const { app } = new Server();
+  const query = authorization({
+    state: "",
+    code_challenge: CHALLENGE,
+    code_challenge_method: "S256",
+  });
+  const reply = await approve(app, query);
+  assert.equal(reply.status, 303, reply.text);
+  const params = redirectParams(reply);
+  assert.deepEqual([...params.keys()], ["code", "iss"]);
+  assert.equal(params.get("iss"), ISSUER);
+  const denied = await answer(app, { request_id: await consent(app, query), decision: "deny" });
+  assert.deepEqual([...redirectParams(denied).keys()], ["error", "error_description", "iss"]);
+});
+
 test("a missing scope is the manifest's, and a smaller one is granted as asked", async () => {
   const { app } = new Server();
   const missing = tokensOf(await tokenJson(app, exchange(await code(app, { scope: "" }))));

@@ -92,7 +92,8 @@ interface AuthRequest {
   readonly clientId: string;
   readonly clientName: string;
   readonly redirectUri: string;
-  readonly state: string;
+  /** Absent only when PKCE protects the request instead. */
+  readonly state: string | undefined;
   readonly scope: readonly string[];
   readonly codeChallenge: string | undefined;
   readonly resource: string | null;
@@ -343,14 +344,15 @@ export class OAuth {
           "Start again from ChatGPT.",
       );
     }
+    const state: Array<[string, string]> =
+      request.state === undefined ? [] : [["state", request.state]];
     const back = (query: ReadonlyArray<readonly [string, string]>): Response =>
-      redirect(withParams(request.redirectUri, [...query, ["iss", this.issuer]]));
+      redirect(withParams(request.redirectUri, [...query, ...state, ["iss", this.issuer]]));
     switch (params.get("decision")) {
       case "deny":
         return back([
           ["error", "access_denied"],
           ["error_description", "the user denied the request"],
-          ["state", request.state],
         ]);
       case "allow": {
         const username = trimWhiteSpace(params.get("username") ?? "");
@@ -387,10 +389,7 @@ export class OAuth {
             `The code could not be stored: ${(error as Error).message}`,
           );
         }
-        return back([
-          ["code", code],
-          ["state", request.state],
-        ]);
+        return back([["code", code]]);
       }
       default:
         return errorPage(400, "Bad request", "Choose Allow or Deny.");
@@ -515,9 +514,6 @@ export class OAuth {
     if (param("response_type") !== "code") {
       return refusal("unsupported_response_type", "response_type must be code");
     }
-    if (state === undefined) {
-      return refusal("invalid_request", "state is required");
-    }
     // Without `scope`: what the client registered, or else the plugin's.
     const asked = param("scope");
     let scope: readonly string[] = client.scope ?? this.#settings.scope;
@@ -544,6 +540,10 @@ export class OAuth {
     }
     if (challenge === undefined && method !== undefined) {
       return refusal("invalid_request", "code_challenge_method without code_challenge");
+    }
+    // Without PKCE, `state` is what protects the client from a forged redirect (OAuth 2.1).
+    if (state === undefined && challenge === undefined) {
+      return refusal("invalid_request", "state is required without PKCE (code_challenge)");
     }
     if (challenge === undefined && client.isPublic) {
       return refusal(
