@@ -381,10 +381,10 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
 }
 
 /// Every code of the catalogue is shown by a test. The file rules' codes by a fixture of
-/// [`CASES`], which every_rule_has_a_fixture_that_shows_its_finding runs. The codes no fixture produces are the ones only a running server
-/// can (live and MCP rules): each must be named by the server tests of this file or of
-/// check_mcp.rs, which start a broken server for it, or by the rules' unit tests. A new code
-/// with neither fails here.
+/// [`CASES`], which `every_rule_has_a_fixture_that_shows_its_finding` runs. The codes no
+/// fixture produces are the ones only a running server can (live and MCP rules): each must be
+/// named by the server tests of this file or of `check_mcp.rs`, which start a broken server for
+/// it, or by the rules' unit tests. A new code with neither fails here.
 #[test]
 fn every_finding_code_is_produced_by_a_fixture_or_named_by_a_server_test() {
     use ai_plugin::check::codes;

@@ -3,6 +3,10 @@
 //! hold the catalogue against the README's rule tables and against the fixtures and test servers
 //! that produce each code.
 
+// The doc lines are also the README's table rows: product names (ChatGPT, LangChain, OpenAI)
+// are prose there, not code in backticks.
+#![allow(clippy::doc_markdown)]
+
 /// Declares each code as a constant and lists them all in [`ALL`], with their doc lines.
 macro_rules! catalogue {
     ($($(#[doc = $doc:literal])+ $name:ident = $code:literal;)+) => {

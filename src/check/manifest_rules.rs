@@ -247,7 +247,7 @@ impl Fields<'_> {
     }
 }
 
-/// `name_for_human` over 20 characters: the alpha docs allowed 50, and OpenAI's own examples
+/// `name_for_human` over 20 characters: the alpha docs allowed 50, and `OpenAI`'s own examples
 /// page gave "TODO List (service auth)" (24), so ChatGPT took such names.
 const NAME_FOR_HUMAN_ALPHA_MAX: usize = 50;
 /// `description_for_human` over 100 characters: the alpha docs allowed 120.
@@ -255,6 +255,7 @@ const DESCRIPTION_FOR_HUMAN_ALPHA_MAX: usize = 120;
 
 /// How bad breaking a field's rule is, by what the hosts did: an error when a consumer refuses
 /// the manifest or a call fails, a warning when it works worse. The texts say which consumer.
+#[derive(Clone, Copy)]
 enum Grade {
     /// A consumer fails, as the text says.
     Error(&'static str),
