@@ -36,7 +36,7 @@ catalogue! {
     MANIFEST_NAME_FOR_MODEL = "manifest-name-for-model";
     /// `description_for_human` fits 100 characters (an error over the alpha docs' 120); ChatGPT's plugin list cuts a longer one.
     MANIFEST_DESCRIPTION_FOR_HUMAN = "manifest-description-for-human";
-    /// `description_for_model` is there and fits 8,000 characters; ChatGPT refused longer ones.
+    /// `description_for_model` is there and fits the docs' 8,000 characters; ChatGPT puts it whole into every prompt.
     MANIFEST_DESCRIPTION_FOR_MODEL = "manifest-description-for-model";
     /// `description_for_model` starts with "Plugin for", as OpenAI's docs asked; nothing refused it.
     MANIFEST_DESCRIPTION_STYLE = "manifest-description-style";
@@ -82,7 +82,7 @@ catalogue! {
     SPEC_SERVERS_HTTPS = "spec-servers-https";
     /// `servers` are on the manifest's domain; ChatGPT calls only the plugin's root domain or its subdomains.
     SPEC_SERVERS_DOMAIN = "spec-servers-domain";
-    /// A no-auth spec says `security: []`; linters with default rules (and Actions' importer) flag it otherwise.
+    /// A no-auth spec says `security: []`; linters with default rules flag it otherwise (warning).
     SPEC_SECURITY_MISSING = "spec-security-missing";
     /// A spec that requires credentials is not paired with `auth: none`; every call of ChatGPT would get 401.
     SPEC_AUTH_MISMATCH = "spec-auth-mismatch";
@@ -138,9 +138,9 @@ catalogue! {
     LIVE_CORS_PRIVATE_NETWORK = "live-cors-private-network";
     /// The logo URL answers with an image; ChatGPT shows none otherwise.
     LIVE_LOGO = "live-logo";
-    /// The logo is a PNG or JPEG, not a GIF (refused by the docs), and square.
+    /// The logo is a PNG or JPEG; ChatGPT takes no GIFs, and shows nothing for other formats.
     LIVE_LOGO_FORMAT = "live-logo-format";
-    /// The logo's pixel size is 512x512 as the docs suggest (warning).
+    /// The logo is square (512x512 suggested); ChatGPT shows it square, so another shape is distorted (warning).
     LIVE_LOGO_SIZE = "live-logo-size";
     /// An operation that asks for credentials answers 401 without them; ChatGPT's OAuth and token flows start from it.
     LIVE_AUTH_STATUS = "live-auth-status";
