@@ -770,6 +770,93 @@ mod tests {
         assert_eq!(codes(&good(), &served("https://www.example.com")), vec![]);
     }
 
+    /// The grade follows what the host did: over the later docs' limit but within the alpha's
+    /// (which ChatGPT took) a warning; over both, or not one line, an error; relative logo and
+    /// legal URLs a warning, a relative `api.url` an error. Each message names who fails.
+    #[test]
+    fn field_rules_are_graded_by_what_the_host_did() {
+        let graded = |path: &[&str], value: Value| -> Vec<(&'static str, Severity)> {
+            check(&with(good(), path, value), &ManifestScope::file())
+                .into_iter()
+                .map(|d| {
+                    assert!(d.message.contains(": "), "no consumer in {:?}", d.message);
+                    (d.code, d.severity)
+                })
+                .collect()
+        };
+        use Severity::{Error, Warning};
+        let cases: Vec<(&[&str], Value, (&str, Severity))> = vec![
+            (
+                &["name_for_human"],
+                json!("x".repeat(21)),
+                ("manifest-name-for-human", Warning),
+            ),
+            (
+                &["name_for_human"],
+                json!("x".repeat(50)),
+                ("manifest-name-for-human", Warning),
+            ),
+            (
+                &["name_for_human"],
+                json!("x".repeat(51)),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["name_for_human"],
+                json!("two\nlines"),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["name_for_human"],
+                json!(""),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["description_for_human"],
+                json!("x".repeat(120)),
+                ("manifest-description-for-human", Warning),
+            ),
+            (
+                &["description_for_human"],
+                json!("x".repeat(121)),
+                ("manifest-description-for-human", Error),
+            ),
+            (
+                &["schema_version"],
+                json!("v2"),
+                ("manifest-schema-version", Warning),
+            ),
+            (&["logo_url"], json!("/logo.png"), ("manifest-url", Warning)),
+            (
+                &["legal_info_url"],
+                json!("/legal"),
+                ("manifest-url", Warning),
+            ),
+            (
+                &["contact_email"],
+                json!("dev at example.com"),
+                ("manifest-contact-email", Warning),
+            ),
+            (
+                &["api", "url"],
+                json!("/openapi.yaml"),
+                ("manifest-url", Error),
+            ),
+            (
+                &["name_for_model"],
+                json!("a b"),
+                ("manifest-name-for-model", Error),
+            ),
+        ];
+        for (path, value, want) in cases {
+            assert_eq!(
+                graded(path, value.clone()),
+                vec![want],
+                "{path:?} = {value}"
+            );
+        }
+    }
+
     #[test]
     fn every_missing_field_and_wrong_type_is_reported() {
         let manifest = json!({"schema_version": 1, "auth": "none", "api": {}});
