@@ -29,307 +29,331 @@ type Case = (
     &'static [(&'static str, &'static str)],
 );
 
+/// Every fixture case: each rule's fixture and what it must give.
+const CASES: &[Case] = &[
+    (
+        "manifests/trailing-comma.json",
+        &[],
+        &[("manifest-syntax", "error")],
+    ),
+    (
+        "manifests/not-object.json",
+        &[],
+        &[("manifest-not-object", "error")],
+    ),
+    (
+        "manifests/missing-field.json",
+        &[],
+        &[("manifest-missing-field", "error")],
+    ),
+    (
+        "manifests/wrong-type.json",
+        &[],
+        &[("manifest-wrong-type", "error")],
+    ),
+    (
+        "manifests/schema-version.json",
+        &[],
+        &[("manifest-schema-version", "warning")],
+    ),
+    (
+        "manifests/name-for-human.json",
+        &[],
+        &[("manifest-name-for-human", "warning")],
+    ),
+    (
+        "manifests/name-for-human-over-alpha.json",
+        &[],
+        &[("manifest-name-for-human", "error")],
+    ),
+    (
+        "manifests/name-for-model.json",
+        &[],
+        &[("manifest-name-for-model", "error")],
+    ),
+    (
+        "manifests/description-for-human.json",
+        &[],
+        &[("manifest-description-for-human", "warning")],
+    ),
+    (
+        "manifests/description-for-model.json",
+        &[],
+        &[("manifest-description-for-model", "error")],
+    ),
+    (
+        "manifests/description-style.json",
+        &[],
+        &[("manifest-description-style", "warning")],
+    ),
+    (
+        "manifests/auth-type.json",
+        &[],
+        &[("manifest-auth-type", "error")],
+    ),
+    (
+        "manifests/auth-field.json",
+        &[],
+        &[
+            ("manifest-auth-field", "error"),
+            ("spec-security-schemes", "warning"),
+        ],
+    ),
+    (
+        "manifests/oauth-content-type.json",
+        &[],
+        &[
+            ("manifest-oauth-content-type", "error"),
+            ("spec-security-schemes", "warning"),
+        ],
+    ),
+    (
+        "manifests/oauth-missing.json",
+        &[],
+        &[
+            ("manifest-missing-field", "error"),
+            ("manifest-missing-field", "error"),
+            ("spec-security-schemes", "warning"),
+        ],
+    ),
+    (
+        "manifests/api-type.json",
+        &[],
+        &[("manifest-api-type", "error")],
+    ),
+    ("manifests/url.json", &[], &[("manifest-url", "warning")]),
+    (
+        "manifests/contact-email.json",
+        &[],
+        &[("manifest-contact-email", "warning")],
+    ),
+    ("manifests/https.json", &[], &[("manifest-https", "error")]),
+    (
+        "manifests/api-domain.json",
+        &["--domain", "notes.example.com"],
+        &[("manifest-api-domain", "error")],
+    ),
+    (
+        "manifests/legal-domain.json",
+        &[],
+        &[("manifest-legal-domain", "error")],
+    ),
+    (
+        "manifests/email-domain.json",
+        &[],
+        &[("manifest-email-domain", "warning")],
+    ),
+    (
+        "localhost-auth",
+        &[],
+        &[("manifest-localhost-auth", "warning")],
+    ),
+    ("servers-domain", &[], &[("spec-servers-domain", "error")]),
+    (
+        "security-schemes",
+        &[],
+        &[("spec-security-schemes", "warning")],
+    ),
+    ("no-spec", &[], &[("spec-not-found", "error")]),
+    ("specs/syntax.yaml", &[], &[("spec-syntax", "error")]),
+    (
+        "specs/not-object.yaml",
+        &[],
+        &[("spec-not-object", "error")],
+    ),
+    (
+        "specs/openapi-version.yaml",
+        &[],
+        &[("spec-openapi-version", "error")],
+    ),
+    (
+        "specs/missing-field.yaml",
+        &[],
+        &[("spec-missing-field", "error")],
+    ),
+    (
+        "specs/no-operations.yaml",
+        &[],
+        &[("spec-no-operations", "warning")],
+    ),
+    (
+        "specs/servers-missing.yaml",
+        &[],
+        &[("spec-servers-missing", "warning")],
+    ),
+    (
+        "specs/servers-missing.yaml",
+        &["--target", "actions"],
+        &[("spec-servers-missing", "error")],
+    ),
+    (
+        "specs/servers-https.yaml",
+        &["--target", "actions"],
+        &[("spec-servers-https", "error")],
+    ),
+    (
+        "specs/security-missing.yaml",
+        &[],
+        &[("spec-security-missing", "warning")],
+    ),
+    (
+        "specs/operation-id-missing.yaml",
+        &[],
+        &[("spec-operation-id-missing", "error")],
+    ),
+    (
+        "specs/operation-id-duplicate.yaml",
+        &[],
+        &[("spec-operation-id-duplicate", "error")],
+    ),
+    (
+        "specs/operation-id-invalid.yaml",
+        &[],
+        &[("spec-operation-id-invalid", "error")],
+    ),
+    (
+        "specs/operation-id-invalid.json",
+        &[],
+        &[("spec-operation-id-invalid", "error")],
+    ),
+    (
+        "specs/description-length.yaml",
+        &[],
+        &[("spec-description-length", "warning")],
+    ),
+    (
+        "specs/description-length.yaml",
+        &["--target", "actions"],
+        &[],
+    ),
+    (
+        "specs/description-length-actions.yaml",
+        &["--target", "actions"],
+        &[("spec-description-length", "error")],
+    ),
+    (
+        "specs/operation-undescribed.yaml",
+        &[],
+        &[("spec-operation-undescribed", "warning")],
+    ),
+    (
+        "specs/parameter-description-length.yaml",
+        &[],
+        &[("spec-parameter-description-length", "warning")],
+    ),
+    (
+        "specs/parameter-description-length.yaml",
+        &["--target", "actions"],
+        &[],
+    ),
+    (
+        "specs/parameter-description-length-actions.yaml",
+        &["--target", "actions"],
+        &[("spec-parameter-description-length", "error")],
+    ),
+    (
+        "specs/path-parameter.yaml",
+        &[],
+        &[("spec-path-parameter", "error")],
+    ),
+    (
+        "specs/consequential.yaml",
+        &[],
+        &[("spec-consequential", "warning")],
+    ),
+    (
+        "specs/responses-missing.yaml",
+        &[],
+        &[("spec-responses-missing", "error")],
+    ),
+    (
+        "specs/success-response.yaml",
+        &[],
+        &[("spec-success-response", "warning")],
+    ),
+    (
+        "specs/response-schema.yaml",
+        &[],
+        &[("spec-response-schema", "warning")],
+    ),
+    (
+        "specs/path-item-parameters.yaml",
+        &[],
+        &[("spec-path-item-parameters", "warning")],
+    ),
+    (
+        "specs/property-required.yaml",
+        &[],
+        &[("spec-property-required", "warning")],
+    ),
+    (
+        "specs/property-required.yaml",
+        &["--target", "actions"],
+        &[("spec-property-required", "error")],
+    ),
+    ("auth-mismatch", &[], &[("spec-auth-mismatch", "error")]),
+    // OpenAI's quickstart, which ChatGPT accepted: warnings only.
+    (
+        "quickstart",
+        &[],
+        &[
+            ("spec-security-missing", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-response-schema", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-delete-body", "warning"),
+            ("spec-property-required", "warning"),
+            ("spec-property-required", "warning"),
+        ],
+    ),
+    // The GPT editor validates what it imports.
+    (
+        "quickstart/openapi.yaml",
+        &["--target", "actions"],
+        &[
+            ("spec-servers-https", "error"),
+            ("spec-security-missing", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-response-schema", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-delete-body", "warning"),
+            ("spec-property-required", "error"),
+            ("spec-property-required", "error"),
+        ],
+    ),
+    // OpenAI's retrieval plugin: a 236-character description the plugin host took.
+    (
+        "retrieval",
+        &[],
+        &[
+            ("spec-description-length", "warning"),
+            ("spec-consequential", "warning"),
+        ],
+    ),
+    // The service-auth TODO plugin of OpenAI's examples page: its 24-character name is over
+    // the later docs' 20, within the alpha's 50, and OpenAI published it: a warning. Its
+    // spec is the quickstart's, with `servers` on its domain, and no `securitySchemes`.
+    (
+        "service-auth",
+        &[],
+        &[
+            ("manifest-name-for-human", "warning"),
+            ("spec-security-schemes", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-response-schema", "warning"),
+            ("spec-consequential", "warning"),
+            ("spec-delete-body", "warning"),
+            ("spec-property-required", "warning"),
+            ("spec-property-required", "warning"),
+        ],
+    ),
+    ("specs/ref.yaml", &[], &[("spec-ref", "error")]),
+];
+
 #[test]
 fn every_rule_has_a_fixture_that_shows_its_finding() {
-    let cases: &[Case] = &[
-        (
-            "manifests/trailing-comma.json",
-            &[],
-            &[("manifest-syntax", "error")],
-        ),
-        (
-            "manifests/not-object.json",
-            &[],
-            &[("manifest-not-object", "error")],
-        ),
-        (
-            "manifests/missing-field.json",
-            &[],
-            &[("manifest-missing-field", "error")],
-        ),
-        (
-            "manifests/wrong-type.json",
-            &[],
-            &[("manifest-wrong-type", "error")],
-        ),
-        (
-            "manifests/schema-version.json",
-            &[],
-            &[("manifest-schema-version", "error")],
-        ),
-        (
-            "manifests/name-for-human.json",
-            &[],
-            &[("manifest-name-for-human", "error")],
-        ),
-        (
-            "manifests/name-for-model.json",
-            &[],
-            &[("manifest-name-for-model", "error")],
-        ),
-        (
-            "manifests/description-for-human.json",
-            &[],
-            &[("manifest-description-for-human", "error")],
-        ),
-        (
-            "manifests/description-for-model.json",
-            &[],
-            &[("manifest-description-for-model", "error")],
-        ),
-        (
-            "manifests/description-style.json",
-            &[],
-            &[("manifest-description-style", "warning")],
-        ),
-        (
-            "manifests/auth-type.json",
-            &[],
-            &[("manifest-auth-type", "error")],
-        ),
-        (
-            "manifests/auth-field.json",
-            &[],
-            &[
-                ("manifest-auth-field", "error"),
-                ("spec-security-schemes", "warning"),
-            ],
-        ),
-        (
-            "manifests/oauth-content-type.json",
-            &[],
-            &[
-                ("manifest-oauth-content-type", "error"),
-                ("spec-security-schemes", "warning"),
-            ],
-        ),
-        (
-            "manifests/oauth-missing.json",
-            &[],
-            &[
-                ("manifest-missing-field", "error"),
-                ("manifest-missing-field", "error"),
-                ("spec-security-schemes", "warning"),
-            ],
-        ),
-        (
-            "manifests/api-type.json",
-            &[],
-            &[("manifest-api-type", "error")],
-        ),
-        ("manifests/url.json", &[], &[("manifest-url", "error")]),
-        (
-            "manifests/contact-email.json",
-            &[],
-            &[("manifest-contact-email", "error")],
-        ),
-        ("manifests/https.json", &[], &[("manifest-https", "error")]),
-        (
-            "manifests/api-domain.json",
-            &["--domain", "notes.example.com"],
-            &[("manifest-api-domain", "error")],
-        ),
-        (
-            "manifests/legal-domain.json",
-            &[],
-            &[("manifest-legal-domain", "error")],
-        ),
-        (
-            "manifests/email-domain.json",
-            &[],
-            &[("manifest-email-domain", "warning")],
-        ),
-        (
-            "localhost-auth",
-            &[],
-            &[("manifest-localhost-auth", "warning")],
-        ),
-        ("servers-domain", &[], &[("spec-servers-domain", "error")]),
-        (
-            "security-schemes",
-            &[],
-            &[("spec-security-schemes", "warning")],
-        ),
-        ("no-spec", &[], &[("spec-not-found", "error")]),
-        ("specs/syntax.yaml", &[], &[("spec-syntax", "error")]),
-        (
-            "specs/not-object.yaml",
-            &[],
-            &[("spec-not-object", "error")],
-        ),
-        (
-            "specs/openapi-version.yaml",
-            &[],
-            &[("spec-openapi-version", "error")],
-        ),
-        (
-            "specs/missing-field.yaml",
-            &[],
-            &[("spec-missing-field", "error")],
-        ),
-        (
-            "specs/no-operations.yaml",
-            &[],
-            &[("spec-no-operations", "warning")],
-        ),
-        (
-            "specs/servers-missing.yaml",
-            &[],
-            &[("spec-servers-missing", "warning")],
-        ),
-        (
-            "specs/servers-missing.yaml",
-            &["--target", "actions"],
-            &[("spec-servers-missing", "error")],
-        ),
-        (
-            "specs/servers-https.yaml",
-            &["--target", "actions"],
-            &[("spec-servers-https", "error")],
-        ),
-        (
-            "specs/security-missing.yaml",
-            &[],
-            &[("spec-security-missing", "warning")],
-        ),
-        (
-            "specs/operation-id-missing.yaml",
-            &[],
-            &[("spec-operation-id-missing", "error")],
-        ),
-        (
-            "specs/operation-id-duplicate.yaml",
-            &[],
-            &[("spec-operation-id-duplicate", "error")],
-        ),
-        (
-            "specs/operation-id-invalid.yaml",
-            &[],
-            &[("spec-operation-id-invalid", "error")],
-        ),
-        (
-            "specs/operation-id-invalid.json",
-            &[],
-            &[("spec-operation-id-invalid", "error")],
-        ),
-        (
-            "specs/description-length.yaml",
-            &[],
-            &[("spec-description-length", "warning")],
-        ),
-        (
-            "specs/description-length.yaml",
-            &["--target", "actions"],
-            &[],
-        ),
-        (
-            "specs/description-length-actions.yaml",
-            &["--target", "actions"],
-            &[("spec-description-length", "error")],
-        ),
-        (
-            "specs/operation-undescribed.yaml",
-            &[],
-            &[("spec-operation-undescribed", "warning")],
-        ),
-        (
-            "specs/parameter-description-length.yaml",
-            &[],
-            &[("spec-parameter-description-length", "warning")],
-        ),
-        (
-            "specs/parameter-description-length.yaml",
-            &["--target", "actions"],
-            &[],
-        ),
-        (
-            "specs/parameter-description-length-actions.yaml",
-            &["--target", "actions"],
-            &[("spec-parameter-description-length", "error")],
-        ),
-        (
-            "specs/path-parameter.yaml",
-            &[],
-            &[("spec-path-parameter", "error")],
-        ),
-        (
-            "specs/consequential.yaml",
-            &[],
-            &[("spec-consequential", "warning")],
-        ),
-        (
-            "specs/responses-missing.yaml",
-            &[],
-            &[("spec-responses-missing", "error")],
-        ),
-        (
-            "specs/success-response.yaml",
-            &[],
-            &[("spec-success-response", "warning")],
-        ),
-        (
-            "specs/response-schema.yaml",
-            &[],
-            &[("spec-response-schema", "warning")],
-        ),
-        (
-            "specs/path-item-parameters.yaml",
-            &[],
-            &[("spec-path-item-parameters", "warning")],
-        ),
-        (
-            "specs/property-required.yaml",
-            &[],
-            &[("spec-property-required", "warning")],
-        ),
-        (
-            "specs/property-required.yaml",
-            &["--target", "actions"],
-            &[("spec-property-required", "error")],
-        ),
-        ("auth-mismatch", &[], &[("spec-auth-mismatch", "error")]),
-        // OpenAI's quickstart, which ChatGPT accepted: warnings only.
-        (
-            "quickstart",
-            &[],
-            &[
-                ("spec-security-missing", "warning"),
-                ("spec-consequential", "warning"),
-                ("spec-response-schema", "warning"),
-                ("spec-consequential", "warning"),
-                ("spec-delete-body", "warning"),
-                ("spec-property-required", "warning"),
-                ("spec-property-required", "warning"),
-            ],
-        ),
-        // The GPT editor validates what it imports.
-        (
-            "quickstart/openapi.yaml",
-            &["--target", "actions"],
-            &[
-                ("spec-servers-https", "error"),
-                ("spec-security-missing", "warning"),
-                ("spec-consequential", "warning"),
-                ("spec-response-schema", "warning"),
-                ("spec-consequential", "warning"),
-                ("spec-delete-body", "warning"),
-                ("spec-property-required", "error"),
-                ("spec-property-required", "error"),
-            ],
-        ),
-        // OpenAI's retrieval plugin: a 236-character description the plugin host took.
-        (
-            "retrieval",
-            &[],
-            &[
-                ("spec-description-length", "warning"),
-                ("spec-consequential", "warning"),
-            ],
-        ),
-        ("specs/ref.yaml", &[], &[("spec-ref", "error")]),
-    ];
     let mut failures = Vec::new();
-    for (fixture, extra, expected) in cases {
+    for (fixture, extra, expected) in CASES {
         let (code, report) = check_json(&format!("{FIXTURES}/{fixture}"), extra);
         let got = findings(&report);
         let want: Vec<(String, String)> = expected
@@ -354,6 +378,73 @@ fn every_rule_has_a_fixture_that_shows_its_finding() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every code of the catalogue is shown by a test. The file rules' codes by a fixture of
+/// [`CASES`], which `every_rule_has_a_fixture_that_shows_its_finding` runs. The codes no
+/// fixture produces are the ones only a running server can (live and MCP rules): each must be
+/// named by the server tests of this file or of `check_mcp.rs`, which start a broken server for
+/// it, or by the rules' unit tests. A new code with neither fails here.
+#[test]
+fn every_finding_code_is_produced_by_a_fixture_or_named_by_a_server_test() {
+    use ai_plugin::check::codes;
+    use std::collections::BTreeSet;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // What the fixtures produce: every_rule_has_a_fixture_that_shows_its_finding holds each
+    // case to exactly these findings.
+    let produced: BTreeSet<&str> = CASES
+        .iter()
+        .flat_map(|(_, _, expected)| expected.iter().map(|(code, _)| *code))
+        .collect();
+    // The tests that name codes: the server tests of this file and check_mcp.rs, and the unit
+    // tests of src/check (the part of each file after `#[cfg(test)]`), which run the rules on
+    // values built in the test.
+    let mut server_tests = [
+        std::fs::read_to_string(root.join("tests/check.rs")).unwrap(),
+        std::fs::read_to_string(root.join("tests/check_mcp.rs")).unwrap(),
+    ]
+    .concat();
+    for entry in walkdir::WalkDir::new(root.join("src/check")) {
+        let path = entry.unwrap().into_path();
+        if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("codes.rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if let Some((_, tests)) = text.split_once("#[cfg(test)]") {
+                server_tests.push_str(tests);
+            }
+        }
+    }
+    let server_only: Vec<&str> = codes::ALL
+        .iter()
+        .map(|(code, _)| *code)
+        .filter(|code| !produced.contains(code))
+        .collect();
+    let unshown: Vec<&&str> = server_only
+        .iter()
+        .filter(|code| !server_tests.contains(&format!("\"{code}\"")))
+        .collect();
+    assert!(
+        unshown.is_empty(),
+        "no fixture produces {unshown:?}, and no server or unit test names them: add a fixture \
+         under {FIXTURES} or a test that expects them"
+    );
+    // The file rules need no server: each of their codes has a fixture.
+    let file_rules_without_fixture: Vec<&&str> = server_only
+        .iter()
+        .filter(|code| code.starts_with("manifest-") || code.starts_with("spec-"))
+        .collect();
+    assert!(
+        file_rules_without_fixture.is_empty(),
+        "file rules with no fixture under {FIXTURES}: {file_rules_without_fixture:?}"
+    );
+    let unknown: Vec<&&str> = produced
+        .iter()
+        .filter(|code| !codes::ALL.iter().any(|(known, _)| known == *code))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "codes not in the catalogue: {unknown:?}"
+    );
 }
 
 #[test]
@@ -482,7 +573,9 @@ fn every_finding_is_reported_not_just_the_first() {
     .unwrap();
     let (code, report) = check_json(manifest.to_str().unwrap(), &[]);
     assert_eq!(code, 1);
-    assert_eq!(report["errors"], 11, "{report:#}");
+    // schema_version "v2" is a warning: no consumer is known to refuse it.
+    assert_eq!(report["errors"], 10, "{report:#}");
+    assert_eq!(report["warnings"], 2, "{report:#}");
 }
 
 #[test]
@@ -1050,6 +1143,21 @@ fn a_preflight_without_the_private_network_header_is_an_error() {
             .contains("the same for 2 more preflights"),
         "{report:#}"
     );
+}
+
+#[test]
+fn a_manifest_that_is_not_served_is_an_error_naming_the_status() {
+    let server = plugin(true, |_, routes| {
+        routes.retain(|r| r.path != "/.well-known/ai-plugin.json");
+    });
+    let (code, report) = check_json(&server.base, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        findings(&report),
+        vec![("live-manifest-status".to_owned(), "error".to_owned())]
+    );
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("answered 404"), "{message}");
 }
 
 #[test]

@@ -677,6 +677,26 @@ fn each_mcp_rule_has_a_broken_server_that_shows_its_finding() {
             1,
         ),
         (
+            "an authorization server whose metadata is not served",
+            |b| {
+                *b = b.clone().with_auth();
+                b.as_content_type = String::new();
+            },
+            &["--target", "claude"],
+            &[("mcp-as-metadata", "error")],
+            1,
+        ),
+        (
+            "a server that answers JSON-RPC but neither handshake",
+            |b| {
+                b.legacy = false;
+                b.modern = false;
+            },
+            &["--target", "mcp"],
+            &[("mcp-handshake", "error")],
+            1,
+        ),
+        (
             "a notification refused",
             |b| b.notification_status = 400,
             &["--target", "mcp"],

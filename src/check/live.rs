@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::domain::{self, UrlParts};
 use super::{CheckError, Sources};
+use crate::check::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::document::{Document, Format};
 use crate::manifest::MANIFEST_PATH;
@@ -247,7 +248,7 @@ fn chatgpt_com_preflight(http: &Http, url: &str, findings: &mut Vec<Diagnostic>)
     if (200..300).contains(&reply.status) && origin != CHATGPT_COM_ORIGIN && origin != "*" {
         findings.push(
             Diagnostic::warning(
-                "live-cors-chatgpt-com",
+                codes::LIVE_CORS_CHATGPT_COM,
                 "",
                 format!(
                     "the CORS preflight of {url} from {CHATGPT_COM_ORIGIN} gets Access-Control-Allow-Origin {origin:?}; \
@@ -294,7 +295,7 @@ fn documents(http: &Http, base: &str) -> Result<Sources, CheckError> {
         match http.fetch(spec_url) {
             Ok(reply) => sources.spec = read_spec(spec_url, &reply, &mut sources.findings),
             Err(message) => sources.findings.push(
-                Diagnostic::error("live-spec-fetch", "api.url", message)
+                Diagnostic::error(codes::LIVE_SPEC_FETCH, "api.url", message)
                     .with_fix("serve the spec at api.url, answering within 15 s"),
             ),
         }
@@ -307,7 +308,7 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
     if (300..400).contains(&reply.status) {
         findings.push(
             Diagnostic::error(
-                "live-redirect",
+                codes::LIVE_REDIRECT,
                 "",
                 format!(
                     "{url} redirects ({}) to {}; the host follows only redirects to a subdomain and wants none",
@@ -322,7 +323,7 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
     if reply.status != 200 {
         findings.push(
             Diagnostic::error(
-                "live-manifest-status",
+                codes::LIVE_MANIFEST_STATUS,
                 "",
                 format!(
                     "{url} answered {} instead of 200 with the manifest",
@@ -349,7 +350,7 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
         };
         findings.push(
             Diagnostic::warning(
-                "live-manifest-content-type",
+                codes::LIVE_MANIFEST_CONTENT_TYPE,
                 "",
                 format!("{url} is served as {content_type:?}, not application/json; {consequence}"),
             )
@@ -358,13 +359,13 @@ fn read_manifest(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Op
     }
     let Ok(text) = String::from_utf8(reply.body.clone()) else {
         findings.push(Diagnostic::error(
-            "live-manifest-json",
+            codes::LIVE_MANIFEST_JSON,
             "",
             format!("{url} is not UTF-8 text"),
         ));
         return None;
     };
-    match Document::parse(url, &text, Format::Json, "live-manifest-json") {
+    match Document::parse(url, &text, Format::Json, codes::LIVE_MANIFEST_JSON) {
         Ok(document) => Some(document),
         Err(finding) => {
             findings.push(*finding);
@@ -377,7 +378,7 @@ fn read_spec(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Option
     if reply.status != 200 {
         findings.push(
             Diagnostic::error(
-                "live-spec-fetch",
+                codes::LIVE_SPEC_FETCH,
                 "api.url",
                 format!(
                     "{url} answered {} instead of 200 with the spec",
@@ -398,7 +399,7 @@ fn read_spec(url: &str, reply: &Reply, findings: &mut Vec<Diagnostic>) -> Option
     } else {
         Format::sniff(&text)
     });
-    match Document::parse(url, &text, format, "spec-syntax") {
+    match Document::parse(url, &text, format, codes::SPEC_SYNTAX) {
         Ok(document) => Some(document),
         Err(finding) => {
             findings.push(*finding);
@@ -446,7 +447,7 @@ fn preflight_findings(
     let reply = match Http::send(&http.documents, "OPTIONS", url, &headers, None) {
         Ok(reply) => reply,
         Err(message) => {
-            findings.push(Diagnostic::new(severity, "live-cors", "", message));
+            findings.push(Diagnostic::new(severity, codes::LIVE_CORS, "", message));
             return;
         }
     };
@@ -456,7 +457,7 @@ fn preflight_findings(
         findings.push(
             Diagnostic::new(
                 severity,
-                "live-cors",
+                codes::LIVE_CORS,
                 "",
                 format!(
                     "{what} failed: status {}, Access-Control-Allow-Origin {:?}; ChatGPT reports this as \"Failed to fetch localhost manifest\"",
@@ -479,7 +480,7 @@ fn preflight_findings(
             findings.push(
                 Diagnostic::new(
                     severity,
-                    "live-cors",
+                    codes::LIVE_CORS,
                     "",
                     format!("{what} does not allow the method {method}"),
                 )
@@ -494,7 +495,7 @@ fn preflight_findings(
             findings.push(
                 Diagnostic::new(
                     severity,
-                    "live-cors",
+                    codes::LIVE_CORS,
                     "",
                     format!(
                         "{what} does not allow the request headers {}",
@@ -512,7 +513,7 @@ fn preflight_findings(
     {
         findings.push(
             Diagnostic::error(
-                "live-cors-private-network",
+                codes::LIVE_CORS_PRIVATE_NETWORK,
                 "",
                 format!("{what} lacks `Access-Control-Allow-Private-Network: true`; Chrome then blocks the public ChatGPT page from calling localhost"),
             )
@@ -528,7 +529,7 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
         Ok(reply) => {
             sources.findings.push(
                 Diagnostic::error(
-                    "live-logo",
+                    codes::LIVE_LOGO,
                     "logo_url",
                     format!(
                         "{url} answered {} instead of 200 with the logo",
@@ -541,7 +542,7 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
         }
         Err(message) => {
             sources.findings.push(
-                Diagnostic::error("live-logo", "logo_url", message)
+                Diagnostic::error(codes::LIVE_LOGO, "logo_url", message)
                     .with_fix("serve the logo (a 512×512 PNG) at logo_url, and start the server"),
             );
             return;
@@ -564,7 +565,7 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
             {
                 sources.findings.push(
                     Diagnostic::warning(
-                        "live-logo-size",
+                        codes::LIVE_LOGO_SIZE,
                         "logo_url",
                         format!(
                             "the logo is {w}×{h}; the host shows it square (512×512 suggested)"
@@ -576,7 +577,7 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
         }
         "GIF" => sources.findings.push(
             Diagnostic::error(
-                "live-logo-format",
+                codes::LIVE_LOGO_FORMAT,
                 "logo_url",
                 format!("{url} is a GIF; the host takes no GIFs"),
             )
@@ -584,7 +585,7 @@ fn logo(http: &Http, url: &str, sources: &mut Sources) {
         ),
         other => sources.findings.push(
             Diagnostic::error(
-                "live-logo-format",
+                codes::LIVE_LOGO_FORMAT,
                 "logo_url",
                 format!("{url} is not a PNG or JPEG image (it looks like {other})"),
             )
@@ -733,7 +734,11 @@ fn unprotected(http: &Http, url: &str, op: &Operation<'_>, findings: &mut Vec<Di
     let reply = match Http::send(&http.calls, &method, url, headers, body.then_some(b"{}")) {
         Ok(reply) => reply,
         Err(message) => {
-            findings.push(Diagnostic::warning("live-auth-status", &op.at, message));
+            findings.push(Diagnostic::warning(
+                codes::LIVE_AUTH_STATUS,
+                &op.at,
+                message,
+            ));
             return;
         }
     };
@@ -741,7 +746,7 @@ fn unprotected(http: &Http, url: &str, op: &Operation<'_>, findings: &mut Vec<Di
         401 => {}
         200..=299 => findings.push(
             Diagnostic::error(
-                "live-auth-unprotected",
+                codes::LIVE_AUTH_UNPROTECTED,
                 &op.at,
                 format!("{name} answered {} without credentials; the spec says it needs them", reply.status),
             )
@@ -749,7 +754,7 @@ fn unprotected(http: &Http, url: &str, op: &Operation<'_>, findings: &mut Vec<Di
         ),
         status => findings.push(
             Diagnostic::warning(
-                "live-auth-status",
+                codes::LIVE_AUTH_STATUS,
                 &op.at,
                 format!("{name} answered {status} without credentials, not 401"),
             )
@@ -804,7 +809,7 @@ fn response_sizes(
                     if !wrong.is_empty() {
                         findings.push(
                             Diagnostic::warning(
-                                "live-response-schema",
+                                codes::LIVE_RESPONSE_SCHEMA,
                                 &op.at,
                                 format!(
                                     "{name} answered JSON that does not fit the spec's response schema ({}); the model (and GPT Actions, which show it the schema as the return type) expects another shape",
@@ -818,7 +823,7 @@ fn response_sizes(
                 if chars > RESPONSE_MAX_CHARS {
                     findings.push(
                         Diagnostic::error(
-                            "live-response-size",
+                            codes::LIVE_RESPONSE_SIZE,
                             &op.at,
                             format!("{name} answered {chars} characters; the host takes at most {RESPONSE_MAX_CHARS}"),
                         )
@@ -828,7 +833,7 @@ fn response_sizes(
             }
             Ok(reply) => skipped.push(format!("{name} (answered {})", reply.status)),
             Err(message) => findings.push(
-                Diagnostic::error("live-call", &op.at, message)
+                Diagnostic::error(codes::LIVE_CALL, &op.at, message)
                     .with_fix("answer within the host's 45 s"),
             ),
         }

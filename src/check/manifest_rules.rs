@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::domain::{self, UrlParts};
+use crate::check::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::manifest::SCHEMA_VERSION;
 use crate::rules;
@@ -95,6 +96,12 @@ impl Facts {
     }
 }
 
+/// Who refuses a manifest without a required field.
+const REFUSED_WITHOUT: &str = "the plugin docs require it, and ChatGPT's installer and the manifest \
+     parsers of LangChain and Semantic Kernel refuse a manifest without it";
+/// Who cannot read a field of the wrong type.
+const UNPARSED: &str = "ChatGPT, LangChain and Semantic Kernel cannot parse it";
+
 /// Every auth type the host knows.
 const AUTH_TYPES: [&str; 4] = ["none", "service_http", "user_http", "oauth"];
 /// The token request content types the host sends.
@@ -106,7 +113,7 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     let Some(object) = manifest.as_object() else {
         found.push(
             Diagnostic::error(
-                "manifest-not-object",
+                codes::MANIFEST_NOT_OBJECT,
                 "",
                 format!(
                     "the manifest must be a JSON object (it is {})",
@@ -123,10 +130,14 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
         && version != SCHEMA_VERSION
     {
         found.push(
-            Diagnostic::error(
-                "manifest-schema-version",
+            Diagnostic::warning(
+                codes::MANIFEST_SCHEMA_VERSION,
                 "schema_version",
-                format!("schema_version must be \"{SCHEMA_VERSION}\" (it is {version:?})"),
+                format!(
+                    "schema_version is {version:?}, and \"{SCHEMA_VERSION}\" is the only version OpenAI \
+                     published: no consumer is known to refuse another (LangChain and Semantic \
+                     Kernel read it as text), but a host that checks it would"
+                ),
             )
             .with_fix(format!("set \"schema_version\": \"{SCHEMA_VERSION}\"")),
         );
@@ -137,26 +148,40 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     };
     fields.validated(
         "name_for_human",
-        "manifest-name-for-human",
+        codes::MANIFEST_NAME_FOR_HUMAN,
         rules::name_for_human,
+        Grade::Length {
+            max: rules::NAME_FOR_HUMAN_MAX,
+            taken: NAME_FOR_HUMAN_ALPHA_MAX,
+        },
         "shorten it to the name a person sees in a host's list of plugins or apps",
     );
     fields.validated(
         "name_for_model",
-        "manifest-name-for-model",
+        codes::MANIFEST_NAME_FOR_MODEL,
         rules::name_for_model,
+        Grade::Error(
+            "ChatGPT writes it into the prompt as `namespace <name_for_model>`, and LangChain names its tool with it, which the OpenAI API refuses outside [A-Za-z0-9_-]{1,64}",
+        ),
         "use a letter, then letters, digits or _ (it becomes the model's namespace name)",
     );
     fields.validated(
         "description_for_human",
-        "manifest-description-for-human",
+        codes::MANIFEST_DESCRIPTION_FOR_HUMAN,
         rules::description_for_human,
+        Grade::Length {
+            max: rules::DESCRIPTION_FOR_HUMAN_MAX,
+            taken: DESCRIPTION_FOR_HUMAN_ALPHA_MAX,
+        },
         "say in one short sentence what the plugin does",
     );
     fields.validated(
         "description_for_model",
-        "manifest-description-for-model",
+        codes::MANIFEST_DESCRIPTION_FOR_MODEL,
         rules::description_for_model,
+        Grade::Error(
+            "ChatGPT puts it whole into every prompt, and the plugin docs cap it at 8,000 characters (an empty one tells the model nothing)",
+        ),
         "start with \"Plugin for ...\" and keep only what the model needs",
     );
     description_style(object, fields.found);
@@ -164,20 +189,27 @@ pub fn check(manifest: &Value, scope: &ManifestScope) -> Vec<Diagnostic> {
     api_rules(object, fields.found);
     fields.validated(
         "logo_url",
-        "manifest-url",
+        codes::MANIFEST_URL,
         rules::http_url,
+        Grade::Warning("ChatGPT shows no logo; nothing refuses the manifest for it"),
         "use the absolute URL of the logo, e.g. https://example.com/logo.png",
     );
     fields.validated(
         "legal_info_url",
-        "manifest-url",
+        codes::MANIFEST_URL,
         rules::http_url,
+        Grade::Warning(
+            "the plugin store's legal link goes nowhere; nothing refuses the manifest for it",
+        ),
         "use the absolute URL of the plugin's legal page",
     );
     fields.validated(
         "contact_email",
-        "manifest-contact-email",
+        codes::MANIFEST_CONTACT_EMAIL,
         rules::contact_email,
+        Grade::Warning(
+            "OpenAI's review and users cannot write to it; nothing refuses the manifest for it",
+        ),
         "give an address that reads mail about the plugin",
     );
     domain_rules(object, &facts, scope, &mut found);
@@ -200,13 +232,71 @@ impl Fields<'_> {
         key: &str,
         code: &'static str,
         rule: fn(&str) -> Result<(), String>,
+        grade: Grade,
         fix: &str,
     ) {
         if let Some(value) = self.string(key)
             && let Err(message) = rule(value)
         {
-            self.found
-                .push(Diagnostic::error(code, key, message).with_fix(fix));
+            let (severity, consumer) = grade.of(value, rule);
+            self.found.push(
+                Diagnostic::new(severity, code, key, format!("{message}: {consumer}"))
+                    .with_fix(fix),
+            );
+        }
+    }
+}
+
+/// `name_for_human` over 20 characters: the alpha docs allowed 50, and `OpenAI`'s own examples
+/// page gave "TODO List (service auth)" (24), so ChatGPT took such names.
+const NAME_FOR_HUMAN_ALPHA_MAX: usize = 50;
+/// `description_for_human` over 100 characters: the alpha docs allowed 120.
+const DESCRIPTION_FOR_HUMAN_ALPHA_MAX: usize = 120;
+
+/// How bad breaking a field's rule is, by what the hosts did: an error when a consumer refuses
+/// the manifest or a call fails, a warning when it works worse. The texts say which consumer.
+#[derive(Clone, Copy)]
+enum Grade {
+    /// A consumer fails, as the text says.
+    Error(&'static str),
+    /// It works worse, as the text says.
+    Warning(&'static str),
+    /// Over the docs' `max` characters but within what ChatGPT `taken` (a warning: its list
+    /// cuts the text); over both, or broken otherwise (empty, two lines), an error.
+    Length { max: usize, taken: usize },
+}
+
+impl Grade {
+    fn of(&self, value: &str, rule: fn(&str) -> Result<(), String>) -> (Severity, String) {
+        match *self {
+            Grade::Error(consumer) => (Severity::Error, consumer.to_owned()),
+            Grade::Warning(consumer) => (Severity::Warning, consumer.to_owned()),
+            Grade::Length { max, taken } => {
+                let len = rules::char_count(value);
+                let shortened: String = value.chars().take(max).collect();
+                if len <= taken && rule(&shortened).is_ok() {
+                    (
+                        Severity::Warning,
+                        format!(
+                            "the later plugin docs' limit; ChatGPT took up to {taken} (the alpha \
+                             docs' limit, and OpenAI's own examples), and cuts it in its list"
+                        ),
+                    )
+                } else if len > taken {
+                    (
+                        Severity::Error,
+                        format!(
+                            "over every limit the plugin docs gave ({max}, and {taken} in the \
+                             alpha), so expect ChatGPT's installer to refuse it"
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Error,
+                        "the plugin docs ask for a short line of text, which ChatGPT shows in its plugin list".to_owned(),
+                    )
+                }
+            }
         }
     }
 }
@@ -223,7 +313,7 @@ fn description_style(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     }
     found.push(
         Diagnostic::warning(
-            "manifest-description-style",
+            codes::MANIFEST_DESCRIPTION_STYLE,
             "description_for_model",
             "description_for_model does not start with \"Plugin for\", as OpenAI's plugin docs ask",
         )
@@ -261,9 +351,9 @@ fn required_string<'v>(
         None => {
             found.push(
                 Diagnostic::error(
-                    "manifest-missing-field",
+                    codes::MANIFEST_MISSING_FIELD,
                     &at,
-                    format!("`{at}` is required and missing"),
+                    format!("`{at}` is required and missing: {REFUSED_WITHOUT}"),
                 )
                 .with_fix(format!("add \"{key}\": \"...\"")),
             );
@@ -273,9 +363,12 @@ fn required_string<'v>(
         Some(other) => {
             found.push(
                 Diagnostic::error(
-                    "manifest-wrong-type",
+                    codes::MANIFEST_WRONG_TYPE,
                     &at,
-                    format!("`{at}` must be a string (it is {})", kind(other)),
+                    format!(
+                        "`{at}` must be a string (it is {}): {UNPARSED}",
+                        kind(other)
+                    ),
                 )
                 .with_fix(format!("write `{at}` as a JSON string in double quotes")),
             );
@@ -294,9 +387,9 @@ fn required_object<'v>(
         None => {
             found.push(
                 Diagnostic::error(
-                    "manifest-missing-field",
+                    codes::MANIFEST_MISSING_FIELD,
                     key,
-                    format!("`{key}` is required and missing"),
+                    format!("`{key}` is required and missing: {REFUSED_WITHOUT}"),
                 )
                 .with_fix(format!("add \"{key}\": {example}")),
             );
@@ -306,9 +399,12 @@ fn required_object<'v>(
         Some(other) => {
             found.push(
                 Diagnostic::error(
-                    "manifest-wrong-type",
+                    codes::MANIFEST_WRONG_TYPE,
                     key,
-                    format!("`{key}` must be an object (it is {})", kind(other)),
+                    format!(
+                        "`{key}` must be an object (it is {}): {UNPARSED}",
+                        kind(other)
+                    ),
                 )
                 .with_fix(format!("write it as {example}")),
             );
@@ -333,10 +429,10 @@ fn auth_rules(
     if !AUTH_TYPES.contains(&kind_name) {
         found.push(
             Diagnostic::error(
-                "manifest-auth-type",
+                codes::MANIFEST_AUTH_TYPE,
                 "auth.type",
                 format!(
-                    "auth.type {kind_name:?} is not one the host knows ({})",
+                    "auth.type {kind_name:?} is not one ChatGPT knows ({}); it and Semantic Kernel refuse the manifest",
                     AUTH_TYPES.join(", ")
                 ),
             )
@@ -357,18 +453,22 @@ fn auth_rules(
             {
                 let at = format!("auth.{key}");
                 found.push(
-                    Diagnostic::error("manifest-url", &at, format!("{at}: {message}"))
-                        .with_fix("use an absolute https:// URL on the plugin's domain"),
+                    Diagnostic::error(
+                        codes::MANIFEST_URL,
+                        &at,
+                        format!("{at}: {message}: ChatGPT's sign-in fails without an absolute URL"),
+                    )
+                    .with_fix("use an absolute https:// URL on the plugin's domain"),
                 );
             }
         }
         if let Some(scope_value) = auth.get("scope") {
             if !scope_value.is_string() {
                 found.push(Diagnostic::error(
-                    "manifest-wrong-type",
+                    codes::MANIFEST_WRONG_TYPE,
                     "auth.scope",
                     format!(
-                        "`auth.scope` must be a string (it is {})",
+                        "`auth.scope` must be a string (it is {}): {UNPARSED}",
                         kind(scope_value)
                     ),
                 ));
@@ -376,9 +476,9 @@ fn auth_rules(
         } else {
             found.push(
                 Diagnostic::error(
-                    "manifest-missing-field",
+                    codes::MANIFEST_MISSING_FIELD,
                     "auth.scope",
-                    "`auth.scope` is required for oauth (it may be \"\")",
+                    "`auth.scope` is required for oauth (it may be \"\"): ChatGPT sends it in the sign-in URL, and Semantic Kernel parses it",
                 )
                 .with_fix("add \"scope\": \"\" or the scopes the plugin asks for"),
             );
@@ -389,10 +489,10 @@ fn auth_rules(
         {
             found.push(
                 Diagnostic::error(
-                    "manifest-oauth-content-type",
+                    codes::MANIFEST_OAUTH_CONTENT_TYPE,
                     "auth.authorization_content_type",
                     format!(
-                        "authorization_content_type {content_type:?} is not one the host sends"
+                        "authorization_content_type {content_type:?} is not one ChatGPT sends; its token request would not reach the server as declared"
                     ),
                 )
                 .with_fix("use application/json or application/x-www-form-urlencoded"),
@@ -403,9 +503,9 @@ fn auth_rules(
         found.push(
             Diagnostic::new(
                 scope.localhost_auth,
-                "manifest-localhost-auth",
+                codes::MANIFEST_LOCALHOST_AUTH,
                 "auth.type",
-                format!("auth.type {kind_name:?} does not work on localhost: the host accepts only \"none\" there"),
+                format!("auth.type {kind_name:?} does not work on localhost: ChatGPT installs only \"none\" from there"),
             )
             .with_fix(
                 "serve the plugin on an https:// domain (set PUBLIC_URL), \
@@ -421,9 +521,9 @@ fn authorization_type(auth: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     {
         found.push(
             Diagnostic::error(
-                "manifest-auth-field",
+                codes::MANIFEST_AUTH_FIELD,
                 "auth.authorization_type",
-                format!("authorization_type must be \"bearer\" or \"basic\" (it is {value:?})"),
+                format!("authorization_type must be \"bearer\" or \"basic\" (it is {value:?}): ChatGPT cannot build the Authorization header, and Semantic Kernel refuses the manifest"),
             )
             .with_fix("use \"bearer\" unless the API takes HTTP Basic credentials"),
         );
@@ -434,9 +534,9 @@ fn verification_tokens(auth: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     match auth.get("verification_tokens") {
         None => found.push(
             Diagnostic::error(
-                "manifest-missing-field",
+                codes::MANIFEST_MISSING_FIELD,
                 "auth.verification_tokens",
-                "`auth.verification_tokens` is required for this auth type",
+                "`auth.verification_tokens` is required for this auth type: ChatGPT matches it with the token it showed at setup, and refuses the plugin without it",
             )
             .with_fix("add \"verification_tokens\": { \"openai\": \"<the token ChatGPT shows>\" }"),
         ),
@@ -445,19 +545,19 @@ fn verification_tokens(auth: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
                 if !token.is_string() {
                     let at = format!("auth.verification_tokens.{service}");
                     found.push(Diagnostic::error(
-                        "manifest-wrong-type",
+                        codes::MANIFEST_WRONG_TYPE,
                         &at,
-                        format!("`{at}` must be a string (it is {})", kind(token)),
+                        format!("`{at}` must be a string (it is {}): {UNPARSED}", kind(token)),
                     ));
                 }
             }
         }
         Some(other) => found.push(
             Diagnostic::error(
-                "manifest-wrong-type",
+                codes::MANIFEST_WRONG_TYPE,
                 "auth.verification_tokens",
                 format!(
-                    "`auth.verification_tokens` must be an object (it is {})",
+                    "`auth.verification_tokens` must be an object (it is {}): {UNPARSED}",
                     kind(other)
                 ),
             )
@@ -480,9 +580,9 @@ fn api_rules(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
     {
         found.push(
             Diagnostic::error(
-                "manifest-api-type",
+                codes::MANIFEST_API_TYPE,
                 "api.type",
-                format!("api.type must be \"openapi\" (it is {kind:?})"),
+                format!("api.type must be \"openapi\" (it is {kind:?}): Semantic Kernel and LangChain refuse anything else"),
             )
             .with_fix("set \"type\": \"openapi\""),
         );
@@ -491,7 +591,7 @@ fn api_rules(object: &Map<String, Value>, found: &mut Vec<Diagnostic>) {
         && let Err(message) = rules::http_url(url)
     {
         found.push(
-            Diagnostic::error("manifest-url", "api.url", message).with_fix(
+            Diagnostic::error(codes::MANIFEST_URL, "api.url", format!("{message}: ChatGPT finds no spec to call, and Semantic Kernel needs an absolute URL")).with_fix(
                 "use the absolute URL of the spec, e.g. https://example.com/openapi.yaml",
             ),
         );
@@ -537,10 +637,10 @@ fn domain_rules(
     {
         found.push(
             Diagnostic::error(
-                "manifest-https",
+                codes::MANIFEST_HTTPS,
                 "",
                 format!(
-                    "the manifest is served over {} from {}; the host needs HTTPS (TLS 1.2+, port 443) off localhost",
+                    "the manifest is served over {} from {}; ChatGPT installs nothing but HTTPS (TLS 1.2+, port 443) off localhost",
                     served.scheme, served.host
                 ),
             )
@@ -554,9 +654,9 @@ fn domain_rules(
         if parts.scheme != "https" {
             found.push(
                 Diagnostic::error(
-                    "manifest-https",
+                    codes::MANIFEST_HTTPS,
                     at,
-                    format!("{at} uses http://; off localhost the host calls only https:// URLs"),
+                    format!("{at} uses http://; off localhost ChatGPT calls only https:// URLs, so this one fails"),
                 )
                 .with_fix(if domain::is_localhost(&parts.host) {
                     // A checked folder whose URLs are still the local ones, as `new` writes
@@ -579,10 +679,10 @@ fn domain_rules(
     {
         found.push(
             Diagnostic::error(
-                "manifest-api-domain",
+                codes::MANIFEST_API_DOMAIN,
                 "api.url",
                 format!(
-                    "api.url is on {}, which is not the plugin's root domain {root} or a subdomain of it",
+                    "api.url is on {}, which is not the plugin's root domain {root} or a subdomain of it: ChatGPT's domain verification refuses the plugin",
                     api.host
                 ),
             )
@@ -595,10 +695,10 @@ fn domain_rules(
     {
         found.push(
             Diagnostic::error(
-                "manifest-legal-domain",
+                codes::MANIFEST_LEGAL_DOMAIN,
                 "legal_info_url",
                 format!(
-                    "legal_info_url is on {}; it must share the second-level domain {second} of the plugin",
+                    "legal_info_url is on {}; it must share the second-level domain {second} of the plugin: ChatGPT's domain verification refuses it",
                     legal.host
                 ),
             )
@@ -612,10 +712,10 @@ fn domain_rules(
     {
         found.push(
             Diagnostic::warning(
-                "manifest-email-domain",
+                codes::MANIFEST_EMAIL_DOMAIN,
                 "contact_email",
                 format!(
-                    "contact_email is on {email_domain}; the host asks that it share the second-level domain {second} of the plugin"
+                    "contact_email is on {email_domain}; the plugin docs ask (\"should\") that it share the second-level domain {second} of the plugin, and nothing refuses it"
                 ),
             )
             .with_fix(format!("use an address @{second}")),
@@ -668,6 +768,93 @@ mod tests {
     fn a_good_manifest_has_no_finding() {
         assert_eq!(codes(&good(), &ManifestScope::file()), vec![]);
         assert_eq!(codes(&good(), &served("https://www.example.com")), vec![]);
+    }
+
+    /// The grade follows what the host did: over the later docs' limit but within the alpha's
+    /// (which ChatGPT took) a warning; over both, or not one line, an error; relative logo and
+    /// legal URLs a warning, a relative `api.url` an error. Each message names who fails.
+    #[test]
+    fn field_rules_are_graded_by_what_the_host_did() {
+        let graded = |path: &[&str], value: Value| -> Vec<(&'static str, Severity)> {
+            check(&with(good(), path, value), &ManifestScope::file())
+                .into_iter()
+                .map(|d| {
+                    assert!(d.message.contains(": "), "no consumer in {:?}", d.message);
+                    (d.code, d.severity)
+                })
+                .collect()
+        };
+        use Severity::{Error, Warning};
+        let cases: Vec<(&[&str], Value, (&str, Severity))> = vec![
+            (
+                &["name_for_human"],
+                json!("x".repeat(21)),
+                ("manifest-name-for-human", Warning),
+            ),
+            (
+                &["name_for_human"],
+                json!("x".repeat(50)),
+                ("manifest-name-for-human", Warning),
+            ),
+            (
+                &["name_for_human"],
+                json!("x".repeat(51)),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["name_for_human"],
+                json!("two\nlines"),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["name_for_human"],
+                json!(""),
+                ("manifest-name-for-human", Error),
+            ),
+            (
+                &["description_for_human"],
+                json!("x".repeat(120)),
+                ("manifest-description-for-human", Warning),
+            ),
+            (
+                &["description_for_human"],
+                json!("x".repeat(121)),
+                ("manifest-description-for-human", Error),
+            ),
+            (
+                &["schema_version"],
+                json!("v2"),
+                ("manifest-schema-version", Warning),
+            ),
+            (&["logo_url"], json!("/logo.png"), ("manifest-url", Warning)),
+            (
+                &["legal_info_url"],
+                json!("/legal"),
+                ("manifest-url", Warning),
+            ),
+            (
+                &["contact_email"],
+                json!("dev at example.com"),
+                ("manifest-contact-email", Warning),
+            ),
+            (
+                &["api", "url"],
+                json!("/openapi.yaml"),
+                ("manifest-url", Error),
+            ),
+            (
+                &["name_for_model"],
+                json!("a b"),
+                ("manifest-name-for-model", Error),
+            ),
+        ];
+        for (path, value, want) in cases {
+            assert_eq!(
+                graded(path, value.clone()),
+                vec![want],
+                "{path:?} = {value}"
+            );
+        }
     }
 
     #[test]

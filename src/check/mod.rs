@@ -5,6 +5,7 @@
 //! stays at the edges: [`read_target`] reads a folder or file, [`live`] fetches a running
 //! plugin, and [`Report`] says what was found (`ai-plugin check` itself is `crate::cmd::check`). `new` runs [`check_plan_files`] on what it generated.
 
+pub mod codes;
 pub mod domain;
 pub mod host;
 pub mod live;
@@ -376,12 +377,12 @@ pub fn check_plan_files(manifest_json: &str, spec_yaml: Option<&str>) -> Vec<Dia
         MANIFEST_PATH,
         manifest_json,
         Format::Json,
-        "manifest-syntax",
+        codes::MANIFEST_SYNTAX,
     )
     .map_err(|d| findings.push(*d))
     .ok();
     let spec = spec_yaml.and_then(|spec_yaml| {
-        Document::parse("openapi.yaml", spec_yaml, Format::Yaml, "spec-syntax")
+        Document::parse("openapi.yaml", spec_yaml, Format::Yaml, codes::SPEC_SYNTAX)
             .map_err(|d| findings.push(*d))
             .ok()
     });
@@ -436,7 +437,7 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
         };
         (Some(path.to_owned()), root)
     } else {
-        sources.spec = read_document(path, None, "spec-syntax", &mut sources.findings)?;
+        sources.spec = read_document(path, None, codes::SPEC_SYNTAX, &mut sources.findings)?;
         return Ok(sources);
     };
     let mut spec_path = None;
@@ -444,7 +445,7 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
         sources.manifest = read_document(
             manifest_path,
             Some(Format::Json),
-            "manifest-syntax",
+            codes::MANIFEST_SYNTAX,
             &mut sources.findings,
         )?;
         spec_path = sources
@@ -472,7 +473,7 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
     });
     match &spec_path {
         Some(spec_path) => {
-            sources.spec = read_document(spec_path, None, "spec-syntax", &mut sources.findings)?;
+            sources.spec = read_document(spec_path, None, codes::SPEC_SYNTAX, &mut sources.findings)?;
         }
         None if manifest_path.is_none() => {
             return Err(unreadable(format!(
@@ -482,7 +483,7 @@ pub fn read_target(path: &Path) -> Result<Sources, CheckError> {
         }
         None => sources.findings.push(
             Diagnostic::error(
-                "spec-not-found",
+                codes::SPEC_NOT_FOUND,
                 "api.url",
                 format!(
                     "no spec found in `{}` at the path of api.url, nor as openapi.yaml, openapi.yml or openapi.json",

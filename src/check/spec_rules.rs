@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::domain::{self, UrlParts};
 use super::manifest_rules::Facts;
+use crate::check::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::document::key_path;
 use crate::openapi::{Spec, Target, template_names};
@@ -29,7 +30,7 @@ pub fn check(spec: &Value, scope: &SpecScope) -> Vec<Diagnostic> {
     if !spec.is_object() {
         found.push(
             Diagnostic::error(
-                "spec-not-object",
+                codes::SPEC_NOT_OBJECT,
                 "",
                 "the spec must be a mapping (an object)",
             )
@@ -52,7 +53,7 @@ fn version(spec: &Value, found: &mut Vec<Diagnostic>) {
         Some(Value::String(v)) if v.starts_with("3.0.") || v.starts_with("3.1.") => {}
         Some(other) => found.push(
             Diagnostic::error(
-                "spec-openapi-version",
+                codes::SPEC_OPENAPI_VERSION,
                 "openapi",
                 format!("openapi is {other}; the host reads OpenAPI 3.0.x and 3.1.x"),
             )
@@ -60,7 +61,7 @@ fn version(spec: &Value, found: &mut Vec<Diagnostic>) {
         ),
         None => found.push(
             Diagnostic::error(
-                "spec-openapi-version",
+                codes::SPEC_OPENAPI_VERSION,
                 "",
                 if spec.get("swagger").is_some() {
                     "this is a Swagger 2.0 spec; the host reads OpenAPI 3.0.x and 3.1.x"
@@ -80,7 +81,7 @@ fn structure(spec: &Value, found: &mut Vec<Diagnostic>) {
                 if !info.get(key).is_some_and(Value::is_string) {
                     found.push(
                         Diagnostic::error(
-                            "spec-missing-field",
+                            codes::SPEC_MISSING_FIELD,
                             &key_path("info", key),
                             format!("info.{key} is required (a string)"),
                         )
@@ -91,7 +92,7 @@ fn structure(spec: &Value, found: &mut Vec<Diagnostic>) {
         }
         _ => found.push(
             Diagnostic::error(
-                "spec-missing-field",
+                codes::SPEC_MISSING_FIELD,
                 "info",
                 "the spec has no `info` object",
             )
@@ -101,7 +102,7 @@ fn structure(spec: &Value, found: &mut Vec<Diagnostic>) {
     match spec.get("paths") {
         Some(Value::Object(paths)) if paths.is_empty() => found.push(
             Diagnostic::warning(
-                "spec-no-operations",
+                codes::SPEC_NO_OPERATIONS,
                 "paths",
                 "the spec has no paths, so the model has nothing to call",
             )
@@ -110,7 +111,7 @@ fn structure(spec: &Value, found: &mut Vec<Diagnostic>) {
         Some(Value::Object(_)) => {}
         _ => found.push(
             Diagnostic::error(
-                "spec-missing-field",
+                codes::SPEC_MISSING_FIELD,
                 "paths",
                 "the spec has no `paths` object",
             )
@@ -143,7 +144,7 @@ fn servers(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
             ),
         };
         found.push(
-            Diagnostic::new(severity, "spec-servers-missing", "servers", why)
+            Diagnostic::new(severity, codes::SPEC_SERVERS_MISSING, "servers", why)
                 .with_fix("add `servers:` with `- url: https://your.domain`"),
         );
         return;
@@ -153,7 +154,7 @@ fn servers(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
             if UrlParts::parse(url).is_none_or(|u| u.scheme != "https") {
                 found.push(
                     Diagnostic::error(
-                        "spec-servers-https",
+                        codes::SPEC_SERVERS_HTTPS,
                         &format!("servers[{i}].url"),
                         format!("servers[{i}].url {url:?} is not an absolute https:// URL; GPT Actions call only those"),
                     )
@@ -182,7 +183,7 @@ fn servers(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
         let listed: Vec<&str> = urls.iter().map(|&(_, u)| u).collect();
         found.push(
             Diagnostic::error(
-                "spec-servers-domain",
+                codes::SPEC_SERVERS_DOMAIN,
                 "servers",
                 format!(
                     "no server URL ({}) is on the plugin's domain {}; the host calls only servers on it",
@@ -207,7 +208,7 @@ fn security(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
     if no_auth && spec.get("security").is_none() {
         found.push(
             Diagnostic::warning(
-                "spec-security-missing",
+                codes::SPEC_SECURITY_MISSING,
                 "",
                 "the spec needs no auth but does not say so; linters with default rules, and some consumers, then assume it needs some",
             )
@@ -227,7 +228,7 @@ fn security(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
         if !guarded.is_empty() {
             found.push(
                 Diagnostic::error(
-                    "spec-auth-mismatch",
+                    codes::SPEC_AUTH_MISMATCH,
                     "security",
                     format!(
                         "the manifest's auth is \"none\", so the host sends no credentials, but the spec requires them on {}: every such call gets 401",
@@ -244,7 +245,7 @@ fn security(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
     {
         found.push(
             Diagnostic::warning(
-                "spec-security-schemes",
+                codes::SPEC_SECURITY_SCHEMES,
                 "components",
                 format!("the manifest's auth is {kind:?} but the spec declares no securitySchemes, so tools importing it (and GPT Actions) do not know to send credentials"),
             )
@@ -266,7 +267,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
                 let at = key_path(&key_path("paths", path), "parameters");
                 found.push(
                     Diagnostic::warning(
-                        "spec-path-item-parameters",
+                        codes::SPEC_PATH_ITEM_PARAMETERS,
                         &at,
                         format!("parameters of {path} are declared on the path item; LangChain drops them and Semantic Kernel fails on them"),
                     )
@@ -282,7 +283,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
                 if !is_identifier(id) {
                     found.push(
                         Diagnostic::error(
-                            "spec-operation-id-invalid",
+                            codes::SPEC_OPERATION_ID_INVALID,
                             &key_path(&op.at, "operationId"),
                             format!("operationId {id:?} of {name} is not an identifier; it becomes a function name in the model's prompt"),
                         )
@@ -292,7 +293,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
                 if let Some(first) = ids.get(id.as_str()) {
                     found.push(
                         Diagnostic::error(
-                            "spec-operation-id-duplicate",
+                            codes::SPEC_OPERATION_ID_DUPLICATE,
                             &key_path(&op.at, "operationId"),
                             format!("operationId {id:?} of {name} is also used by {first}"),
                         )
@@ -304,7 +305,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
             }
             _ => found.push(
                 Diagnostic::error(
-                    "spec-operation-id-missing",
+                    codes::SPEC_OPERATION_ID_MISSING,
                     &op.at,
                     format!("{name} has no operationId; the model calls operations by it"),
                 )
@@ -320,7 +321,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
                     found.push(
                         Diagnostic::new(
                             length_severity(scope.target),
-                            "spec-description-length",
+                            codes::SPEC_DESCRIPTION_LENGTH,
                             &key_path(&op.at, key),
                             format!(
                                 "the {key} of {name} has {len} characters; {}",
@@ -335,7 +336,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
         if !described {
             found.push(
                 Diagnostic::warning(
-                    "spec-operation-undescribed",
+                    codes::SPEC_OPERATION_UNDESCRIBED,
                     &op.at,
                     format!("{name} has no description or summary; the model sees only its name"),
                 )
@@ -352,7 +353,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
                     found.push(
                         Diagnostic::new(
                             length_severity(scope.target),
-                            "spec-parameter-description-length",
+                            codes::SPEC_PARAMETER_DESCRIPTION_LENGTH,
                             &key_path(&parameter.at, "description"),
                             format!("the description of parameter `{}` of {name} has {len} characters; {}", parameter.name, length_consequence(scope.target, parameter_max)),
                         )
@@ -365,7 +366,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
         if op.mutates() && op.value.get("x-openai-isConsequential").is_none() {
             found.push(
                 Diagnostic::warning(
-                    "spec-consequential",
+                    codes::SPEC_CONSEQUENTIAL,
                     &op.at,
                     format!(
                         "{name} does not set x-openai-isConsequential; GPT Actions then treat every \
@@ -380,7 +381,7 @@ fn operations(spec: &Value, scope: &SpecScope, found: &mut Vec<Diagnostic>) {
         if op.method == "delete" && op.value.get("requestBody").is_some() {
             found.push(
                 Diagnostic::warning(
-                    "spec-delete-body",
+                    codes::SPEC_DELETE_BODY,
                     &key_path(&op.at, "requestBody"),
                     format!(
                         "{name} takes a request body; OpenAPI 3.0 defines none for DELETE, so validators \
@@ -404,7 +405,7 @@ fn path_parameters(op: &crate::openapi::Operation<'_>, name: &str, found: &mut V
         {
             found.push(
                 Diagnostic::error(
-                    "spec-path-parameter",
+                    codes::SPEC_PATH_PARAMETER,
                     &op.at,
                     format!("{name} has `{{{wanted}}}` in its path but declares no path parameter `{wanted}`"),
                 )
@@ -416,7 +417,7 @@ fn path_parameters(op: &crate::openapi::Operation<'_>, name: &str, found: &mut V
         if !names.contains(&parameter.name) {
             found.push(
                 Diagnostic::error(
-                    "spec-path-parameter",
+                    codes::SPEC_PATH_PARAMETER,
                     &parameter.at,
                     format!(
                         "path parameter `{}` of {name} is not in the path template",
@@ -431,7 +432,7 @@ fn path_parameters(op: &crate::openapi::Operation<'_>, name: &str, found: &mut V
         } else if !parameter.required {
             found.push(
                 Diagnostic::error(
-                    "spec-path-parameter",
+                    codes::SPEC_PATH_PARAMETER,
                     &parameter.at,
                     format!(
                         "path parameter `{}` of {name} must have `required: true`",
@@ -453,7 +454,7 @@ fn responses(
     let Some(responses) = op.value.get("responses").and_then(Value::as_object) else {
         found.push(
             Diagnostic::error(
-                "spec-responses-missing",
+                codes::SPEC_RESPONSES_MISSING,
                 &op.at,
                 format!("{name} has no `responses`"),
             )
@@ -468,7 +469,7 @@ fn responses(
     {
         found.push(
             Diagnostic::warning(
-                "spec-success-response",
+                codes::SPEC_SUCCESS_RESPONSE,
                 &responses_at,
                 format!("{name} describes no 2xx response, so the model cannot know what success returns"),
             )
@@ -488,7 +489,7 @@ fn responses(
             if needs_body {
                 found.push(
                     Diagnostic::warning(
-                        "spec-response-schema",
+                        codes::SPEC_RESPONSE_SCHEMA,
                         &at,
                         format!("the {status} response of {name} has no content schema, so the model does not know what it returns"),
                     )
@@ -501,7 +502,7 @@ fn responses(
             if media.get("schema").is_none() {
                 found.push(
                     Diagnostic::warning(
-                        "spec-response-schema",
+                        codes::SPEC_RESPONSE_SCHEMA,
                         &key_path(&key_path(&at, "content"), media_type),
                         format!("the {status} {media_type} response of {name} has no schema"),
                     )
@@ -562,7 +563,7 @@ fn property_required(value: &Value, at: &str, target: Target, found: &mut Vec<Di
                         found.push(
                             Diagnostic::new(
                                 validity_severity(target),
-                                "spec-property-required",
+                                codes::SPEC_PROPERTY_REQUIRED,
                                 &key_path(&key_path(&properties_at, name), "required"),
                                 format!(
                                     "property `{name}` has `required: {}` inside it, which is not OpenAPI: {}",
@@ -601,7 +602,7 @@ fn references(root: &Value, value: &Value, at: &str, found: &mut Vec<Diagnostic>
                     if root.pointer(pointer).is_none() {
                         found.push(
                             Diagnostic::error(
-                                "spec-ref",
+                                codes::SPEC_REF,
                                 &at,
                                 format!("$ref {reference:?} points to nothing in the spec"),
                             )
@@ -613,7 +614,7 @@ fn references(root: &Value, value: &Value, at: &str, found: &mut Vec<Diagnostic>
                 } else {
                     found.push(
                         Diagnostic::warning(
-                            "spec-ref",
+                            codes::SPEC_REF,
                             &at,
                             format!("$ref {reference:?} points outside the spec; the host reads the spec alone"),
                         )

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::check::CheckTarget;
+use crate::check::codes;
 use crate::check::domain::UrlParts;
 use crate::check::live::{Http, Reply};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -195,7 +196,7 @@ pub(crate) fn check(
     match (challenge, &params, &advertised) {
         (None, _, _) => findings.push(
             Diagnostic::error(
-                "mcp-auth-challenge",
+                codes::MCP_AUTH_CHALLENGE,
                 "WWW-Authenticate",
                 format!(
                     "{mcp_url} answers 401 without `WWW-Authenticate`; ChatGPT and Claude then \
@@ -206,7 +207,7 @@ pub(crate) fn check(
         ),
         (Some(header), None, _) => findings.push(
             Diagnostic::error(
-                "mcp-auth-challenge",
+                codes::MCP_AUTH_CHALLENGE,
                 "WWW-Authenticate",
                 format!("{mcp_url}'s 401 challenge is {header:?}, not a Bearer challenge; MCP clients look for Bearer"),
             )
@@ -214,7 +215,7 @@ pub(crate) fn check(
         ),
         (Some(_), Some(_), None) => findings.push(
             Diagnostic::warning(
-                "mcp-auth-challenge",
+                codes::MCP_AUTH_CHALLENGE,
                 "WWW-Authenticate",
                 format!(
                     "{mcp_url}'s 401 challenge has no `resource_metadata`; clients must guess \
@@ -239,7 +240,7 @@ pub(crate) fn check(
             }
             Fetched::NotJson(why) => {
                 findings.push(
-                    Diagnostic::error("mcp-prm-json", "resource_metadata", format!(
+                    Diagnostic::error(codes::MCP_PRM_JSON, "resource_metadata", format!(
                         "the protected resource metadata: {why}; ChatGPT fails with \"Error fetching OAuth configuration\" and Claude cannot connect"
                     ))
                     .with_fix("serve the RFC 9728 metadata as `application/json` at that URL"),
@@ -252,7 +253,7 @@ pub(crate) fn check(
     let Some((prm_url, prm)) = prm else {
         findings.push(
             Diagnostic::error(
-                "mcp-prm-missing",
+                codes::MCP_PRM_MISSING,
                 "resource_metadata",
                 format!(
                     "no protected resource metadata ({}); OAuth clients cannot find the authorization server",
@@ -269,7 +270,7 @@ pub(crate) fn check(
     if resource.map(canonical).as_deref() != Some(expected.as_str()) {
         findings.push(
             Diagnostic::error(
-                "mcp-prm-resource",
+                codes::MCP_PRM_RESOURCE,
                 "resource",
                 format!(
                     "{prm_url} names the resource {}, not {expected}; clients send `resource={expected}` \
@@ -290,7 +291,7 @@ pub(crate) fn check(
     let Some(issuer) = servers.first() else {
         findings.push(
             Diagnostic::error(
-                "mcp-prm-authorization-servers",
+                codes::MCP_PRM_AUTHORIZATION_SERVERS,
                 "authorization_servers",
                 format!(
                     "{prm_url} names no authorization server; clients have nowhere to get a token"
@@ -319,7 +320,7 @@ fn authorization_server(
             }
             Fetched::NotJson(why) => {
                 findings.push(
-                    Diagnostic::error("mcp-as-json", "authorization_servers", format!(
+                    Diagnostic::error(codes::MCP_AS_JSON, "authorization_servers", format!(
                         "the authorization server's metadata: {why}; ChatGPT fails with \"Error fetching OAuth configuration\""
                     ))
                     .with_fix("serve RFC 8414 metadata as `application/json`"),
@@ -332,7 +333,7 @@ fn authorization_server(
     let Some((url, metadata)) = found else {
         findings.push(
             Diagnostic::error(
-                "mcp-as-metadata",
+                codes::MCP_AS_METADATA,
                 "authorization_servers",
                 format!(
                     "no metadata for the authorization server `{issuer}` ({}); OAuth clients cannot sign in",
@@ -360,7 +361,7 @@ fn authorization_server(
     if text("issuer").map(canonical) != Some(canonical(issuer)) {
         finding(
             Severity::Error,
-            "mcp-as-issuer",
+            codes::MCP_AS_ISSUER,
             "issuer",
             format!(
                 "{url} says issuer {:?}, not `{issuer}`; clients compare them (RFC 8414) and stop",
@@ -376,7 +377,7 @@ fn authorization_server(
     if !missing.is_empty() {
         finding(
             Severity::Error,
-            "mcp-as-endpoints",
+            codes::MCP_AS_ENDPOINTS,
             "",
             format!(
                 "{url} lacks {}; clients cannot run the OAuth flow",
@@ -388,7 +389,7 @@ fn authorization_server(
     if !list("code_challenge_methods_supported").contains(&"S256") {
         finding(
             Severity::Error,
-            "mcp-as-pkce",
+            codes::MCP_AS_PKCE,
             "code_challenge_methods_supported",
             format!(
                 "{url} does not list S256 in code_challenge_methods_supported; MCP clients \
@@ -401,7 +402,7 @@ fn authorization_server(
     if !auth_methods.contains(&"none") {
         finding(
             Severity::Warning,
-            "mcp-as-token-auth",
+            codes::MCP_AS_TOKEN_AUTH,
             "token_endpoint_auth_methods_supported",
             format!(
                 "{url} does not offer `none` among token_endpoint_auth_methods_supported ({}); \
@@ -420,7 +421,7 @@ fn authorization_server(
     if !dcr && !cimd {
         finding(
             Severity::Error,
-            "mcp-as-registration",
+            codes::MCP_AS_REGISTRATION,
             "registration_endpoint",
             format!(
                 "{url} offers neither dynamic client registration nor client ID metadata \
@@ -433,7 +434,7 @@ fn authorization_server(
     if metadata.get("authorization_response_iss_parameter_supported") != Some(&Value::Bool(true)) {
         finding(
             Severity::Warning,
-            "mcp-as-iss",
+            codes::MCP_AS_ISS,
             "authorization_response_iss_parameter_supported",
             format!(
                 "{url} does not say it sends `iss` in authorization responses (RFC 9207); \

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use super::domain::{self, UrlParts};
 use super::host::CheckTarget;
 use super::live::{Http, Reply};
+use crate::check::codes;
 use crate::diagnostic::{Diagnostic, Severity};
 use client::{Answer, Client, Era, MODERN_VERSION};
 
@@ -93,7 +94,7 @@ pub fn check(
             if required {
                 out.findings.push(
                     Diagnostic::error(
-                        "mcp-endpoint",
+                        codes::MCP_ENDPOINT,
                         "",
                         format!(
                             "no MCP server answers at {url} ({}); hosts cannot connect",
@@ -141,7 +142,7 @@ pub fn check(
     if let Some(status) = notified.filter(|s| !(200..300).contains(s)) {
         out.findings.push(
             Diagnostic::error(
-                "mcp-notification-status",
+                codes::MCP_NOTIFICATION_STATUS,
                 "",
                 format!(
                     "{url} answers notifications/initialized with {status}, not 202; SDK \
@@ -161,7 +162,7 @@ pub fn check(
     if eras.is_empty() {
         out.findings.push(
             Diagnostic::error(
-                "mcp-handshake",
+                codes::MCP_HANDSHAKE,
                 "",
                 format!(
                     "{url} answered neither initialize ({}) nor server/discover ({}); no MCP client can use it",
@@ -178,7 +179,7 @@ pub fn check(
     if !legacy_ok && matches!(target, CheckTarget::ChatgptApp | CheckTarget::Claude) {
         out.findings.push(
             Diagnostic::error(
-                "mcp-era",
+                codes::MCP_ERA,
                 "",
                 format!(
                     "{url} answers only {MODERN_VERSION} requests, but {} connects with \
@@ -206,7 +207,7 @@ pub fn check(
         Err(message) => {
             out.findings.push(
                 Diagnostic::error(
-                    "mcp-tools-list",
+                    codes::MCP_TOOLS_LIST,
                     "tools",
                     format!("{url}: {message}; hosts show no tools"),
                 )
@@ -284,7 +285,7 @@ fn transport(
         findings.push(
             Diagnostic::new(
                 severity,
-                "mcp-origin",
+                codes::MCP_ORIGIN,
                 "",
                 format!(
                     "{} answered {} to a request from Origin {FOREIGN_ORIGIN}; any web page the \
@@ -301,7 +302,7 @@ fn transport(
     {
         findings.push(
             Diagnostic::error(
-                "mcp-host",
+                codes::MCP_HOST,
                 "",
                 format!(
                     "{} answered {} to a request for Host {FOREIGN_HOST}; a local server that \
@@ -320,7 +321,7 @@ fn transport(
         {
             findings.push(
                 Diagnostic::error(
-                    "mcp-query-token",
+                    codes::MCP_QUERY_TOKEN,
                     "",
                     format!(
                         "{} accepts the token in the query string (answered {}); URLs end up in \
@@ -364,7 +365,7 @@ fn preflight(
         findings.push(
             Diagnostic::new(
                 severity,
-                "mcp-preflight-auth",
+                codes::MCP_PREFLIGHT_AUTH,
                 "",
                 format!(
                     "{url} answers the CORS preflight with 401; a browser never sends \
@@ -385,7 +386,7 @@ fn preflight(
         findings.push(
             Diagnostic::new(
                 severity,
-                "mcp-cors-expose",
+                codes::MCP_CORS_EXPOSE,
                 "",
                 format!(
                     "{url} allows browser clients but does not expose `WWW-Authenticate` \
@@ -426,7 +427,7 @@ fn widgets(
                 findings.push(
                     Diagnostic::new(
                         severity,
-                        "mcp-widget-missing",
+                        codes::MCP_WIDGET_MISSING,
                         &format!("tools[{}]._meta", tools::name_of(tool)),
                         format!(
                             "`{}` names the widget {uri}, but resources/read gives nothing ({why}); the host shows no widget",
@@ -469,20 +470,21 @@ fn call_read_only(
             continue;
         }
         let at = format!("tools[{name}]");
-        let answer =
-            match client.request("tools/call", Some(json!({"name": name, "arguments": {}}))) {
-                Ok(answer) => answer,
-                Err(message) => {
-                    findings.push(
-                        Diagnostic::error("mcp-call", &at, message).with_fix("answer tools/call"),
-                    );
-                    continue;
-                }
-            };
+        let answer = match client
+            .request("tools/call", Some(json!({"name": name, "arguments": {}})))
+        {
+            Ok(answer) => answer,
+            Err(message) => {
+                findings.push(
+                    Diagnostic::error(codes::MCP_CALL, &at, message).with_fix("answer tools/call"),
+                );
+                continue;
+            }
+        };
         let Some(result) = answer.result() else {
             findings.push(
                 Diagnostic::error(
-                    "mcp-call",
+                    codes::MCP_CALL,
                     &at,
                     format!("calling `{name}` failed: {}", answer.failure()),
                 )
@@ -515,7 +517,7 @@ pub fn judge_result(
         match structured {
             None => findings.push(
                 Diagnostic::error(
-                    "mcp-call-structured",
+                    codes::MCP_CALL_STRUCTURED,
                     at,
                     format!(
                         "`{name}` declares an outputSchema but returned no structuredContent; \
@@ -529,7 +531,7 @@ pub fn judge_result(
                 if !wrong.is_empty() {
                     findings.push(
                         Diagnostic::error(
-                            "mcp-call-structured",
+                            codes::MCP_CALL_STRUCTURED,
                             at,
                             format!(
                                 "`{name}`'s structuredContent does not fit its outputSchema ({}); \
@@ -558,7 +560,7 @@ pub fn judge_result(
         if !echoed {
             findings.push(
                 Diagnostic::warning(
-                    "mcp-call-text",
+                    codes::MCP_CALL_TEXT,
                     at,
                     format!(
                         "`{name}` returns structuredContent without the same JSON in a text block; \

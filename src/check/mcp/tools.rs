@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::check::codes;
 use crate::check::host::CheckTarget;
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -109,7 +110,7 @@ pub fn check(
         match tool.get("outputSchema") {
             None | Some(Value::Null) => findings.push(
                 Diagnostic::warning(
-                    "mcp-tool-output-schema",
+                    codes::MCP_TOOL_OUTPUT_SCHEMA,
                     &format!("{at}.outputSchema"),
                     format!(
                         "`{name}` has no outputSchema: hosts get only text back, ChatGPT app \
@@ -120,7 +121,7 @@ pub fn check(
             ),
             Some(schema) if schema.get("type").and_then(Value::as_str) != Some("object") => findings.push(
                 Diagnostic::error(
-                    "mcp-tool-output-schema",
+                    codes::MCP_TOOL_OUTPUT_SCHEMA,
                     &format!("{at}.outputSchema"),
                     format!(
                         "`{name}`'s outputSchema is not an object schema; MCP clients that \
@@ -137,7 +138,7 @@ pub fn check(
         if cost > TOOL_TOKENS_WARN {
             findings.push(
                 Diagnostic::warning(
-                    "mcp-tool-tokens",
+                    codes::MCP_TOOL_TOKENS,
                     &at,
                     format!(
                         "`{name}` costs {cost} tokens of context in every conversation that \
@@ -151,7 +152,7 @@ pub fn check(
     if tools.len() > TOOLS_MAX_OPENAI && app {
         findings.push(
             Diagnostic::error(
-                "mcp-tools-count",
+                codes::MCP_TOOLS_COUNT,
                 "tools",
                 format!(
                     "{} tools: the OpenAI API takes at most {TOOLS_MAX_OPENAI}, so ChatGPT cannot pass them all to the model",
@@ -163,7 +164,7 @@ pub fn check(
     } else if tools.len() > TOOLS_WARN {
         findings.push(
             Diagnostic::warning(
-                "mcp-tools-count",
+                codes::MCP_TOOLS_COUNT,
                 "tools",
                 format!(
                     "{} tools: hosts choose worse past 30-50, and Cursor stops at about {TOOLS_WARN}",
@@ -176,7 +177,7 @@ pub fn check(
     if total > TOTAL_TOKENS_WARN {
         findings.push(
             Diagnostic::warning(
-                "mcp-tools-tokens",
+                codes::MCP_TOOLS_TOKENS,
                 "tools",
                 format!(
                     "the tools cost {total} tokens together, sent with every message of every \
@@ -195,7 +196,7 @@ fn names(name: &str, at: &str, seen: &mut BTreeSet<String>, findings: &mut Vec<D
     if length == 0 || length > NAME_MAX || !name.chars().all(mcp_chars) {
         findings.push(
             Diagnostic::error(
-                "mcp-tool-name",
+                codes::MCP_TOOL_NAME,
                 &format!("{at}.name"),
                 format!(
                     "tool name `{name}` ({length} characters) breaks the MCP rule (1-{NAME_MAX} of \
@@ -207,7 +208,7 @@ fn names(name: &str, at: &str, seen: &mut BTreeSet<String>, findings: &mut Vec<D
     } else if length > SAFE_NAME_MAX || name.contains('.') {
         findings.push(
             Diagnostic::warning(
-                "mcp-tool-name",
+                codes::MCP_TOOL_NAME,
                 &format!("{at}.name"),
                 format!(
                     "tool name `{name}` does not fit OpenAI function names (^[A-Za-z0-9_-]{{1,64}}$) \
@@ -221,7 +222,7 @@ fn names(name: &str, at: &str, seen: &mut BTreeSet<String>, findings: &mut Vec<D
     if !seen.insert(name.to_owned()) {
         findings.push(
             Diagnostic::error(
-                "mcp-tool-name",
+                codes::MCP_TOOL_NAME,
                 &format!("{at}.name"),
                 format!("two tools are named `{name}`; a client calls only one of them"),
             )
@@ -247,7 +248,7 @@ fn description(
         findings.push(
             Diagnostic::new(
                 review,
-                "mcp-tool-description",
+                codes::MCP_TOOL_DESCRIPTION,
                 &path,
                 format!(
                     "`{name}` has no description: the model has only its name to decide when \
@@ -260,7 +261,7 @@ fn description(
     {
         findings.push(
             Diagnostic::warning(
-                "mcp-tool-description",
+                codes::MCP_TOOL_DESCRIPTION,
                 &path,
                 format!(
                     "`{name}`'s description ({text:?}) is too short for the model to tell when to call it"
@@ -279,7 +280,7 @@ fn input_schema(tool: &Value, at: &str, app: bool, findings: &mut Vec<Diagnostic
     else {
         findings.push(
             Diagnostic::error(
-                "mcp-tool-input-schema",
+                codes::MCP_TOOL_INPUT_SCHEMA,
                 &path,
                 format!(
                     "`{name}`'s inputSchema is {}, not an object schema; MCP clients that \
@@ -308,7 +309,7 @@ fn input_schema(tool: &Value, at: &str, app: bool, findings: &mut Vec<Diagnostic
     if !undescribed.is_empty() {
         findings.push(
             Diagnostic::warning(
-                "mcp-tool-property-description",
+                codes::MCP_TOOL_PROPERTY_DESCRIPTION,
                 &format!("{path}.properties"),
                 format!(
                     "`{name}`: {} without a description; the model guesses what to put there",
@@ -327,7 +328,7 @@ fn input_schema(tool: &Value, at: &str, app: bool, findings: &mut Vec<Diagnostic
     if !closed && (no_arguments || app) {
         findings.push(
             Diagnostic::warning(
-                "mcp-tool-additional-properties",
+                codes::MCP_TOOL_ADDITIONAL_PROPERTIES,
                 &format!("{path}.additionalProperties"),
                 format!(
                     "`{name}`'s inputSchema accepts unknown properties; the model may invent \
@@ -358,7 +359,7 @@ fn annotations(tool: &Value, at: &str, review: Severity, findings: &mut Vec<Diag
         findings.push(
             Diagnostic::new(
                 review,
-                "mcp-tool-hints",
+                codes::MCP_TOOL_HINTS,
                 &format!("{at}.annotations"),
                 format!(
                     "`{name}` does not set {}: ChatGPT app review rejects a tool without explicit \
@@ -374,7 +375,7 @@ fn annotations(tool: &Value, at: &str, review: Severity, findings: &mut Vec<Diag
     if hint("readOnlyHint") == Some(true) && hint("destructiveHint") == Some(true) {
         findings.push(
             Diagnostic::warning(
-                "mcp-tool-hints",
+                codes::MCP_TOOL_HINTS,
                 &format!("{at}.annotations"),
                 format!(
                     "`{name}` says it is both read-only and destructive; reviewers compare hints \
@@ -393,7 +394,7 @@ fn meta(tool: &Value, name: &str, at: &str, findings: &mut Vec<Diagnostic>) {
     if meta.contains_key("openai/visibility") {
         findings.push(
             Diagnostic::warning(
-                "mcp-meta-deprecated",
+                codes::MCP_META_DEPRECATED,
                 &format!("{at}._meta"),
                 format!(
                     "`{name}` uses `openai/visibility`, deprecated: MCP Apps hosts (Claude, VS Code) read `ui.visibility`"
@@ -406,7 +407,7 @@ fn meta(tool: &Value, name: &str, at: &str, findings: &mut Vec<Diagnostic>) {
     {
         findings.push(
             Diagnostic::warning(
-                "mcp-meta-deprecated",
+                codes::MCP_META_DEPRECATED,
                 &format!("{at}._meta"),
                 format!(
                     "`{name}` names its widget only in `openai/outputTemplate`, ChatGPT's \
@@ -425,7 +426,7 @@ fn meta(tool: &Value, name: &str, at: &str, findings: &mut Vec<Diagnostic>) {
         {
             findings.push(
                 Diagnostic::warning(
-                    "mcp-meta-invocation-text",
+                    codes::MCP_META_INVOCATION_TEXT,
                     &format!("{at}._meta"),
                     format!(
                         "`{name}`'s `{key}` is {} characters; ChatGPT shows at most {INVOCATION_TEXT_MAX}",
