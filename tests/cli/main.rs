@@ -17,6 +17,7 @@ mod output;
 mod project_files;
 #[cfg(unix)]
 mod pty;
+mod readme;
 mod support;
 mod target;
 mod template_commands;
