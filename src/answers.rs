@@ -127,19 +127,23 @@ pub struct OauthAnswers {
 /// What `new` can generate: the built-in stacks, or one template of the user's.
 #[derive(Debug, Clone, Copy)]
 pub enum Offer<'a> {
-    /// The built-in stacks: the stack is asked, among those implementing the auth type.
+    /// The built-in stacks: the stack is asked first, then the auth types it implements.
     Stacks,
     /// A template of the user's: no stack question, and only the auth types it implements.
     Template(&'a TemplateConfig),
 }
 
 impl Offer<'_> {
-    /// The auth types that can be chosen, in the order shown.
-    fn auth_types(self) -> Vec<AuthType> {
+    /// The auth types that can be chosen with `stack` (any stack while none is chosen), in
+    /// the order shown.
+    fn auth_types(self, stack: Option<Stack>) -> Vec<AuthType> {
         match self {
             Offer::Stacks => AuthType::ALL
                 .into_iter()
-                .filter(|&a| !stacks_for(a).is_empty())
+                .filter(|&a| match stack {
+                    Some(stack) => embedded::supports(stack, a),
+                    None => !stacks_for(a).is_empty(),
+                })
                 .collect(),
             Offer::Template(config) => config.auth_types(),
         }
@@ -150,7 +154,7 @@ impl Offer<'_> {
     fn asks(self, field: Field) -> bool {
         match (self, field) {
             (Offer::Template(_), Field::Stack) => false,
-            (Offer::Template(_), Field::Auth) => self.auth_types().len() > 1,
+            (Offer::Template(_), Field::Auth) => self.auth_types(None).len() > 1,
             _ => true,
         }
     }
@@ -212,13 +216,13 @@ pub fn resolve_with(
                     auth.source.clone(),
                     format!("auth `{a}` is not implemented by any stack yet"),
                 ));
-            } else if let (Some(stack), Some(a)) = (given.get(Field::Stack), given_auth)
-                && let Ok(s) = stack.value.parse::<Stack>()
+            } else if let (Some(auth), Some(a)) = (given.get(Field::Auth), given_auth)
+                && let Some(s) = given.get(Field::Stack).and_then(|g| g.value.parse().ok())
                 && !embedded::supports(s, a)
             {
                 invalid.push(Invalid::field(
-                    Field::Stack,
-                    stack.source.clone(),
+                    Field::Auth,
+                    auth.source.clone(),
                     unsupported(s, a),
                 ));
             }
@@ -299,7 +303,7 @@ pub fn resolve_with(
         offer,
         prompter,
         target_ok,
-        auth: AuthType::None,
+        stack: None,
     };
     asker.answers()
 }
@@ -317,8 +321,9 @@ struct Asker<'a> {
     offer: Offer<'a>,
     prompter: &'a mut dyn Prompter,
     target_ok: &'a dyn Fn(&str) -> Result<(), String>,
-    /// The auth type answered so far (`none` until it is): the stacks offered depend on it.
-    auth: AuthType,
+    /// The stack answered so far (none until it is, or with a template of the user's): the
+    /// auth types offered depend on it.
+    stack: Option<Stack>,
 }
 
 impl Asker<'_> {
@@ -344,6 +349,13 @@ impl Asker<'_> {
             DESCRIPTION_FOR_MODEL_DEFAULT,
             text,
         )?;
+        self.stack = if self.offer.asks(Field::Stack) {
+            let default = self.stacks().first().copied().unwrap_or(Stack::Rust);
+            Some(self.answer(Field::Stack, default.as_str(), |_, v| v.parse::<Stack>())?)
+        } else {
+            None
+        };
+        let stack = self.stack;
         let auth = self.answer(Field::Auth, self.default_auth().as_str(), |_, v| {
             v.parse::<AuthType>()
         })?;
@@ -361,12 +373,6 @@ impl Asker<'_> {
                     |_, v| v.parse::<OauthContentType>(),
                 )?,
             })
-        } else {
-            None
-        };
-        let stack = if self.offer.asks(Field::Stack) {
-            let default = stacks_for(auth).first().copied().unwrap_or(Stack::Rust);
-            Some(self.answer(Field::Stack, default.as_str(), |_, v| v.parse::<Stack>())?)
         } else {
             None
         };
@@ -409,10 +415,12 @@ impl Asker<'_> {
         let (value, source) = match self.given.get(field) {
             Some(given) => (given.value.clone(), given.source.clone()),
             None if self.fill == Fill::Prompt && self.offer.asks(field) => {
+                let stacks = self.stacks();
                 let typed = ask(
                     field,
                     default,
-                    self.auth,
+                    self.stack,
+                    &stacks,
                     &mut *self.prompter,
                     self.target_ok,
                     self.offer,
@@ -437,13 +445,25 @@ impl Asker<'_> {
             .unwrap_or_else(|| "todo-plugin".to_owned())
     }
 
+    /// The stacks offered: those implementing the auth type given up front, else all.
+    fn stacks(&self) -> Vec<Stack> {
+        match self
+            .given
+            .get(Field::Auth)
+            .and_then(|g| g.value.parse::<AuthType>().ok())
+        {
+            Some(auth) => stacks_for(auth),
+            None => Stack::ALL.to_vec(),
+        }
+    }
+
     /// The auth type's default: oauth when OAuth answers were given, else none; among those
     /// offered.
     fn default_auth(&self) -> AuthType {
         let oauth_given = Field::ALL
             .into_iter()
             .any(|f| !f.applies_to(AuthType::None) && self.given.get(f).is_some());
-        let offered = self.offer.auth_types();
+        let offered = self.offer.auth_types(self.stack);
         let wanted = if oauth_given {
             AuthType::Oauth
         } else {
@@ -472,8 +492,15 @@ fn stacks_for(auth: AuthType) -> Vec<Stack> {
 
 fn unsupported(stack: Stack, auth: AuthType) -> String {
     let others: Vec<&str> = stacks_for(auth).iter().map(|s| s.as_str()).collect();
+    let implemented: Vec<&str> = AuthType::ALL
+        .into_iter()
+        .filter(|&a| embedded::supports(stack, a))
+        .map(AuthType::as_str)
+        .collect();
     format!(
-        "the {stack} stack does not implement auth `{auth}`; stacks that do: {}",
+        "the {stack} stack does not implement auth `{auth}`; it implements: {} (stacks that \
+         implement `{auth}`: {})",
+        implemented.join(", "),
         others.join(", ")
     )
 }
@@ -481,7 +508,8 @@ fn unsupported(stack: Stack, auth: AuthType) -> String {
 fn ask(
     field: Field,
     default: &str,
-    auth: AuthType,
+    stack: Option<Stack>,
+    stacks: &[Stack],
     prompter: &mut dyn Prompter,
     target_ok: &dyn Fn(&str) -> Result<(), String>,
     offer: Offer<'_>,
@@ -493,11 +521,11 @@ fn ask(
             .map(|i| choices[i].name.to_owned())
     };
     match field {
-        // Only what some stack (or the template) implements is offered: an auth type arrives
-        // once it works.
+        // Only what the chosen stack (or the template) implements is offered: an auth type
+        // arrives once it works.
         Field::Auth => {
             let choices: Vec<Choice> = offer
-                .auth_types()
+                .auth_types(stack)
                 .into_iter()
                 .map(|a| Choice {
                     name: a.as_str(),
@@ -514,8 +542,8 @@ fn ask(
             }),
         ),
         Field::Stack => {
-            let choices: Vec<Choice> = stacks_for(auth)
-                .into_iter()
+            let choices: Vec<Choice> = stacks
+                .iter()
                 .map(|s| Choice {
                     name: s.as_str(),
                     explanation: s.explanation(),
@@ -691,8 +719,8 @@ mod tests {
             Some(""),
             Some(""),
             Some(""),
+            Some("python"),
             Some("user_http"),
-            Some(""),
             Some("70000"),
             Some("5000"),
             Some("me@notes.dev"),
@@ -738,6 +766,12 @@ mod tests {
                 "",
             ),
             Exchange::Select {
+                question: "Server stack".to_owned(),
+                choices: vec!["rust".into(), "python".into(), "typescript".into()],
+                default: 0,
+                picked: 1,
+            },
+            Exchange::Select {
                 question: "Authentication".to_owned(),
                 choices: vec![
                     "none".into(),
@@ -748,12 +782,6 @@ mod tests {
                 default: 0,
                 picked: 2,
             },
-            Exchange::Select {
-                question: "Server stack".to_owned(),
-                choices: vec!["rust".into(), "python".into(), "typescript".into()],
-                default: 0,
-                picked: 0,
-            },
             input(Field::Port, "5003", "70000"),
             rejected("port must be between 1 and 65535 (got 70000)"),
             input(Field::Port, "5003", "5000"),
@@ -762,6 +790,7 @@ mod tests {
             input(Field::LegalInfoUrl, "http://localhost:5000/legal", ""),
         ];
         assert_eq!(prompter.transcript, expected);
+        assert_eq!(answers.stack, Some(Stack::Python));
         assert_eq!(answers.auth, AuthType::UserHttp);
         assert_eq!(answers.port, 5000);
         assert_eq!(answers.name_for_model, "notes");
@@ -775,12 +804,12 @@ mod tests {
             Some(""),
             Some(""),
             Some(""),
+            Some(""),
             Some("oauth"),
             Some("has space"),
             Some(""),
             Some("todos:read todos:write"),
             Some("form"),
-            Some(""),
             Some(""),
             Some(""),
             Some(""),

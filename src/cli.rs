@@ -102,42 +102,41 @@ pub struct NewArgs {
         allow_hyphen_values = true
     )]
     pub description_for_model: Option<String>,
+    /// Server stack: rust, python or typescript (a built-in template) [default: rust]
+    #[arg(
+        long,
+        value_name = "STACK",
+        help_heading = "Server",
+        conflicts_with = "template"
+    )]
+    pub stack: Option<String>,
     /// Authentication: none, service_http, user_http or oauth [default: none, or oauth when an
     /// --oauth-* flag is given]
-    #[arg(long, value_name = "TYPE", help_heading = "Manifest")]
+    #[arg(long, value_name = "TYPE", help_heading = "Server")]
     pub auth: Option<String>,
     /// OAuth client id ChatGPT presents (oauth; default derived from name_for_model)
-    #[arg(long, value_name = "ID", help_heading = "OAuth")]
+    #[arg(long, value_name = "ID", help_heading = "Server")]
     pub oauth_client_id: Option<String>,
     /// OAuth scope, space-separated (oauth; default `todos`)
     #[arg(
         long,
         value_name = "SCOPE",
-        help_heading = "OAuth",
+        help_heading = "Server",
         allow_hyphen_values = true
     )]
     pub oauth_scope: Option<String>,
     /// How ChatGPT sends the token request: json or form (oauth; default json)
-    #[arg(long, value_name = "TYPE", help_heading = "OAuth")]
+    #[arg(long, value_name = "TYPE", help_heading = "Server")]
     pub oauth_content_type: Option<String>,
+    /// Port the server listens on by default (1-65535) [default: 5003]
+    #[arg(long, value_name = "PORT", help_heading = "Server")]
+    pub port: Option<String>,
     /// Contact email for the plugin
-    #[arg(long, value_name = "EMAIL", help_heading = "Manifest")]
+    #[arg(long, value_name = "EMAIL", help_heading = "Contact")]
     pub contact_email: Option<String>,
     /// URL of the plugin's legal information
-    #[arg(long, value_name = "URL", help_heading = "Manifest")]
+    #[arg(long, value_name = "URL", help_heading = "Contact")]
     pub legal_info_url: Option<String>,
-
-    /// Server stack: rust, python or typescript (a built-in template) [default: rust]
-    #[arg(
-        long,
-        value_name = "STACK",
-        help_heading = "Project",
-        conflicts_with = "template"
-    )]
-    pub stack: Option<String>,
-    /// Port the server listens on by default (1-65535) [default: 5003]
-    #[arg(long, value_name = "PORT", help_heading = "Project")]
-    pub port: Option<String>,
 
     /// A template of your own: a folder, or a git URL (https://, ssh://, file://, user@host:path)
     #[arg(long, value_name = "PATH|URL", help_heading = "Template")]

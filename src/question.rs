@@ -27,6 +27,8 @@ pub enum Field {
     DescriptionForHuman,
     /// `description_for_model`.
     DescriptionForModel,
+    /// The language and framework of the generated server.
+    Stack,
     /// `auth.type`.
     Auth,
     /// The OAuth client id `ChatGPT` presents (oauth only).
@@ -35,8 +37,6 @@ pub enum Field {
     OauthScope,
     /// How the host sends the token request (oauth only).
     OauthContentType,
-    /// The language and framework of the generated server.
-    Stack,
     /// The port the server listens on.
     Port,
     /// `contact_email`.
@@ -53,11 +53,11 @@ impl Field {
         Field::NameForModel,
         Field::DescriptionForHuman,
         Field::DescriptionForModel,
+        Field::Stack,
         Field::Auth,
         Field::OauthClientId,
         Field::OauthScope,
         Field::OauthContentType,
-        Field::Stack,
         Field::Port,
         Field::ContactEmail,
         Field::LegalInfoUrl,

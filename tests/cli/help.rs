@@ -70,3 +70,27 @@ fn an_unknown_flag_is_a_usage_error() {
         .code(2)
         .stderr(predicates::str::contains("--colour"));
 }
+
+#[test]
+fn help_of_new_lists_the_answer_flags_in_the_order_they_are_asked() {
+    let assert = Command::cargo_bin("ai-plugin")
+        .unwrap()
+        .args(["new", "--help"])
+        .assert()
+        .success();
+    let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let position = |flag: &str| {
+        help.find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} is not in:\n{help}"))
+    };
+    let flags = answer_flags();
+    for pair in flags.windows(2) {
+        assert!(
+            position(&pair[0]) < position(&pair[1]),
+            "{} should come before {} (the order they are asked in):\n{help}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert!(position("--stack") < position("--auth"), "{help}");
+}

@@ -138,12 +138,14 @@ fn prompts_are_answered_in_order_and_a_bad_answer_is_asked_again() {
     pty.send(ENTER);
     pty.answer("(description_for_human)", "Made in a pseudo-terminal.");
     pty.answer("(description_for_model)", "");
-    pty.expect("Authentication");
-    pty.expect("user_http"); // the last choice is drawn
-    pty.send(DOWN);
-    pty.send(ENTER);
+    // The stack is asked before the auth type.
     pty.expect("Server stack");
-    pty.expect("rust");
+    pty.expect("typescript"); // the last choice is drawn
+    assert!(!pty.transcript().contains("Authentication"));
+    pty.send(ENTER);
+    pty.expect("Authentication");
+    pty.expect("user_http");
+    pty.send(DOWN);
     pty.send(ENTER);
     pty.answer("Local port", "6001");
     pty.answer("Contact email", "pty@example.com");
@@ -218,8 +220,8 @@ fn ctrl_c_says_cancelled_once_on_its_own_line() {
     ]
     .into();
     let mut pty = Pty::spawn(tmp.path(), &args);
-    pty.expect("Authentication");
-    pty.expect("user_http");
+    pty.expect("Server stack");
+    pty.expect("typescript");
     pty.send(CTRL_C);
     let (status, transcript) = pty.finish();
     assert_eq!(shell_status(status), Some(130), "{status:?}\n{transcript}");
@@ -246,8 +248,8 @@ fn escape_at_a_menu_cancels_with_130_says_so_and_writes_nothing() {
     let mut pty = Pty::spawn(tmp.path(), &args);
 
     // The given answers are not asked: the first question is the menu.
-    pty.expect("Authentication");
-    pty.expect("user_http");
+    pty.expect("Server stack");
+    pty.expect("typescript");
     pty.send(ESCAPE);
     pty.expect("cancelled; nothing was written");
     let (status, transcript) = pty.finish();
@@ -284,8 +286,8 @@ fn without_a_directory_it_is_asked_first_and_names_the_rest() {
     pty.answer("(name_for_model)", "");
     pty.answer("(description_for_human)", "");
     pty.answer("(description_for_model)", "");
-    pty.answer("Authentication", "");
     pty.answer("Server stack", "");
+    pty.answer("Authentication", "");
     pty.answer("Local port", "");
     pty.answer("Contact email", "");
     pty.answer("Legal information URL", "");
