@@ -3,6 +3,7 @@
 //! Precedence: a flag, then the answers file, then the prompt (or the default under `--yes`).
 //! Every given value is checked before anything is asked, and all problems are reported at once.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -376,10 +377,12 @@ impl Asker<'_> {
         } else {
             None
         };
+        // At the prompt a port that draws a warning is asked again (`ask`); given, it is warned.
+        let port_asked = self.given.get(Field::Port).is_none() && self.fill == Fill::Prompt;
         let port = self.answer(Field::Port, &DEFAULT_PORT.to_string(), |_, v| {
             rules::port(v)
         })?;
-        if let Some(warning) = rules::port_warning(port) {
+        if !port_asked && let Some(warning) = rules::port_warning(port) {
             self.prompter.warn(&warning);
         }
         let contact_email = self.answer(Field::ContactEmail, "support@example.com", text)?;
@@ -554,6 +557,20 @@ fn ask(
         Field::Directory => prompter.input(field.prompt(), default, &|value| {
             field.validate(value).and_then(|()| target_ok(value))
         }),
+        // A port that draws a warning is asked again, and taken if the same one is typed again.
+        Field::Port => {
+            let warned = Cell::new(None::<u16>);
+            prompter.input(field.prompt(), default, &|value| {
+                let port = rules::port(value)?;
+                match rules::port_warning(port) {
+                    Some(warning) if warned.get() != Some(port) => {
+                        warned.set(Some(port));
+                        Err(format!("{warning}; enter {port} again to keep it"))
+                    }
+                    _ => Ok(()),
+                }
+            })
+        }
         _ => prompter.input(field.prompt(), default, &|value| field.validate(value)),
     }
 }
@@ -723,6 +740,7 @@ mod tests {
             Some("user_http"),
             Some("70000"),
             Some("5000"),
+            Some("5000"),
             Some("me@notes.dev"),
             Some(""),
         ]);
@@ -785,7 +803,11 @@ mod tests {
             input(Field::Port, "5003", "70000"),
             rejected("port must be between 1 and 65535 (got 70000)"),
             input(Field::Port, "5003", "5000"),
-            Exchange::Warning(rules::port_warning(5000).unwrap()),
+            rejected(&format!(
+                "{}; enter 5000 again to keep it",
+                rules::port_warning(5000).unwrap()
+            )),
+            input(Field::Port, "5003", "5000"),
             input(Field::ContactEmail, "support@example.com", "me@notes.dev"),
             input(Field::LegalInfoUrl, "http://localhost:5000/legal", ""),
         ];
@@ -794,6 +816,57 @@ mod tests {
         assert_eq!(answers.auth, AuthType::UserHttp);
         assert_eq!(answers.port, 5000);
         assert_eq!(answers.name_for_model, "notes");
+    }
+
+    #[test]
+    fn port_5000_is_warned_about_at_the_prompt_and_another_port_can_be_chosen() {
+        let mut prompter = ScriptedPrompter::new([Some("5000"), Some("6001")]);
+        let answers = resolve(
+            &given(&[
+                (Field::Directory, "d"),
+                (Field::NameForHuman, "D"),
+                (Field::NameForModel, "d"),
+                (Field::DescriptionForHuman, "d"),
+                (Field::DescriptionForModel, "d"),
+                (Field::Stack, "rust"),
+                (Field::Auth, "none"),
+                (Field::ContactEmail, "a@b.cd"),
+                (Field::LegalInfoUrl, "https://b.cd/legal"),
+            ]),
+            Fill::Prompt,
+            &mut prompter,
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.port, 6001);
+        assert!(
+            matches!(&prompter.transcript[1],
+                Exchange::Rejected(reason) if reason.contains("macOS")),
+            "{:?}",
+            prompter.transcript
+        );
+        assert!(
+            !prompter
+                .transcript
+                .iter()
+                .any(|e| matches!(e, Exchange::Warning(_))),
+            "{:?}",
+            prompter.transcript
+        );
+        // Given as a flag, 5000 stays a warning.
+        let mut prompter = ScriptedPrompter::default();
+        let answers = resolve(
+            &given(&[(Field::Port, "5000")]),
+            Fill::Defaults,
+            &mut prompter,
+            &any_dir,
+        )
+        .unwrap();
+        assert_eq!(answers.port, 5000);
+        assert_eq!(
+            prompter.transcript,
+            [Exchange::Warning(rules::port_warning(5000).unwrap())]
+        );
     }
 
     #[test]
