@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::io;
 
-use dialoguer::theme::ColorfulTheme;
+use dialoguer::theme::{ColorfulTheme, Theme as _};
 use dialoguer::{Input, Select};
 
 /// The person stopped answering (Ctrl-C or end of input).
@@ -89,13 +89,21 @@ impl Prompter for DialoguerPrompter {
                     .to_owned()
             })
             .collect();
-        Select::with_theme(&self.theme)
+        // The menu lines are padded and explained; the echo of the choice is its value alone.
+        let picked = Select::with_theme(&self.theme)
             .with_prompt(question)
             .items(&items)
             .default(default)
+            .report(false)
             .interact_opt()
             .map_err(from_dialoguer)?
-            .ok_or(PromptError::Cancelled)
+            .ok_or(PromptError::Cancelled)?;
+        let mut echo = String::new();
+        self.theme
+            .format_select_prompt_selection(&mut echo, question, choices[picked].name)
+            .map_err(|e| PromptError::Io(io::Error::other(e)))?;
+        console::Term::stderr().write_line(&echo)?;
+        Ok(picked)
     }
 
     // The terminal prompter is the conversation with the person, on stderr.

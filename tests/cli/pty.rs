@@ -7,6 +7,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ai_plugin::choices::AuthType;
 use expectrl::process::unix::{PtyStream, UnixProcess, WaitStatus};
 use expectrl::stream::log::LogStream;
 use expectrl::{Eof, Expect, Session};
@@ -105,6 +106,15 @@ impl Pty {
     }
 }
 
+/// What the terminal showed: the transcript's reads joined (the log splits them anywhere), with
+/// escapes as the log writes them (`\r\n` as four characters).
+fn screen(transcript: &str) -> String {
+    transcript
+        .lines()
+        .filter_map(|line| line.strip_prefix("read: \"")?.strip_suffix('"'))
+        .collect()
+}
+
 fn exit_code(status: WaitStatus) -> Option<i32> {
     match status {
         WaitStatus::Exited(_, code) => Some(code),
@@ -156,6 +166,17 @@ fn prompts_are_answered_in_order_and_a_bad_answer_is_asked_again() {
     let (status, transcript) = pty.finish();
 
     assert_eq!(exit_code(status), Some(0), "{status:?}\n{transcript}");
+    // The auth choice is echoed as its value alone, not as the padded menu line.
+    let screen = screen(&transcript);
+    let before_port = &screen[..screen.find("Local port").expect("the port is asked")];
+    let echo = &before_port[before_port
+        .rfind("service_http")
+        .expect("the choice is echoed")..];
+    let echo = echo.split("\\r\\n").next().unwrap_or_default();
+    assert!(
+        !echo.contains(AuthType::ServiceHttp.explanation()) && !echo.contains("  "),
+        "the echo {echo:?} repeats the menu line:\n{transcript}"
+    );
     let manifest = manifest(&project);
     assert_eq!(manifest["name_for_human"], "Pty Bot");
     assert_eq!(manifest["name_for_model"], "pty_bot");
