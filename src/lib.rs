@@ -35,6 +35,7 @@ pub mod rules;
 pub mod template;
 pub mod text;
 pub mod tokens;
+pub mod toolchain;
 pub mod url;
 pub mod variables;
 pub mod write;

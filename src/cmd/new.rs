@@ -18,6 +18,7 @@ use crate::render::{FileMode, Plan};
 use crate::template::Template;
 use crate::template::source::TemplateSource;
 use crate::template::types::TemplateError;
+use crate::toolchain;
 use crate::variables;
 use crate::write::{self, Outcome, TargetPolicy, WriteError};
 
@@ -57,7 +58,18 @@ pub fn generate(
         return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
     }
     let outcome = write::write(&plan, &answers.directory, request.target)?;
-    Ok(next_steps(&answers, &template, &plan, &outcome))
+    // Checked once the project is written: the user may install what is missing next.
+    let missing = answers
+        .stack
+        .filter(|_| template.source.is_none())
+        .and_then(|stack| toolchain::missing(stack, &toolchain::run_from_path));
+    Ok(next_steps(
+        &answers,
+        &template,
+        &plan,
+        &outcome,
+        missing.as_deref(),
+    ))
 }
 
 /// Which template `new` generates from: `T` is where a template of the user's is
@@ -445,12 +457,13 @@ fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
     out
 }
 
-/// What to do once the project is written.
+/// What to do once the project is written; `missing` says what to install first, if anything.
 pub fn next_steps(
     answers: &Answers,
     template: &Template,
     plan: &Plan,
     outcome: &Outcome,
+    missing: Option<&str>,
 ) -> String {
     let config = &template.config;
     let dir = answers.directory.display();
@@ -487,6 +500,9 @@ pub fn next_steps(
         );
     }
     not_written(&mut out, outcome);
+    if let Some(missing) = missing {
+        let _ = writeln!(out, "\nBefore the next steps: {missing}.");
+    }
     out.push_str("\nNext steps:\n");
     // No `cd .` when the project is the current folder.
     if answers

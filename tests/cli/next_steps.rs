@@ -52,3 +52,41 @@ fn the_next_steps_say_where_to_use_the_plugin_today() {
         assert!(!stdout.contains("Develop your own plugin"), "{stdout}");
     }
 }
+
+#[test]
+fn a_missing_toolchain_is_named_in_one_line_and_the_project_is_still_written() {
+    let tmp = workspace();
+    // A PATH with nothing on it: no python3, node, npm or cargo.
+    let empty = tmp.path().join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    for (stack, says) in [
+        (
+            "python",
+            "python3 is not on PATH: install Python 3.10 or newer with venv",
+        ),
+        (
+            "typescript",
+            "node is not on PATH: install Node.js 20 or newer with npm",
+        ),
+        ("rust", "cargo is not on PATH: install Rust"),
+    ] {
+        let assert = new_in(tmp.path())
+            .env("PATH", &empty)
+            .args([stack, "--yes", "--stack", stack])
+            .assert()
+            .success();
+        let stdout = stdout_of(&assert);
+        let lines: Vec<&str> = stdout.lines().filter(|l| l.contains(says)).collect();
+        assert_eq!(lines.len(), 1, "{stack}: {stdout}");
+        assert!(
+            tmp.path().join(stack).join("ai-plugin.toml").is_file(),
+            "{stack}: the project is written"
+        );
+    }
+    // With the toolchain there (this machine runs cargo), nothing is said.
+    let assert = new_in(tmp.path())
+        .args(["with-cargo", "--yes", "--stack", "rust"])
+        .assert()
+        .success();
+    assert!(!stdout_of(&assert).contains("not on PATH"));
+}
