@@ -69,6 +69,8 @@ pub struct TemplateCheckArgs {
 Exit codes: 0 written, 1 the project could not be written (e.g. a non-empty directory without \
 --force), 2 bad or missing answers, 130 cancelled at a prompt."
 )]
+// On/off flags are bools in clap; each is taken apart into its own meaning in `cmd::new`.
+#[allow(clippy::struct_excessive_bools)]
 pub struct NewArgs {
     /// The project directory to create [default: asked; with --yes, the name for people in
     /// kebab-case, else todo-plugin]
@@ -171,6 +173,10 @@ pub struct NewArgs {
     /// Print the files that would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Make no git repository (by default a new project outside any repository gets one, with a
+    /// first commit when git has a user identity)
+    #[arg(long)]
+    pub no_git: bool,
 }
 
 /// How `check` prints its report.

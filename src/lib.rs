@@ -21,6 +21,7 @@ pub mod dotenv;
 pub mod error;
 pub mod escape_helpers;
 pub mod exit;
+pub mod git;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;

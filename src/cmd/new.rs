@@ -10,6 +10,7 @@ use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnsw
 use crate::choices::AuthType;
 use crate::cli::NewArgs;
 use crate::error::{AnswersFileError, Error, UsageError};
+use crate::git;
 use crate::input;
 use crate::project::{self, ProjectError, SPEC_PATH, Secrets};
 use crate::prompt::{DialoguerPrompter, Prompter};
@@ -58,18 +59,19 @@ pub fn generate(
         return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
     }
     let outcome = write::write(&plan, &answers.directory, request.target)?;
+    let mut notes = Vec::new();
+    // Only a folder that holds nothing but the project becomes a repository: files of the
+    // user's that the template did not write stay out of any commit.
+    if request.git && outcome.not_written.is_empty() {
+        notes.extend(git::init(&answers.directory).line());
+    }
     // Checked once the project is written: the user may install what is missing next.
     let missing = answers
         .stack
         .filter(|_| template.source.is_none())
         .and_then(|stack| toolchain::missing(stack, &toolchain::run_from_path));
-    Ok(next_steps(
-        &answers,
-        &template,
-        &plan,
-        &outcome,
-        missing.as_deref(),
-    ))
+    notes.extend(missing.map(|m| format!("Before the next steps: {m}.")));
+    Ok(next_steps(&answers, &template, &plan, &outcome, &notes))
 }
 
 /// Which template `new` generates from: `T` is where a template of the user's is
@@ -123,6 +125,8 @@ struct Request {
     target: TargetPolicy,
     /// `--dry-run`: plan, list, write nothing.
     dry_run: bool,
+    /// Whether the project gets a git repository of its own (not `--no-git`).
+    git: bool,
 }
 
 impl Request {
@@ -151,6 +155,7 @@ impl Request {
             answers: answers_file,
             force,
             dry_run,
+            no_git,
         } = args;
         let file = answers_file
             .as_deref()
@@ -232,6 +237,7 @@ impl Request {
             fill,
             target: TargetPolicy::from_force(force),
             dry_run,
+            git: !no_git,
         })
     }
 }
@@ -457,13 +463,14 @@ fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
     out
 }
 
-/// What to do once the project is written; `missing` says what to install first, if anything.
+/// What to do once the project is written; `notes` (the repository, what to install first) are
+/// said before the steps.
 pub fn next_steps(
     answers: &Answers,
     template: &Template,
     plan: &Plan,
     outcome: &Outcome,
-    missing: Option<&str>,
+    notes: &[String],
 ) -> String {
     let config = &template.config;
     let dir = answers.directory.display();
@@ -500,8 +507,11 @@ pub fn next_steps(
         );
     }
     not_written(&mut out, outcome);
-    if let Some(missing) = missing {
-        let _ = writeln!(out, "\nBefore the next steps: {missing}.");
+    if !notes.is_empty() {
+        out.push('\n');
+        for note in notes {
+            let _ = writeln!(out, "{note}");
+        }
     }
     out.push_str("\nNext steps:\n");
     // No `cd .` when the project is the current folder.

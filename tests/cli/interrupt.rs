@@ -43,7 +43,7 @@ enum When {
 fn run(dir: &Path, args: &[&str], when: Option<When>) -> (Output, Option<Duration>, Duration) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("ai-plugin"))
         .current_dir(dir)
-        .args(["new", "proj"])
+        .args(["new", "proj", "--no-git"])
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())

@@ -7,6 +7,7 @@ mod answers_file;
 mod custom_template;
 mod dry_run;
 mod flags;
+mod git_init;
 mod git_template;
 mod help;
 #[cfg(unix)]

@@ -45,7 +45,7 @@ impl Pty {
         let mut command = Command::new(assert_cmd::cargo::cargo_bin("ai-plugin"));
         command
             .current_dir(cwd)
-            .arg("new")
+            .args(["new", "--no-git"])
             .args(args)
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR")

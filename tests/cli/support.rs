@@ -17,11 +17,14 @@ pub fn answer_flags() -> Vec<String> {
         .collect()
 }
 
-/// `ai-plugin new`, run in `cwd` (so a stray relative path can never land in the repository),
-/// with stdin not a terminal.
+/// `ai-plugin new --no-git`, run in `cwd` (so a stray relative path can never land in the
+/// repository), with stdin not a terminal. Without a repository the tests stay fast and the
+/// output does not depend on the machine's git identity; `git_init` tests the repository.
 pub fn new_in(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("ai-plugin").expect("the ai-plugin binary is built");
-    cmd.current_dir(cwd).arg("new").env("NO_COLOR", "1");
+    cmd.current_dir(cwd)
+        .args(["new", "--no-git"])
+        .env("NO_COLOR", "1");
     cmd
 }
 
