@@ -387,3 +387,36 @@ fn a_templates_variables_are_asked_after_the_plugins_questions() {
     assert!(!project.join("Dockerfile").exists());
     assert!(!project.join("db").exists());
 }
+
+#[test]
+fn port_5000_is_warned_about_and_asked_again_then_kept_if_typed_again() {
+    let tmp = workspace();
+    let project = child(&tmp, "proj");
+    let args: Vec<&OsStr> = [
+        project.as_os_str(),
+        OsStr::new("--name-for-human=Port Bot"),
+        OsStr::new("--name-for-model=port_bot"),
+        OsStr::new("--description-for-human=d"),
+        OsStr::new("--description-for-model=d"),
+        OsStr::new("--stack=rust"),
+        OsStr::new("--auth=none"),
+        OsStr::new("--contact-email=a@b.cd"),
+        OsStr::new("--legal-info-url=https://b.cd/legal"),
+    ]
+    .into();
+    let mut pty = Pty::spawn(tmp.path(), &args);
+    pty.answer("Local port", "5000");
+    pty.expect("enter 5000 again to keep it");
+    pty.answer("Local port", "5000");
+    pty.expect("Created");
+    let (status, transcript) = pty.finish();
+    assert_eq!(exit_code(status), Some(0), "{status:?}\n{transcript}");
+    assert_eq!(
+        manifest(&project)["api"]["url"],
+        "http://localhost:5000/openapi.yaml"
+    );
+    assert!(
+        !screen(&transcript).contains("warning:"),
+        "the warning is said at the prompt, not again after it:\n{transcript}"
+    );
+}
