@@ -343,7 +343,7 @@ fn discovery_scenario(r: &mut Recorder, project: &Path, base: &str) {
             "token_endpoint_auth_method": "none",
             "grant_types": ["authorization_code", "refresh_token"],
             "application_type": "native",
-            "scope": "offline_access",
+            "scope": "todos offline_access",
         })),
     );
     for (step, body) in [

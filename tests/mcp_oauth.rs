@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ai_plugin::fields::{AuthType, Stack};
+use oauth2::TokenResponse as _;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::ServiceExt as _;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -149,6 +150,14 @@ fn query_of(url: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
+}
+
+/// The host of a loopback URL such as `http://127.0.0.1:9/callback`, without its port.
+fn host_of(url: &str) -> &str {
+    let authority = url.split('/').nth(2).unwrap_or_default();
+    authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host)
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -324,8 +333,7 @@ async fn sign_in_and_use(
     }
 
     // The browser: the consent page, signed in and allowed.
-    let host = redirect.split('/').nth(2).unwrap_or_default();
-    let location = consent(plugin, &url, CLIENT_NAME, host)?;
+    let location = consent(plugin, &url, CLIENT_NAME, host_of(redirect))?;
     let answer = query_of(&location);
     if !location.starts_with(redirect) || param(&answer, "iss") != Some(plugin.origin.as_str()) {
         return Err(format!("the redirect after consent: {location}"));
@@ -498,8 +506,7 @@ fn code(
             ("resource", resource),
         ],
     );
-    let host = redirect.split('/').nth(2).unwrap_or_default();
-    let location = consent(plugin, &url, CLIENT_NAME, host)?;
+    let location = consent(plugin, &url, CLIENT_NAME, host_of(redirect))?;
     param(&query_of(&location), "code")
         .map(str::to_owned)
         .ok_or_else(|| format!("no code in {location}"))
