@@ -19,6 +19,14 @@ pub enum ApiError {
     },
     /// 403: the request comes from a browser origin that may not make it.
     Forbidden(String),
+    /// 403: the token lacks a scope (RFC 6750, 3.1). `challenge` is the `WWW-Authenticate`
+    /// value.
+    InsufficientScope {
+        /// Why.
+        message: String,
+        /// The `WWW-Authenticate` header.
+        challenge: String,
+    },
     /// 404: no such item or route.
     NotFound(String),
     /// 405: the route exists, the method does not.
@@ -41,6 +49,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNAUTHORIZED, message, Some(challenge))
             }
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m, None),
+            ApiError::InsufficientScope { message, challenge } => {
+                (StatusCode::FORBIDDEN, message, Some(challenge))
+            }
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m, None),
             ApiError::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m, None),

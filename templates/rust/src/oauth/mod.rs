@@ -1,13 +1,21 @@
-//! An OAuth 2 authorization server for the plugin host (RFC 6749, with PKCE from RFC 7636).
+//! An OAuth 2 authorization server for the plugin host and MCP clients (RFC 6749, with PKCE
+//! from RFC 7636, resource indicators from RFC 8707, `iss` from RFC 9207).
 //!
+//! - `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728) and
+//!   `GET /.well-known/oauth-authorization-server` (RFC 8414) tell MCP clients where to go.
+//! - `POST /oauth/register` (RFC 7591) registers a client; a `client_id` that is an https URL
+//!   names a client metadata document instead (`metadata.rs`); and the pre-registered client
+//!   (`OAUTH_CLIENT_ID`, a GPT Action) keeps its secret and its redirect allow-list.
 //! - `GET /oauth/authorize` (the manifest's `client_url`) checks the client and the
 //!   `redirect_uri`, then shows a sign-in and consent page. Approving redirects back with a
-//!   `code` and the unchanged `state`; denying redirects with `error=access_denied`. A bad
+//!   `code`, the unchanged `state` and `iss`; denying redirects with `error=access_denied`. A bad
 //!   client or redirect URI is an error page and is never redirected to.
 //! - `POST /oauth/token` (the manifest's `authorization_url`) takes JSON or form bodies, and
-//!   client credentials in the body or as HTTP Basic. Codes are single-use and short-lived;
-//!   refresh tokens rotate; replays revoke what the grant issued.
+//!   client credentials in the body or as HTTP Basic (public clients send `client_id` only).
+//!   Codes are single-use and short-lived; refresh tokens rotate, and a replayed one revokes
+//!   its grant. A code posted twice: see [`REPLAY_GRACE`].
 
+pub mod metadata;
 pub mod page;
 pub mod pending;
 pub mod redirect;
@@ -23,14 +31,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::constant_time_eq;
+use crate::error::ApiError;
 use crate::extract::BodyBytes;
 use pending::{PendingRequests, WrongPasswords, LOCKOUT_SECONDS};
 use redirect::AllowList;
-use store::{Code, Grants, Lookup, Token, TokenKind};
+use store::{Code, Grants, Lookup, Registered, Token, TokenKind};
 
 /// How long a code may wait to be exchanged, in seconds.
 pub const CODE_LIFETIME: u64 = 5 * 60;
@@ -38,6 +47,19 @@ pub const CODE_LIFETIME: u64 = 5 * 60;
 pub const ACCESS_TOKEN_LIFETIME: u64 = 60 * 60;
 /// How long a refresh token works, in seconds.
 pub const REFRESH_TOKEN_LIFETIME: u64 = 30 * 24 * 60 * 60;
+/// A code posted a second time always gets `invalid_grant`. When the second post comes from
+/// the same client, proves what the first proved (the PKCE verifier, the client secret) and
+/// arrives within this many seconds of the first exchange, it is the client retrying (ChatGPT
+/// has been seen to post a code twice), and the tokens the first post got stay valid: only
+/// the legitimate client holds the verifier or secret, and revoking would sign the user out.
+/// Any other replay revokes every token the code gave (RFC 6749, 4.1.2: a stolen code).
+pub const REPLAY_GRACE: u64 = 60;
+/// The most clients `POST /oauth/register` keeps.
+pub const MAX_CLIENTS: usize = 1000;
+/// The largest registration request read, in bytes.
+pub const MAX_REGISTRATION_BYTES: usize = 16 * 1024;
+/// The scope that asks for a refresh token.
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// The current time in Unix seconds; replaceable so tests can let codes and tokens expire.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -54,6 +76,8 @@ pub fn system_clock() -> Clock {
 /// The server's OAuth settings (see `config.rs`).
 #[derive(Clone)]
 pub struct Settings {
+    /// `PUBLIC_URL`, canonical: the issuer, and the REST API's resource identifier.
+    pub issuer: String,
     /// `OAUTH_CLIENT_ID`.
     pub client_id: String,
     /// `OAUTH_CLIENT_SECRET`.
@@ -62,8 +86,37 @@ pub struct Settings {
     pub scope: Vec<String>,
     /// `OAUTH_USERS`: (username, password) pairs for the sign-in page.
     pub users: Vec<(String, String)>,
-    /// Where codes may be sent.
+    /// Where codes for the pre-registered client may be sent.
     pub redirects: AllowList,
+    /// `OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: metadata documents may be fetched from loopback.
+    pub allow_loopback_client_ids: bool,
+}
+
+/// What a token may be used for (RFC 8707).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The REST API: `PUBLIC_URL`.
+    Api,
+    /// The MCP endpoint: `PUBLIC_URL/mcp`.
+    Mcp,
+}
+
+/// What an access token grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// The user it acts for.
+    pub user: String,
+    /// The scopes granted.
+    pub scope: Vec<String>,
+}
+
+/// Why an access token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// Bound to the other resource.
+    OtherResource,
 }
 
 /// The authorization server.
@@ -75,6 +128,41 @@ pub struct OAuth {
     /// The requests whose consent page awaits an answer.
     pending: PendingRequests<AuthRequest>,
     wrong_passwords: WrongPasswords,
+    /// Client metadata documents fetched.
+    documents: metadata::Cache,
+}
+
+/// A client, as the authorization endpoint found it.
+enum Client {
+    /// `OAUTH_CLIENT_ID`: confidential, redirects from the allow-list.
+    PreRegistered,
+    /// Registered through `POST /oauth/register`.
+    Registered(Registered),
+    /// Named by its metadata document: public.
+    Document(metadata::Document),
+}
+
+impl Client {
+    /// Whether it has no secret, so PKCE is its proof.
+    fn is_public(&self) -> bool {
+        match self {
+            Client::PreRegistered => false,
+            Client::Registered(client) => client.secret_hash.is_none(),
+            Client::Document(_) => true,
+        }
+    }
+
+    /// The name shown on the consent page.
+    fn name(&self, id: &str) -> String {
+        match self {
+            Client::PreRegistered => "the pre-registered client (OAUTH_CLIENT_ID)".to_owned(),
+            Client::Registered(client) => client.name.clone().unwrap_or_else(|| id.to_owned()),
+            Client::Document(document) => document
+                .client_name
+                .clone()
+                .unwrap_or_else(|| id.to_owned()),
+        }
+    }
 }
 
 impl OAuth {
@@ -92,21 +180,95 @@ impl OAuth {
             plugin: plugin.to_owned(),
             pending: PendingRequests::default(),
             wrong_passwords: WrongPasswords::default(),
+            documents: metadata::Cache::default(),
         })
     }
 
-    /// The user a live access token acts for.
-    pub async fn user_for(&self, access_token: &str) -> Option<String> {
+    /// The scopes the plugin grants (all of them are needed to use it).
+    pub fn scope(&self) -> &[String] {
+        &self.settings.scope
+    }
+
+    /// The issuer: `PUBLIC_URL`, canonical.
+    pub fn issuer(&self) -> &str {
+        &self.settings.issuer
+    }
+
+    /// The identifier of `resource`.
+    pub fn resource_id(&self, resource: Resource) -> String {
+        match resource {
+            Resource::Api => self.settings.issuer.clone(),
+            Resource::Mcp => format!("{}/mcp", self.settings.issuer),
+        }
+    }
+
+    /// The URL of `/mcp`'s protected resource metadata.
+    pub fn resource_metadata_url(&self) -> String {
+        format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            self.settings.issuer
+        )
+    }
+
+    /// What a live access token grants on `resource`.
+    pub async fn access(&self, access_token: &str, resource: Resource) -> Result<Access, Refused> {
         let now = (self.clock)();
-        self.grants
+        let token = self
+            .grants
             .access_token(&hash(access_token), now)
             .await
-            .map(|token| token.user)
+            .ok_or(Refused::Invalid)?;
+        match &token.resource {
+            Some(bound) if *bound != self.resource_id(resource) => Err(Refused::OtherResource),
+            _ => Ok(Access {
+                user: token.user,
+                scope: token.scope,
+            }),
+        }
+    }
+
+    /// The canonical identifier `asked` names, if it is this server's API or `/mcp`.
+    fn known_resource(&self, asked: &str) -> Option<String> {
+        let canonical = canonical_resource(asked)?;
+        [Resource::Api, Resource::Mcp]
+            .into_iter()
+            .map(|r| self.resource_id(r))
+            .find(|id| *id == canonical)
+    }
+
+    /// The client with this id: the pre-registered one, a registered one, or a metadata
+    /// document's. `Err` is the error page to show.
+    async fn client(&self, client_id: &str) -> Result<Client, Refusal> {
+        if constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes()) {
+            return Ok(Client::PreRegistered);
+        }
+        if let Some(client) = self.grants.client(client_id).await {
+            return Ok(Client::Registered(client));
+        }
+        let allow_loopback = self.settings.allow_loopback_client_ids;
+        if metadata::is_document_url(client_id, allow_loopback) {
+            return self
+                .documents
+                .get(client_id, allow_loopback, (self.clock)())
+                .await
+                .map(Client::Document)
+                .map_err(|message| Refusal::Page {
+                    title: "Client metadata document refused",
+                    message,
+                });
+        }
+        Err(Refusal::Page {
+            title: "Unknown client",
+            message: format!(
+                "The client id `{client_id}` is not this plugin's client (OAUTH_CLIENT_ID), a \
+                 registered client, or the https URL of a client metadata document."
+            ),
+        })
     }
 
     /// Checks an authorization request. A bad client or redirect URI is an error page; any
     /// other problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks.
-    fn check(&self, params: &BTreeMap<String, String>) -> Result<AuthRequest, Refusal> {
+    async fn check(&self, params: &BTreeMap<String, String>) -> Result<AuthRequest, Refusal> {
         let param = |name: &str| {
             params
                 .get(name)
@@ -114,35 +276,45 @@ impl OAuth {
                 .filter(|v| !v.is_empty())
         };
         let client_id = param("client_id").unwrap_or_default();
-        if !constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes()) {
-            return Err(Refusal::Page {
-                title: "Unknown client",
-                message: format!(
-                    "The client id `{client_id}` is not this plugin's client (OAUTH_CLIENT_ID)."
-                ),
-            });
-        }
+        let client = self.client(client_id).await?;
         let Some(redirect_uri) = param("redirect_uri") else {
             return Err(Refusal::Page {
                 title: "Missing redirect URI",
                 message: "The request has no redirect_uri.".to_owned(),
             });
         };
-        if !self.settings.redirects.allows(redirect_uri) {
+        let allowed = match &client {
+            Client::PreRegistered => self.settings.redirects.allows(redirect_uri),
+            Client::Registered(client) => client.redirect_uris.iter().any(|u| u == redirect_uri),
+            Client::Document(document) => document.redirect_uris.iter().any(|u| u == redirect_uri),
+        };
+        if !allowed {
+            let message = match &client {
+                Client::PreRegistered => format!(
+                    "`{redirect_uri}` is not ChatGPT's or Claude's OAuth callback, a loopback URL, \
+                     or one of OAUTH_REDIRECT_URIS."
+                ),
+                Client::Registered(_) => format!(
+                    "`{redirect_uri}` is not one of the redirect_uris the client registered."
+                ),
+                Client::Document(_) => format!(
+                    "`{redirect_uri}` is not one of the redirect_uris of the client's metadata \
+                     document."
+                ),
+            };
             return Err(Refusal::Page {
                 title: "Redirect URI not allowed",
-                message: format!(
-                    "`{redirect_uri}` is not ChatGPT's OAuth callback, a loopback URL, or one of \
-                     OAUTH_REDIRECT_URIS."
-                ),
+                message,
             });
         }
         let state = param("state");
+        let issuer = self.settings.issuer.as_str();
         let refuse = |error: &str, description: &str| {
             let mut query = vec![("error", error), ("error_description", description)];
             if let Some(state) = state {
                 query.push(("state", state));
             }
+            query.push(("iss", issuer));
             Refusal::Redirect(redirect::with_params(redirect_uri, &query))
         };
         if param("response_type") != Some("code") {
@@ -158,16 +330,36 @@ impl OAuth {
             None => self.settings.scope.clone(),
             Some(asked) => {
                 let asked: Vec<String> = asked.split_whitespace().map(str::to_owned).collect();
-                if !asked.iter().all(|s| self.settings.scope.contains(s)) {
+                let grantable = |s: &String| self.settings.scope.contains(s) || s == OFFLINE_ACCESS;
+                if !asked.iter().all(grantable) {
                     return Err(refuse(
                         "invalid_scope",
                         "this plugin does not grant that scope",
                     ));
                 }
+                if let Client::Registered(Registered {
+                    scope: Some(registered),
+                    ..
+                }) = &client
+                {
+                    if !asked.iter().all(|s| registered.contains(s)) {
+                        return Err(refuse(
+                            "invalid_scope",
+                            "the client did not register that scope",
+                        ));
+                    }
+                }
                 asked
             }
         };
         let code_challenge = match (param("code_challenge"), param("code_challenge_method")) {
+            (None, None) if client.is_public() => {
+                return Err(refuse(
+                    "invalid_request",
+                    "code_challenge and code_challenge_method=S256 are required: the client \
+                     has no secret, so PKCE is its proof",
+                ));
+            }
             (None, None) => None,
             (Some(challenge), Some("S256")) if is_challenge(challenge) => {
                 Some(challenge.to_owned())
@@ -191,29 +383,39 @@ impl OAuth {
                 ))
             }
         };
+        let resource = match param("resource") {
+            None => None,
+            Some(asked) => match self.known_resource(asked) {
+                Some(resource) => Some(resource),
+                None => {
+                    return Err(refuse(
+                        "invalid_target",
+                        "resource must be this server's /mcp URL or PUBLIC_URL",
+                    ))
+                }
+            },
+        };
         Ok(AuthRequest {
+            client_name: client.name(client_id),
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             state: state.to_owned(),
             scope,
             code_challenge,
+            resource,
         })
     }
 
     /// The sign-in and consent page for `request`, which is kept until the page is answered:
     /// the form carries only its id.
     fn consent_page(&self, request: AuthRequest, username: &str, error: Option<&str>) -> Response {
-        let redirect_host = request
-            .redirect_uri
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', '?']).next())
-            .unwrap_or_default()
-            .to_owned();
+        let redirect_host = redirect::host_of(&request.redirect_uri);
         let scope = request.scope.clone();
+        let client = request.client_name.clone();
         let id = self.pending.add(request, (self.clock)());
         page::consent(&page::Consent {
             plugin: &self.plugin,
+            client: &client,
             hidden: &[("request_id", id.as_str())],
             scope: &scope,
             redirect_host: &redirect_host,
@@ -233,8 +435,13 @@ impl OAuth {
         found
     }
 
-    async fn exchange(&self, headers: &HeaderMap, body: &[u8]) -> Result<Value, TokenError> {
-        let params = token_params(headers, body)?;
+    /// The client a token request authenticates as: the pre-registered or a confidential
+    /// registered client by its secret (body or Basic), a public client by `client_id` alone.
+    async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        params: &BTreeMap<String, String>,
+    ) -> Result<String, TokenError> {
         let param = |name: &str| {
             params
                 .get(name)
@@ -263,27 +470,135 @@ impl OAuth {
                 param("client_id").unwrap_or_default().to_owned(),
                 secret.to_owned(),
             ),
-            (None, None) => return Err(TokenError::client(
-                "client authentication is required (client_id and client_secret, or HTTP Basic)",
-            )),
+            (None, None) => {
+                let required = || {
+                    TokenError::client(
+                        "client authentication is required (client_id and client_secret, or HTTP \
+                     Basic; a public client sends client_id only)",
+                    )
+                };
+                let client_id = param("client_id").ok_or_else(required)?;
+                let public = match self.grants.client(client_id).await {
+                    Some(client) => client.secret_hash.is_none(),
+                    None => {
+                        client_id != self.settings.client_id
+                            && metadata::is_document_url(
+                                client_id,
+                                self.settings.allow_loopback_client_ids,
+                            )
+                    }
+                };
+                return if public {
+                    Ok(client_id.to_owned())
+                } else {
+                    Err(required())
+                };
+            }
         };
-        let client_ok = constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes())
-            & constant_time_eq(
+        if constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes()) {
+            if constant_time_eq(
                 client_secret.as_bytes(),
                 self.settings.client_secret.as_bytes(),
-            );
-        if !client_ok {
-            return Err(TokenError::client("unknown client or wrong client secret"));
+            ) {
+                return Ok(client_id);
+            }
+        } else if let Some(client) = self.grants.client(&client_id).await {
+            match client.secret_hash {
+                Some(expected) => {
+                    if constant_time_eq(hash(&client_secret).as_bytes(), expected.as_bytes()) {
+                        return Ok(client_id);
+                    }
+                }
+                None => {
+                    return Err(TokenError::client(
+                        "this client is public (token_endpoint_auth_method none): it sends no \
+                         client secret",
+                    ))
+                }
+            }
+        } else if metadata::is_document_url(&client_id, self.settings.allow_loopback_client_ids) {
+            return Err(TokenError::client(
+                "a client named by a metadata document is public: it sends no client secret",
+            ));
         }
+        Err(TokenError::client("unknown client or wrong client secret"))
+    }
+
+    /// The resource new tokens are bound to: `bound` (the code's or refresh token's), which a
+    /// `resource` parameter must repeat; or, when unbound, what the parameter names.
+    fn token_resource(
+        &self,
+        bound: Option<String>,
+        asked: Option<&str>,
+    ) -> Result<Option<String>, TokenError> {
+        let wrong = || {
+            TokenError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_target",
+                "resource must be the one the grant was issued for: this server's /mcp URL or \
+                 PUBLIC_URL",
+            )
+        };
+        match (bound, asked) {
+            (bound, None) => Ok(bound),
+            (Some(bound), Some(asked)) => {
+                if canonical_resource(asked).as_deref() == Some(bound.as_str()) {
+                    Ok(Some(bound))
+                } else {
+                    Err(wrong())
+                }
+            }
+            (None, Some(asked)) => self.known_resource(asked).map(Some).ok_or_else(wrong),
+        }
+    }
+
+    async fn exchange(&self, headers: &HeaderMap, body: &[u8]) -> Result<Value, TokenError> {
+        let params = token_params(headers, body)?;
+        let param = |name: &str| {
+            params
+                .get(name)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let client_id = self.authenticate(headers, &params).await?;
         let now = (self.clock)();
-        let (grant, user, scope) = match param("grant_type") {
+        let (grant, user, scope, resource) = match param("grant_type") {
             Some("authorization_code") => {
                 let code = param("code").ok_or_else(|| TokenError::request("code is required"))?;
                 let redirect_uri = param("redirect_uri")
                     .ok_or_else(|| TokenError::request("redirect_uri is required"))?;
+                let code_hash = hash(code);
+                let Some(code) = self.grants.code(&code_hash, now).await else {
+                    return Err(TokenError::grant("the code is unknown or expired"));
+                };
+                let proof = verify_pkce(code.code_challenge.as_deref(), param("code_verifier"));
+                if code.used {
+                    let retry = code.client_id == client_id
+                        && proof.is_ok()
+                        && code.used_at.is_some_and(|at| now <= at + REPLAY_GRACE);
+                    if retry {
+                        return Err(TokenError::grant(
+                            "the code was already used; the tokens it gave stay valid",
+                        ));
+                    }
+                    self.grants
+                        .revoke(&code.grant)
+                        .await
+                        .map_err(TokenError::storage)?;
+                    return Err(TokenError::grant(
+                        "the code was already used; the tokens it gave are revoked",
+                    ));
+                }
+                if code.client_id != client_id || code.redirect_uri != redirect_uri {
+                    return Err(TokenError::grant(
+                        "the code was issued to another client or redirect_uri",
+                    ));
+                }
+                proof?;
+                let resource = self.token_resource(code.resource.clone(), param("resource"))?;
                 let code = match self
                     .grants
-                    .use_code(&hash(code), now)
+                    .use_code(&code_hash, now)
                     .await
                     .map_err(TokenError::storage)?
                 {
@@ -291,47 +606,28 @@ impl OAuth {
                     Lookup::Unknown => {
                         return Err(TokenError::grant("the code is unknown or expired"))
                     }
+                    // Another post of the same code, with the same proof, won the race.
                     Lookup::Replayed => {
                         return Err(TokenError::grant(
-                            "the code was already used; the tokens it gave are revoked",
+                            "the code was already used; the tokens it gave stay valid",
                         ))
                     }
                 };
-                if code.client_id != client_id || code.redirect_uri != redirect_uri {
-                    return Err(TokenError::grant(
-                        "the code was issued to another client or redirect_uri",
-                    ));
-                }
-                match (&code.code_challenge, param("code_verifier")) {
-                    (Some(challenge), Some(verifier)) => {
-                        let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-                        if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
-                            return Err(TokenError::grant(
-                                "code_verifier does not match code_challenge",
-                            ));
-                        }
-                    }
-                    (Some(_), None) => {
-                        return Err(TokenError::grant(
-                            "code_verifier is required: the authorization request used PKCE",
-                        ))
-                    }
-                    (None, Some(_)) => return Err(TokenError::grant(
-                        "code_verifier given, but the authorization request had no code_challenge",
-                    )),
-                    (None, None) => {}
-                }
                 let Code {
                     grant, user, scope, ..
                 } = code;
-                (grant, user, scope)
+                (grant, user, scope, resource)
             }
             Some("refresh_token") => {
                 let refresh = param("refresh_token")
                     .ok_or_else(|| TokenError::request("refresh_token is required"))?;
+                let refresh_hash = hash(refresh);
+                if let Some(token) = self.grants.refresh_token(&refresh_hash, now).await {
+                    self.token_resource(token.resource, param("resource"))?;
+                }
                 let token = match self
                     .grants
-                    .rotate_refresh(&hash(refresh), now)
+                    .rotate_refresh(&refresh_hash, now)
                     .await
                     .map_err(TokenError::storage)?
                 {
@@ -350,6 +646,7 @@ impl OAuth {
                         "the refresh token was issued to another client",
                     ));
                 }
+                let resource = self.token_resource(token.resource.clone(), param("resource"))?;
                 let scope = match param("scope") {
                     None => token.scope,
                     Some(asked) => {
@@ -365,7 +662,7 @@ impl OAuth {
                         asked
                     }
                 };
-                (token.grant, token.user, scope)
+                (token.grant, token.user, scope, resource)
             }
             Some(_) => {
                 return Err(TokenError::new(
@@ -377,6 +674,9 @@ impl OAuth {
             None => return Err(TokenError::request("grant_type is required")),
         };
 
+        // A refresh token for `offline_access`, and (as always) for the pre-registered client.
+        let with_refresh = scope.iter().any(|s| s == OFFLINE_ACCESS)
+            || constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes());
         let access_token = random_token();
         let refresh_token = random_token();
         let token = |kind, lifetime| Token {
@@ -387,31 +687,342 @@ impl OAuth {
             scope: scope.clone(),
             expires_at: now + lifetime,
             rotated: false,
+            resource: resource.clone(),
         };
+        let mut tokens = vec![(
+            hash(&access_token),
+            token(TokenKind::Access, ACCESS_TOKEN_LIFETIME),
+        )];
+        if with_refresh {
+            tokens.push((
+                hash(&refresh_token),
+                token(TokenKind::Refresh, REFRESH_TOKEN_LIFETIME),
+            ));
+        }
         self.grants
-            .add_tokens(
-                vec![
-                    (
-                        hash(&access_token),
-                        token(TokenKind::Access, ACCESS_TOKEN_LIFETIME),
-                    ),
-                    (
-                        hash(&refresh_token),
-                        token(TokenKind::Refresh, REFRESH_TOKEN_LIFETIME),
-                    ),
-                ],
-                now,
-            )
+            .add_tokens(tokens, now)
             .await
             .map_err(TokenError::storage)?;
-        Ok(json!({
+        let mut answer = json!({
             "access_token": access_token,
             "token_type": "bearer",
             "expires_in": ACCESS_TOKEN_LIFETIME,
-            "refresh_token": refresh_token,
-            "scope": scope.join(" "),
-        }))
+        });
+        if with_refresh {
+            answer["refresh_token"] = json!(refresh_token);
+        }
+        answer["scope"] = json!(scope.join(" "));
+        Ok(answer)
     }
+
+    /// The scopes the metadata lists: the plugin's, then `offline_access`.
+    fn scopes_supported(&self) -> Vec<String> {
+        let mut scopes = self.settings.scope.clone();
+        scopes.push(OFFLINE_ACCESS.to_owned());
+        scopes
+    }
+
+    /// Registers a client (RFC 7591), or says why not.
+    async fn register(&self, body: &[u8]) -> Result<Value, RegistrationError> {
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
+            return Err(RegistrationError::metadata(
+                "the body must be a JSON object of client metadata",
+            ));
+        };
+        let registration = Registration::read(&fields, &self.scopes_supported())?;
+        let now = (self.clock)();
+        let client_id = format!("mcp-{}", &random_token()[..32]);
+        let secret = (registration.auth_method != "none").then(random_token);
+        let stored = Registered {
+            secret_hash: secret.as_deref().map(hash),
+            name: registration.client_name.clone(),
+            redirect_uris: registration.redirect_uris.clone(),
+            scope: registration
+                .scope
+                .as_deref()
+                .map(|s| s.split_whitespace().map(str::to_owned).collect()),
+            issued_at: now,
+        };
+        let added = self
+            .grants
+            .register(client_id.clone(), stored, MAX_CLIENTS)
+            .await
+            .map_err(|e| RegistrationError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "server_error",
+                description: format!("could not store the client: {e}"),
+            })?;
+        if !added {
+            return Err(RegistrationError::metadata(&format!(
+                "this server is full: it keeps at most {MAX_CLIENTS} registered clients (the \
+                 operator can clear them from the grants file)"
+            )));
+        }
+        let mut answer = Map::new();
+        answer.insert("client_id".to_owned(), json!(client_id));
+        answer.insert("client_id_issued_at".to_owned(), json!(now));
+        if let Some(secret) = secret {
+            answer.insert("client_secret".to_owned(), json!(secret));
+            answer.insert("client_secret_expires_at".to_owned(), json!(0));
+        }
+        if let Some(name) = registration.client_name {
+            answer.insert("client_name".to_owned(), json!(name));
+        }
+        answer.insert(
+            "redirect_uris".to_owned(),
+            json!(registration.redirect_uris),
+        );
+        answer.insert("grant_types".to_owned(), json!(registration.grant_types));
+        answer.insert(
+            "response_types".to_owned(),
+            json!(registration.response_types),
+        );
+        answer.insert(
+            "token_endpoint_auth_method".to_owned(),
+            json!(registration.auth_method),
+        );
+        answer.insert(
+            "application_type".to_owned(),
+            json!(registration.application_type),
+        );
+        if let Some(scope) = registration.scope {
+            answer.insert("scope".to_owned(), json!(scope));
+        }
+        Ok(Value::Object(answer))
+    }
+}
+
+/// Checks a PKCE `code_verifier` against the code's challenge.
+fn verify_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), TokenError> {
+    match (challenge, verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                Ok(())
+            } else {
+                Err(TokenError::grant(
+                    "code_verifier does not match code_challenge",
+                ))
+            }
+        }
+        (Some(_), None) => Err(TokenError::grant(
+            "code_verifier is required: the authorization request used PKCE",
+        )),
+        (None, Some(_)) => Err(TokenError::grant(
+            "code_verifier given, but the authorization request had no code_challenge",
+        )),
+        (None, None) => Ok(()),
+    }
+}
+
+/// `resource` in canonical form: lower-case scheme and host, no default port, no trailing
+/// `/`; `None` if it is not an absolute http(s) URL or has a query, fragment or user info.
+pub fn canonical_resource(resource: &str) -> Option<String> {
+    let url = url::Url::parse(resource).ok()?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return None;
+    }
+    let host = url.host_str()?;
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Some(format!(
+        "{}://{host}{port}{}",
+        url.scheme(),
+        url.path().trim_end_matches('/')
+    ))
+}
+
+/// A registration request's metadata, checked.
+struct Registration {
+    redirect_uris: Vec<String>,
+    auth_method: String,
+    grant_types: Vec<String>,
+    response_types: Vec<String>,
+    application_type: String,
+    client_name: Option<String>,
+    scope: Option<String>,
+}
+
+impl Registration {
+    fn read(
+        fields: &Map<String, Value>,
+        scopes: &[String],
+    ) -> Result<Registration, RegistrationError> {
+        let bad = RegistrationError::metadata;
+        let uris = match fields.get("redirect_uris") {
+            Some(Value::Array(uris)) if (1..=10).contains(&uris.len()) => uris,
+            _ => {
+                return Err(RegistrationError::redirect(
+                    "redirect_uris must be an array of 1 to 10 URLs",
+                ))
+            }
+        };
+        let mut redirect_uris = Vec::new();
+        for uri in uris {
+            match uri.as_str() {
+                Some(uri) if uri.chars().count() <= 2000 && redirect::registrable(uri) => {
+                    redirect_uris.push(uri.to_owned());
+                }
+                _ => {
+                    return Err(RegistrationError::redirect(&format!(
+                        "{uri} is not a redirect URI this server accepts: https (no fragment, no \
+                         user info) or http on localhost, 127.0.0.1 or [::1], at most 2000 \
+                         characters"
+                    )))
+                }
+            }
+        }
+        let text = |name: &str| -> Result<Option<String>, RegistrationError> {
+            match fields.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.clone())),
+                Some(_) => Err(bad(&format!("{name} must be a string"))),
+            }
+        };
+        let list = |name: &str,
+                    allowed: &[&str],
+                    default: &str|
+         -> Result<Vec<String>, RegistrationError> {
+            match fields.get(name) {
+                None | Some(Value::Null) => Ok(vec![default.to_owned()]),
+                Some(Value::Array(items)) if !items.is_empty() => items
+                    .iter()
+                    .map(|item| match item.as_str() {
+                        Some(item) if allowed.contains(&item) => Ok(item.to_owned()),
+                        _ => Err(bad(&format!("{name} may only hold {}", allowed.join(", ")))),
+                    })
+                    .collect(),
+                Some(_) => Err(bad(&format!("{name} must be a non-empty array of strings"))),
+            }
+        };
+        let auth_method =
+            text("token_endpoint_auth_method")?.unwrap_or_else(|| "client_secret_basic".to_owned());
+        if !["none", "client_secret_basic", "client_secret_post"].contains(&auth_method.as_str()) {
+            return Err(bad(
+                "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post",
+            ));
+        }
+        let grant_types = list(
+            "grant_types",
+            &["authorization_code", "refresh_token"],
+            "authorization_code",
+        )?;
+        let response_types = list("response_types", &["code"], "code")?;
+        let application_type = text("application_type")?.unwrap_or_else(|| "web".to_owned());
+        if !["web", "native"].contains(&application_type.as_str()) {
+            return Err(bad("application_type must be web or native"));
+        }
+        let client_name = text("client_name")?;
+        if client_name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > 200)
+        {
+            return Err(bad("client_name must be at most 200 characters"));
+        }
+        let scope = text("scope")?;
+        if let Some(scope) = &scope {
+            if let Some(unknown) = scope
+                .split_whitespace()
+                .find(|s| !scopes.iter().any(|k| k == s))
+            {
+                return Err(bad(&format!(
+                    "scope `{unknown}` is not one this plugin grants ({})",
+                    scopes.join(" ")
+                )));
+            }
+        }
+        Ok(Registration {
+            redirect_uris,
+            auth_method,
+            grant_types,
+            response_types,
+            application_type,
+            client_name,
+            scope,
+        })
+    }
+}
+
+/// A registration error (RFC 7591, 3.2.2).
+struct RegistrationError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl RegistrationError {
+    fn metadata(description: &str) -> RegistrationError {
+        RegistrationError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_client_metadata",
+            description: description.to_owned(),
+        }
+    }
+
+    fn redirect(description: &str) -> RegistrationError {
+        RegistrationError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_redirect_uri",
+            description: description.to_owned(),
+        }
+    }
+}
+
+/// `POST /oauth/register`: dynamic client registration (RFC 7591).
+pub async fn register(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes) -> Response {
+    if body.len() > MAX_REGISTRATION_BYTES {
+        return ApiError::PayloadTooLarge(format!(
+            "a registration must be at most {} KiB",
+            MAX_REGISTRATION_BYTES / 1024
+        ))
+        .into_response();
+    }
+    let mut response = match oauth.register(&body).await {
+        Ok(client) => (StatusCode::CREATED, Json(client)).into_response(),
+        Err(error) => (
+            error.status,
+            Json(json!({"error": error.code, "error_description": error.description})),
+        )
+            .into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /.well-known/oauth-protected-resource[/mcp]`: the protected resource metadata (RFC 9728).
+pub async fn protected_resource(State(oauth): State<Arc<OAuth>>) -> Json<Value> {
+    Json(json!({
+        "resource": oauth.resource_id(Resource::Mcp),
+        "authorization_servers": [oauth.issuer()],
+        "scopes_supported": oauth.scopes_supported(),
+        "bearer_methods_supported": ["header"],
+        "resource_name": oauth.plugin,
+    }))
+}
+
+/// `GET /.well-known/oauth-authorization-server`: the server's metadata (RFC 8414).
+pub async fn server_metadata(State(oauth): State<Arc<OAuth>>) -> Json<Value> {
+    let issuer = oauth.issuer();
+    Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "registration_endpoint": format!("{issuer}/oauth/register"),
+        "scopes_supported": oauth.scopes_supported(),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "client_id_metadata_document_supported": true,
+        "authorization_response_iss_parameter_supported": true,
+    }))
 }
 
 /// Why an authorization request is refused, and how the person learns of it.
@@ -441,10 +1052,14 @@ impl IntoResponse for Refusal {
 /// An authorization request that passed every check.
 struct AuthRequest {
     client_id: String,
+    /// Who asks, as the consent page names it.
+    client_name: String,
     redirect_uri: String,
     state: String,
     scope: Vec<String>,
     code_challenge: Option<String>,
+    /// The canonical resource asked for, if any.
+    resource: Option<String>,
 }
 
 /// `GET /oauth/authorize`: the sign-in and consent page.
@@ -453,7 +1068,7 @@ pub async fn authorize(State(oauth): State<Arc<OAuth>>, uri: Uri) -> Response {
         Ok(params) => params,
         Err(message) => return page::error(StatusCode::BAD_REQUEST, "Bad request", &message),
     };
-    match oauth.check(&params) {
+    match oauth.check(&params).await {
         Ok(request) => oauth.consent_page(request, "", None),
         Err(refusal) => refusal.into_response(),
     }
@@ -478,6 +1093,7 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
         );
     };
     let (redirect_uri, state) = (request.redirect_uri.clone(), request.state.clone());
+    let issuer = oauth.settings.issuer.clone();
     let back = |query: &[(&str, &str)]| {
         Redirect::to(&redirect::with_params(&redirect_uri, query)).into_response()
     };
@@ -486,6 +1102,7 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
             ("error", "access_denied"),
             ("error_description", "the user denied the request"),
             ("state", state.as_str()),
+            ("iss", issuer.as_str()),
         ]),
         Some("allow") => {
             let username = params
@@ -519,6 +1136,8 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
                 code_challenge: request.code_challenge.clone(),
                 expires_at: now + CODE_LIFETIME,
                 used: false,
+                resource: request.resource.clone(),
+                used_at: None,
             };
             if let Err(e) = oauth.grants.add_code(hash(&code), stored, now).await {
                 return page::error(
@@ -527,7 +1146,11 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
                     &format!("The code could not be stored: {e}"),
                 );
             }
-            back(&[("code", code.as_str()), ("state", state.as_str())])
+            back(&[
+                ("code", code.as_str()),
+                ("state", state.as_str()),
+                ("iss", issuer.as_str()),
+            ])
         }
         _ => page::error(
             StatusCode::BAD_REQUEST,
@@ -716,6 +1339,27 @@ mod tests {
         assert!(!is_challenge(&"a".repeat(42)));
         assert!(!is_challenge(&"a".repeat(129)));
         assert!(!is_challenge(&format!("{}+", "a".repeat(43))));
+    }
+
+    #[test]
+    fn resources_are_compared_canonical() {
+        assert_eq!(
+            canonical_resource("HTTPS://Todo.Example.com:443/mcp/").as_deref(),
+            Some("https://todo.example.com/mcp")
+        );
+        assert_eq!(
+            canonical_resource("http://localhost:5003").as_deref(),
+            Some("http://localhost:5003")
+        );
+        for bad in [
+            "https://todo.example.com/mcp?x=1",
+            "https://todo.example.com/mcp#x",
+            "https://user@todo.example.com/mcp",
+            "urn:todo",
+            "mcp",
+        ] {
+            assert_eq!(canonical_resource(bad), None, "{bad}");
+        }
     }
 
     #[test]

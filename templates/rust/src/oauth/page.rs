@@ -8,6 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 pub struct Consent<'a> {
     /// The plugin's name.
     pub plugin: &'a str,
+    /// Who asks: the client's name, or its id.
+    pub client: &'a str,
     /// The hidden fields: the id of the request kept on the server (`pending.rs`).
     pub hidden: &'a [(&'a str, &'a str)],
     /// The scopes asked for.
@@ -61,8 +63,9 @@ fn document(title: &str, body: &str) -> String {
 /// The sign-in and consent page.
 pub fn consent(consent: &Consent<'_>) -> Response {
     let mut body = format!(
-        "<h1>Sign in to {}</h1>\n<p class=\"muted\">ChatGPT asks to use your TODO list",
-        escape(consent.plugin)
+        "<h1>Sign in to {}</h1>\n<p class=\"muted\"><strong>{}</strong> asks to use your TODO list",
+        escape(consent.plugin),
+        escape(consent.client)
     );
     if !consent.scope.is_empty() {
         body.push_str(&format!(" (scope: {})", escape(&consent.scope.join(" "))));

@@ -1,8 +1,10 @@
 //! Which `redirect_uri`s the authorization server sends users back to, and how.
 //!
-//! A code must only ever reach the client that asked for it, so the allow-list is strict:
-//! ChatGPT's plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
-//! `OAUTH_REDIRECT_URIS`. Anything else is shown as an error page and never redirected to.
+//! A code must only ever reach the client that asked for it, so the allow-list of the
+//! pre-registered client is strict: ChatGPT's app, connector and GPT callbacks, Claude's,
+//! loopback URLs for local testing, and exact URLs from `OAUTH_REDIRECT_URIS`. Anything else is
+//! shown as an error page and never redirected to. Registered clients and metadata documents
+//! name their own redirect URIs ([`registrable`]), matched exactly.
 
 /// The hosts ChatGPT's OAuth callbacks live on.
 const CHATGPT_HOSTS: [&str; 2] = ["chat.openai.com", "chatgpt.com"];
@@ -24,23 +26,59 @@ impl AllowList {
             return false;
         };
         match parts.scheme {
-            // https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
             "https" => {
+                if parts.port.is_some() || parts.path != parts.parsed_path || parts.query.is_some()
+                {
+                    return false;
+                }
                 let segments: Vec<&str> = parts.path.split('/').collect();
-                CHATGPT_HOSTS.contains(&parts.host)
-                    && parts.port.is_none()
-                    && parts.path == parts.parsed_path
-                    && parts.query.is_none()
-                    && matches!(
-                        segments.as_slice(),
-                        ["", "aip", id, "oauth", "callback"] if is_id(id)
-                    )
+                match (parts.host, segments.as_slice()) {
+                    // https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
+                    (host, ["", "aip", id, "oauth", "callback"]) => {
+                        CHATGPT_HOSTS.contains(&host) && is_id(id)
+                    }
+                    // ChatGPT apps: the stable callback, and the per-connector ones.
+                    ("chatgpt.com", ["", "connector_platform_oauth_redirect"]) => true,
+                    ("chatgpt.com", ["", "connector", "oauth", id]) => is_id(id),
+                    // Claude.
+                    ("claude.ai" | "claude.com", ["", "api", "mcp", "auth_callback"]) => true,
+                    _ => false,
+                }
             }
             // Loopback, any port and path (RFC 8252, 7.3), for local clients and tests.
-            "http" => matches!(parts.host, "localhost" | "127.0.0.1" | "[::1]"),
+            "http" => is_loopback(parts.host),
             _ => false,
         }
     }
+}
+
+/// Whether a client may register `uri` as a redirect URI: https (any host) or http on
+/// loopback, with no fragment or user info, by the same parser rules as the allow-list.
+pub fn registrable(uri: &str) -> bool {
+    match Parts::parse(uri) {
+        Some(parts) if parts.scheme == "https" => true,
+        Some(parts) if parts.scheme == "http" => is_loopback(parts.host),
+        _ => false,
+    }
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, as written in a URL.
+pub fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// The host (and port) of a URL, for the consent page; empty if it does not parse.
+pub fn host_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| {
+            let host = url.host_str()?.to_owned();
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            })
+        })
+        .unwrap_or_default()
 }
 
 /// A plugin id (`plugin-<uuid>`) or GPT id (`g-<id>`).
@@ -138,6 +176,10 @@ mod tests {
             "http://[::1]:9000/",
             "http://localhost",
             "http://localhost:80/cb",
+            "https://chatgpt.com/connector_platform_oauth_redirect",
+            "https://chatgpt.com/connector/oauth/abc_DEF-123",
+            "https://claude.ai/api/mcp/auth_callback",
+            "https://claude.com/api/mcp/auth_callback",
         ] {
             assert!(list.allows(uri), "{uri}");
         }
@@ -169,6 +211,17 @@ mod tests {
             "https://chat.openai.com/aip/x/y/../oauth/callback",
             "javascript:alert(1)",
             "",
+            "https://chat.openai.com/connector_platform_oauth_redirect",
+            "https://chatgpt.com/connector_platform_oauth_redirect/",
+            "https://chatgpt.com/connector_platform_oauth_redirect?x=1",
+            "https://chatgpt.com/connector/oauth/",
+            "https://chatgpt.com/connector/oauth/a/b",
+            "https://chatgpt.com/connector/oauth/a.b",
+            "https://chatgpt.com:8443/connector/oauth/abc",
+            "https://claude.ai.evil.example/api/mcp/auth_callback",
+            "https://claude.ai/api/mcp/auth_callback/../x",
+            "http://claude.ai/api/mcp/auth_callback",
+            "https://evil.example/api/mcp/auth_callback",
         ] {
             assert!(!list.allows(uri), "{uri}");
         }
@@ -182,6 +235,31 @@ mod tests {
         assert!(list.allows("https://app.example.com/oauth/done"));
         assert!(!list.allows("https://app.example.com/oauth/done/"));
         assert!(!list.allows("https://app.example.com/oauth/done?x=1"));
+    }
+
+    #[test]
+    fn registered_redirects_are_https_or_loopback() {
+        for uri in [
+            "https://app.example.com/callback",
+            "https://app.example.com:8443/cb?x=1",
+            "http://localhost:6274/oauth/callback",
+            "http://127.0.0.1:6276/oauth/callback",
+        ] {
+            assert!(registrable(uri), "{uri}");
+        }
+        for uri in [
+            "http://app.example.com/callback",
+            "https://app.example.com/cb#fragment",
+            "https://user@app.example.com/cb",
+            "https://APP.example.com/cb",
+            "myapp://callback",
+            "https://a b/",
+            "",
+        ] {
+            assert!(!registrable(uri), "{uri}");
+        }
+        assert_eq!(host_of("https://Claude.ai/api/x"), "claude.ai");
+        assert_eq!(host_of("http://localhost:6274/cb"), "localhost:6274");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //!
 //! Only SHA-256 hashes of codes and tokens are stored, so the file does not hand out access if
 //! it leaks. Every code and token belongs to a grant (one approval by one user); replaying a
-//! used code or a rotated refresh token revokes every token of its grant.
+//! rotated refresh token revokes every token of its grant (a replayed code: see `mod.rs`).
+//! Dynamically registered clients are kept here too, their secrets hashed. Fields added since
+//! the first version have defaults, so older files still load.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -31,6 +33,12 @@ pub struct Code {
     pub expires_at: u64,
     /// Set once exchanged: a second exchange is a replay.
     pub used: bool,
+    /// The resource (RFC 8707) the request named, canonical; `None` when it named none.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// When it was exchanged (Unix seconds).
+    #[serde(default)]
+    pub used_at: Option<u64>,
 }
 
 /// Access or refresh.
@@ -60,6 +68,24 @@ pub struct Token {
     pub expires_at: u64,
     /// A refresh token that was already exchanged: presenting it again is a replay.
     pub rotated: bool,
+    /// The resource it is bound to; `None`: valid for both the API and `/mcp`.
+    #[serde(default)]
+    pub resource: Option<String>,
+}
+
+/// A client registered through `POST /oauth/register` (RFC 7591).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registered {
+    /// The hash of its secret; `None` for a public client (`token_endpoint_auth_method: none`).
+    pub secret_hash: Option<String>,
+    /// Its `client_name`.
+    pub name: Option<String>,
+    /// Where codes may be sent, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The scopes it may ask for; `None`: any the plugin grants.
+    pub scope: Option<Vec<String>>,
+    /// When it registered (Unix seconds).
+    pub issued_at: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +94,9 @@ struct Data {
     codes: BTreeMap<String, Code>,
     /// Tokens by the hash of the token.
     tokens: BTreeMap<String, Token>,
+    /// Registered clients by client id.
+    #[serde(default)]
+    clients: BTreeMap<String, Registered>,
 }
 
 impl Data {
@@ -118,7 +147,20 @@ impl Grants {
             .await
     }
 
-    /// Marks the code used and returns it; a replay revokes the grant's tokens.
+    /// The live code with this hash, used or not.
+    pub async fn code(&self, code_hash: &str, now: u64) -> Option<Code> {
+        self.file
+            .read(|data| {
+                data.codes
+                    .get(code_hash)
+                    .filter(|c| c.expires_at > now)
+                    .cloned()
+            })
+            .await
+    }
+
+    /// Marks the code used at `now` and returns it; `Replayed` (and nothing revoked) if it
+    /// already was.
     pub async fn use_code(&self, code_hash: &str, now: u64) -> io::Result<Lookup<Code>> {
         self.file
             .update(|data| {
@@ -127,14 +169,36 @@ impl Grants {
                     return Lookup::Unknown;
                 };
                 if code.used {
-                    let grant = code.grant.clone();
-                    data.revoke(&grant);
                     return Lookup::Replayed;
                 }
                 code.used = true;
+                code.used_at = Some(now);
                 Lookup::Fresh(code.clone())
             })
             .await
+    }
+
+    /// Removes every token of `grant`.
+    pub async fn revoke(&self, grant: &str) -> io::Result<()> {
+        self.file.update(|data| data.revoke(grant)).await
+    }
+
+    /// Keeps a new client, unless `max` are registered already (then `false`).
+    pub async fn register(&self, id: String, client: Registered, max: usize) -> io::Result<bool> {
+        self.file
+            .update(|data| {
+                if data.clients.len() >= max {
+                    return false;
+                }
+                data.clients.insert(id, client);
+                true
+            })
+            .await
+    }
+
+    /// The registered client with this id.
+    pub async fn client(&self, id: &str) -> Option<Registered> {
+        self.file.read(|data| data.clients.get(id).cloned()).await
     }
 
     /// Marks a refresh token rotated and returns it, ending the access tokens issued with it;
@@ -170,6 +234,18 @@ impl Grants {
             .update(|data| {
                 data.prune(now);
                 data.tokens.extend(tokens);
+            })
+            .await
+    }
+
+    /// The live refresh token with this hash, rotated or not.
+    pub async fn refresh_token(&self, token_hash: &str, now: u64) -> Option<Token> {
+        self.file
+            .read(|data| {
+                data.tokens
+                    .get(token_hash)
+                    .filter(|t| t.kind == TokenKind::Refresh && t.expires_at > now)
+                    .cloned()
             })
             .await
     }
