@@ -18,7 +18,7 @@ from app.main import create_app
 from app.oauth.page import escape
 from app.oauth.pending import LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME
 from app.oauth.server import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_TOKEN_LIFETIME
-from app.oauth.store import grants_path
+from app.oauth.store import RETRY_SECONDS, grants_path
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 class Server:
     """An app on `data_path` with a clock the test moves, and a client of it."""
 
-    def __init__(self, data_path: Path) -> None:
+    def __init__(self, data_path: Path, **env: str) -> None:
         self.data_path = data_path
         self.now = 1_800_000_000
         config = Config.from_env(
@@ -48,6 +48,7 @@ class Server:
                 "OAUTH_CLIENT_SECRET": CLIENT_SECRET,
                 "OPENAI_VERIFICATION_TOKEN": "verification-from-chatgpt",
                 "OAUTH_USERS": "alice:alice-password,bob:bob-password",
+                **env,
             }
         )
         app = create_app(config, clock=lambda: self.now)
@@ -130,12 +131,21 @@ async def approve_without_page(client: httpx.AsyncClient, query: str) -> httpx.R
     return await post_form(client, "/oauth/authorize", f"{query}&{sign_in}")
 
 
-def redirect_params(reply: httpx.Response) -> dict[str, str]:
-    """The query parameters of a redirect to `REDIRECT_URI`."""
+def redirect_params(reply: httpx.Response, redirect_uri: str = REDIRECT_URI) -> dict[str, str]:
+    """The query parameters of a redirect to `redirect_uri`, which always end with the issuer
+    (RFC 9207), after `state`."""
     assert reply.status_code == 303, reply.text
     location = reply.headers["location"]
-    assert location.startswith(f"{REDIRECT_URI}?"), location
-    return dict(parse_qsl(location.partition("?")[2], keep_blank_values=True))
+    assert location.startswith(f"{redirect_uri}?"), location
+    pairs = parse_qsl(location.partition("?")[2], keep_blank_values=True)
+    assert pairs[-1] == ("iss", PUBLIC_URL), location
+    names = [name for name, _ in pairs]
+    assert names in (
+        ["code", "state", "iss"],
+        ["error", "error_description", "state", "iss"],
+        ["error", "error_description", "iss"],
+    ), location
+    return dict(pairs)
 
 
 async def new_code(client: httpx.AsyncClient, user: str = "alice", **changes: str) -> str:
@@ -598,14 +608,49 @@ async def test_the_code_must_come_with_the_same_redirect_uri(client: httpx.Async
     assert_oauth_error(await token_json(client, body), 400, "invalid_grant")
 
 
-async def test_a_replayed_code_fails_and_revokes_what_it_issued(
-    client: httpx.AsyncClient,
+async def test_the_same_client_posting_a_code_again_within_a_minute_revokes_nothing(
+    server: Server, client: httpx.AsyncClient
 ) -> None:
-    code = await new_code(client)
-    first = (await token_json(client, exchange(code))).json()
+    # ChatGPT has been seen to post a code twice: the second post fails, the tokens stay.
+    verifier = "a-verifier-of-at-least-43-characters-0123456789"
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    for pkce in [{}, {"code_challenge": challenge, "code_challenge_method": "S256"}]:
+        code = await new_code(client, **pkce)
+        body = {**exchange(code), **({"code_verifier": verifier} if pkce else {})}
+        first = (await token_json(client, body)).json()
+        server.advance(RETRY_SECONDS)
+        retried = await token_json(client, body)
+        assert_oauth_error(retried, 400, "invalid_grant")
+        assert "still work" in retried.json()["error_description"]
+        assert (await list_todos(client, first["access_token"])).status_code == 200
+        refreshed = await token_json(client, refresh(first["refresh_token"]))
+        assert refreshed.status_code == 200, refreshed.text
+
+
+@pytest.mark.parametrize("replay", ["late", "wrong verifier", "no verifier", "other redirect"])
+async def test_any_other_replayed_code_fails_and_revokes_what_it_issued(
+    server: Server, client: httpx.AsyncClient, replay: str
+) -> None:
+    verifier = "a-verifier-of-at-least-43-characters-0123456789"
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    code = await new_code(client, code_challenge=challenge, code_challenge_method="S256")
+    body = {**exchange(code), "code_verifier": verifier}
+    first = (await token_json(client, body)).json()
     access = first["access_token"]
     assert (await list_todos(client, access)).status_code == 200
-    assert_oauth_error(await token_json(client, exchange(code)), 400, "invalid_grant")
+    if replay == "late":
+        server.advance(RETRY_SECONDS + 1)
+    elif replay == "wrong verifier":
+        body["code_verifier"] = "another-verifier-of-at-least-43-characters-xyz"
+    elif replay == "no verifier":
+        del body["code_verifier"]
+    else:
+        body["redirect_uri"] = "http://localhost:9/other"
+    replayed = await token_json(client, body)
+    assert_oauth_error(replayed, 400, "invalid_grant")
+    assert "revoked" in replayed.json()["error_description"]
     reply = await list_todos(client, access)
     assert_api_error(reply, 401)
     assert 'error="invalid_token"' in reply.headers["www-authenticate"]

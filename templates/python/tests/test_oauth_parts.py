@@ -2,6 +2,7 @@
 credentials, secrets, HTML escaping and the grants file."""
 
 import base64
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,14 @@ from app.oauth.form import (
     split_whitespace,
     trim,
 )
+from app.oauth.metadata_document import (
+    MAX_CACHE_SECONDS,
+    address_problem,
+    cache_seconds,
+    is_metadata_url,
+)
 from app.oauth.page import escape
-from app.oauth.redirect import AllowList, with_params
+from app.oauth.redirect import AllowList, registrable, with_params
 from app.oauth.server import (
     ACCESS_TOKEN_LIFETIME,
     CODE_LIFETIME,
@@ -30,7 +37,7 @@ from app.oauth.server import (
     secret_hash,
     token_params,
 )
-from app.oauth.store import Code, Grants, Refused, grants_path
+from app.oauth.store import RETRY_SECONDS, Code, Grants, Refused, grants_path
 
 
 def test_forms_decode_as_browsers_encode_them() -> None:
@@ -77,6 +84,12 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://[::1]:9000/",
         "http://localhost",
         "http://localhost:80/cb",
+        # ChatGPT's app callbacks, stable and per connector, and Claude's.
+        "https://chatgpt.com/connector_platform_oauth_redirect",
+        "https://chatgpt.com/connector/oauth/abc_DEF-123",
+        "https://chatgpt.com/connector/oauth/" + "c" * 100,
+        "https://claude.ai/api/mcp/auth_callback",
+        "https://claude.com/api/mcp/auth_callback",
     ]:
         assert allow.allows(uri), uri
 
@@ -115,6 +128,20 @@ def test_chatgpt_callbacks_and_loopback_are_allowed() -> None:
         "http://[::1].evil.com/cb",
         "http://[::1]evil.com/cb",
         "http://[::1].evil.com:80/cb",
+        "https://chatgpt.com/connector_platform_oauth_redirect/",
+        "https://chatgpt.com/connector_platform_oauth_redirect?x=1",
+        "https://chat.openai.com/connector_platform_oauth_redirect",
+        "https://chatgpt.com/connector/oauth/",
+        "https://chatgpt.com/connector/oauth/a.b",
+        "https://chatgpt.com/connector/oauth/a/b",
+        "https://chatgpt.com/connector/oauth/" + "c" * 101,
+        "https://chatgpt.com/connector/oauth/abc?x=1",
+        "https://chat.openai.com/connector/oauth/abc",
+        "https://chatgpt.com.evil.example/connector/oauth/abc",
+        "https://claude.ai/api/mcp/auth_callback/",
+        "https://claude.ai/api/mcp/other",
+        "https://claude.ai.evil.example/api/mcp/auth_callback",
+        "http://claude.ai/api/mcp/auth_callback",
         "http://LOCALHOST/cb",
         "http://localhost/" + "a" * 2000,
         "HTTP://localhost/",
@@ -249,20 +276,45 @@ def code(expires_at: int) -> Code:
 def test_a_failed_write_changes_nothing_and_no_change_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "folder"
     grants = Grants.open(folder / "todos.oauth.json")
-    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
     assert not folder.exists(), "nothing changed, nothing written"
     folder.write_text("")  # a file where the store's folder should be: every write fails
     with pytest.raises(FileExistsError):
         grants.add_code("h", code(100), 0)
-    assert grants.use_code("h", 0) is Refused.UNKNOWN
+    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
     folder.unlink()
     grants.add_code("h", code(100), 0)
-    assert isinstance(grants.use_code("h", 0), Code)
-    assert grants.use_code("h", 0) is Refused.REPLAYED
-    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0) is Refused.REPLAYED
+    assert isinstance(grants.use_code("h", 0, never), Code)
+    assert grants.use_code("h", 0, never) is Refused.REPLAYED
+    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0, never) is Refused.REPLAYED
 
 
-def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
+def never(code: Code) -> bool:
+    return False
+
+
+def test_a_used_code_is_a_retry_only_when_the_check_says_so_within_a_minute(
+    tmp_path: Path,
+) -> None:
+    grants = Grants.open(tmp_path / "todos.oauth.json")
+    grants.add_code("h", code(1000), 0)
+    used = grants.use_code("h", 10, never)
+    assert isinstance(used, Code)
+    assert used.used_at == 10
+    seen: list[Code] = []
+
+    def retry(found: Code) -> bool:
+        seen.append(found)
+        return True
+
+    assert grants.use_code("h", 10 + RETRY_SECONDS, retry) is Refused.RETRIED
+    assert seen[0].grant == "g"
+    assert grants.use_code("h", 11 + RETRY_SECONDS, retry) is Refused.REPLAYED
+    assert grants.use_code("h", 12, never) is Refused.REPLAYED
+
+
+@pytest.mark.anyio
+async def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
     settings = Settings(
         client_id="c",
         client_secret="s",
@@ -271,7 +323,7 @@ def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
         redirects=AllowList(),
     )
     oauth = OAuth.open(settings, tmp_path / "grants.json", lambda: 1000, "Plugin")
-    request = oauth.check(
+    request = await oauth.check(
         {
             "response_type": "code",
             "client_id": "c",
@@ -304,3 +356,81 @@ def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
             "&scope=read+write&client_id=c&client_secret=s".encode(),
         )
     assert refused.value.code == "invalid_scope"
+
+
+def test_registered_redirect_uris_are_https_or_loopback() -> None:
+    for uri in [
+        "https://app.example.com/cb",
+        "https://app.example.com:8443/cb?x=1",
+        "http://localhost:6274/oauth/callback",
+        "http://127.0.0.1:6276/oauth/callback",
+        "http://[::1]/cb",
+    ]:
+        assert registrable(uri), uri
+    for uri in [
+        "http://app.example.com/cb",
+        "https://app.example.com/cb#x",
+        "https://user@app.example.com/cb",
+        "https://app.example.com/a b",
+        "https://app.example.com\\@evil.example/",
+        "javascript:alert(1)",
+        "myapp://cb",
+        "",
+    ]:
+        assert not registrable(uri), uri
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("10.0.0.1", "a private address"),
+        ("172.16.5.4", "a private address"),
+        ("192.168.1.1", "a private address"),
+        ("100.64.0.1", "a private address"),
+        ("fd00::1", "a private address"),
+        ("::ffff:10.0.0.1", "a private address"),
+        ("127.0.0.1", "a loopback address"),
+        ("::1", "a loopback address"),
+        ("169.254.169.254", "a link-local address"),
+        ("fe80::1", "a link-local address"),
+        ("0.0.0.0", "an unspecified address"),
+        ("::", "an unspecified address"),
+        ("224.0.0.1", "a multicast address"),
+        ("255.255.255.255", "a private address"),
+        ("93.184.216.34", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_metadata_documents_are_not_fetched_from_private_addresses(
+    address: str, problem: str | None
+) -> None:
+    assert address_problem(ipaddress.ip_address(address)) == problem
+
+
+def test_metadata_urls_are_https_urls_with_a_path() -> None:
+    assert is_metadata_url("https://chatgpt.com/oauth/client.json", False)
+    assert is_metadata_url("https://claude.ai/oauth/mcp-oauth-client-metadata", False)
+    assert not is_metadata_url("https://chatgpt.com/", False)
+    assert not is_metadata_url("https://chatgpt.com", False)
+    assert not is_metadata_url("http://127.0.0.1:9/client.json", False)
+    assert is_metadata_url("http://127.0.0.1:9/client.json", True)
+    assert not is_metadata_url("http://example.com/client.json", True)
+    assert not is_metadata_url("client-id", True)
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "seconds"),
+    [
+        ("max-age=60", 60),
+        ("public, max-age=3600", 3600),
+        ("max-age=999999", MAX_CACHE_SECONDS),
+        ("max-age=60, no-store", 0),
+        ("no-cache", 0),
+        ("public", 0),
+        (None, 0),
+    ],
+)
+def test_metadata_documents_are_cached_as_their_headers_allow(
+    cache_control: str | None, seconds: int
+) -> None:
+    assert cache_seconds(cache_control) == seconds

@@ -39,6 +39,8 @@ class Consent:
 
     plugin: str
     """The plugin's name."""
+    client: str
+    """Who asks: the client's name, or its id."""
     hidden: list[tuple[str, str]]
     """The hidden fields: the id of the request kept on the server (`pending.py`)."""
     scope: list[str]
@@ -75,7 +77,7 @@ def consent(page: Consent) -> HTMLResponse:
     """The sign-in and consent page."""
     body = (
         f"<h1>Sign in to {escape(page.plugin)}</h1>\n"
-        '<p class="muted">ChatGPT asks to use your TODO list'
+        f'<p class="muted"><strong>{escape(page.client)}</strong> asks to use your TODO list'
     )
     if page.scope:
         body += f" (scope: {escape(' '.join(page.scope))})"

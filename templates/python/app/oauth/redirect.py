@@ -1,8 +1,11 @@
 """Which `redirect_uri`s the authorization server sends users back to, and how.
 
-A code must only ever reach the client that asked for it, so the allow-list is strict: ChatGPT's
-plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
-`OAUTH_REDIRECT_URIS`. Anything else is shown as an error page and never redirected to.
+A code must only ever reach the client that asked for it, so the allow-list of the
+pre-registered client (`OAUTH_CLIENT_ID`) is strict: ChatGPT's app, plugin and GPT callbacks,
+Claude's, loopback URLs for local testing, and exact URLs from `OAUTH_REDIRECT_URIS`. A
+registered client or a client metadata document names its own (exact) redirect URIs, which
+must be https or loopback (`registrable`). Anything else is shown as an error page and never
+redirected to.
 """
 
 import re
@@ -18,7 +21,14 @@ CHATGPT_HOSTS = frozenset({"chat.openai.com", "chatgpt.com"})
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 """Loopback hosts, allowed with any port and path (RFC 8252, 7.3)."""
 
-# A plugin id (`plugin-<uuid>`) or GPT id (`g-<id>`).
+CLAUDE_CALLBACKS = frozenset(
+    {"https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"}
+)
+"""Claude's OAuth callbacks."""
+CHATGPT_APP_CALLBACK = "https://chatgpt.com/connector_platform_oauth_redirect"
+"""ChatGPT's stable callback for apps (connectors)."""
+
+# A plugin id (`plugin-<uuid>`), GPT id (`g-<id>`) or connector id.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
@@ -31,18 +41,21 @@ class AllowList:
 
     def allows(self, uri: str) -> bool:
         """Whether `uri` may receive codes."""
-        if uri in self.extra:
+        if uri in self.extra or uri in CLAUDE_CALLBACKS or uri == CHATGPT_APP_CALLBACK:
             return True
         parts = _Parts.parse(uri)
         if parts is None:
             return False
         if parts.scheme == "https":
-            # https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
             segments = parts.path.split("/")
+            if parts.port is not None or parts.query is not None:
+                return False
+            # https://chatgpt.com/connector/oauth/<connector id>
+            if parts.host == "chatgpt.com" and segments[:3] == ["", "connector", "oauth"]:
+                return len(segments) == 4 and _ID.fullmatch(segments[3]) is not None
+            # https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
             return (
                 parts.host in CHATGPT_HOSTS
-                and parts.port is None
-                and parts.query is None
                 and len(segments) == 5
                 and segments[:2] == ["", "aip"]
                 and _ID.fullmatch(segments[2]) is not None
@@ -51,6 +64,24 @@ class AllowList:
         if parts.scheme == "http":
             return parts.host in LOOPBACK_HOSTS
         return False
+
+
+def registrable(uri: str) -> bool:
+    """Whether a client may register `uri` as a redirect URI (or list it in its metadata
+    document): https with any host, or http on loopback, read as strictly as the allow-list
+    (no user info, no fragment)."""
+    parts = _Parts.parse(uri)
+    if parts is None:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.host in LOOPBACK_HOSTS)
+
+
+def host_of(uri: str) -> str:
+    """The host (and port) a redirect URI sends the person to, as the consent page shows it."""
+    parts = _Parts.parse(uri)
+    if parts is None:
+        return uri
+    return parts.host if parts.port is None else f"{parts.host}:{parts.port}"
 
 
 @dataclass(frozen=True)

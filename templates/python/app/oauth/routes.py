@@ -1,6 +1,8 @@
 """The OAuth routes: `GET /oauth/authorize` (the manifest's `client_url`) shows the sign-in and
-consent page, `POST /oauth/authorize` takes the person's decision, and `POST /oauth/token` (the
-manifest's `authorization_url`) exchanges codes and refresh tokens for tokens.
+consent page, `POST /oauth/authorize` takes the person's decision, `POST /oauth/token` (the
+manifest's `authorization_url`) exchanges codes and refresh tokens for tokens, and
+`POST /oauth/register` registers clients. MCP clients find them from the metadata at
+`/.well-known/oauth-protected-resource[/mcp]` and `/.well-known/oauth-authorization-server`.
 
 The bodies are read here, raw: the consent form and form token requests are parsed by
 `app/oauth/form.py` (strictly, and without FastAPI's form support, which would need
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.limits import MAX_BODY_BYTES
 from app.oauth import page
 from app.oauth.form import RepeatedParameterError, parse_form
+from app.oauth.registration import MAX_REGISTRATION_BYTES, RegistrationError
 from app.oauth.server import OAuth, RefusalError, TokenError
 
 
@@ -35,15 +38,28 @@ OAuthDep = Annotated[OAuth, Depends(get_oauth)]
 router = APIRouter()
 
 
+@router.api_route("/.well-known/oauth-protected-resource/mcp", methods=["GET", "HEAD"])
+@router.api_route("/.well-known/oauth-protected-resource", methods=["GET", "HEAD"])
+async def protected_resource(oauth: OAuthDep) -> Response:
+    """The MCP endpoint's protected resource metadata (RFC 9728)."""
+    return JSONResponse(oauth.protected_resource_metadata())
+
+
+@router.api_route("/.well-known/oauth-authorization-server", methods=["GET", "HEAD"])
+async def authorization_server(oauth: OAuthDep) -> Response:
+    """The authorization server metadata (RFC 8414)."""
+    return JSONResponse(oauth.authorization_server_metadata())
+
+
 @router.api_route("/oauth/authorize", methods=["GET", "HEAD"])
-def authorize(request: Request, oauth: OAuthDep) -> Response:
+async def authorize(request: Request, oauth: OAuthDep) -> Response:
     """The sign-in and consent page."""
     try:
         params = parse_form(request.scope["query_string"])
     except RepeatedParameterError as error:
         return page.error(400, "Bad request", str(error))
     try:
-        auth_request = oauth.check(params)
+        auth_request = await oauth.check(params)
     except RefusalError as refusal:
         return refusal.response
     return oauth.consent_page(auth_request, "")
@@ -79,15 +95,38 @@ async def token(request: Request, oauth: OAuthDep) -> Response:
     return response
 
 
-async def read_body(request: Request) -> bytes:
-    """The request body, up to `MAX_BODY_BYTES`."""
+@router.post("/oauth/register")
+async def register(request: Request, oauth: OAuthDep) -> Response:
+    """Dynamic client registration (RFC 7591)."""
+    try:
+        body = await read_body(request, MAX_REGISTRATION_BYTES)
+    except _TooLargeError:
+        return too_large(MAX_REGISTRATION_BYTES)
+    response: Response
+    try:
+        registered = await run_in_threadpool(oauth.register, body)
+        response = JSONResponse(registered, status_code=201)
+    except RegistrationError as error:
+        body_of = {"error": error.error, "error_description": error.description}
+        response = JSONResponse(body_of, status_code=400)
+    except OSError as error:
+        response = JSONResponse({"error": f"the client could not be stored: {error}"}, 500)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, up to `limit` bytes."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _TooLargeError
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > limit:
             raise _TooLargeError
     return bytes(body)
 
 
-def too_large() -> Response:
-    return JSONResponse({"error": f"the body is larger than {MAX_BODY_BYTES} bytes"}, 413)
+def too_large(limit: int = MAX_BODY_BYTES) -> Response:
+    return JSONResponse({"error": f"the body is larger than {limit} bytes"}, 413)

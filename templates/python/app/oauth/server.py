@@ -1,5 +1,12 @@
-"""The authorization server: what `/oauth/authorize` and `/oauth/token` decide
-(`app/oauth/routes.py` serves it).
+"""The authorization server: what `/oauth/authorize`, `/oauth/token` and `/oauth/register`
+decide, its metadata, and what an access token lets through (`app/oauth/routes.py` serves it).
+
+Three kinds of client: the pre-registered one (`OAUTH_CLIENT_ID`, confidential, the GPT Action),
+clients registered at `/oauth/register` (public or confidential), and clients whose id is the
+URL of their metadata document (public). Public clients must use PKCE (S256).
+
+Tokens are bound to the resource the client named (RFC 8707): `PUBLIC_URL/mcp` (the MCP
+endpoint) or `PUBLIC_URL` (the REST API); a token issued without one works for both.
 
 Secrets are compared in constant time (`hmac.compare_digest`), codes and tokens are 256 random
 bits, and only their SHA-256 hashes are stored.
@@ -15,8 +22,10 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi.responses import JSONResponse, Response
 
@@ -29,9 +38,20 @@ from app.oauth.form import (
     split_whitespace,
     trim,
 )
+from app.oauth.metadata_document import (
+    MetadataDocumentError,
+    MetadataDocuments,
+    is_metadata_url,
+)
 from app.oauth.pending import LOCKOUT_SECONDS, PendingRequests, WrongPasswords
-from app.oauth.redirect import AllowList, with_params
-from app.oauth.store import Code, Grants, Refused, Token
+from app.oauth.redirect import AllowList, host_of, with_params
+from app.oauth.registration import (
+    OFFLINE_ACCESS,
+    RegistrationError,
+    parse_registration,
+    registration_response,
+)
+from app.oauth.store import RETRY_SECONDS, Code, Grants, Refused, Token
 
 CODE_LIFETIME = 5 * 60
 """How long a code may wait to be exchanged, in seconds."""
@@ -67,7 +87,44 @@ class Settings:
     users: tuple[tuple[str, str], ...] = field(repr=False)
     """`OAUTH_USERS`: (username, password) pairs for the sign-in page."""
     redirects: AllowList
-    """Where codes may be sent."""
+    """Where codes for the pre-registered client may be sent."""
+    public_url: str = "http://localhost"
+    """`PUBLIC_URL`, canonical: the issuer, and the REST API's resource identifier."""
+    allow_loopback_client_ids: bool = False
+    """`OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: metadata documents may be fetched from loopback."""
+
+    @property
+    def mcp_resource(self) -> str:
+        """The MCP endpoint's resource identifier."""
+        return f"{self.public_url}/mcp"
+
+    @property
+    def resources(self) -> tuple[str, str]:
+        """The resource identifiers a token may be bound to."""
+        return (self.mcp_resource, self.public_url)
+
+
+class AccessRefusal(Enum):
+    """Why an access token does not let a request through."""
+
+    INVALID = "the bearer token is not valid"
+    OTHER_RESOURCE = "the bearer token was issued for another resource"
+    INSUFFICIENT_SCOPE = "the token was not granted the scope this plugin needs"
+
+
+@dataclass(frozen=True)
+class KnownClient:
+    """A client the authorization endpoint recognised."""
+
+    client_id: str
+    name: str
+    """Who the consent page says asks."""
+    public: bool
+    """Has no secret, so must use PKCE."""
+    scope: list[str] | None
+    """The scopes it registered for; `None` for any."""
+    redirect_uris: tuple[str, ...] | None
+    """Its exact redirect URIs; `None` for the pre-registered client's allow-list."""
 
 
 class RefusalError(Exception):
@@ -95,10 +152,12 @@ class AuthRequest:
     """An authorization request that passed every check."""
 
     client_id: str
+    client_name: str
     redirect_uri: str
     state: str
     scope: list[str]
     code_challenge: str | None
+    resource: str | None
 
 
 class TokenError(Exception):
@@ -122,6 +181,10 @@ class TokenError(Exception):
     def client(cls, description: str) -> "TokenError":
         return cls(401, "invalid_client", description)
 
+    @classmethod
+    def target(cls, description: str) -> "TokenError":
+        return cls(400, "invalid_target", description)
+
     def response(self) -> JSONResponse:
         body = {"error": self.code, "error_description": self.description}
         # The token endpoint authenticates clients with HTTP Basic (or the body).
@@ -139,6 +202,7 @@ class OAuth:
         self.plugin = plugin
         self.pending: PendingRequests[AuthRequest] = PendingRequests()
         self.wrong_passwords = WrongPasswords()
+        self.documents = MetadataDocuments(settings.allow_loopback_client_ids)
 
     @classmethod
     def open(cls, settings: Settings, grants: Path, clock: Clock, plugin: str) -> "OAuth":
@@ -146,12 +210,129 @@ class OAuth:
         raises `app.json_file.StoreError` if that file cannot be read."""
         return cls(settings, Grants.open(grants), clock, plugin)
 
-    def user_for(self, access_token: str) -> str | None:
-        """The user a live access token acts for."""
-        token = self.grants.access_token(secret_hash(access_token), self.clock())
-        return None if token is None else token.user
+    @property
+    def issuer(self) -> str:
+        return self.settings.public_url
 
-    def check(self, params: Mapping[str, str]) -> AuthRequest:
+    def protected_resource_metadata(self) -> dict[str, Any]:
+        """The MCP endpoint's protected resource metadata (RFC 9728)."""
+        return {
+            "resource": self.settings.mcp_resource,
+            "authorization_servers": [self.issuer],
+            "scopes_supported": [*self.settings.scope, OFFLINE_ACCESS],
+            "bearer_methods_supported": ["header"],
+            "resource_name": self.plugin,
+        }
+
+    def authorization_server_metadata(self) -> dict[str, Any]:
+        """This authorization server's metadata (RFC 8414)."""
+        return {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/oauth/authorize",
+            "token_endpoint": f"{self.issuer}/oauth/token",
+            "registration_endpoint": f"{self.issuer}/oauth/register",
+            "scopes_supported": [*self.settings.scope, OFFLINE_ACCESS],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "code_challenge_methods_supported": ["S256"],
+            "client_id_metadata_document_supported": True,
+            "authorization_response_iss_parameter_supported": True,
+        }
+
+    def access(self, access_token: str, resource: str) -> str | AccessRefusal:
+        """The user a live access token acts for at `resource` (`Settings.resources`), or why
+        it does not let the request through."""
+        token = self.grants.access_token(secret_hash(access_token), self.clock())
+        if token is None:
+            return AccessRefusal.INVALID
+        if token.resource is not None and token.resource != resource:
+            return AccessRefusal.OTHER_RESOURCE
+        if not all(s in token.scope for s in self.settings.scope):
+            return AccessRefusal.INSUFFICIENT_SCOPE
+        return token.user
+
+    def register(self, body: bytes) -> dict[str, Any]:
+        """Registers a client (RFC 7591); the 201 body. Raises `RegistrationError`, and
+        `OSError` if it cannot be stored."""
+        now = self.clock()
+        client = parse_registration(body, self.settings.scope, now)
+        client_id = f"mcp-{secrets.token_urlsafe(24)}"
+        secret = None if client.token_endpoint_auth_method == "none" else random_token()
+        stored = client.model_copy(
+            update={"secret_hash": None if secret is None else secret_hash(secret)}
+        )
+        if not self.grants.register(client_id, stored):
+            raise RegistrationError(
+                "invalid_client_metadata",
+                "this server is full: it keeps at most 1000 registered clients (its operator "
+                "can remove some from the grants file)",
+            )
+        return registration_response(client_id, secret, client)
+
+    async def find_client(self, client_id: str) -> KnownClient:
+        """The client of an authorization request: the pre-registered one, a registered one, or
+        the one a metadata document describes (fetched here). Raises `RefusalError`."""
+        if same_secret(client_id, self.settings.client_id):
+            return KnownClient(
+                client_id=client_id,
+                name="the pre-registered client (OAUTH_CLIENT_ID)",
+                public=False,
+                scope=None,
+                redirect_uris=None,
+            )
+        registered = self.grants.client(client_id)
+        if registered is not None:
+            return KnownClient(
+                client_id=client_id,
+                name=registered.client_name or client_id,
+                public=registered.token_endpoint_auth_method == "none",
+                scope=None if registered.scope is None else split_whitespace(registered.scope),
+                redirect_uris=tuple(registered.redirect_uris),
+            )
+        if is_metadata_url(client_id, self.settings.allow_loopback_client_ids):
+            try:
+                document = await self.documents.get(client_id, self.clock())
+            except MetadataDocumentError as error:
+                raise refusal_page("Client metadata document refused", str(error)) from None
+            return KnownClient(
+                client_id=client_id,
+                name=document.client_name or client_id,
+                public=True,
+                scope=None,
+                redirect_uris=document.redirect_uris,
+            )
+        raise refusal_page(
+            "Unknown client",
+            f"The client id `{client_id}` is not this plugin's client (OAUTH_CLIENT_ID), a "
+            "registered client, or the https URL of a client metadata document.",
+        )
+
+    def canonical_resource(self, resource: str) -> str | None:
+        """`resource` as one of `Settings.resources`, if it names one: compared with the
+        scheme and host in lower case, without a default port or a trailing `/`. A query or a
+        fragment names none (RFC 8707, 2)."""
+        try:
+            parts = urlsplit(resource)
+            port = parts.port
+        except ValueError:
+            return None
+        if "#" in resource or "?" in resource or not parts.hostname or "@" in parts.netloc:
+            return None
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        if default is None:
+            return None
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        authority = host if port in (None, default) else f"{host}:{port}"
+        canonical = f"{parts.scheme}://{authority}{parts.path}".rstrip("/")
+        return canonical if canonical in self.settings.resources else None
+
+    async def check(self, params: Mapping[str, str]) -> AuthRequest:
         """Checks an authorization request. A bad client or redirect URI is an error page; any
         other problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks. Raises
         `RefusalError`."""
@@ -159,21 +340,22 @@ class OAuth:
         def param(name: str) -> str | None:
             return params.get(name) or None
 
-        client_id = param("client_id") or ""
-        if not same_secret(client_id, self.settings.client_id):
-            raise refusal_page(
-                "Unknown client",
-                f"The client id `{client_id}` is not this plugin's client (OAUTH_CLIENT_ID).",
-            )
+        client = await self.find_client(param("client_id") or "")
         asked_redirect = param("redirect_uri")
         if asked_redirect is None:
             raise refusal_page("Missing redirect URI", "The request has no redirect_uri.")
         redirect_uri: str = asked_redirect
-        if not self.settings.redirects.allows(redirect_uri):
+        if client.redirect_uris is None and not self.settings.redirects.allows(redirect_uri):
             raise refusal_page(
                 "Redirect URI not allowed",
-                f"`{redirect_uri}` is not ChatGPT's OAuth callback, a loopback URL, or one of "
-                "OAUTH_REDIRECT_URIS.",
+                f"`{redirect_uri}` is not ChatGPT's or Claude's OAuth callback, a loopback URL, "
+                "or one of OAUTH_REDIRECT_URIS.",
+            )
+        if client.redirect_uris is not None and redirect_uri not in client.redirect_uris:
+            raise refusal_page(
+                "Redirect URI not allowed",
+                f"`{redirect_uri}` is not one of the redirect URIs of the client "
+                f"`{client.client_id}`.",
             )
         state = param("state")
 
@@ -181,18 +363,31 @@ class OAuth:
             query = [("error", error), ("error_description", description)]
             if state is not None:
                 query.append(("state", state))
+            query.append(("iss", self.issuer))
             return RefusalError(redirect(with_params(redirect_uri, query)))
 
         if param("response_type") != "code":
             raise refuse("unsupported_response_type", "response_type must be code")
         if state is None:
             raise refuse("invalid_request", "state is required")
+        asked_resource = param("resource")
+        resource = None
+        if asked_resource is not None:
+            resource = self.canonical_resource(asked_resource)
+            if resource is None:
+                raise refuse(
+                    "invalid_target",
+                    f"resource must be {self.settings.mcp_resource} or {self.issuer}",
+                )
+        allowed = [*self.settings.scope, OFFLINE_ACCESS]
+        if client.scope is not None:
+            allowed = [s for s in allowed if s in client.scope]
         asked = param("scope")
         if asked is None:
-            scope = list(self.settings.scope)
+            scope = [s for s in self.settings.scope if s in allowed]
         else:
             scope = split_whitespace(asked)
-            if not all(s in self.settings.scope for s in scope):
+            if not all(s in allowed for s in scope):
                 raise refuse("invalid_scope", "this plugin does not grant that scope")
         challenge, method = param("code_challenge"), param("code_challenge_method")
         if challenge is None and method is not None:
@@ -204,12 +399,20 @@ class OAuth:
                 "invalid_request",
                 "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
             )
+        if challenge is None and client.public:
+            raise refuse(
+                "invalid_request",
+                "PKCE is required of a client without a secret: send code_challenge and "
+                "code_challenge_method=S256",
+            )
         return AuthRequest(
-            client_id=client_id,
+            client_id=client.client_id,
+            client_name=client.name,
             redirect_uri=redirect_uri,
             state=state,
             scope=scope,
             code_challenge=challenge,
+            resource=resource,
         )
 
     def consent_page(
@@ -218,14 +421,13 @@ class OAuth:
         """The sign-in and consent page for `request`, which is kept until the page is answered:
         the form carries only its id."""
         hidden = [("request_id", self.pending.add(request, self.clock()))]
-        after_scheme = request.redirect_uri.split("://")
-        redirect_host = re.split("[/?]", after_scheme[1])[0] if len(after_scheme) > 1 else ""
         return page.consent(
             page.Consent(
                 plugin=self.plugin,
+                client=request.client_name,
                 hidden=hidden,
                 scope=request.scope,
-                redirect_host=redirect_host,
+                redirect_host=host_of(request.redirect_uri),
                 username=username,
                 error=error,
             )
@@ -254,7 +456,7 @@ class OAuth:
             )
 
         def back(query: list[tuple[str, str]]) -> Response:
-            return redirect(with_params(request.redirect_uri, query))
+            return redirect(with_params(request.redirect_uri, [*query, ("iss", self.issuer)]))
 
         decision = params.get("decision")
         if decision == "deny":
@@ -285,6 +487,7 @@ class OAuth:
             user=username,
             scope=request.scope,
             code_challenge=request.code_challenge,
+            resource=request.resource,
             expires_at=now + CODE_LIFETIME,
             used=False,
         )
@@ -315,6 +518,7 @@ class OAuth:
             raise TokenError.request(
                 "send the client credentials either in the body or as HTTP Basic, not both"
             )
+        client_secret: str | None
         if basic is not None:
             credentials = basic_credentials(basic)
             if credentials is None:
@@ -322,24 +526,21 @@ class OAuth:
                     "the Basic credentials are not base64 of client_id:client_secret"
                 )
             client_id, client_secret = credentials
-        elif secret_in_body is not None:
-            client_id, client_secret = param("client_id") or "", secret_in_body
         else:
+            client_id, client_secret = param("client_id") or "", secret_in_body
+        if not client_id:
             raise TokenError.client(
-                "client authentication is required (client_id and client_secret, or HTTP Basic)"
+                "client authentication is required (client_id and client_secret, or HTTP Basic; "
+                "client_id alone for a public client)"
             )
-        client_ok = same_secret(client_id, self.settings.client_id) & same_secret(
-            client_secret, self.settings.client_secret
-        )
-        if not client_ok:
-            raise TokenError.client("unknown client or wrong client secret")
+        pre_registered = self.authenticate_client(client_id, client_secret)
 
         now = self.clock()
         grant_type = param("grant_type")
         if grant_type == "authorization_code":
-            grant, user, scope = self._code_grant(param, client_id, now)
+            grant, user, scope, resource = self._code_grant(param, client_id, now)
         elif grant_type == "refresh_token":
-            grant, user, scope = self._refresh_grant(param, client_id, now)
+            grant, user, scope, resource = self._refresh_grant(param, client_id, now)
         elif grant_type is not None:
             raise TokenError(
                 400,
@@ -349,7 +550,8 @@ class OAuth:
         else:
             raise TokenError.request("grant_type is required")
 
-        access_token, refresh_token = random_token(), random_token()
+        access_token = random_token()
+        refresh_token = random_token() if pre_registered or OFFLINE_ACCESS in scope else None
 
         def token(kind: Literal["access", "refresh"], lifetime: int) -> Token:
             return Token(
@@ -358,49 +560,104 @@ class OAuth:
                 client_id=client_id,
                 user=user,
                 scope=scope,
+                resource=resource,
                 expires_at=now + lifetime,
                 rotated=False,
             )
 
+        tokens = [(secret_hash(access_token), token("access", ACCESS_TOKEN_LIFETIME))]
+        if refresh_token is not None:
+            tokens.append((secret_hash(refresh_token), token("refresh", REFRESH_TOKEN_LIFETIME)))
         try:
-            self.grants.add_tokens(
-                [
-                    (secret_hash(access_token), token("access", ACCESS_TOKEN_LIFETIME)),
-                    (secret_hash(refresh_token), token("refresh", REFRESH_TOKEN_LIFETIME)),
-                ],
-                now,
-            )
+            self.grants.add_tokens(tokens, now)
         except OSError as error:
             raise storage_error(error) from None
-        return {
-            "access_token": access_token,
-            "expires_in": ACCESS_TOKEN_LIFETIME,
-            "refresh_token": refresh_token,
-            "scope": " ".join(scope),
-            "token_type": "bearer",
-        }
+        answer: dict[str, Any] = {"access_token": access_token, "expires_in": ACCESS_TOKEN_LIFETIME}
+        if refresh_token is not None:
+            answer["refresh_token"] = refresh_token
+        answer["scope"] = " ".join(scope)
+        answer["token_type"] = "bearer"
+        return answer
+
+    def authenticate_client(self, client_id: str, client_secret: str | None) -> bool:
+        """Checks the client's credentials: a secret for a confidential client, none for a
+        public one. Whether it is the pre-registered client. Raises `TokenError`."""
+        if same_secret(client_id, self.settings.client_id):
+            if client_secret is None or not same_secret(client_secret, self.settings.client_secret):
+                raise TokenError.client("unknown client or wrong client secret")
+            return True
+        registered = self.grants.client(client_id)
+        if registered is not None and registered.secret_hash is not None:
+            if client_secret is None or not same_secret(
+                secret_hash(client_secret), registered.secret_hash
+            ):
+                raise TokenError.client("unknown client or wrong client secret")
+            return False
+        public = registered is not None or is_metadata_url(
+            client_id, self.settings.allow_loopback_client_ids
+        )
+        if not public:
+            raise TokenError.client("unknown client or wrong client secret")
+        if client_secret is not None:
+            raise TokenError.client("a public client (without a secret) must not send one")
+        return False
+
+    def _asked_resource(self, param: Callable[[str], str | None]) -> str | None:
+        """The `resource` of a token request, canonical. Raises `TokenError`."""
+        asked = param("resource")
+        if asked is None:
+            return None
+        resource = self.canonical_resource(asked)
+        if resource is None:
+            raise TokenError.target(
+                f"resource must be {self.settings.mcp_resource} or {self.issuer}"
+            )
+        return resource
 
     def _code_grant(
         self, param: Callable[[str], str | None], client_id: str, now: int
-    ) -> tuple[str, str, list[str]]:
-        """`grant_type=authorization_code`: the grant, user and scope of a fresh code."""
+    ) -> tuple[str, str, list[str], str | None]:
+        """`grant_type=authorization_code`: the grant, user, scope and resource of a fresh
+        code."""
         code_text = param("code")
         if code_text is None:
             raise TokenError.request("code is required")
         redirect_uri = param("redirect_uri")
         if redirect_uri is None:
             raise TokenError.request("redirect_uri is required")
+        asked_resource = self._asked_resource(param)
+        verifier = param("code_verifier")
+
+        def is_retry(code: Code) -> bool:
+            # The client is authenticated already (its secret, if it has one): the same client,
+            # the same redirect URI and, if the code had a challenge, the right verifier.
+            return (
+                code.client_id == client_id
+                and code.redirect_uri == redirect_uri
+                and (
+                    code.code_challenge is None
+                    or (
+                        verifier is not None
+                        and same_secret(pkce_challenge(verifier), code.code_challenge)
+                    )
+                )
+            )
+
         try:
-            code = self.grants.use_code(secret_hash(code_text), now)
+            code = self.grants.use_code(secret_hash(code_text), now, is_retry)
         except OSError as error:
             raise storage_error(error) from None
         if code is Refused.UNKNOWN:
             raise TokenError.grant("the code is unknown or expired")
+        if code is Refused.RETRIED:
+            raise TokenError.grant(
+                f"the code was already used, by this client less than {RETRY_SECONDS} seconds "
+                "ago: the tokens it gave still work"
+            )
         if isinstance(code, Refused):
             raise TokenError.grant("the code was already used; the tokens it gave are revoked")
         if code.client_id != client_id or code.redirect_uri != redirect_uri:
             raise TokenError.grant("the code was issued to another client or redirect_uri")
-        verifier = param("code_verifier")
         if code.code_challenge is not None and verifier is not None:
             if not same_secret(pkce_challenge(verifier), code.code_challenge):
                 raise TokenError.grant("code_verifier does not match code_challenge")
@@ -410,16 +667,20 @@ class OAuth:
             raise TokenError.grant(
                 "code_verifier given, but the authorization request had no code_challenge"
             )
-        return code.grant, code.user, code.scope
+        if code.resource is not None and asked_resource not in (None, code.resource):
+            raise TokenError.target(f"the code was issued for the resource {code.resource}")
+        resource = code.resource if code.resource is not None else asked_resource
+        return code.grant, code.user, code.scope, resource
 
     def _refresh_grant(
         self, param: Callable[[str], str | None], client_id: str, now: int
-    ) -> tuple[str, str, list[str]]:
-        """`grant_type=refresh_token`: the grant, user and scope of a fresh refresh token,
-        which is now rotated."""
+    ) -> tuple[str, str, list[str], str | None]:
+        """`grant_type=refresh_token`: the grant, user, scope and resource of a fresh refresh
+        token, which is now rotated."""
         refresh = param("refresh_token")
         if refresh is None:
             raise TokenError.request("refresh_token is required")
+        asked_resource = self._asked_resource(param)
         try:
             token = self.grants.rotate_refresh(secret_hash(refresh), now)
         except OSError as error:
@@ -430,13 +691,15 @@ class OAuth:
             raise TokenError.grant("the refresh token was already used; its grant is revoked")
         if token.client_id != client_id:
             raise TokenError.grant("the refresh token was issued to another client")
+        if asked_resource is not None and asked_resource != token.resource:
+            raise TokenError.target("the refresh token was issued for another resource")
         asked = param("scope")
         if asked is None:
-            return token.grant, token.user, token.scope
+            return token.grant, token.user, token.scope, token.resource
         scope = split_whitespace(asked)
         if not all(s in token.scope for s in scope):
             raise TokenError(400, "invalid_scope", "a refresh cannot widen the scope")
-        return token.grant, token.user, scope
+        return token.grant, token.user, scope, token.resource
 
 
 def storage_error(error: OSError) -> TokenError:
