@@ -1,7 +1,7 @@
 /** Error responses: every failure is a JSON `{"error": "..."}` with a 4xx or 5xx status. */
 
 /** The statuses this API answers errors with. */
-export type ErrorStatus = 400 | 401 | 404 | 405 | 409 | 413 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 500;
 
 /** What went wrong with a request; `app.ts` turns it into the response. */
 export class ApiError extends Error {
@@ -10,7 +10,7 @@ export class ApiError extends Error {
   /**
    * @param status the HTTP status.
    * @param message the `error` text of the body.
-   * @param headers extra response headers (`WWW-Authenticate` on 401, `Allow` on 405).
+   * @param headers extra response headers (`WWW-Authenticate` on 401 and 403, `Allow` on 405).
    */
   constructor(
     readonly status: ErrorStatus,

@@ -161,11 +161,14 @@ function strictProblem(value: unknown, depth: number): string | undefined {
  *
  * @throws BodyTooLargeError for a body over {@link MAX_BODY_BYTES}.
  */
-export async function readBody(request: Request): Promise<Uint8Array> {
+export async function readBody(
+  request: Request,
+  limit: number = MAX_BODY_BYTES,
+): Promise<Uint8Array> {
   const tooLarge = (): BodyTooLargeError =>
-    new BodyTooLargeError(`the body is larger than ${MAX_BODY_BYTES} bytes`);
+    new BodyTooLargeError(`the body is larger than ${limit} bytes`);
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) {
+  if (declared > limit) {
     throw tooLarge();
   }
   if (request.body === null) {
@@ -180,7 +183,7 @@ export async function readBody(request: Request): Promise<Uint8Array> {
       break;
     }
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel();
       throw tooLarge();
     }

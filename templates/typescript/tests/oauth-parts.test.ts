@@ -210,8 +210,10 @@ function storedCode(grant: string, expiresAt = NOW + 300): Code {
     user: "alice",
     scope: ["todos"],
     codeChallenge: null,
+    resource: null,
     expiresAt,
     used: false,
+    usedAt: null,
   };
 }
 
@@ -222,18 +224,20 @@ function storedToken(grant: string, kind: Token["kind"], expiresAt = NOW + 3600)
     clientId: "client",
     user: "alice",
     scope: ["todos"],
+    resource: null,
     expiresAt,
     rotated: false,
   };
 }
 
-test("codes are used once; a replay revokes the grant's tokens", async () => {
+test("codes are used once; a replay is reported, and revoking is a separate step", async () => {
   const path = grantsPath(tempDataPath());
   const grants = Grants.open(path);
   await grants.addCode("c1", storedCode("g1"), NOW);
   assert.deepEqual(await grants.useCode("nope", NOW), { found: "unknown" });
   const fresh = await grants.useCode("c1", NOW);
-  assert.deepEqual(fresh, { found: "fresh", value: { ...storedCode("g1"), used: true } });
+  const used = { ...storedCode("g1"), used: true, usedAt: NOW };
+  assert.deepEqual(fresh, { found: "fresh", value: used });
   await grants.addTokens(
     [
       ["a1", storedToken("g1", "access")],
@@ -242,7 +246,9 @@ test("codes are used once; a replay revokes the grant's tokens", async () => {
     NOW,
   );
   assert.equal(grants.accessToken("a1", NOW)?.user, "alice");
-  assert.deepEqual(await grants.useCode("c1", NOW), { found: "replayed" });
+  assert.deepEqual(await grants.useCode("c1", NOW + 5), { found: "replayed", value: used });
+  assert.equal(grants.accessToken("a1", NOW)?.user, "alice", "the caller decides");
+  await grants.revoke("g1");
   assert.equal(grants.accessToken("a1", NOW), undefined);
   assert.equal(grants.accessToken("a2", NOW)?.grant, "g2", "other grants keep their tokens");
   // Expired codes are unknown.
@@ -251,7 +257,7 @@ test("codes are used once; a replay revokes the grant's tokens", async () => {
   // What was written is what is read back.
   const reopened = Grants.open(path);
   assert.equal(reopened.accessToken("a2", NOW)?.grant, "g2");
-  assert.deepEqual(await reopened.useCode("c1", NOW), { found: "replayed" });
+  assert.deepEqual(await reopened.useCode("c1", NOW), { found: "replayed", value: used });
   assert.deepEqual(readdirSync(dirname(path)), ["todos.oauth.json"]);
 });
 

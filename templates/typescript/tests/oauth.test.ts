@@ -8,214 +8,46 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { test } from "node:test";
 
-import { createApp } from "../src/app.js";
-import type { Plugin } from "../src/app.js";
-import { oauthScope } from "../src/documents.js";
 import { escapeHtml } from "../src/oauth/page.js";
 import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME } from "../src/oauth/pending.js";
 import {
   ACCESS_TOKEN_LIFETIME,
   CODE_LIFETIME,
   REFRESH_TOKEN_LIFETIME,
+  RETRY_SECONDS,
   hashSecret,
 } from "../src/oauth/server.js";
 import { grantsPath } from "../src/oauth/store.js";
 import { MAX_BODY_BYTES } from "../src/request.js";
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  REDIRECT_URI,
-  assertError,
-  send,
-  tempDataPath,
-  testConfig,
-} from "./support.js";
-import type { Reply } from "./support.js";
+  CHALLENGE,
+  ISSUER,
+  SCOPE,
+  STATE,
+  Server,
+  VERIFIER,
+  answer,
+  approve,
+  approveWithoutPage,
+  assertOAuthError,
+  assertPage,
+  authorization,
+  code,
+  consent,
+  exchange,
+  list,
+  postForm,
+  publicCode,
+  publicExchange,
+  redirectParams,
+  refreshWith,
+  registerPublic,
+  requestId,
+  tokenJson,
+  tokensOf,
+} from "./oauth-support.js";
+import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, assertError, send } from "./support.js";
 
-/** A plugin with a clock the test moves. */
-class Server {
-  now = 1_800_000_000;
-  readonly app: Plugin;
-
-  constructor(readonly dataPath: string = tempDataPath()) {
-    this.app = createApp(testConfig(dataPath), () => this.now);
-  }
-
-  advance(seconds: number): void {
-    this.now += seconds;
-  }
-}
-
-/** The state of the test requests: it must come back unchanged. */
-const STATE = "state with spaces & symbols=/?é";
-
-/** The scope the manifest grants (`todos` unless the project was generated with another). */
-const SCOPE = oauthScope(new Server().app.documents).join(" ");
-
-/** The query string of a valid authorization request, with `extra` added or replacing. */
-function authorization(extra: Record<string, string> = {}): string {
-  const params: Record<string, string> = {
-    response_type: "code",
-    client_id: CLIENT_ID,
-    redirect_uri: REDIRECT_URI,
-    scope: SCOPE,
-    state: STATE,
-  };
-  for (const [name, value] of Object.entries(extra)) {
-    delete params[name];
-    params[name] = value;
-  }
-  return new URLSearchParams(Object.entries(params).filter(([, value]) => value !== "")).toString();
-}
-
-/** A form POST, with client credentials as HTTP Basic if `basic` is given. */
-function postForm(
-  app: Plugin,
-  path: string,
-  form: string,
-  basic?: [string, string],
-): Promise<Reply> {
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
-  if (basic !== undefined) {
-    headers["authorization"] = `Basic ${Buffer.from(basic.join(":")).toString("base64")}`;
-  }
-  return send(app, "POST", path, { body: form, headers });
-}
-
-/** The id a consent page's form carries: its only hidden field. */
-function requestId(page: string): string {
-  const hidden = [...page.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)];
-  assert.deepEqual(
-    hidden.map((field) => field[1]),
-    ["request_id"],
-    page,
-  );
-  return hidden[0]?.[2] ?? "";
-}
-
-/** The id of the consent page shown for the authorization request `query`. */
-async function consent(app: Plugin, query: string): Promise<string> {
-  const page = await send(app, "GET", `/oauth/authorize?${query}`);
-  assert.equal(page.status, 200, page.text);
-  return requestId(page.text);
-}
-
-/** Posts the consent form. */
-function answer(app: Plugin, form: Record<string, string>): Promise<Reply> {
-  return postForm(app, "/oauth/authorize", new URLSearchParams(form).toString());
-}
-
-/**
- * Opens the consent page for the authorization request `query`, signs in and approves; the
- * reply to the consent form.
- */
-async function approve(
-  app: Plugin,
-  query: string,
-  username = "alice",
-  password = "alice-password",
-): Promise<Reply> {
-  const id = await consent(app, query);
-  return answer(app, { request_id: id, username, password, decision: "allow" });
-}
-
-/**
- * Posts the authorization request `query` with alice's sign-in as a consent form, with no
- * consent page shown for it: always refused.
- */
-function approveWithoutPage(app: Plugin, query: string): Promise<Reply> {
-  const form = `${query}&username=alice&password=alice-password&decision=allow`;
-  return postForm(app, "/oauth/authorize", form);
-}
-
-/** The query parameters of a redirect to the test's redirect URI. */
-function redirectParams(reply: Reply): URLSearchParams {
-  const location = reply.headers.get("location") ?? "";
-  assert.ok(location.startsWith(`${REDIRECT_URI}?`), location);
-  return new URLSearchParams(location.slice(REDIRECT_URI.length + 1));
-}
-
-/** A code for alice, from a valid request with `extra` parameters. */
-async function code(app: Plugin, extra: Record<string, string> = {}): Promise<string> {
-  const reply = await approve(app, authorization(extra));
-  assert.equal(reply.status, 303, reply.text);
-  const code = redirectParams(reply).get("code");
-  assert.ok(code !== null);
-  return code;
-}
-
-/** A token request with a JSON body, as ChatGPT sends it for `application/json`. */
-function tokenJson(app: Plugin, body: unknown): Promise<Reply> {
-  return send(app, "POST", "/oauth/token", { body });
-}
-
-function exchange(code: string): Record<string, unknown> {
-  return {
-    grant_type: "authorization_code",
-    code,
-    redirect_uri: REDIRECT_URI,
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-  };
-}
-
-function refreshWith(refreshToken: string, extra: Record<string, string> = {}): unknown {
-  return {
-    grant_type: "refresh_token",
-    refresh_token: refreshToken,
-    client_id: CLIENT_ID,
-    client_secret: CLIENT_SECRET,
-    ...extra,
-  };
-}
-
-/** The tokens of a successful token response. */
-interface Tokens {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token: string;
-  scope: string;
-}
-
-function tokensOf(reply: Reply): Tokens {
-  assert.equal(reply.status, 200, reply.text);
-  return reply.json() as Tokens;
-}
-
-/** Asserts an RFC 6749 error: `{"error": <code>, "error_description": "..."}`, not cached. */
-function assertOAuthError(reply: Reply, status: number, error: string): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get("content-type"), "application/json");
-  const body = reply.json() as Record<string, unknown>;
-  assert.deepEqual(Object.keys(body), ["error", "error_description"]);
-  assert.equal(body["error"], error, reply.text);
-  assert.equal(typeof body["error_description"], "string");
-  assert.equal(reply.headers.get("cache-control"), "no-store");
-  assert.equal(reply.headers.get("pragma"), "no-cache");
-  if (status === 401) {
-    assert.equal(reply.headers.get("www-authenticate"), 'Basic realm="oauth"');
-  }
-}
-
-/** Asserts an HTML page with the headers that keep it from being framed, cached or leaked. */
-function assertPage(reply: Reply, status: number): void {
-  assert.equal(reply.status, status, reply.text);
-  assert.equal(reply.headers.get("content-type"), "text/html; charset=utf-8");
-  assert.equal(
-    reply.headers.get("content-security-policy"),
-    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  );
-  assert.equal(reply.headers.get("x-frame-options"), "DENY");
-  assert.equal(reply.headers.get("cache-control"), "no-store");
-  assert.equal(reply.headers.get("referrer-policy"), "no-referrer");
-  assert.equal(reply.headers.get("location"), null);
-  assert.ok(!reply.text.includes("<script"), reply.text);
-}
-
-function list(app: Plugin, token: string): Promise<Reply> {
-  return send(app, "GET", "/todos", { token });
-}
 
 test("the authorization endpoint shows a sign-in and consent page", async () => {
   const { app } = new Server();
@@ -246,8 +78,9 @@ test("the whole flow works and refresh tokens rotate", async () => {
   assert.equal(approved.status, 303);
   assert.equal(approved.text, "");
   const params = redirectParams(approved);
-  assert.deepEqual([...params.keys()], ["code", "state"]);
+  assert.deepEqual([...params.keys()], ["code", "state", "iss"]);
   assert.equal(params.get("state"), STATE);
+  assert.equal(params.get("iss"), ISSUER);
   // 256 random bits, URL-safe.
   assert.match(params.get("code") ?? "", /^[A-Za-z0-9_-]{43}$/);
 
@@ -392,9 +225,10 @@ test("other bad requests redirect back with an error", async () => {
     assert.equal(reply.status, 303, query);
     assert.equal(reply.text, "");
     const params = redirectParams(reply);
-    assert.deepEqual([...params.keys()], ["error", "error_description", "state"], query);
+    assert.deepEqual([...params.keys()], ["error", "error_description", "state", "iss"], query);
     assert.equal(params.get("error"), error, query);
     assert.equal(params.get("state"), STATE);
+    assert.equal(params.get("iss"), ISSUER);
     assertPage(await approveWithoutPage(app, query), 400);
   }
   // `state` is required; the refusal then has none to return.
@@ -403,6 +237,7 @@ test("other bad requests redirect back with an error", async () => {
     const params = redirectParams(await send(app, "GET", `/oauth/authorize?${query}`));
     assert.equal(params.get("error"), "invalid_request");
     assert.equal(params.get("state"), null);
+    assert.deepEqual([...params.keys()], ["error", "error_description", "iss"]);
   }
 });
 
@@ -430,6 +265,7 @@ test("denying redirects with access_denied", async () => {
       ["error", "access_denied"],
       ["error_description", "the user denied the request"],
       ["state", STATE],
+      ["iss", ISSUER],
     ],
   );
   // Anything but allow or deny is a 400 page.
@@ -638,16 +474,49 @@ test("the code must come with the same redirect URI", async () => {
   assertOAuthError(await tokenJson(app, body), 400, "invalid_grant");
 });
 
-test("a replayed code fails and revokes what it issued", async () => {
-  const { app } = new Server();
+test("a code posted again by its client within a minute fails and revokes nothing", async () => {
+  const server = new Server();
+  const { app } = server;
+  // The pre-registered client, proven by its secret (ChatGPT has posted a code twice).
   const issued = await code(app);
   const first = tokensOf(await tokenJson(app, exchange(issued)));
+  server.advance(RETRY_SECONDS);
+  assertOAuthError(await tokenJson(app, exchange(issued)), 400, "invalid_grant");
+  assert.equal((await list(app, first.access_token)).status, 200, "still signed in");
+  // A public client, proven by the same PKCE verifier.
+  const client = await registerPublic(app);
+  const withPkce = await publicCode(app, client);
+  const tokens = tokensOf(await tokenJson(app, publicExchange(client, withPkce)));
+  assertOAuthError(await tokenJson(app, publicExchange(client, withPkce)), 400, "invalid_grant");
+  assert.equal((await list(app, tokens.access_token)).status, 200, "still signed in");
+});
+
+test("any other replayed code fails and revokes what it issued", async () => {
+  const server = new Server();
+  const { app } = server;
+  // Later than a retry would come.
+  let issued = await code(app);
+  let first = tokensOf(await tokenJson(app, exchange(issued)));
   assert.equal((await list(app, first.access_token)).status, 200);
+  server.advance(RETRY_SECONDS + 1);
   assertOAuthError(await tokenJson(app, exchange(issued)), 400, "invalid_grant");
   const revoked = await list(app, first.access_token);
   assertError(revoked, 401);
   assert.match(revoked.headers.get("www-authenticate") ?? "", /error="invalid_token"$/);
   assertOAuthError(await tokenJson(app, refreshWith(first.refresh_token)), 400, "invalid_grant");
+  // Without the PKCE verifier the first exchange proved.
+  const client = await registerPublic(app);
+  const withPkce = await publicCode(app, client);
+  const tokens = tokensOf(await tokenJson(app, publicExchange(client, withPkce)));
+  const wrongVerifier = { ...publicExchange(client, withPkce), code_verifier: "b".repeat(43) };
+  assertOAuthError(await tokenJson(app, wrongVerifier), 400, "invalid_grant");
+  assertError(await list(app, tokens.access_token), 401);
+  // From another client.
+  issued = await code(app, { code_challenge: CHALLENGE, code_challenge_method: "S256" });
+  first = tokensOf(await tokenJson(app, { ...exchange(issued), code_verifier: VERIFIER }));
+  const other = { ...publicExchange(client, issued), redirect_uri: REDIRECT_URI };
+  assertOAuthError(await tokenJson(app, other), 400, "invalid_grant");
+  assertError(await list(app, first.access_token), 401);
 });
 
 test("codes, access tokens and refresh tokens expire", async () => {
@@ -765,10 +634,14 @@ test("the grants file has the shared format, and expired entries are pruned", as
     "user",
     "scope",
     "code_challenge",
+    "resource",
     "expires_at",
     "used",
+    "used_at",
   ]);
   assert.equal(storedCode?.["used"], true);
+  assert.equal(storedCode?.["used_at"], server.now);
+  assert.equal(storedCode?.["resource"], null);
   assert.equal(storedCode?.["code_challenge"], null);
   assert.equal(storedCode?.["expires_at"], server.now + CODE_LIFETIME);
   const access = stored.tokens[hashSecret(tokens.access_token)];
@@ -778,6 +651,7 @@ test("the grants file has the shared format, and expired entries are pruned", as
     client_id: CLIENT_ID,
     user: "alice",
     scope: SCOPE === "" ? [] : SCOPE.split(" "),
+    resource: null,
     expires_at: server.now + ACCESS_TOKEN_LIFETIME,
     rotated: false,
   });

@@ -7,6 +7,8 @@
 export interface Consent {
   /** The plugin's name. */
   readonly plugin: string;
+  /** Who asks: the client's name, or its id. */
+  readonly client: string;
   /** The hidden fields: the id of the request kept on the server (`pending.ts`). */
   readonly hidden: ReadonlyArray<readonly [string, string]>;
   /** The scopes asked for. */
@@ -60,7 +62,7 @@ function document(title: string, body: string): string {
 export function consentPage(consent: Consent): Response {
   let body =
     `<h1>Sign in to ${escapeHtml(consent.plugin)}</h1>\n` +
-    '<p class="muted">ChatGPT asks to use your TODO list';
+    `<p class="muted">${escapeHtml(consent.client)} asks to use your TODO list`;
   if (consent.scope.length > 0) {
     body += ` (scope: ${escapeHtml(consent.scope.join(" "))})`;
   }

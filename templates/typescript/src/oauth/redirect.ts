@@ -1,13 +1,24 @@
 /**
  * Which `redirect_uri`s the authorization server sends users back to, and how.
  *
- * A code must only ever reach the client that asked for it, so the allow-list is strict:
- * ChatGPT's plugin and GPT callbacks, loopback URLs for local testing, and exact URLs from
- * `OAUTH_REDIRECT_URIS`. Anything else is shown as an error page and never redirected to.
+ * A code must only ever reach the client that asked for it, so the allow-list of the
+ * pre-registered client is strict: ChatGPT's app, connector, plugin and GPT callbacks, Claude's
+ * callbacks, loopback URLs for local testing, and exact URLs from `OAUTH_REDIRECT_URIS`.
+ * Anything else is shown as an error page and never redirected to. Registered clients and
+ * client metadata documents name their own redirect URIs, matched exactly.
  */
 
 /** The hosts ChatGPT's OAuth callbacks live on. */
 const CHATGPT_HOSTS: readonly string[] = ["chat.openai.com", "chatgpt.com"];
+
+/** ChatGPT's stable callback for apps (connectors) whose server sends `iss`. */
+const CHATGPT_CONNECTOR_CALLBACK = "https://chatgpt.com/connector_platform_oauth_redirect";
+
+/** Claude's callbacks. */
+const CLAUDE_CALLBACKS: readonly string[] = [
+  "https://claude.ai/api/mcp/auth_callback",
+  "https://claude.com/api/mcp/auth_callback",
+];
 
 /** The hosts of loopback URLs (RFC 8252, 7.3). */
 const LOOPBACK_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
@@ -27,14 +38,33 @@ export class AllowList {
       return false;
     }
     switch (parts.scheme) {
-      // https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
       case "https": {
+        if (
+          parts.port !== undefined ||
+          parts.path !== parts.parsedPath ||
+          parts.query !== undefined
+        ) {
+          return false;
+        }
+        const plain = `https://${parts.host}${parts.path}`;
+        if (plain === CHATGPT_CONNECTOR_CALLBACK || CLAUDE_CALLBACKS.includes(plain)) {
+          return true;
+        }
         const segments = parts.path.split("/");
+        // https://chatgpt.com/connector/oauth/<connector id>
+        if (
+          parts.host === "chatgpt.com" &&
+          segments.length === 4 &&
+          segments[0] === "" &&
+          segments[1] === "connector" &&
+          segments[2] === "oauth" &&
+          isId(segments[3] ?? "")
+        ) {
+          return true;
+        }
+        // https://chat.openai.com/aip/<plugin or GPT id>/oauth/callback
         return (
           CHATGPT_HOSTS.includes(parts.host) &&
-          parts.port === undefined &&
-          parts.path === parts.parsedPath &&
-          parts.query === undefined &&
           segments.length === 5 &&
           segments[0] === "" &&
           segments[1] === "aip" &&
@@ -50,6 +80,39 @@ export class AllowList {
         return false;
     }
   }
+}
+
+/**
+ * Whether a client may register `uri` as a redirect URI: https on any host, or http on
+ * loopback; no user info, no fragment, nothing the URL parser would read differently.
+ */
+export function registrable(uri: string): boolean {
+  const parts = parse(uri);
+  return (
+    parts !== undefined &&
+    (parts.scheme === "https" || (parts.scheme === "http" && LOOPBACK_HOSTS.includes(parts.host)))
+  );
+}
+
+/**
+ * Whether `clientId` is a client ID metadata document URL: https with a path other than `/`
+ * (or http on loopback when `loopback` allows it, for local tests).
+ */
+export function isMetadataUrl(clientId: string, loopback: boolean): boolean {
+  const parts = parse(clientId);
+  if (parts === undefined || parts.path === "" || parts.path === "/") {
+    return false;
+  }
+  return (
+    parts.scheme === "https" ||
+    (loopback && parts.scheme === "http" && LOOPBACK_HOSTS.includes(parts.host))
+  );
+}
+
+/** The host (and port) of `uri` as written, for the consent page. */
+export function hostOf(uri: string): string {
+  const afterScheme = uri.split("://")[1] ?? "";
+  return afterScheme.split(/[/?]/)[0] ?? "";
 }
 
 /** A plugin id (`plugin-<uuid>`) or GPT id (`g-<id>`). */

@@ -1,13 +1,20 @@
 /**
- * An OAuth 2 authorization server for the plugin host (RFC 6749, with PKCE from RFC 7636).
+ * An OAuth 2 authorization server for the plugin's clients (RFC 6749, with PKCE from RFC 7636,
+ * resource indicators from RFC 8707, `iss` from RFC 9207): GPT Actions with the pre-registered
+ * client, and MCP clients (ChatGPT apps, Claude, the MCP Inspector) that find it on their own.
  *
- * - `GET /oauth/authorize` (the manifest's `client_url`) checks the client and the
- *   `redirect_uri`, then shows a sign-in and consent page. Approving redirects back with a
- *   `code` and the unchanged `state`; denying redirects with `error=access_denied`. A bad
- *   client or redirect URI is an error page and is never redirected to.
- * - `POST /oauth/token` (the manifest's `authorization_url`) takes JSON or form bodies, and
- *   client credentials in the body or as HTTP Basic. Codes are single-use and short-lived;
- *   refresh tokens rotate; replays revoke what the grant issued.
+ * - `GET /.well-known/oauth-authorization-server` (RFC 8414) and
+ *   `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728) describe it.
+ * - `POST /oauth/register` (RFC 7591) registers a client; a client may instead name a client
+ *   ID metadata document (an https `client_id`, see `client-metadata.ts`).
+ * - `GET /oauth/authorize` checks the client and the `redirect_uri`, then shows a sign-in and
+ *   consent page. Approving redirects back with a `code`, the unchanged `state` and `iss`;
+ *   denying redirects with `error=access_denied`. A bad client or redirect URI is an error page
+ *   and is never redirected to.
+ * - `POST /oauth/token` takes JSON or form bodies, and client credentials in the body or as
+ *   HTTP Basic (public clients send only `client_id`). Codes are single-use and short-lived;
+ *   refresh tokens rotate; a replayed refresh token revokes its grant, and so does a replayed
+ *   code unless it is the same client retrying (see {@link RETRY_SECONDS}).
  */
 
 import { createHash, randomBytes } from "node:crypto";
@@ -16,11 +23,14 @@ import { constantTimeEqual } from "../auth.js";
 import { json } from "../errors.js";
 import { parseJson } from "../request.js";
 import { splitWhiteSpace, trimWhiteSpace } from "../text.js";
+import { ClientDocumentError, ClientDocuments } from "./client-metadata.js";
+import type { Resolver } from "./client-metadata.js";
 import { consentPage, errorPage } from "./page.js";
 import { LOCKOUT_SECONDS, PendingRequests, WrongPasswords } from "./pending.js";
-import { withParams } from "./redirect.js";
+import { hostOf, isMetadataUrl, withParams } from "./redirect.js";
 import type { AllowList } from "./redirect.js";
-import { Grants } from "./store.js";
+import { RegistrationError, checkMetadata } from "./registration.js";
+import { Grants, MAX_CLIENTS } from "./store.js";
 import type { Code, Token } from "./store.js";
 
 /** How long a code may wait to be exchanged, in seconds. */
@@ -29,6 +39,14 @@ export const CODE_LIFETIME = 5 * 60;
 export const ACCESS_TOKEN_LIFETIME = 60 * 60;
 /** How long a refresh token works, in seconds. */
 export const REFRESH_TOKEN_LIFETIME = 30 * 24 * 60 * 60;
+/**
+ * A code posted again by the same client, with the same proof (PKCE verifier, client secret),
+ * within this many seconds of its exchange, is a client retrying: it gets `invalid_grant` and
+ * the tokens of the first exchange stay valid. Any other replay revokes them.
+ */
+export const RETRY_SECONDS = 60;
+/** The scope that asks for a refresh token. */
+export const OFFLINE_ACCESS = "offline_access";
 
 /** The current time in Unix seconds; replaceable so tests can let codes and tokens expire. */
 export type Clock = () => number;
@@ -38,6 +56,8 @@ export const systemClock: Clock = () => Math.floor(Date.now() / 1000);
 
 /** The server's OAuth settings (see `config.ts`). */
 export interface OAuthSettings {
+  /** `PUBLIC_URL`, canonical: the issuer, and the REST API's resource identifier. */
+  readonly publicUrl: string;
   /** `OAUTH_CLIENT_ID`. */
   readonly clientId: string;
   /** `OAUTH_CLIENT_SECRET`. */
@@ -46,23 +66,42 @@ export interface OAuthSettings {
   readonly scope: readonly string[];
   /** `OAUTH_USERS`: [username, password] pairs for the sign-in page. */
   readonly users: ReadonlyArray<readonly [string, string]>;
-  /** Where codes may be sent. */
+  /** Where codes may be sent for the pre-registered client. */
   readonly redirects: AllowList;
+  /** `OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: client metadata documents on loopback (tests only). */
+  readonly loopbackClientIds: boolean;
+  /** How client metadata document hosts are resolved (tests replace it). */
+  readonly resolver?: Resolver;
+}
+
+/** The client of an authorization request, however it is known. */
+interface Client {
+  readonly id: string;
+  /** The name shown on the consent page. */
+  readonly name: string;
+  /** A client without a secret: PKCE is required of it. */
+  readonly isPublic: boolean;
+  /** Whether codes may be sent to `uri`. */
+  readonly allows: (uri: string) => boolean;
+  /** The scopes it registered, if it registered some. */
+  readonly scope: readonly string[] | null;
 }
 
 /** An authorization request that passed every check. */
 interface AuthRequest {
   readonly clientId: string;
+  readonly clientName: string;
   readonly redirectUri: string;
   readonly state: string;
   readonly scope: readonly string[];
   readonly codeChallenge: string | undefined;
+  readonly resource: string | null;
 }
 
 /**
  * Why an authorization request is refused, and how the person learns of it: a page, never
  * redirected, when the client or redirect URI cannot be trusted; otherwise a redirect back to
- * the client with `error` and `state`.
+ * the client with `error`, `state` and `iss`.
  */
 type Refusal =
   | { readonly page: { readonly title: string; readonly message: string } }
@@ -86,6 +125,10 @@ class TokenError extends Error {
 
   static grant(description: string): TokenError {
     return new TokenError(400, "invalid_grant", description);
+  }
+
+  static target(description: string): TokenError {
+    return new TokenError(400, "invalid_target", description);
   }
 
   static client(description: string): TokenError {
@@ -114,6 +157,7 @@ export class OAuth {
   readonly #grants: Grants;
   readonly #clock: Clock;
   readonly #plugin: string;
+  readonly #documents: ClientDocuments;
   /** The requests whose consent page awaits an answer. */
   readonly #pending = new PendingRequests<AuthRequest>();
   readonly #wrongPasswords = new WrongPasswords();
@@ -128,22 +172,138 @@ export class OAuth {
     this.#grants = Grants.open(grantsPath);
     this.#clock = clock;
     this.#plugin = plugin;
+    this.#documents = new ClientDocuments(settings.loopbackClientIds, settings.resolver);
+  }
+
+  /** The issuer, and the REST API's resource identifier. */
+  get issuer(): string {
+    return this.#settings.publicUrl;
+  }
+
+  /** The MCP endpoint's resource identifier. */
+  get mcpResource(): string {
+    return `${this.#settings.publicUrl}/mcp`;
+  }
+
+  /** The scopes listed in the metadata: the plugin's, then `offline_access`. */
+  get #scopesSupported(): string[] {
+    return [...this.#settings.scope.filter((s) => s !== OFFLINE_ACCESS), OFFLINE_ACCESS];
+  }
+
+  /** The live access token `accessToken`. */
+  accessToken(accessToken: string): Token | undefined {
+    return this.#grants.accessToken(hashSecret(accessToken), this.#clock());
   }
 
   /** The user a live access token acts for. */
   userFor(accessToken: string): string | undefined {
-    return this.#grants.accessToken(hashSecret(accessToken), this.#clock())?.user;
+    return this.accessToken(accessToken)?.user;
+  }
+
+  /** `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728). */
+  protectedResource(): Response {
+    return json({
+      resource: this.mcpResource,
+      authorization_servers: [this.issuer],
+      scopes_supported: this.#scopesSupported,
+      bearer_methods_supported: ["header"],
+      resource_name: this.#plugin,
+    });
+  }
+
+  /** `GET /.well-known/oauth-authorization-server` (RFC 8414). */
+  authorizationServer(): Response {
+    const p = this.issuer;
+    return json({
+      issuer: p,
+      authorization_endpoint: `${p}/oauth/authorize`,
+      token_endpoint: `${p}/oauth/token`,
+      registration_endpoint: `${p}/oauth/register`,
+      scopes_supported: this.#scopesSupported,
+      response_types_supported: ["code"],
+      response_modes_supported: ["query"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
+      code_challenge_methods_supported: ["S256"],
+      client_id_metadata_document_supported: true,
+      authorization_response_iss_parameter_supported: true,
+    });
+  }
+
+  /**
+   * `POST /oauth/register` (RFC 7591) with this body (at most `MAX_REGISTRATION_BYTES`, which
+   * the caller enforces): a new client.
+   */
+  async register(body: Uint8Array): Promise<Response> {
+    const noStore = { "cache-control": "no-store", pragma: "no-cache" };
+    const refuse = (code: string, description: string): Response =>
+      json({ error: code, error_description: description }, 400, noStore);
+    const value = jsonObject(body);
+    if (value === undefined) {
+      return refuse("invalid_client_metadata", "the body must be a JSON object of client metadata");
+    }
+    let metadata;
+    try {
+      metadata = checkMetadata(value, this.#scopesSupported);
+    } catch (error) {
+      if (error instanceof RegistrationError) {
+        return refuse(error.code, error.message);
+      }
+      throw error;
+    }
+    const now = this.#clock();
+    const clientId = `mcp-${randomBytes(24).toString("base64url")}`;
+    const isPublic = metadata.tokenEndpointAuthMethod === "none";
+    const secret = isPublic ? undefined : randomToken();
+    let added: boolean;
+    try {
+      added = await this.#grants.addClient(clientId, {
+        ...metadata,
+        secretHash: secret === undefined ? null : hashSecret(secret),
+        issuedAt: now,
+      });
+    } catch (error) {
+      return json(
+        { error: "server_error", error_description: `could not store the client: ${(error as Error).message}` },
+        500,
+        noStore,
+      );
+    }
+    if (!added) {
+      return refuse(
+        "invalid_client_metadata",
+        `the server is full: it keeps at most ${MAX_CLIENTS} registered clients; its operator ` +
+          "can remove them from the grants file",
+      );
+    }
+    const answer: Record<string, unknown> = { client_id: clientId, client_id_issued_at: now };
+    if (secret !== undefined) {
+      answer["client_secret"] = secret;
+      answer["client_secret_expires_at"] = 0;
+    }
+    if (metadata.clientName !== null) {
+      answer["client_name"] = metadata.clientName;
+    }
+    answer["redirect_uris"] = metadata.redirectUris;
+    answer["grant_types"] = metadata.grantTypes;
+    answer["response_types"] = metadata.responseTypes;
+    answer["token_endpoint_auth_method"] = metadata.tokenEndpointAuthMethod;
+    answer["application_type"] = metadata.applicationType;
+    if (metadata.scope !== null) {
+      answer["scope"] = metadata.scope.join(" ");
+    }
+    return json(answer, 201, noStore);
   }
 
   /** `GET /oauth/authorize` with this raw query: the sign-in and consent page. */
-  authorize(query: Uint8Array): Response {
+  async authorize(query: Uint8Array): Promise<Response> {
     let params: Map<string, string>;
     try {
       params = parseForm(query);
     } catch (error) {
       return errorPage(400, "Bad request", (error as Error).message);
     }
-    const request = this.#check(params);
+    const request = await this.#check(params);
     return "clientId" in request ? this.#consentPage(request, "") : refuse(request);
   }
 
@@ -168,7 +328,7 @@ export class OAuth {
       );
     }
     const back = (query: ReadonlyArray<readonly [string, string]>): Response =>
-      redirect(withParams(request.redirectUri, query));
+      redirect(withParams(request.redirectUri, [...query, ["iss", this.issuer]]));
     switch (params.get("decision")) {
       case "deny":
         return back([
@@ -197,8 +357,10 @@ export class OAuth {
           user: username,
           scope: request.scope,
           codeChallenge: request.codeChallenge ?? null,
+          resource: request.resource,
           expiresAt: now + CODE_LIFETIME,
           used: false,
+          usedAt: null,
         };
         try {
           await this.#grants.addCode(hashSecret(code), stored, now);
@@ -236,22 +398,68 @@ export class OAuth {
   }
 
   /**
+   * The client `clientId`, in this order: the pre-registered one, a registered one, one
+   * described by a client ID metadata document; a refusal page if none.
+   */
+  async #client(clientId: string): Promise<Client | Refusal> {
+    if (constantTimeEqual(clientId, this.#settings.clientId)) {
+      return {
+        id: clientId,
+        name: "the pre-registered client (OAUTH_CLIENT_ID)",
+        isPublic: false,
+        allows: (uri) => this.#settings.redirects.allows(uri),
+        scope: null,
+      };
+    }
+    const registered = this.#grants.client(clientId);
+    if (registered !== undefined) {
+      return {
+        id: clientId,
+        name: registered.clientName ?? clientId,
+        isPublic: registered.secretHash === null,
+        allows: (uri) => registered.redirectUris.includes(uri),
+        scope: registered.scope,
+      };
+    }
+    if (isMetadataUrl(clientId, this.#settings.loopbackClientIds)) {
+      try {
+        const document = await this.#documents.get(clientId, this.#clock());
+        return {
+          id: clientId,
+          name: document.clientName ?? clientId,
+          isPublic: true,
+          allows: (uri) => document.redirectUris.includes(uri),
+          scope: null,
+        };
+      } catch (error) {
+        if (error instanceof ClientDocumentError) {
+          return { page: { title: "Client metadata document refused", message: error.message } };
+        }
+        throw error;
+      }
+    }
+    return {
+      page: {
+        title: "Unknown client",
+        message:
+          `The client id \`${clientId}\` is not this plugin's client (OAUTH_CLIENT_ID), a ` +
+          "registered client, or a client metadata document URL.",
+      },
+    };
+  }
+
+  /**
    * Checks an authorization request. A bad client or redirect URI is an error page; any other
    * problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks.
    */
-  #check(params: ReadonlyMap<string, string>): AuthRequest | Refusal {
+  async #check(params: ReadonlyMap<string, string>): Promise<AuthRequest | Refusal> {
     const param = (name: string): string | undefined => {
       const value = params.get(name);
       return value === "" ? undefined : value;
     };
-    const clientId = param("client_id") ?? "";
-    if (!constantTimeEqual(clientId, this.#settings.clientId)) {
-      return {
-        page: {
-          title: "Unknown client",
-          message: `The client id \`${clientId}\` is not this plugin's client (OAUTH_CLIENT_ID).`,
-        },
-      };
+    const client = await this.#client(param("client_id") ?? "");
+    if ("page" in client || "redirect" in client) {
+      return client;
     }
     const redirectUri = param("redirect_uri");
     if (redirectUri === undefined) {
@@ -259,13 +467,14 @@ export class OAuth {
         page: { title: "Missing redirect URI", message: "The request has no redirect_uri." },
       };
     }
-    if (!this.#settings.redirects.allows(redirectUri)) {
+    if (!client.allows(redirectUri)) {
+      const allowed = constantTimeEqual(client.id, this.#settings.clientId)
+        ? "ChatGPT's or Claude's OAuth callback, a loopback URL, or one of OAUTH_REDIRECT_URIS"
+        : "one of the client's registered redirect_uris";
       return {
         page: {
           title: "Redirect URI not allowed",
-          message:
-            `\`${redirectUri}\` is not ChatGPT's OAuth callback, a loopback URL, or one of ` +
-            "OAUTH_REDIRECT_URIS.",
+          message: `\`${redirectUri}\` is not ${allowed}.`,
         },
       };
     }
@@ -278,6 +487,7 @@ export class OAuth {
       if (state !== undefined) {
         query.push(["state", state]);
       }
+      query.push(["iss", this.issuer]);
       return { redirect: withParams(redirectUri, query) };
     };
     if (param("response_type") !== "code") {
@@ -290,9 +500,13 @@ export class OAuth {
     let scope: readonly string[] = this.#settings.scope;
     if (asked !== undefined) {
       scope = splitWhiteSpace(asked);
-      if (!scope.every((s) => this.#settings.scope.includes(s))) {
+      if (!scope.every((s) => this.#scopesSupported.includes(s))) {
         return refusal("invalid_scope", "this plugin does not grant that scope");
       }
+    }
+    const registeredScope = client.scope;
+    if (registeredScope !== null && !scope.every((s) => registeredScope.includes(s))) {
+      return refusal("invalid_scope", "the client did not register that scope");
     }
     const challenge = param("code_challenge");
     const method = param("code_challenge_method");
@@ -308,7 +522,52 @@ export class OAuth {
     if (challenge === undefined && method !== undefined) {
       return refusal("invalid_request", "code_challenge_method without code_challenge");
     }
-    return { clientId, redirectUri, state, scope, codeChallenge: challenge };
+    if (challenge === undefined && client.isPublic) {
+      return refusal(
+        "invalid_request",
+        "a client without a secret must use PKCE: send code_challenge and code_challenge_method=S256",
+      );
+    }
+    let resource: string | null = null;
+    const askedResource = param("resource");
+    if (askedResource !== undefined) {
+      const known = this.#resource(askedResource);
+      if (known === undefined) {
+        return refusal(
+          "invalid_target",
+          `resource must be ${this.mcpResource} (the MCP endpoint) or ${this.issuer} (the API)`,
+        );
+      }
+      resource = known;
+    }
+    return {
+      clientId: client.id,
+      clientName: client.name,
+      redirectUri,
+      state,
+      scope,
+      codeChallenge: challenge,
+      resource,
+    };
+  }
+
+  /**
+   * The resource identifier `text` names (RFC 8707): the MCP endpoint or the API, compared
+   * as the URL parser reads them (scheme and host lower-case, no trailing `/`); undefined for
+   * anything else, or anything with a query or fragment.
+   */
+  #resource(text: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return undefined;
+    }
+    if (url.search !== "" || url.hash !== "" || text.includes("#") || url.username !== "") {
+      return undefined;
+    }
+    const canonical = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+    return canonical === this.mcpResource || canonical === this.issuer ? canonical : undefined;
   }
 
   /**
@@ -319,13 +578,12 @@ export class OAuth {
     const hidden: Array<[string, string]> = [
       ["request_id", this.#pending.add(request, this.#clock())],
     ];
-    const afterScheme = request.redirectUri.split("://")[1] ?? "";
-    const redirectHost = afterScheme.split(/[/?]/)[0] ?? "";
     return consentPage({
       plugin: this.#plugin,
+      client: request.clientName,
       hidden,
       scope: request.scope,
-      redirectHost,
+      redirectHost: hostOf(request.redirectUri),
       username,
       error,
     });
@@ -343,12 +601,16 @@ export class OAuth {
     return found;
   }
 
-  async #exchange(headers: Headers, body: Uint8Array): Promise<Record<string, unknown>> {
-    const params = tokenParams(headers, body);
-    const param = (name: string): string | undefined => {
-      const value = params.get(name);
-      return value === "" ? undefined : value;
-    };
+  /**
+   * The client a token request comes from: by its secret (the pre-registered client and
+   * confidential registered ones), or by its id alone (public clients).
+   *
+   * @returns the client id, and whether it is the pre-registered client.
+   */
+  #authenticate(
+    headers: Headers,
+    param: (name: string) => string | undefined,
+  ): { clientId: string; preregistered: boolean } {
     const authorization = headers.get("authorization") ?? "";
     const basic = /^[\t\x20-\x7e]*$/.test(authorization)
       ? /^[Bb]asic (.*)$/s.exec(authorization)?.[1]
@@ -369,6 +631,16 @@ export class OAuth {
     } else if (secretInBody !== undefined) {
       [clientId, clientSecret] = [param("client_id") ?? "", secretInBody];
     } else {
+      const publicId = param("client_id");
+      const registered = publicId === undefined ? undefined : this.#grants.client(publicId);
+      if (
+        publicId !== undefined &&
+        ((registered !== undefined && registered.secretHash === null) ||
+          (registered === undefined &&
+            isMetadataUrl(publicId, this.#settings.loopbackClientIds)))
+      ) {
+        return { clientId: publicId, preregistered: false };
+      }
       throw TokenError.client(
         "client authentication is required (client_id and client_secret, or HTTP Basic)",
       );
@@ -376,13 +648,59 @@ export class OAuth {
     // Both comparisons always run: `&&` would skip the secret of a wrong client id.
     const idMatches = constantTimeEqual(clientId, this.#settings.clientId);
     const secretMatches = constantTimeEqual(clientSecret, this.#settings.clientSecret);
-    if (!(idMatches && secretMatches)) {
-      throw TokenError.client("unknown client or wrong client secret");
+    if (idMatches && secretMatches) {
+      return { clientId, preregistered: true };
     }
+    const registered = idMatches ? undefined : this.#grants.client(clientId);
+    if (registered !== undefined && registered.secretHash === null) {
+      throw TokenError.client("this client was registered without a secret: send no client_secret");
+    }
+    if (
+      registered !== undefined &&
+      registered.secretHash !== null &&
+      constantTimeEqual(hashSecret(clientSecret), registered.secretHash)
+    ) {
+      return { clientId, preregistered: false };
+    }
+    if (!idMatches && isMetadataUrl(clientId, this.#settings.loopbackClientIds)) {
+      throw TokenError.client("a client metadata document client has no secret: send no client_secret");
+    }
+    throw TokenError.client("unknown client or wrong client secret");
+  }
+
+  /**
+   * The resource a token request names, checked against what the grant was bound to: the
+   * grant's binding if it has one (a `resource` sent must equal it), else the one sent, if
+   * any.
+   */
+  #tokenResource(asked: string | undefined, bound: string | null): string | null {
+    if (asked === undefined) {
+      return bound;
+    }
+    const known = this.#resource(asked);
+    if (known === undefined) {
+      throw TokenError.target(
+        `resource must be ${this.mcpResource} (the MCP endpoint) or ${this.issuer} (the API)`,
+      );
+    }
+    if (bound !== null && known !== bound) {
+      throw TokenError.target(`the grant is for ${bound}, not ${known}`);
+    }
+    return known;
+  }
+
+  async #exchange(headers: Headers, body: Uint8Array): Promise<Record<string, unknown>> {
+    const params = tokenParams(headers, body);
+    const param = (name: string): string | undefined => {
+      const value = params.get(name);
+      return value === "" ? undefined : value;
+    };
+    const { clientId, preregistered } = this.#authenticate(headers, param);
     const now = this.#clock();
     let grant: string;
     let user: string;
     let scope: readonly string[];
+    let resource: string | null;
     switch (param("grant_type")) {
       case "authorization_code": {
         const code = param("code");
@@ -397,17 +715,31 @@ export class OAuth {
         if (found.found === "unknown") {
           throw TokenError.grant("the code is unknown or expired");
         }
+        const issued = found.value;
+        const verifier = param("code_verifier");
+        const proves =
+          issued.clientId === clientId &&
+          issued.redirectUri === redirectUri &&
+          (issued.codeChallenge === null
+            ? verifier === undefined
+            : verifier !== undefined && verifierMatches(verifier, issued.codeChallenge));
         if (found.found === "replayed") {
+          // Only the client the code was issued to holds its verifier or secret: the same
+          // proof, soon after, is that client retrying, and revoking would sign the user out.
+          const retry = proves && issued.usedAt !== null && now - issued.usedAt <= RETRY_SECONDS;
+          if (retry) {
+            throw TokenError.grant(
+              "the code was already exchanged; the tokens of that exchange stay valid",
+            );
+          }
+          await stored(this.#grants.revoke(issued.grant));
           throw TokenError.grant("the code was already used; the tokens it gave are revoked");
         }
-        const issued = found.value;
         if (issued.clientId !== clientId || issued.redirectUri !== redirectUri) {
           throw TokenError.grant("the code was issued to another client or redirect_uri");
         }
-        const verifier = param("code_verifier");
         if (issued.codeChallenge !== null && verifier !== undefined) {
-          const computed = createHash("sha256").update(verifier, "utf8").digest("base64url");
-          if (!constantTimeEqual(computed, issued.codeChallenge)) {
+          if (!verifierMatches(verifier, issued.codeChallenge)) {
             throw TokenError.grant("code_verifier does not match code_challenge");
           }
         } else if (issued.codeChallenge !== null) {
@@ -417,6 +749,7 @@ export class OAuth {
             "code_verifier given, but the authorization request had no code_challenge",
           );
         }
+        resource = this.#tokenResource(param("resource"), issued.resource);
         ({ grant, user, scope } = issued);
         break;
       }
@@ -424,6 +757,12 @@ export class OAuth {
         const refresh = param("refresh_token");
         if (refresh === undefined) {
           throw TokenError.request("refresh_token is required");
+        }
+        // The resource is checked before the refresh token is used up.
+        const askedResource = param("resource");
+        const current = this.#grants.refreshToken(hashSecret(refresh), now);
+        if (askedResource !== undefined && current !== undefined) {
+          this.#tokenResource(askedResource, current.resource);
         }
         const found = await stored(this.#grants.rotateRefresh(hashSecret(refresh), now));
         if (found.found === "unknown") {
@@ -444,6 +783,7 @@ export class OAuth {
             throw new TokenError(400, "invalid_scope", "a refresh cannot widen the scope");
           }
         }
+        resource = this.#tokenResource(askedResource, token.resource);
         ({ grant, user } = token);
         break;
       }
@@ -458,33 +798,43 @@ export class OAuth {
     }
 
     const accessToken = randomToken();
-    const refreshToken = randomToken();
+    // A refresh token for `offline_access`, and for the pre-registered client (GPT Actions).
+    const refreshToken =
+      preregistered || scope.includes(OFFLINE_ACCESS) ? randomToken() : undefined;
     const token = (kind: Token["kind"], lifetime: number): Token => ({
       grant,
       kind,
       clientId,
       user,
       scope,
+      resource,
       expiresAt: now + lifetime,
       rotated: false,
     });
-    await stored(
-      this.#grants.addTokens(
-        [
-          [hashSecret(accessToken), token("access", ACCESS_TOKEN_LIFETIME)],
-          [hashSecret(refreshToken), token("refresh", REFRESH_TOKEN_LIFETIME)],
-        ],
-        now,
-      ),
-    );
-    return {
+    const tokens: Array<[string, Token]> = [
+      [hashSecret(accessToken), token("access", ACCESS_TOKEN_LIFETIME)],
+    ];
+    if (refreshToken !== undefined) {
+      tokens.push([hashSecret(refreshToken), token("refresh", REFRESH_TOKEN_LIFETIME)]);
+    }
+    await stored(this.#grants.addTokens(tokens, now));
+    const answer: Record<string, unknown> = {
       access_token: accessToken,
       token_type: "bearer",
       expires_in: ACCESS_TOKEN_LIFETIME,
-      refresh_token: refreshToken,
-      scope: scope.join(" "),
     };
+    if (refreshToken !== undefined) {
+      answer["refresh_token"] = refreshToken;
+    }
+    answer["scope"] = scope.join(" ");
+    return answer;
   }
+}
+
+/** Whether `verifier` is the PKCE verifier of the S256 `challenge`. */
+function verifierMatches(verifier: string, challenge: string): boolean {
+  const computed = createHash("sha256").update(verifier, "utf8").digest("base64url");
+  return constantTimeEqual(computed, challenge);
 }
 
 /** The grant store's answer; a failed write is a `server_error`. */

@@ -2,8 +2,9 @@
  * Codes and tokens of the authorization server, kept in one JSON file beside `DATA_PATH`.
  *
  * Only SHA-256 hashes of codes and tokens are stored, so the file does not hand out access if
- * it leaks. Every code and token belongs to a grant (one approval by one user); replaying a
- * used code or a rotated refresh token revokes every token of its grant. The file is rewritten
+ * it leaks; so are the secrets of registered clients. Every code and token belongs to a grant
+ * (one approval by one user); replaying a rotated refresh token revokes every token of its
+ * grant, and so does a replayed code unless it is the same client retrying (`server.ts`). The file is rewritten
  * atomically, concurrent changes together, as the TODO store is (see `json-file.ts`), and has
  * the same format in every stack of this plugin.
  */
@@ -42,10 +43,14 @@ export interface Code {
   readonly scope: readonly string[];
   /** The PKCE `code_challenge` (S256), when the client sent one. */
   readonly codeChallenge: string | null;
+  /** The resource (RFC 8707) the tokens will be bound to, when the client named one. */
+  readonly resource: string | null;
   /** Unix seconds after which the code is worthless. */
   readonly expiresAt: number;
   /** Set once exchanged: a second exchange is a replay. */
   readonly used: boolean;
+  /** When it was exchanged (Unix seconds), if it was. */
+  readonly usedAt: number | null;
 }
 
 /** An issued token. */
@@ -60,13 +65,38 @@ export interface Token {
   readonly user: string;
   /** The scopes granted. */
   readonly scope: readonly string[];
+  /** The resource it works for; null for both (issued without `resource`). */
+  readonly resource: string | null;
   /** Unix seconds after which the token is worthless. */
   readonly expiresAt: number;
   /** A refresh token that was already exchanged: presenting it again is a replay. */
   readonly rotated: boolean;
 }
 
+/** A client registered with `POST /oauth/register` (RFC 7591). */
+export interface Client {
+  /** The SHA-256 of its secret, in hex; null for a public client. */
+  readonly secretHash: string | null;
+  /** When it registered, in Unix seconds. */
+  readonly issuedAt: number;
+  readonly clientName: string | null;
+  readonly redirectUris: readonly string[];
+  readonly grantTypes: readonly string[];
+  readonly responseTypes: readonly string[];
+  /** `none`, `client_secret_basic` or `client_secret_post`. */
+  readonly tokenEndpointAuthMethod: string;
+  /** `web` or `native`. */
+  readonly applicationType: string;
+  /** The scopes it may ask for, if it registered some. */
+  readonly scope: readonly string[] | null;
+}
+
+/** The most clients `POST /oauth/register` keeps. */
+export const MAX_CLIENTS = 1000;
+
 interface Data {
+  /** Registered clients by client id. */
+  clients: Map<string, Client>;
   /** Codes by the hash of the code. */
   codes: Map<string, Code>;
   /** Tokens by the hash of the token. */
@@ -80,6 +110,12 @@ export type Lookup<T> =
   /** Used before: a replay. Every token of its grant is now revoked. */
   | { readonly found: "replayed" }
   /** No such live code or token. */
+  | { readonly found: "unknown" };
+
+/** What looking up a code to exchange it found: a replay says what the code was. */
+export type CodeLookup =
+  | { readonly found: "fresh"; readonly value: Code }
+  | { readonly found: "replayed"; readonly value: Code }
   | { readonly found: "unknown" };
 
 /** A grants file that exists but cannot be used. */
@@ -113,20 +149,45 @@ export class Grants {
     });
   }
 
-  /** Marks the code used and returns it; a replay revokes the grant's tokens. */
-  useCode(codeHash: string, now: number): Promise<Lookup<Code>> {
-    return this.#file.update((data): Lookup<Code> => {
+  /**
+   * Marks the code used and returns it. A code used before is returned as a replay, with
+   * nothing revoked: the caller decides (see {@link Grants.revoke}).
+   */
+  useCode(codeHash: string, now: number): Promise<CodeLookup> {
+    return this.#file.update((data): CodeLookup => {
       const code = data.codes.get(codeHash);
       if (code === undefined || code.expiresAt <= now) {
         return { found: "unknown" };
       }
       if (code.used) {
-        revoke(data, code.grant);
-        return { found: "replayed" };
+        return { found: "replayed", value: code };
       }
-      const used = { ...code, used: true };
+      const used = { ...code, used: true, usedAt: now };
       data.codes.set(codeHash, used);
       return { found: "fresh", value: used };
+    });
+  }
+
+  /** Removes every token of `grant`. */
+  revoke(grant: string): Promise<void> {
+    return this.#file.update((data) => {
+      revoke(data, grant);
+    });
+  }
+
+  /** The registered client `clientId`. */
+  client(clientId: string): Client | undefined {
+    return this.#file.read((data) => data.clients.get(clientId));
+  }
+
+  /** Keeps a new client; false when {@link MAX_CLIENTS} are already registered. */
+  addClient(clientId: string, client: Client): Promise<boolean> {
+    return this.#file.update((data) => {
+      if (data.clients.size >= MAX_CLIENTS) {
+        return false;
+      }
+      data.clients.set(clientId, client);
+      return true;
     });
   }
 
@@ -166,6 +227,14 @@ export class Grants {
     });
   }
 
+  /** The live, unused refresh token with this hash. */
+  refreshToken(tokenHash: string, now: number): Token | undefined {
+    const token = this.#file.read((data) => data.tokens.get(tokenHash));
+    return token !== undefined && token.kind === "refresh" && !token.rotated && token.expiresAt > now
+      ? token
+      : undefined;
+  }
+
   /** The live access token with this hash. */
   accessToken(tokenHash: string, now: number): Token | undefined {
     const token = this.#file.read((data) => data.tokens.get(tokenHash));
@@ -182,10 +251,14 @@ export class Grants {
 const FORMAT: JsonFormat<Data> = {
   what: "OAuth store",
   error: GrantsFileError,
-  empty: () => ({ codes: new Map(), tokens: new Map() }),
+  empty: () => ({ clients: new Map(), codes: new Map(), tokens: new Map() }),
   parse,
   serialize,
-  copy: (data) => ({ codes: new Map(data.codes), tokens: new Map(data.tokens) }),
+  copy: (data) => ({
+    clients: new Map(data.clients),
+    codes: new Map(data.codes),
+    tokens: new Map(data.tokens),
+  }),
 };
 
 /** Forgets what has expired, so the file does not grow forever. */
@@ -212,11 +285,26 @@ function revoke(data: Data, grant: string): void {
 }
 
 /**
- * The file's JSON: `{"codes": {"<sha256 hex>": {...}}, "tokens": {"<sha256 hex>": {...}}}`,
- * each map sorted by key (UTF-8 bytes) and each entry's fields in a fixed order, so the file
- * is the same whichever stack wrote it.
+ * The file's JSON: `{"clients": {"<client id>": {...}}, "codes": {"<sha256 hex>": {...}},
+ * "tokens": {"<sha256 hex>": {...}}}`, each map sorted by key (UTF-8 bytes) and each entry's
+ * fields in a fixed order, so the file is the same whichever stack wrote it. A file without
+ * `clients`, `resource` or `used_at` (written before they existed) still loads.
  */
 function serialize(data: Data): string {
+  const clients = [...data.clients].map(([id, client]): [string, unknown] => [
+    id,
+    {
+      secret_hash: client.secretHash,
+      issued_at: client.issuedAt,
+      client_name: client.clientName,
+      redirect_uris: client.redirectUris,
+      grant_types: client.grantTypes,
+      response_types: client.responseTypes,
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      application_type: client.applicationType,
+      scope: client.scope,
+    },
+  ]);
   const codes = [...data.codes].map(([hash, code]): [string, unknown] => [
     hash,
     {
@@ -226,8 +314,10 @@ function serialize(data: Data): string {
       user: code.user,
       scope: code.scope,
       code_challenge: code.codeChallenge,
+      resource: code.resource,
       expires_at: code.expiresAt,
       used: code.used,
+      used_at: code.usedAt,
     },
   ]);
   const tokens = [...data.tokens].map(([hash, token]): [string, unknown] => [
@@ -238,11 +328,15 @@ function serialize(data: Data): string {
       client_id: token.clientId,
       user: token.user,
       scope: token.scope,
+      resource: token.resource,
       expires_at: token.expiresAt,
       rotated: token.rotated,
     },
   ]);
-  return `{\n  "codes": ${section(codes)},\n  "tokens": ${section(tokens)}\n}`;
+  return (
+    `{\n  "clients": ${section(clients)},\n  "codes": ${section(codes)},\n` +
+    `  "tokens": ${section(tokens)}\n}`
+  );
 }
 
 /** A map as pretty JSON at the second level, written by hand so every key keeps its place. */
@@ -263,6 +357,27 @@ function parse(text: string): Data {
   if (!isObject(raw) || !isObject(raw["codes"]) || !isObject(raw["tokens"])) {
     throw new Error("expected a JSON object with `codes` and `tokens` objects");
   }
+  const rawClients = raw["clients"] ?? {};
+  if (!isObject(rawClients)) {
+    throw new Error("`clients` must be an object");
+  }
+  const clients = new Map<string, Client>();
+  for (const [id, value] of Object.entries(rawClients)) {
+    const field = fields(value, `clients.${id}`);
+    const secretHash = optionalString(field, "secret_hash");
+    const scope = field("scope");
+    clients.set(id, {
+      secretHash,
+      issuedAt: wholeNumber(field, "issued_at"),
+      clientName: optionalString(field, "client_name"),
+      redirectUris: stringList(field, "redirect_uris"),
+      grantTypes: stringList(field, "grant_types"),
+      responseTypes: stringList(field, "response_types"),
+      tokenEndpointAuthMethod: stringField(field, "token_endpoint_auth_method"),
+      applicationType: stringField(field, "application_type"),
+      scope: scope === undefined || scope === null ? null : stringList(field, "scope"),
+    });
+  }
   const codes = new Map<string, Code>();
   for (const [hash, value] of Object.entries(raw["codes"])) {
     const field = fields(value, `codes.${hash}`);
@@ -277,8 +392,10 @@ function parse(text: string): Data {
       user: stringField(field, "user"),
       scope: scopeField(field),
       codeChallenge: challenge ?? null,
+      resource: optionalString(field, "resource"),
       expiresAt: secondsField(field),
       used: flagField(field, "used"),
+      usedAt: field("used_at") == null ? null : wholeNumber(field, "used_at"),
     });
   }
   const tokens = new Map<string, Token>();
@@ -294,11 +411,12 @@ function parse(text: string): Data {
       clientId: stringField(field, "client_id"),
       user: stringField(field, "user"),
       scope: scopeField(field),
+      resource: optionalString(field, "resource"),
       expiresAt: secondsField(field),
       rotated: flagField(field, "rotated"),
     });
   }
-  return { codes, tokens };
+  return { clients, codes, tokens };
 }
 
 /** Reads the fields of the entry at `where`; the error names the field. */
@@ -319,18 +437,38 @@ function stringField(field: Field, name: string): string {
   return value;
 }
 
-function scopeField(field: Field): string[] {
-  const value = field("scope");
+/** A string, or null when absent or null. */
+function optionalString(field: Field, name: string): string | null {
+  const value = field(name);
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value !== "string") {
+    throw new Error(`${field.where}.${name} must be a string or null`);
+  }
+  return value;
+}
+
+function stringList(field: Field, name: string): string[] {
+  const value = field(name);
   if (!Array.isArray(value) || !value.every((word) => typeof word === "string")) {
-    throw new Error(`${field.where}.scope must be a list of strings`);
+    throw new Error(`${field.where}.${name} must be a list of strings`);
   }
   return value as string[];
 }
 
+function scopeField(field: Field): string[] {
+  return stringList(field, "scope");
+}
+
 function secondsField(field: Field): number {
-  const value = field("expires_at");
+  return wholeNumber(field, "expires_at");
+}
+
+function wholeNumber(field: Field, name: string): number {
+  const value = field(name);
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`${field.where}.expires_at must be a whole number`);
+    throw new Error(`${field.where}.${name} must be a whole number`);
   }
   return value;
 }
