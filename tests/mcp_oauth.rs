@@ -722,8 +722,14 @@ fn refusals(plugin: &Plugin, failures: &mut Vec<String>) -> Result<(), String> {
 }
 
 /// The authorization endpoint refuses `client_id` (a metadata document URL) with its error
-/// page, never a redirect, naming the URL.
-fn refuses_document(plugin: &Plugin, client_id: &str, redirect: &str, failures: &mut Vec<String>) {
+/// page, never a redirect, naming the URL and, if given, `why` (a word of the reason).
+fn refuses_document(
+    plugin: &Plugin,
+    client_id: &str,
+    why: Option<&str>,
+    redirect: &str,
+    failures: &mut Vec<String>,
+) {
     let url = authorize_url(
         plugin,
         client_id,
@@ -737,7 +743,10 @@ fn refuses_document(plugin: &Plugin, client_id: &str, redirect: &str, failures: 
     let page = String::from_utf8_lossy(&reply.body).into_owned();
     expect(
         failures,
-        reply.status == 400 && reply.header("location").is_empty() && page.contains(client_id),
+        reply.status == 400
+            && reply.header("location").is_empty()
+            && page.contains(client_id)
+            && why.is_none_or(|why| page.contains(why)),
         || {
             format!(
                 "the metadata document {client_id}: {} {:?} {page}",
@@ -829,12 +838,14 @@ fn oauth_end_to_end(stack: &str) {
     refuses_document(
         &plugin,
         "https://10.0.0.1/client.json",
+        Some("private"),
         redirect,
         &mut failures,
     );
     refuses_document(
         &plugin,
         "https://[fd00::1]/client.json",
+        Some("private"),
         redirect,
         &mut failures,
     );
@@ -853,7 +864,8 @@ fn oauth_end_to_end(stack: &str) {
         }
     });
     let document = format!("{}/client.json", documents.url);
-    refuses_document(&plugin, &document, redirect, &mut failures);
+    // Without the setting, a loopback document is no client id the server fetches.
+    refuses_document(&plugin, &document, None, redirect, &mut failures);
     plugin.start(true);
     if let Err(e) = runtime.block_on(sign_in_and_use(
         &plugin,
@@ -865,12 +877,35 @@ fn oauth_end_to_end(stack: &str) {
     refuses_document(
         &plugin,
         &format!("{}/mismatch.json", documents.url),
+        Some("client_id"),
         redirect,
         &mut failures,
+    );
+    // A redirect the document does not list.
+    let reply = Client::new("", None).get(&authorize_url(
+        &plugin,
+        &document,
+        "http://127.0.0.1:9/elsewhere",
+        &[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    ));
+    expect(
+        &mut failures,
+        reply.status == 400 && reply.header("location").is_empty(),
+        || {
+            format!(
+                "a redirect the metadata document does not list: {} {:?}",
+                reply.status,
+                reply.header("location")
+            )
+        },
     );
     refuses_document(
         &plugin,
         "https://10.0.0.1/client.json",
+        Some("private"),
         redirect,
         &mut failures,
     );
