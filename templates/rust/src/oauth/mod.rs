@@ -268,7 +268,18 @@ impl OAuth {
 
     /// Checks an authorization request. A bad client or redirect URI is an error page; any
     /// other problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks.
-    async fn check(&self, params: &BTreeMap<String, String>) -> Result<AuthRequest, Refusal> {
+    async fn check(
+        &self,
+        params: &BTreeMap<String, String>,
+        repeated: Option<&str>,
+    ) -> Result<AuthRequest, Refusal> {
+        // A repeated client or redirect cannot be trusted to redirect to: a page.
+        if let Some(name @ ("client_id" | "redirect_uri")) = repeated {
+            return Err(Refusal::Page {
+                title: "Bad request",
+                message: format!("the parameter `{name}` is given more than once"),
+            });
+        }
         let param = |name: &str| {
             params
                 .get(name)
@@ -286,7 +297,11 @@ impl OAuth {
         let allowed = match &client {
             Client::PreRegistered => self.settings.redirects.allows(redirect_uri),
             Client::Registered(client) => client.redirect_uris.iter().any(|u| u == redirect_uri),
-            Client::Document(document) => document.redirect_uris.iter().any(|u| u == redirect_uri),
+            // Only those a registration could name too.
+            Client::Document(document) => {
+                redirect::registrable(redirect_uri)
+                    && document.redirect_uris.iter().any(|u| u == redirect_uri)
+            }
         };
         if !allowed {
             let message = match &client {
@@ -317,6 +332,12 @@ impl OAuth {
             query.push(("iss", issuer));
             Refusal::Redirect(redirect::with_params(redirect_uri, &query))
         };
+        if let Some(name) = repeated {
+            return Err(refuse(
+                "invalid_request",
+                &format!("the parameter `{name}` is given more than once"),
+            ));
+        }
         if param("response_type") != Some("code") {
             return Err(refuse(
                 "unsupported_response_type",
@@ -327,7 +348,14 @@ impl OAuth {
             return Err(refuse("invalid_request", "state is required"));
         };
         let scope = match param("scope") {
-            None => self.settings.scope.clone(),
+            // A client registered with a scope gets it; any other the plugin's.
+            None => match &client {
+                Client::Registered(Registered {
+                    scope: Some(registered),
+                    ..
+                }) => registered.clone(),
+                _ => self.settings.scope.clone(),
+            },
             Some(asked) => {
                 let asked: Vec<String> = asked.split_whitespace().map(str::to_owned).collect();
                 let grantable = |s: &String| self.settings.scope.contains(s) || s == OFFLINE_ACCESS;
@@ -1064,11 +1092,8 @@ struct AuthRequest {
 
 /// `GET /oauth/authorize`: the sign-in and consent page.
 pub async fn authorize(State(oauth): State<Arc<OAuth>>, uri: Uri) -> Response {
-    let params = match parse_query(uri.query().unwrap_or_default().as_bytes()) {
-        Ok(params) => params,
-        Err(message) => return page::error(StatusCode::BAD_REQUEST, "Bad request", &message),
-    };
-    match oauth.check(&params).await {
+    let (params, repeated) = parse_first(uri.query().unwrap_or_default().as_bytes());
+    match oauth.check(&params, repeated.as_deref()).await {
         Ok(request) => oauth.consent_page(request, "", None),
         Err(refusal) => refusal.into_response(),
     }
@@ -1274,6 +1299,21 @@ fn parse_query(raw: &[u8]) -> Result<BTreeMap<String, String>, String> {
         }
     }
     Ok(params)
+}
+
+/// Form-encoded parameters, each with its first value, and the name of the first parameter
+/// given more than once (which RFC 6749, 3.1 refuses), if any.
+fn parse_first(raw: &[u8]) -> (BTreeMap<String, String>, Option<String>) {
+    let mut params = BTreeMap::new();
+    let mut repeated = None;
+    for (name, value) in form_urlencoded::parse(raw) {
+        if params.contains_key(name.as_ref()) {
+            repeated.get_or_insert_with(|| name.into_owned());
+        } else {
+            params.insert(name.into_owned(), value.into_owned());
+        }
+    }
+    (params, repeated)
 }
 
 /// `client_id:client_secret` from HTTP Basic, each form-decoded (RFC 6749, 2.3.1).
