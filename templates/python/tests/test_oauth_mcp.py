@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,10 +28,12 @@ from test_oauth import (
     list_todos,
     post_form,
     redirect_params,
+    refresh,
     token_json,
+    tokens_for,
 )
 
-from app.oauth import store
+from app.oauth import metadata_document, store
 from app.oauth.metadata_document import MAX_DOCUMENT_BYTES
 from app.oauth.page import escape
 from app.oauth.registration import MAX_REGISTRATION_BYTES
@@ -224,9 +227,12 @@ async def test_a_registered_public_client_gets_tokens_for_mcp_and_refreshes_them
     assert refused.status_code == 401
     assert refused.json() == {"error": "the bearer token was issued for another resource"}
 
-    refresh = {"grant_type": "refresh_token", "client_id": client_id}
-    with_resource = {**refresh, "refresh_token": first["refresh_token"], "resource": PUBLIC_URL}
+    refreshing = {"grant_type": "refresh_token", "client_id": client_id}
+    with_resource = {**refreshing, "refresh_token": first["refresh_token"], "resource": PUBLIC_URL}
     assert_oauth_error(await token_json(client, with_resource), 400, "invalid_target")
+    # The refused refresh did not use the token up.
+    kept = await tokens(client, {**refreshing, "refresh_token": first["refresh_token"]})
+    assert "refresh_token" in kept
     second = await tokens(
         client,
         exchange(
@@ -234,12 +240,12 @@ async def test_a_registered_public_client_gets_tokens_for_mcp_and_refreshes_them
         ),
     )
     refreshed = await tokens(
-        client, {**refresh, "refresh_token": second["refresh_token"], "resource": MCP}
+        client, {**refreshing, "refresh_token": second["refresh_token"], "resource": MCP}
     )
     assert refreshed["scope"] == asked
     assert refreshed["refresh_token"] != second["refresh_token"]
     assert (await list_todos(client, refreshed["access_token"])).status_code == 401
-    again = {**refresh, "refresh_token": second["refresh_token"]}
+    again = {**refreshing, "refresh_token": second["refresh_token"]}
     assert_oauth_error(await token_json(client, again), 400, "invalid_grant")
 
 
@@ -324,6 +330,12 @@ async def test_a_registered_client_uses_only_its_redirect_uris_and_scopes(
         assert_page(await client.get(f"/oauth/authorize?{query(client_id, redirect_uri)}"), 400)
     reply = await client.get(f"/oauth/authorize?{query(client_id, scope='offline_access')}")
     assert redirect_params(reply, CALLBACK)["error"] == "invalid_scope"
+    # Without a scope, the request asks for the registered one.
+    offline = await registered(client, token_endpoint_auth_method="none", scope="offline_access")
+    code = await code_for(client, offline["client_id"])
+    found = await tokens(client, exchange(offline["client_id"], code))
+    assert found["scope"] == "offline_access"
+    assert "refresh_token" in found
 
 
 @pytest.mark.parametrize(
@@ -472,8 +484,21 @@ async def test_the_token_endpoint_keeps_the_codes_resource(client: httpx.AsyncCl
     code = await code_for(client, client_id, resource=MCP)
     refused = await token_json(client, exchange(client_id, code, resource=PUBLIC_URL))
     assert_oauth_error(refused, 400, "invalid_target")
+    # The refused request did not use the code up; the code's resource binds the tokens.
+    found = await tokens(client, exchange(client_id, code))
+    assert (await list_todos(client, found["access_token"])).status_code == 401
     twice = f"{query(client_id, resource=MCP)}&resource={MCP}"
     assert "given more than once" in assert_page(await client.get(f"/oauth/authorize?{twice}"), 400)
+
+
+async def test_a_refresh_keeps_the_grants_resource(client: httpx.AsyncClient) -> None:
+    # The pre-registered client's tokens (a GPT Action's) are bound to no resource.
+    unbound = await tokens_for(client)
+    for resource in [MCP, PUBLIC_URL, "https://other.example"]:
+        asked = {**refresh(unbound["refresh_token"]), "resource": resource}
+        assert_oauth_error(await token_json(client, asked), 400, "invalid_target")
+    refreshed = await tokens(client, refresh(unbound["refresh_token"]))
+    assert (await list_todos(client, refreshed["access_token"])).status_code == 200
 
 
 async def test_the_pre_registered_client_is_named_and_everything_shown_is_escaped(
@@ -509,11 +534,14 @@ class Documents:
     def __init__(self) -> None:
         self.answers: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.fetched: list[str] = []
+        self.delay = 0.0
+        """Seconds each answer waits before it starts."""
         documents = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 documents.fetched.append(self.path)
+                time.sleep(documents.delay)
                 status, headers, body = documents.answers.get(self.path, (404, {}, b""))
                 self.send_response(status)
                 for name, value in headers.items():
@@ -525,7 +553,11 @@ class Documents:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Quiet(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that gave up (the time limit test) is no error here
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -577,6 +609,11 @@ async def test_a_metadata_document_client_signs_in_with_pkce(
     assert_oauth_error(await token_json(client, with_secret), 401, "invalid_client")
     reply = await client.get(f"/oauth/authorize?{query(url, code_challenge='')}")
     assert redirect_params(reply, CALLBACK)["error"] == "invalid_request"
+    # A listed redirect URI must still be https or loopback.
+    plain = documents.url("/plain.json")
+    documents.serve("/plain.json", document_for(plain, redirect_uris=["http://plain.example/cb"]))
+    refused = await client.get(f"/oauth/authorize?{query(plain, 'http://plain.example/cb')}")
+    assert "Redirect URI not allowed" in assert_page(refused, 400)
 
 
 @pytest.mark.parametrize(
@@ -643,3 +680,14 @@ async def test_metadata_documents_are_cached_as_their_headers_allow(
     assert_page(await client.get(f"/oauth/authorize?{query(cached)}"), 200)
     assert documents.fetched[-1] == "/cached.json"
     assert len(documents.fetched) == 4
+
+
+async def test_a_metadata_document_must_arrive_in_time(
+    client: httpx.AsyncClient, documents: Documents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert metadata_document.FETCH_SECONDS == 5
+    monkeypatch.setattr(metadata_document, "FETCH_SECONDS", 0.2)
+    url = documents.serve("/slow.json", document_for(documents.url("/slow.json")))
+    documents.delay = 1.0
+    page = assert_page(await client.get(f"/oauth/authorize?{query(url)}"), 400)
+    assert "it took more than 0.2 seconds" in page

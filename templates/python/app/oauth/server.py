@@ -44,7 +44,7 @@ from app.oauth.metadata_document import (
     is_metadata_url,
 )
 from app.oauth.pending import LOCKOUT_SECONDS, PendingRequests, WrongPasswords
-from app.oauth.redirect import AllowList, host_of, with_params
+from app.oauth.redirect import AllowList, host_of, registrable, with_params
 from app.oauth.registration import (
     OFFLINE_ACCESS,
     RegistrationError,
@@ -351,7 +351,9 @@ class OAuth:
                 f"`{redirect_uri}` is not ChatGPT's or Claude's OAuth callback, a loopback URL, "
                 "or one of OAUTH_REDIRECT_URIS.",
             )
-        if client.redirect_uris is not None and redirect_uri not in client.redirect_uris:
+        if client.redirect_uris is not None and (
+            redirect_uri not in client.redirect_uris or not registrable(redirect_uri)
+        ):
             raise refusal_page(
                 "Redirect URI not allowed",
                 f"`{redirect_uri}` is not one of the redirect URIs of the client "
@@ -384,7 +386,7 @@ class OAuth:
             allowed = [s for s in allowed if s in client.scope]
         asked = param("scope")
         if asked is None:
-            scope = [s for s in self.settings.scope if s in allowed]
+            scope = list(self.settings.scope) if client.scope is None else list(client.scope)
         else:
             scope = split_whitespace(asked)
             if not all(s in allowed for s in scope):
@@ -626,6 +628,16 @@ class OAuth:
         if redirect_uri is None:
             raise TokenError.request("redirect_uri is required")
         asked_resource = self._asked_resource(param)
+        # A resource other than the code's is refused before the code is used up (a replay is
+        # still a replay, whatever it asks).
+        peeked = self.grants.code(secret_hash(code_text))
+        if (
+            peeked is not None
+            and not peeked.used
+            and peeked.resource is not None
+            and asked_resource not in (None, peeked.resource)
+        ):
+            raise TokenError.target(f"the code was issued for the resource {peeked.resource}")
         verifier = param("code_verifier")
 
         def is_retry(code: Code) -> bool:
@@ -681,6 +693,15 @@ class OAuth:
         if refresh is None:
             raise TokenError.request("refresh_token is required")
         asked_resource = self._asked_resource(param)
+        # A resource other than the token's is refused before the token is used up (a replay
+        # is still a replay, whatever it asks).
+        peeked = self.grants.token(secret_hash(refresh))
+        if (
+            peeked is not None
+            and not peeked.rotated
+            and asked_resource not in (None, peeked.resource)
+        ):
+            raise TokenError.target("the refresh token was issued for another resource")
         try:
             token = self.grants.rotate_refresh(secret_hash(refresh), now)
         except OSError as error:

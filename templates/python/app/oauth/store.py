@@ -253,3 +253,11 @@ class Grants:
     def client(self, client_id: str) -> Client | None:
         """The registered client with this id."""
         return self._file.read(lambda data: data.clients.get(client_id))
+
+    def code(self, code_hash: str) -> Code | None:
+        """The code with this hash, used or not, as it is now."""
+        return self._file.read(lambda data: data.codes.get(code_hash))
+
+    def token(self, token_hash: str) -> Token | None:
+        """The token with this hash, as it is now."""
+        return self._file.read(lambda data: data.tokens.get(token_hash))
