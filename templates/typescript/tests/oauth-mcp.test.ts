@@ -13,8 +13,22 @@ import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { test } from "node:test";
 
+import { Client, StreamableHTTPClientTransport, auth } from "@modelcontextprotocol/client";
+import type {
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  StoredOAuthClientInformation,
+  StoredOAuthTokens,
+} from "@modelcontextprotocol/client";
+
 import type { Plugin } from "../src/app.js";
-import { MAX_DOCUMENT_BYTES, forbiddenAddress } from "../src/oauth/client-metadata.js";
+import {
+  ClientDocumentError,
+  ClientDocuments,
+  FETCH_TIMEOUT_MS,
+  MAX_DOCUMENT_BYTES,
+  forbiddenAddress,
+} from "../src/oauth/client-metadata.js";
 import { escapeHtml } from "../src/oauth/page.js";
 import { MAX_REDIRECT_URIS, MAX_REGISTRATION_BYTES } from "../src/oauth/registration.js";
 import { grantsPath, MAX_CLIENTS } from "../src/oauth/store.js";
@@ -60,7 +74,10 @@ function mcp(app: Plugin, token: string | undefined): Promise<Reply> {
   return send(app, "POST", "/mcp", {
     token,
     body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
-    headers: { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" },
+    headers: {
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+    },
   });
 }
 
@@ -142,11 +159,14 @@ test("/mcp without a valid token is a 401 that points at the resource metadata",
   const cases: Array<[string | undefined, string, string]> = [
     [undefined, `Bearer realm="${realm}"${tail}`, "missing credentials"],
     ["", `Bearer realm="${realm}", error="invalid_request"${tail}`, "the Authorization header"],
-    ["not-a-token", `Bearer realm="${realm}", error="invalid_token"${tail}`, "the bearer token is not valid"],
+    [
+      "not-a-token",
+      `Bearer realm="${realm}", error="invalid_token"${tail}`,
+      "the bearer token is not valid",
+    ],
   ];
   for (const [token, challenge, message] of cases) {
-    const headers: Record<string, string> =
-      token === "" ? { authorization: "Basic abc" } : {};
+    const headers: Record<string, string> = token === "" ? { authorization: "Basic abc" } : {};
     const reply = await send(app, "POST", "/mcp", {
       token: token === "" ? undefined : token,
       body: { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} },
@@ -194,7 +214,10 @@ test("a token is bound to the resource it was asked for", async () => {
   const refused = await list(app, forMcp);
   assertError(refused, 401);
   assert.deepEqual(refused.json(), { error: "the bearer token was issued for another resource" });
-  assert.equal(refused.headers.get("www-authenticate"), `Bearer realm="${realm}", error="invalid_token"`);
+  assert.equal(
+    refused.headers.get("www-authenticate"),
+    `Bearer realm="${realm}", error="invalid_token"`,
+  );
 
   // The API's identifier is the issuer; the URL parser's reading is compared.
   const forApi = await accessToken(app, { resource: "HTTPS://Todo.Example.com/" });
@@ -202,7 +225,10 @@ test("a token is bound to the resource it was asked for", async () => {
   const onMcp = await mcp(app, forApi);
   assertError(onMcp, 401);
   assert.deepEqual(onMcp.json(), { error: "the bearer token was issued for another resource" });
-  assert.match(onMcp.headers.get("www-authenticate") ?? "", /error="invalid_token", resource_metadata=/);
+  assert.match(
+    onMcp.headers.get("www-authenticate") ?? "",
+    /error="invalid_token", resource_metadata=/,
+  );
 
   // Without `resource` (GPT Actions, older clients): both.
   const unbound = await accessToken(app);
@@ -224,9 +250,11 @@ test("an unknown resource is invalid_target at authorize and at the token endpoi
     assert.equal(params.get("error"), "invalid_target", resource);
     assert.deepEqual([...params.keys()], ["error", "error_description", "state", "iss"]);
   }
-  // Given twice: refused, as every repeated parameter.
+  // Given twice: invalid_request, as every repeated parameter but the client and redirect URI.
   const twice = `${authorization({ resource: MCP_RESOURCE })}&resource=${encodeURIComponent(ISSUER)}`;
-  assertPage(await send(app, "GET", `/oauth/authorize?${twice}`), 400);
+  const repeated = redirectParams(await send(app, "GET", `/oauth/authorize?${twice}`));
+  assert.equal(repeated.get("error"), "invalid_request");
+  assert.deepEqual([...repeated.keys()], ["error", "error_description", "state", "iss"]);
 
   // At the token endpoint: a code bound to /mcp cannot be exchanged for the API.
   const bound = await code(app, { resource: MCP_RESOURCE });
@@ -306,7 +334,10 @@ test("a registered public client completes the flow with PKCE and offline_access
   assert.equal(params.get("iss"), ISSUER);
   assert.equal(params.get("state"), STATE);
   const tokens = tokensOf(
-    await tokenJson(app, publicExchange(client, params.get("code") ?? "", { resource: MCP_RESOURCE })),
+    await tokenJson(
+      app,
+      publicExchange(client, params.get("code") ?? "", { resource: MCP_RESOURCE }),
+    ),
   );
   assert.equal(tokens.scope, SUPPORTED.join(" "));
   assert.equal((await mcp(app, tokens.access_token)).status, 200);
@@ -339,12 +370,21 @@ test("without offline_access a registered client gets no refresh token", async (
 test("a public client must use PKCE and must not send a secret", async () => {
   const { app } = new Server();
   const client = await registerPublic(app);
-  const withoutPkce = publicAuthorization(client, { code_challenge: "", code_challenge_method: "" });
-  const params = paramsAt(await send(app, "GET", `/oauth/authorize?${withoutPkce}`), client.redirectUri);
+  const withoutPkce = publicAuthorization(client, {
+    code_challenge: "",
+    code_challenge_method: "",
+  });
+  const params = paramsAt(
+    await send(app, "GET", `/oauth/authorize?${withoutPkce}`),
+    client.redirectUri,
+  );
   assert.equal(params.get("error"), "invalid_request");
   assert.equal(params.get("iss"), ISSUER);
   const plain = publicAuthorization(client, { code_challenge_method: "plain" });
-  const plainParams = paramsAt(await send(app, "GET", `/oauth/authorize?${plain}`), client.redirectUri);
+  const plainParams = paramsAt(
+    await send(app, "GET", `/oauth/authorize?${plain}`),
+    client.redirectUri,
+  );
   assert.equal(plainParams.get("error"), "invalid_request");
 
   const issued = await publicCode(app, client);
@@ -411,7 +451,11 @@ test("a registered confidential client authenticates with its secret", async () 
   );
   const issued = paramsAt(approved, CLIENT_REDIRECT).get("code") ?? "";
   const form = `grant_type=authorization_code&code=${issued}&redirect_uri=${encodeURIComponent(CLIENT_REDIRECT)}`;
-  assertOAuthError(await postForm(app, "/oauth/token", form, [clientId, "wrong"]), 401, "invalid_client");
+  assertOAuthError(
+    await postForm(app, "/oauth/token", form, [clientId, "wrong"]),
+    401,
+    "invalid_client",
+  );
   const approvedAgain = await approve(
     app,
     authorization({ client_id: clientId, redirect_uri: CLIENT_REDIRECT }),
@@ -439,11 +483,17 @@ test("registrations survive a restart and are stored without their secret", asyn
   assertPage(page, 200);
   assert.ok(page.text.includes("Survivor asks"), page.text);
   const issued = await publicCode(restarted.app, client);
-  assert.equal(tokensOf(await tokenJson(restarted.app, publicExchange(client, issued))).token_type, "bearer");
+  assert.equal(
+    tokensOf(await tokenJson(restarted.app, publicExchange(client, issued))).token_type,
+    "bearer",
+  );
   // A grants file written before registrations existed still loads.
   const old = new Server();
   await code(old.app);
-  const stored = JSON.parse(readFileSync(grantsPath(old.dataPath), "utf8")) as Record<string, unknown>;
+  const stored = JSON.parse(readFileSync(grantsPath(old.dataPath), "utf8")) as Record<
+    string,
+    unknown
+  >;
   delete stored["clients"];
   writeFileSync(grantsPath(old.dataPath), JSON.stringify(stored));
   const reopened = new Server(old.dataPath);
@@ -470,7 +520,10 @@ test("registration refuses bad redirect URIs", async () => {
   }
   assertOAuthError(await register(app, { client_name: "no URIs" }), 400, "invalid_redirect_uri");
   // Ten are fine.
-  const ten = Array.from({ length: MAX_REDIRECT_URIS }, (_, i) => `https://client.example.org/${i}`);
+  const ten = Array.from(
+    { length: MAX_REDIRECT_URIS },
+    (_, i) => `https://client.example.org/${i}`,
+  );
   assert.equal((await register(app, { redirect_uris: ten })).status, 201);
 });
 
@@ -530,7 +583,10 @@ test("registration stops at 1000 clients", async () => {
   // One fewer leaves room for one more.
   delete clients[`mcp-${"0".repeat(32)}`];
   writeFileSync(grantsPath(server.dataPath), JSON.stringify({ clients, codes: {}, tokens: {} }));
-  assert.equal((await register(new Server(server.dataPath).app, { redirect_uris: [CLIENT_REDIRECT] })).status, 201);
+  assert.equal(
+    (await register(new Server(server.dataPath).app, { redirect_uris: [CLIENT_REDIRECT] })).status,
+    201,
+  );
 });
 
 test("a registered client may only use its own redirect URIs and scope", async () => {
@@ -546,9 +602,16 @@ test("a registered client may only use its own redirect URIs and scope", async (
   }
   if (SCOPE !== "") {
     const query = publicAuthorization(client, { scope: SCOPE });
-    const params = paramsAt(await send(app, "GET", `/oauth/authorize?${query}`), client.redirectUri);
+    const params = paramsAt(
+      await send(app, "GET", `/oauth/authorize?${query}`),
+      client.redirectUri,
+    );
     assert.equal(params.get("error"), "invalid_scope");
   }
+  // Without `scope`, it gets what it registered.
+  const issued = await publicCode(app, client, { scope: "" });
+  const tokens = tokensOf(await tokenJson(app, publicExchange(client, issued)));
+  assert.equal(tokens.scope, "offline_access");
   // An unknown client id is a page, never a redirect.
   const unknown = publicAuthorization({ ...client, clientId: "mcp-unknown" });
   assertPage(await send(app, "GET", `/oauth/authorize?${unknown}`), 400);
@@ -601,7 +664,10 @@ test("the pre-registered client may use ChatGPT's and Claude's callbacks", async
     "http://claude.ai/api/mcp/auth_callback",
     "https://evil.claude.ai/api/mcp/auth_callback",
   ]) {
-    assertPage(await send(app, "GET", `/oauth/authorize?${authorization({ redirect_uri: redirect })}`), 400);
+    assertPage(
+      await send(app, "GET", `/oauth/authorize?${authorization({ redirect_uri: redirect })}`),
+      400,
+    );
   }
 });
 
@@ -626,7 +692,9 @@ class DocumentServer {
         "content-type": "application/json",
         ...found.headers,
       });
-      response.end(typeof found.body === "string" ? found.body : found.body(this.url(request.url ?? "")));
+      response.end(
+        typeof found.body === "string" ? found.body : found.body(this.url(request.url ?? "")),
+      );
     });
   }
 
@@ -640,7 +708,11 @@ class DocumentServer {
   }
 
   /** Serves a valid document for the client id `path`. */
-  document(path: string, fields: Record<string, unknown> = {}, headers: Record<string, string> = {}): string {
+  document(
+    path: string,
+    fields: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ): string {
     const url = this.url(path);
     this.answers.set(path, {
       headers,
@@ -690,8 +762,14 @@ test("a client metadata document client completes the flow", async () => {
     const tokens = tokensOf(await tokenJson(app, publicExchange(client, issued)));
     assert.equal((await mcp(app, tokens.access_token)).status, 200);
     // It is a public client: PKCE is required, a secret refused.
-    const withoutPkce = documentAuthorization(url, { code_challenge: "", code_challenge_method: "" });
-    const params = paramsAt(await send(app, "GET", `/oauth/authorize?${withoutPkce}`), CLIENT_REDIRECT);
+    const withoutPkce = documentAuthorization(url, {
+      code_challenge: "",
+      code_challenge_method: "",
+    });
+    const params = paramsAt(
+      await send(app, "GET", `/oauth/authorize?${withoutPkce}`),
+      CLIENT_REDIRECT,
+    );
     assert.equal(params.get("error"), "invalid_request");
     const again = await publicCode(app, client);
     assertOAuthError(
@@ -710,12 +788,18 @@ test("a client metadata document that does not fit is refused with a page naming
     const { app } = loopbackServer();
     const mismatch = documents.url("/mismatch.json");
     documents.answers.set("/mismatch.json", {
-      body: JSON.stringify({ client_id: "https://other.example/client.json", redirect_uris: [CLIENT_REDIRECT] }),
+      body: JSON.stringify({
+        client_id: "https://other.example/client.json",
+        redirect_uris: [CLIENT_REDIRECT],
+      }),
     });
     const cases: Array<[string, string]> = [
       [mismatch, "client_id must be the document's URL"],
       [documents.document("/no-uris.json", { redirect_uris: [] }), "redirect_uris"],
-      [documents.document("/secret.json", { token_endpoint_auth_method: "client_secret_basic" }), "none"],
+      [
+        documents.document("/secret.json", { token_endpoint_auth_method: "client_secret_basic" }),
+        "none",
+      ],
       [documents.url("/missing.json"), "status 404"],
     ];
     documents.answers.set("/redirect.json", {
@@ -749,6 +833,33 @@ test("a client metadata document that does not fit is refused with a page naming
   }
 });
 
+test("a metadata document host is resolved once, and the checked address is the one used", async () => {
+  const documents = await new DocumentServer().start();
+  try {
+    const lookups: string[] = [];
+    const server = new Server(undefined, { oauthAllowLoopbackClientIds: true }, async (host) => {
+      lookups.push(host);
+      return [{ address: "127.0.0.1", family: 4 }];
+    });
+    const path = "/named.json";
+    const url = documents.url(path).replace("127.0.0.1", "localhost");
+    documents.answers.set(path, {
+      body: JSON.stringify({
+        client_id: url,
+        client_name: "Named",
+        redirect_uris: [CLIENT_REDIRECT],
+      }),
+    });
+    const page = await send(server.app, "GET", `/oauth/authorize?${documentAuthorization(url)}`);
+    assertPage(page, 200);
+    assert.ok(page.text.includes("Named asks"), page.text);
+    assert.deepEqual(lookups, ["localhost"]);
+    assert.equal(documents.requests, 1);
+  } finally {
+    await documents.stop();
+  }
+});
+
 test("client metadata documents on private or loopback addresses are never fetched", async () => {
   const documents = await new DocumentServer().start();
   try {
@@ -759,19 +870,54 @@ test("client metadata documents on private or loopback addresses are never fetch
     await refusedPage(app, documentAuthorization(url));
     const https = url.replace("http://", "https://");
     assert.ok((await refusedPage(app, documentAuthorization(https))).includes("loopback address"));
-    for (const address of ["https://10.0.0.1/x", "https://192.168.1.1/client.json", "https://[fe80::1]/x", "https://169.254.169.254/latest"]) {
-      assert.ok((await refusedPage(app, documentAuthorization(address))).includes("private address"), address);
+    for (const address of [
+      "https://10.0.0.1/x",
+      "https://192.168.1.1/client.json",
+      "https://[fe80::1]/x",
+      "https://169.254.169.254/latest",
+    ]) {
+      assert.ok(
+        (await refusedPage(app, documentAuthorization(address))).includes("private address"),
+        address,
+      );
     }
     // A name that resolves to a private address: refused, whatever its other addresses.
     const resolved = new Server(undefined, {}, async () => [
       { address: "93.184.215.14", family: 4 },
       { address: "10.1.2.3", family: 4 },
     ]);
-    const named = await refusedPage(resolved.app, documentAuthorization("https://client.example/doc.json"));
+    const named = await refusedPage(
+      resolved.app,
+      documentAuthorization("https://client.example/doc.json"),
+    );
     assert.ok(named.includes("private address"), named);
     assert.equal(documents.requests, 0, "nothing was fetched");
   } finally {
     await documents.stop();
+  }
+});
+
+test("a metadata document fetch that takes too long fails", async () => {
+  // A server that accepts the connection and never answers.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}/slow.json`;
+    const documents = new ClientDocuments(true, undefined, 200);
+    const started = Date.now();
+    await assert.rejects(documents.get(url, 0), (error: unknown) => {
+      assert.ok(error instanceof ClientDocumentError);
+      assert.equal(
+        error.message,
+        `the client metadata document at ${url} could not be fetched: it took longer than 0.2 seconds`,
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < FETCH_TIMEOUT_MS, "the limit, not a default, ended it");
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
   }
 });
 
@@ -810,7 +956,11 @@ test("client metadata documents are cached as their Cache-Control allows", async
   try {
     const server = loopbackServer();
     const { app } = server;
-    const cached = documents.document("/cached.json", {}, { "cache-control": "public, max-age=60" });
+    const cached = documents.document(
+      "/cached.json",
+      {},
+      { "cache-control": "public, max-age=60" },
+    );
     await refusedOrPage(app, cached);
     await refusedOrPage(app, cached);
     assert.equal(documents.requests, 1, "fetched once");
@@ -851,4 +1001,118 @@ test("the replay decision uses the client's proof", async () => {
     "invalid_client",
   );
   assert.equal((await list(app, first.access_token)).status, 200);
+});
+
+/**
+ * An MCP client's OAuth state, kept in memory, for the official SDK's `auth()`. Its browser
+ * step opens the consent page and approves as alice; the redirect back is recorded.
+ */
+class MemoryProvider implements OAuthClientProvider {
+  client: StoredOAuthClientInformation | undefined;
+  saved: StoredOAuthTokens | undefined;
+  verifier = "";
+  callback: URLSearchParams | undefined;
+
+  constructor(readonly app: Plugin) {}
+
+  get redirectUrl(): string {
+    return CLIENT_REDIRECT;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: "Official SDK client",
+      redirect_uris: [CLIENT_REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+
+  clientInformation(): StoredOAuthClientInformation | undefined {
+    return this.client;
+  }
+
+  saveClientInformation(client: StoredOAuthClientInformation): void {
+    this.client = client;
+  }
+
+  tokens(): StoredOAuthTokens | undefined {
+    return this.saved;
+  }
+
+  saveTokens(tokens: StoredOAuthTokens): void {
+    this.saved = tokens;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    return this.verifier;
+  }
+
+  async redirectToAuthorization(url: URL): Promise<void> {
+    assert.equal(url.origin + url.pathname, `${ISSUER}/oauth/authorize`);
+    const page = await send(this.app, "GET", `/oauth/authorize${url.search}`);
+    assertPage(page, 200);
+    assert.ok(page.text.includes("Official SDK client asks"), page.text);
+    const id = /name="request_id" value="([^"]*)"/.exec(page.text)?.[1] ?? "";
+    const form = new URLSearchParams({
+      request_id: id,
+      username: "alice",
+      password: "alice-password",
+      decision: "allow",
+    });
+    this.callback = paramsAt(
+      await postForm(this.app, "/oauth/authorize", form.toString()),
+      CLIENT_REDIRECT,
+    );
+  }
+}
+
+test("the official MCP client signs in from the /mcp URL alone", async () => {
+  const { app } = new Server();
+  const fetchFn = (url: string | URL, init?: RequestInit): Promise<Response> =>
+    Promise.resolve(app.app.request(String(url), init));
+  const provider = new MemoryProvider(app);
+  const serverUrl = MCP_RESOURCE;
+  // Discovery, registration and the authorization request.
+  assert.equal(await auth(provider, { serverUrl, fetchFn }), "REDIRECT");
+  assert.match(provider.client?.client_id ?? "", /^mcp-/);
+  const callback = provider.callback;
+  assert.ok(callback !== undefined);
+  assert.equal(callback.get("iss"), ISSUER);
+  // The SDK's provider makes no `state` here; PKCE protects the flow instead.
+  assert.equal(callback.get("state"), null);
+  // The code exchange, with PKCE and the resource.
+  const authorized = await auth(provider, {
+    serverUrl,
+    fetchFn,
+    authorizationCode: callback.get("code") ?? "",
+    iss: callback.get("iss") ?? "",
+  });
+  assert.equal(authorized, "AUTHORIZED");
+  const access = provider.saved?.access_token ?? "";
+  // Bound to /mcp: the REST API refuses it.
+  assertError(await list(app, access), 401);
+  const transport = new StreamableHTTPClientTransport(new URL(serverUrl), {
+    authProvider: provider,
+    fetch: fetchFn,
+  });
+  const client = new Client({ name: "test", version: "1" });
+  await client.connect(transport);
+  try {
+    const tools = await client.listTools();
+    assert.ok(tools.tools.length > 0);
+  } finally {
+    await client.close();
+  }
+  // It asked for offline_access (the metadata lists it), so it can refresh; the token rotates.
+  const refresh = provider.saved?.refresh_token;
+  assert.equal(typeof refresh, "string");
+  assert.equal(await auth(provider, { serverUrl, fetchFn }), "AUTHORIZED");
+  assert.notEqual(provider.saved?.refresh_token, refresh);
+  assert.equal((await mcp(app, provider.saved?.access_token)).status, 200);
 });

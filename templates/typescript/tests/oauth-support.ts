@@ -8,7 +8,14 @@ import type { Plugin } from "../src/app.js";
 import type { Config } from "../src/config.js";
 import { oauthScope } from "../src/documents.js";
 import type { Resolver } from "../src/oauth/client-metadata.js";
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, send, tempDataPath, testConfig } from "./support.js";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  send,
+  tempDataPath,
+  testConfig,
+} from "./support.js";
 import type { Reply } from "./support.js";
 
 /** The issuer: PUBLIC_URL of the test configuration. */

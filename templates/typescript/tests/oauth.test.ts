@@ -48,7 +48,6 @@ import {
 } from "./oauth-support.js";
 import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, assertError, send } from "./support.js";
 
-
 test("the authorization endpoint shows a sign-in and consent page", async () => {
   const { app } = new Server();
   const reply = await send(app, "GET", `/oauth/authorize?${authorization()}`);
@@ -180,9 +179,9 @@ test("a bad client or redirect URI is an error page, never a redirect", async ()
     authorization({ redirect_uri: "" }),
     // Even with everything else wrong too.
     authorization({ redirect_uri: "https://evil.example/cb", response_type: "token", state: "" }),
-    // A parameter given twice (RFC 6749, 3.1).
+    // The client or redirect URI given twice (RFC 6749, 3.1).
     `${authorization()}&client_id=${CLIENT_ID}`,
-    `${authorization()}&state=again`,
+    `${authorization()}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`,
     "",
   ]) {
     for (const reply of [
@@ -198,6 +197,9 @@ test("other bad requests redirect back with an error", async () => {
   const { app } = new Server();
   const cases: Array<[string, string]> = [
     [authorization({ response_type: "token" }), "unsupported_response_type"],
+    // Another parameter given twice (RFC 6749, 3.1): the first state comes back.
+    [`${authorization()}&state=again`, "invalid_request"],
+    [`${authorization()}&scope=${SCOPE}`, "invalid_request"],
     [authorization({ response_type: "" }), "unsupported_response_type"],
     [authorization({ scope: "admin" }), "invalid_scope"],
     [authorization({ scope: `${SCOPE} admin` }), "invalid_scope"],
@@ -241,6 +243,22 @@ test("other bad requests redirect back with an error", async () => {
   }
 });
 
+test("with PKCE, state may be left out, and the redirect then carries none", async () => {
+  const { app } = new Server();
+  const query = authorization({
+    state: "",
+    code_challenge: CHALLENGE,
+    code_challenge_method: "S256",
+  });
+  const reply = await approve(app, query);
+  assert.equal(reply.status, 303, reply.text);
+  const params = redirectParams(reply);
+  assert.deepEqual([...params.keys()], ["code", "iss"]);
+  assert.equal(params.get("iss"), ISSUER);
+  const denied = await answer(app, { request_id: await consent(app, query), decision: "deny" });
+  assert.deepEqual([...redirectParams(denied).keys()], ["error", "error_description", "iss"]);
+});
+
 test("a missing scope is the manifest's, and a smaller one is granted as asked", async () => {
   const { app } = new Server();
   const missing = tokensOf(await tokenJson(app, exchange(await code(app, { scope: "" }))));
@@ -270,7 +288,10 @@ test("denying redirects with access_denied", async () => {
   );
   // Anything but allow or deny is a 400 page.
   for (const decision of [{}, { decision: "maybe" }]) {
-    const reply = await answer(app, { request_id: await consent(app, authorization()), ...decision });
+    const reply = await answer(app, {
+      request_id: await consent(app, authorization()),
+      ...decision,
+    });
     assertPage(reply, 400);
     assert.ok(reply.text.includes("Choose Allow or Deny."), reply.text);
   }

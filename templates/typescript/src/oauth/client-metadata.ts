@@ -97,16 +97,21 @@ export function forbiddenAddress(address: string, loopback: boolean): string | u
 
 /** The documents fetched so far, kept as long as their `Cache-Control` allows. */
 export class ClientDocuments {
-  readonly #cache = new Map<string, { readonly document: ClientDocument; readonly until: number }>();
+  readonly #cache = new Map<
+    string,
+    { readonly document: ClientDocument; readonly until: number }
+  >();
 
   /**
    * @param loopback `OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`: whether documents may be fetched from
    *   loopback addresses (local tests only).
    * @param resolver how host names are resolved.
+   * @param timeoutMs how long a fetch may take (tests shorten it).
    */
   constructor(
     readonly loopback: boolean,
     readonly resolver: Resolver = systemResolver,
+    readonly timeoutMs: number = FETCH_TIMEOUT_MS,
   ) {}
 
   /**
@@ -152,7 +157,7 @@ export class ClientDocuments {
   async #fetch(url: string): Promise<{ body: Buffer; cacheControl: string }> {
     const parsed = new URL(url);
     const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-    const signal = AbortSignal.timeout(FETCH_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let addresses: LookupAddress[];
     if (isIP(host) !== 0) {
       addresses = [{ address: host, family: isIP(host) }];
@@ -197,7 +202,7 @@ export class ClientDocuments {
       outgoing.end();
     }).catch((error: unknown) => {
       throw signal.aborted
-        ? new Error(`it took longer than ${FETCH_TIMEOUT_MS / 1000} seconds`)
+        ? new Error(`it took longer than ${this.timeoutMs / 1000} seconds`)
         : new Error((error as Error).message);
     });
     const status = response.statusCode ?? 0;
@@ -222,7 +227,7 @@ export class ClientDocuments {
       }
     } catch (error) {
       throw signal.aborted
-        ? new Error(`it took longer than ${FETCH_TIMEOUT_MS / 1000} seconds`)
+        ? new Error(`it took longer than ${this.timeoutMs / 1000} seconds`)
         : error;
     }
     const cacheControl = response.headers["cache-control"] ?? "";
@@ -231,11 +236,7 @@ export class ClientDocuments {
 }
 
 /** The document's fields, checked against `url`. */
-function checkDocument(
-  value: unknown,
-  url: string,
-  fail: (why: string) => Error,
-): ClientDocument {
+function checkDocument(value: unknown, url: string, fail: (why: string) => Error): ClientDocument {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw fail("it is not a JSON object");
   }
@@ -244,11 +245,7 @@ function checkDocument(
     throw fail(`its client_id must be the document's URL exactly, ${url}`);
   }
   const uris = fields["redirect_uris"];
-  if (
-    !Array.isArray(uris) ||
-    uris.length === 0 ||
-    !uris.every((uri) => typeof uri === "string")
-  ) {
+  if (!Array.isArray(uris) || uris.length === 0 || !uris.every((uri) => typeof uri === "string")) {
     throw fail("its redirect_uris must be a non-empty list of strings");
   }
   const method = fields["token_endpoint_auth_method"];

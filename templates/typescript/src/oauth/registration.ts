@@ -88,11 +88,7 @@ export function checkMetadata(value: unknown, scopes: readonly string[]): Metada
   }
 
   const responseTypes = fields["response_types"] ?? ["code"];
-  if (
-    !Array.isArray(responseTypes) ||
-    responseTypes.length !== 1 ||
-    responseTypes[0] !== "code"
-  ) {
+  if (!Array.isArray(responseTypes) || responseTypes.length !== 1 || responseTypes[0] !== "code") {
     throw invalid('response_types must be ["code"]');
   }
 
@@ -102,7 +98,10 @@ export function checkMetadata(value: unknown, scopes: readonly string[]): Metada
   }
 
   const name = fields["client_name"];
-  if (name !== undefined && (typeof name !== "string" || [...name].length > MAX_CLIENT_NAME_CHARS)) {
+  if (
+    name !== undefined &&
+    (typeof name !== "string" || [...name].length > MAX_CLIENT_NAME_CHARS)
+  ) {
     throw invalid(`client_name must be a string of at most ${MAX_CLIENT_NAME_CHARS} characters`);
   }
 

@@ -92,7 +92,8 @@ interface AuthRequest {
   readonly clientId: string;
   readonly clientName: string;
   readonly redirectUri: string;
-  readonly state: string;
+  /** Absent only when PKCE protects the request instead. */
+  readonly state: string | undefined;
   readonly scope: readonly string[];
   readonly codeChallenge: string | undefined;
   readonly resource: string | null;
@@ -264,7 +265,10 @@ export class OAuth {
       });
     } catch (error) {
       return json(
-        { error: "server_error", error_description: `could not store the client: ${(error as Error).message}` },
+        {
+          error: "server_error",
+          error_description: `could not store the client: ${(error as Error).message}`,
+        },
         500,
         noStore,
       );
@@ -297,13 +301,26 @@ export class OAuth {
 
   /** `GET /oauth/authorize` with this raw query: the sign-in and consent page. */
   async authorize(query: Uint8Array): Promise<Response> {
-    let params: Map<string, string>;
-    try {
-      params = parseForm(query);
-    } catch (error) {
-      return errorPage(400, "Bad request", (error as Error).message);
+    // A parameter given twice is refused (RFC 6749, 3.1): on a page when it is the client or
+    // the redirect URI, which then cannot be trusted; otherwise by a redirect, as other errors.
+    const params = new Map<string, string>();
+    const repeated: string[] = [];
+    for (const [name, value] of formPairs(query)) {
+      if (params.has(name)) {
+        repeated.push(name);
+      } else {
+        params.set(name, value);
+      }
     }
-    const request = await this.#check(params);
+    const untrusted = repeated.find((name) => name === "client_id" || name === "redirect_uri");
+    if (untrusted !== undefined) {
+      return errorPage(
+        400,
+        "Bad request",
+        `the parameter \`${untrusted}\` is given more than once`,
+      );
+    }
+    const request = await this.#check(params, repeated);
     return "clientId" in request ? this.#consentPage(request, "") : refuse(request);
   }
 
@@ -327,14 +344,15 @@ export class OAuth {
           "Start again from ChatGPT.",
       );
     }
+    const state: Array<[string, string]> =
+      request.state === undefined ? [] : [["state", request.state]];
     const back = (query: ReadonlyArray<readonly [string, string]>): Response =>
-      redirect(withParams(request.redirectUri, [...query, ["iss", this.issuer]]));
+      redirect(withParams(request.redirectUri, [...query, ...state, ["iss", this.issuer]]));
     switch (params.get("decision")) {
       case "deny":
         return back([
           ["error", "access_denied"],
           ["error_description", "the user denied the request"],
-          ["state", request.state],
         ]);
       case "allow": {
         const username = trimWhiteSpace(params.get("username") ?? "");
@@ -371,10 +389,7 @@ export class OAuth {
             `The code could not be stored: ${(error as Error).message}`,
           );
         }
-        return back([
-          ["code", code],
-          ["state", request.state],
-        ]);
+        return back([["code", code]]);
       }
       default:
         return errorPage(400, "Bad request", "Choose Allow or Deny.");
@@ -452,7 +467,10 @@ export class OAuth {
    * Checks an authorization request. A bad client or redirect URI is an error page; any other
    * problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks.
    */
-  async #check(params: ReadonlyMap<string, string>): Promise<AuthRequest | Refusal> {
+  async #check(
+    params: ReadonlyMap<string, string>,
+    repeated: readonly string[],
+  ): Promise<AuthRequest | Refusal> {
     const param = (name: string): string | undefined => {
       const value = params.get(name);
       return value === "" ? undefined : value;
@@ -490,14 +508,15 @@ export class OAuth {
       query.push(["iss", this.issuer]);
       return { redirect: withParams(redirectUri, query) };
     };
+    if (repeated.length > 0) {
+      return refusal("invalid_request", `the parameter \`${repeated[0]}\` is given more than once`);
+    }
     if (param("response_type") !== "code") {
       return refusal("unsupported_response_type", "response_type must be code");
     }
-    if (state === undefined) {
-      return refusal("invalid_request", "state is required");
-    }
+    // Without `scope`: what the client registered, or else the plugin's.
     const asked = param("scope");
-    let scope: readonly string[] = this.#settings.scope;
+    let scope: readonly string[] = client.scope ?? this.#settings.scope;
     if (asked !== undefined) {
       scope = splitWhiteSpace(asked);
       if (!scope.every((s) => this.#scopesSupported.includes(s))) {
@@ -521,6 +540,10 @@ export class OAuth {
     }
     if (challenge === undefined && method !== undefined) {
       return refusal("invalid_request", "code_challenge_method without code_challenge");
+    }
+    // Without PKCE, `state` is what protects the client from a forged redirect (OAuth 2.1).
+    if (state === undefined && challenge === undefined) {
+      return refusal("invalid_request", "state is required without PKCE (code_challenge)");
     }
     if (challenge === undefined && client.isPublic) {
       return refusal(
@@ -636,8 +659,7 @@ export class OAuth {
       if (
         publicId !== undefined &&
         ((registered !== undefined && registered.secretHash === null) ||
-          (registered === undefined &&
-            isMetadataUrl(publicId, this.#settings.loopbackClientIds)))
+          (registered === undefined && isMetadataUrl(publicId, this.#settings.loopbackClientIds)))
       ) {
         return { clientId: publicId, preregistered: false };
       }
@@ -663,7 +685,9 @@ export class OAuth {
       return { clientId, preregistered: false };
     }
     if (!idMatches && isMetadataUrl(clientId, this.#settings.loopbackClientIds)) {
-      throw TokenError.client("a client metadata document client has no secret: send no client_secret");
+      throw TokenError.client(
+        "a client metadata document client has no secret: send no client_secret",
+      );
     }
     throw TokenError.client("unknown client or wrong client secret");
   }

@@ -230,7 +230,10 @@ export class Grants {
   /** The live, unused refresh token with this hash. */
   refreshToken(tokenHash: string, now: number): Token | undefined {
     const token = this.#file.read((data) => data.tokens.get(tokenHash));
-    return token !== undefined && token.kind === "refresh" && !token.rotated && token.expiresAt > now
+    return token !== undefined &&
+      token.kind === "refresh" &&
+      !token.rotated &&
+      token.expiresAt > now
       ? token
       : undefined;
   }
