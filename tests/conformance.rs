@@ -544,6 +544,13 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
             with("redirect_uri", "https://evil.example/cb"),
         ),
         ("authorize without state", with("state", "")),
+        (
+            "authorize without state with pkce",
+            format!(
+                "{}&code_challenge_method=S256&code_challenge={CHALLENGE}",
+                with("state", "")
+            ),
+        ),
         ("authorize token flow", with("response_type", "token")),
         ("authorize unknown scope", with("scope", "admin")),
         (
@@ -1277,10 +1284,21 @@ fn conform(auth: &str) {
         .find(|o| o.step == "preflight from https://evil.example")
         .unwrap();
     assert!(!evil.headers.contains_key("access-control-allow-origin"));
-    assert!(differences.is_empty(), "{}", differences.join("\n"));
-    if auth == "oauth" {
-        assert_oauth_discovery(&reference);
+    // The reference's OAuth answers against the contract, listed with the differences.
+    if auth == "oauth"
+        && let Err(panic) = std::panic::catch_unwind(|| assert_oauth_discovery(&reference))
+    {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|m| (*m).to_owned()))
+            .unwrap_or_default();
+        differences.push(format!(
+            "{} breaks the OAuth contract: {message}",
+            STACKS[0]
+        ));
     }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert_mcp_reference(&reference, auth);
     assert!(
         findings.is_empty(),
