@@ -465,12 +465,16 @@ fn discovery_scenario(r: &mut Recorder, project: &Path, base: &str) {
         ("for /mcp", &for_mcp),
         ("for the API", &for_api),
     ] {
-        let bearer = Client::new(base, tokens["access_token"].as_str());
+        // A client (and connection) each: a refusal may close its connection.
+        let bearer = || Client::new(base, tokens["access_token"].as_str());
         r.record_mcp(
             &format!("mcp with a token {what}"),
-            &mcp::post(&bearer, "/mcp", &initialize, &[]),
+            &mcp::post(&bearer(), "/mcp", &initialize, &[]),
         );
-        r.record(&format!("list with a token {what}"), &bearer.get("/todos"));
+        r.record(
+            &format!("list with a token {what}"),
+            &bearer().get("/todos"),
+        );
     }
     // A code issued for /mcp, redeemed for the API.
     let query = format!(
