@@ -1302,6 +1302,12 @@ fn conform(auth: &str) {
             STACKS[0]
         ));
     }
+    // What `check` found and where tools and spec disagree, listed with the rest.
+    differences.extend(
+        findings
+            .iter()
+            .map(|f| format!("tools/list and openapi.yaml disagree, or `check` finds faults: {f}")),
+    );
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert_mcp_reference(&reference, auth);
     assert!(
