@@ -344,9 +344,6 @@ impl OAuth {
                 "response_type must be code",
             ));
         }
-        let Some(state) = state else {
-            return Err(refuse("invalid_request", "state is required"));
-        };
         let scope = match param("scope") {
             // A client registered with a scope gets it; any other the plugin's.
             None => match &client {
@@ -411,6 +408,13 @@ impl OAuth {
                 ))
             }
         };
+        // Without PKCE, `state` is what protects the client from a forged redirect (OAuth 2.1).
+        if state.is_none() && code_challenge.is_none() {
+            return Err(refuse(
+                "invalid_request",
+                "state is required without PKCE (code_challenge)",
+            ));
+        }
         let resource = match param("resource") {
             None => None,
             Some(asked) => match self.known_resource(asked) {
@@ -427,7 +431,7 @@ impl OAuth {
             client_name: client.name(client_id),
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
-            state: state.to_owned(),
+            state: state.map(str::to_owned),
             scope,
             code_challenge,
             resource,
@@ -1083,7 +1087,8 @@ struct AuthRequest {
     /// Who asks, as the consent page names it.
     client_name: String,
     redirect_uri: String,
-    state: String,
+    /// Absent only when PKCE protects the request instead.
+    state: Option<String>,
     scope: Vec<String>,
     code_challenge: Option<String>,
     /// The canonical resource asked for, if any.
@@ -1119,15 +1124,19 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
     };
     let (redirect_uri, state) = (request.redirect_uri.clone(), request.state.clone());
     let issuer = oauth.settings.issuer.clone();
+    // `state` (when the client sent one) and `iss` (RFC 9207) end every answer.
     let back = |query: &[(&str, &str)]| {
-        Redirect::to(&redirect::with_params(&redirect_uri, query)).into_response()
+        let mut query = query.to_vec();
+        if let Some(state) = &state {
+            query.push(("state", state.as_str()));
+        }
+        query.push(("iss", issuer.as_str()));
+        Redirect::to(&redirect::with_params(&redirect_uri, &query)).into_response()
     };
     match params.get("decision").map(String::as_str) {
         Some("deny") => back(&[
             ("error", "access_denied"),
             ("error_description", "the user denied the request"),
-            ("state", state.as_str()),
-            ("iss", issuer.as_str()),
         ]),
         Some("allow") => {
             let username = params
@@ -1171,11 +1180,7 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
                     &format!("The code could not be stored: {e}"),
                 );
             }
-            back(&[
-                ("code", code.as_str()),
-                ("state", state.as_str()),
-                ("iss", issuer.as_str()),
-            ])
+            back(&[("code", code.as_str())])
         }
         _ => page::error(
             StatusCode::BAD_REQUEST,
