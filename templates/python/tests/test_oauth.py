@@ -142,6 +142,7 @@ def redirect_params(reply: httpx.Response, redirect_uri: str = REDIRECT_URI) -> 
     names = [name for name, _ in pairs]
     assert names in (
         ["code", "state", "iss"],
+        ["code", "iss"],
         ["error", "error_description", "state", "iss"],
         ["error", "error_description", "iss"],
     ), location
@@ -384,18 +385,39 @@ async def test_other_bad_requests_redirect_back_with_an_error(
     assert "code" not in params
 
 
-async def test_state_is_required(client: httpx.AsyncClient) -> None:
+async def test_state_is_required_without_pkce(client: httpx.AsyncClient) -> None:
     reply = await client.get(f"/oauth/authorize?{authorization(state='')}")
     params = redirect_params(reply)
     assert params["error"] == "invalid_request"
     assert "state" not in params
 
 
+async def test_with_pkce_state_may_be_left_out_and_the_redirect_then_carries_none(
+    client: httpx.AsyncClient,
+) -> None:
+    query = authorization(state="", code_challenge="c" * 43, code_challenge_method="S256")
+    sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
+    form = urlencode({"request_id": await consent(client, query), **sign_in})
+    approved = await post_form(client, "/oauth/authorize", form)
+    assert list(redirect_params(approved)) == ["code", "iss"]
+    form = urlencode({"request_id": await consent(client, query), "decision": "deny"})
+    denied = await post_form(client, "/oauth/authorize", form)
+    assert list(redirect_params(denied)) == ["error", "error_description", "iss"]
+
+
 async def test_a_repeated_parameter_is_refused(client: httpx.AsyncClient) -> None:
+    # Once the client and redirect URI are known, by redirecting back with the first state.
     repeated = f"{authorization()}&state=other"
-    assert "given more than once" in assert_page(
-        await client.get(f"/oauth/authorize?{repeated}"), 400
-    )
+    params = redirect_params(await client.get(f"/oauth/authorize?{repeated}"))
+    assert params["error"] == "invalid_request"
+    assert "given more than once" in params["error_description"]
+    assert params["state"] == STATE
+    # A client or redirect URI given twice: a page, never a redirect.
+    for name, value in [("client_id", "x"), ("redirect_uri", "https://evil.example/cb")]:
+        twice = f"{authorization()}&{urlencode({name: value})}"
+        assert "given more than once" in assert_page(
+            await client.get(f"/oauth/authorize?{twice}"), 400
+        )
     assert_page(await approve_without_page(client, repeated), 400)
     sign_in = {"username": "alice", "password": "alice-password", "decision": "allow"}
     twice = f"{urlencode({'request_id': await consent(client, authorization()), **sign_in})}"

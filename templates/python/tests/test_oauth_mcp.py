@@ -488,17 +488,27 @@ async def test_the_token_endpoint_keeps_the_codes_resource(client: httpx.AsyncCl
     found = await tokens(client, exchange(client_id, code))
     assert (await list_todos(client, found["access_token"])).status_code == 401
     twice = f"{query(client_id, resource=MCP)}&resource={MCP}"
-    assert "given more than once" in assert_page(await client.get(f"/oauth/authorize?{twice}"), 400)
+    params = redirect_params(await client.get(f"/oauth/authorize?{twice}"), CALLBACK)
+    assert params["error"] == "invalid_request"
+    assert "given more than once" in params["error_description"]
 
 
-async def test_a_refresh_keeps_the_grants_resource(client: httpx.AsyncClient) -> None:
+async def test_a_refresh_may_bind_an_unbound_grant_and_keeps_a_binding(
+    client: httpx.AsyncClient,
+) -> None:
     # The pre-registered client's tokens (a GPT Action's) are bound to no resource.
     unbound = await tokens_for(client)
-    for resource in [MCP, PUBLIC_URL, "https://other.example"]:
-        asked = {**refresh(unbound["refresh_token"]), "resource": resource}
-        assert_oauth_error(await token_json(client, asked), 400, "invalid_target")
-    refreshed = await tokens(client, refresh(unbound["refresh_token"]))
-    assert (await list_todos(client, refreshed["access_token"])).status_code == 200
+    other = {**refresh(unbound["refresh_token"]), "resource": "https://other.example"}
+    assert_oauth_error(await token_json(client, other), 400, "invalid_target")
+    # The refused refresh did not use the token up; a known resource binds the new tokens
+    # (RFC 8707, 2.2: a refresh may narrow the audience).
+    bound = await tokens(client, {**refresh(unbound["refresh_token"]), "resource": MCP})
+    assert (await list_todos(client, bound["access_token"])).status_code == 401
+    # The binding stays: another resource is refused, none keeps it.
+    api = {**refresh(bound["refresh_token"]), "resource": PUBLIC_URL}
+    assert_oauth_error(await token_json(client, api), 400, "invalid_target")
+    refreshed = await tokens(client, refresh(bound["refresh_token"]))
+    assert (await list_todos(client, refreshed["access_token"])).status_code == 401
 
 
 async def test_the_pre_registered_client_is_named_and_everything_shown_is_escaped(

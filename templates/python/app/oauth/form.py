@@ -46,6 +46,20 @@ def parse_form(raw: bytes) -> dict[str, str]:
     return params
 
 
+def parse_first(raw: bytes) -> tuple[dict[str, str], list[str]]:
+    """The first value of each parameter of a query string, and the names given more than
+    once, in order: an authorization request refuses those by redirecting back once its client
+    and redirect URI are known (RFC 6749, 4.1.2.1)."""
+    params: dict[str, str] = {}
+    repeated: list[str] = []
+    for name, value in parse_pairs(raw):
+        if name not in params:
+            params[name] = value
+        elif name not in repeated:
+            repeated.append(name)
+    return params, repeated
+
+
 def form_value(text: str) -> str:
     """`text` decoded as one form value (as in HTTP Basic client credentials, RFC 6749, 2.3.1).
 

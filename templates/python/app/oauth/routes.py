@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.limits import MAX_BODY_BYTES
 from app.oauth import page
-from app.oauth.form import RepeatedParameterError, parse_form
+from app.oauth.form import RepeatedParameterError, parse_first, parse_form
 from app.oauth.registration import MAX_REGISTRATION_BYTES, RegistrationError
 from app.oauth.server import OAuth, RefusalError, TokenError
 
@@ -54,12 +54,13 @@ async def authorization_server(oauth: OAuthDep) -> Response:
 @router.api_route("/oauth/authorize", methods=["GET", "HEAD"])
 async def authorize(request: Request, oauth: OAuthDep) -> Response:
     """The sign-in and consent page."""
+    params, repeated = parse_first(request.scope["query_string"])
+    # A client or redirect URI given twice cannot be trusted with a redirect.
+    for name in repeated:
+        if name in ("client_id", "redirect_uri"):
+            return page.error(400, "Bad request", f"the parameter `{name}` is given more than once")
     try:
-        params = parse_form(request.scope["query_string"])
-    except RepeatedParameterError as error:
-        return page.error(400, "Bad request", str(error))
-    try:
-        auth_request = await oauth.check(params)
+        auth_request = await oauth.check(params, repeated[0] if repeated else None)
     except RefusalError as refusal:
         return refusal.response
     return oauth.consent_page(auth_request, "")

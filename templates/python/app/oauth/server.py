@@ -154,7 +154,8 @@ class AuthRequest:
     client_id: str
     client_name: str
     redirect_uri: str
-    state: str
+    state: str | None
+    """Absent only when PKCE protects the request instead."""
     scope: list[str]
     code_challenge: str | None
     resource: str | None
@@ -332,10 +333,10 @@ class OAuth:
         canonical = f"{parts.scheme}://{authority}{parts.path}".rstrip("/")
         return canonical if canonical in self.settings.resources else None
 
-    async def check(self, params: Mapping[str, str]) -> AuthRequest:
-        """Checks an authorization request. A bad client or redirect URI is an error page; any
-        other problem is a redirect with an `error`, as RFC 6749 (4.1.2.1) asks. Raises
-        `RefusalError`."""
+    async def check(self, params: Mapping[str, str], repeated: str | None = None) -> AuthRequest:
+        """Checks an authorization request (`repeated`: a parameter it gives more than once).
+        A bad client or redirect URI is an error page; any other problem is a redirect with an
+        `error`, as RFC 6749 (4.1.2.1) asks. Raises `RefusalError`."""
 
         def param(name: str) -> str | None:
             return params.get(name) or None
@@ -368,10 +369,10 @@ class OAuth:
             query.append(("iss", self.issuer))
             return RefusalError(redirect(with_params(redirect_uri, query)))
 
+        if repeated is not None:
+            raise refuse("invalid_request", f"the parameter `{repeated}` is given more than once")
         if param("response_type") != "code":
             raise refuse("unsupported_response_type", "response_type must be code")
-        if state is None:
-            raise refuse("invalid_request", "state is required")
         asked_resource = param("resource")
         resource = None
         if asked_resource is not None:
@@ -401,6 +402,9 @@ class OAuth:
                 "invalid_request",
                 "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
             )
+        # Without PKCE, `state` is what protects the client from a forged redirect (OAuth 2.1).
+        if state is None and challenge is None:
+            raise refuse("invalid_request", "state is required without PKCE (code_challenge)")
         if challenge is None and client.public:
             raise refuse(
                 "invalid_request",
@@ -457,8 +461,13 @@ class OAuth:
                 "server. Start again from ChatGPT.",
             )
 
+        # `state` (when the client sent one) and `iss` (RFC 9207) end every answer.
+        state = [] if request.state is None else [("state", request.state)]
+
         def back(query: list[tuple[str, str]]) -> Response:
-            return redirect(with_params(request.redirect_uri, [*query, ("iss", self.issuer)]))
+            return redirect(
+                with_params(request.redirect_uri, [*query, *state, ("iss", self.issuer)])
+            )
 
         decision = params.get("decision")
         if decision == "deny":
@@ -466,7 +475,6 @@ class OAuth:
                 [
                     ("error", "access_denied"),
                     ("error_description", "the user denied the request"),
-                    ("state", request.state),
                 ]
             )
         if decision != "allow":
@@ -497,7 +505,7 @@ class OAuth:
             self.grants.add_code(secret_hash(code), stored, now)
         except OSError as error:
             return page.error(500, "Server error", f"The code could not be stored: {error}")
-        return back([("code", code), ("state", request.state)])
+        return back([("code", code)])
 
     def exchange(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """The token endpoint: a code or refresh token for new tokens. Raises `TokenError`."""
@@ -694,11 +702,13 @@ class OAuth:
             raise TokenError.request("refresh_token is required")
         asked_resource = self._asked_resource(param)
         # A resource other than the token's is refused before the token is used up (a replay
-        # is still a replay, whatever it asks).
+        # is still a replay, whatever it asks). A token bound to none may be narrowed to one
+        # (RFC 8707, 2.2).
         peeked = self.grants.token(secret_hash(refresh))
         if (
             peeked is not None
             and not peeked.rotated
+            and peeked.resource is not None
             and asked_resource not in (None, peeked.resource)
         ):
             raise TokenError.target("the refresh token was issued for another resource")
@@ -712,15 +722,16 @@ class OAuth:
             raise TokenError.grant("the refresh token was already used; its grant is revoked")
         if token.client_id != client_id:
             raise TokenError.grant("the refresh token was issued to another client")
-        if asked_resource is not None and asked_resource != token.resource:
+        if token.resource is not None and asked_resource not in (None, token.resource):
             raise TokenError.target("the refresh token was issued for another resource")
+        resource = token.resource if token.resource is not None else asked_resource
         asked = param("scope")
         if asked is None:
-            return token.grant, token.user, token.scope, token.resource
+            return token.grant, token.user, token.scope, resource
         scope = split_whitespace(asked)
         if not all(s in token.scope for s in scope):
             raise TokenError(400, "invalid_scope", "a refresh cannot widen the scope")
-        return token.grant, token.user, scope, token.resource
+        return token.grant, token.user, scope, resource
 
 
 def storage_error(error: OSError) -> TokenError:
