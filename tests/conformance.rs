@@ -60,6 +60,24 @@ fn normalize(value: &mut Value, ids: &mut Vec<String>) {
                     ("access_token" | "refresh_token", Value::String(_)) => {
                         *field = Value::String("<token>".into());
                     }
+                    // A dynamically registered client's id, secret and time of registration.
+                    ("client_id", Value::String(id)) if id.starts_with("mcp-") => {
+                        let shape = id.len() == 36
+                            && id[4..]
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                        *field = Value::String(if shape {
+                            "<client id>".into()
+                        } else {
+                            format!("<client id of the wrong shape: {id}>")
+                        });
+                    }
+                    ("client_secret", Value::String(_)) => {
+                        *field = Value::String("<client secret>".into());
+                    }
+                    ("client_id_issued_at", Value::Number(_)) => {
+                        *field = Value::String("<time>".into());
+                    }
                     _ => normalize(field, ids),
                 }
             }
@@ -86,6 +104,9 @@ struct Recorder {
     seen: Vec<Observation>,
     /// `http://localhost:PORT`: each stack runs on its own port.
     origin: String,
+    /// Whether `Cache-Control` and the framing headers are compared (the OAuth server's
+    /// answers: its pages must not be framed, its registrations and tokens not cached).
+    oauth_headers: bool,
 }
 
 /// Replaces `from` with `to` in every string of `value`.
@@ -103,6 +124,20 @@ fn replace_in_strings(value: &mut Value, from: &str, to: &str) {
 }
 
 impl Recorder {
+    /// Records a JSON answer whose keys' order the contract fixes: the order is compared too.
+    fn record_ordered(&mut self, step: &str, reply: &Reply) -> Value {
+        let raw = self.record(step, reply);
+        if let Some(fields) = raw.as_object() {
+            let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+            self.seen
+                .last_mut()
+                .unwrap()
+                .headers
+                .insert("body keys".to_owned(), keys.join(","));
+        }
+        raw
+    }
+
     fn record(&mut self, step: &str, reply: &Reply) -> Value {
         let content_type = reply
             .header("content-type")
@@ -141,11 +176,25 @@ impl Recorder {
             "access-control-allow-origin",
             "access-control-allow-private-network",
             "access-control-allow-credentials",
+            "cache-control",
+            "x-frame-options",
         ] {
             let value = reply.header(name);
-            if !value.is_empty() {
-                headers.insert(name.to_owned(), value.to_owned());
+            let oauth_only = matches!(name, "cache-control" | "x-frame-options");
+            if !value.is_empty() && (self.oauth_headers || !oauth_only) {
+                headers.insert(
+                    name.to_owned(),
+                    value.replace(&self.origin, "http://localhost:<port>"),
+                );
             }
+        }
+        // The consent pages' framing policy (other directives of the CSP may differ).
+        if self.oauth_headers
+            && reply
+                .header("content-security-policy")
+                .contains("frame-ancestors 'none'")
+        {
+            headers.insert("csp frame-ancestors".to_owned(), "'none'".to_owned());
         }
         // Where a redirect goes: the target, and its query with codes and texts as placeholders.
         let location = reply.header("location");
@@ -155,7 +204,10 @@ impl Recorder {
                 .map(|(name, value)| match name.as_ref() {
                     "code" => "code=<code>".to_owned(),
                     "error_description" => "error_description=<description>".to_owned(),
-                    _ => format!("{name}={value}"),
+                    _ => format!(
+                        "{name}={}",
+                        value.replace(&self.origin, "http://localhost:<port>")
+                    ),
                 })
                 .collect();
             headers.insert(
@@ -246,8 +298,218 @@ fn trick_step(kind: &str, trick: &str) -> String {
     format!("{kind} redirect {shown:?}")
 }
 
+/// The well-known documents an MCP client reads before it signs in.
+const DISCOVERY: [&str; 3] = [
+    "/.well-known/oauth-protected-resource/mcp",
+    "/.well-known/oauth-protected-resource",
+    "/.well-known/oauth-authorization-server",
+];
+
+/// The RFC 7636 example verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// What an MCP client finds before and while it signs in: the metadata, the registration
+/// endpoint, and the tokens bound to a resource or short of the plugin's scope.
+fn discovery_scenario(r: &mut Recorder, project: &Path, base: &str) {
+    let anonymous = Client::new(base, None);
+    // The read-only documents' 405 says what the manifest's says.
+    r.record(
+        "/.well-known/ai-plugin.json with POST",
+        &anonymous.send("POST", "/.well-known/ai-plugin.json", None, &[]),
+    );
+    for path in DISCOVERY {
+        r.record_ordered(path, &anonymous.get(path));
+        r.record(
+            &format!("{path} from chatgpt.com"),
+            &anonymous.send("GET", path, None, &[("origin", "https://chatgpt.com")]),
+        );
+        r.record(
+            &format!("{path} with POST"),
+            &anonymous.send("POST", path, None, &[]),
+        );
+    }
+
+    // Dynamic client registration: a confidential client, a public one, and the refusals.
+    let register = |body: Value| anonymous.send("POST", "/oauth/register", Some(body), &[]);
+    r.record_ordered(
+        "register a confidential client",
+        &register(json!({
+            "redirect_uris": ["https://client.example/cb"],
+            "client_name": "Conformance <client>",
+            "logo_uri": "https://client.example/logo.png",
+            "unknown_field": 1,
+        })),
+    );
+    let public = r.record_ordered(
+        "register a public client",
+        &register(json!({
+            "redirect_uris": ["http://127.0.0.1:7/cb"],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "application_type": "native",
+            "scope": "todos offline_access",
+        })),
+    );
+    for (step, body) in [
+        ("register without redirect", json!({"client_name": "x"})),
+        (
+            "register an http redirect",
+            json!({"redirect_uris": ["http://evil.example/cb"]}),
+        ),
+        (
+            "register a redirect with a fragment",
+            json!({"redirect_uris": ["https://client.example/cb#x"]}),
+        ),
+        (
+            "register eleven redirects",
+            json!({"redirect_uris": vec!["https://client.example/cb"; 11]}),
+        ),
+        (
+            "register an unknown auth method",
+            json!({"redirect_uris": ["https://client.example/cb"], "token_endpoint_auth_method": "private_key_jwt"}),
+        ),
+        (
+            "register an implicit grant",
+            json!({"redirect_uris": ["https://client.example/cb"], "grant_types": ["implicit"]}),
+        ),
+        (
+            "register an unknown scope",
+            json!({"redirect_uris": ["https://client.example/cb"], "scope": "admin"}),
+        ),
+        (
+            "register an array",
+            json!([{"redirect_uris": ["https://client.example/cb"]}]),
+        ),
+    ] {
+        r.record(step, &register(body));
+    }
+    r.record(
+        "register broken json",
+        &anonymous.send_raw(
+            "POST",
+            "/oauth/register",
+            Some(b"{".to_vec()),
+            &[("content-type", "application/json")],
+        ),
+    );
+    let name = "x".repeat(17 * 1024);
+    r.record(
+        "register 17 KiB",
+        &register(json!({"redirect_uris": ["https://client.example/cb"], "client_name": name})),
+    );
+
+    // The registered public client: PKCE required, its redirect only.
+    let public_id = public["client_id"].as_str().unwrap_or_default();
+    let public_query = |redirect: &str, extra: &[(&str, &str)]| {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", public_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("state", "s")
+            .extend_pairs(extra)
+            .finish();
+        anonymous.get(&format!("/oauth/authorize?{query}"))
+    };
+    let pkce = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let registered = "http://127.0.0.1:7/cb";
+    r.record(
+        "authorize a public client without pkce",
+        &public_query(registered, &[]),
+    );
+    r.record(
+        "authorize a public client",
+        &public_query(registered, &pkce),
+    );
+    r.record(
+        "authorize a public client elsewhere",
+        &public_query("http://127.0.0.1:7/elsewhere", &pkce),
+    );
+
+    // Tokens: short of the plugin's scope, bound to /mcp, bound to the API.
+    let (user, password) = first_pair(project, "OAUTH_USERS");
+    let sign_in = |extra: &str| {
+        let query = format!("{}&{extra}", authorization(project, "s"));
+        let id = consent(base, &query);
+        let answer = answer(
+            base,
+            &format!("request_id={id}&username={user}&password={password}&decision=allow"),
+        );
+        let grant = json!({"grant_type": "authorization_code", "code": code_of(&answer), "redirect_uri": REDIRECT_URI});
+        token_request(project, base, grant)
+    };
+    let origin = r.origin.clone();
+    let resource = |value: &str| {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("resource", value)
+            .finish()
+    };
+    let narrow = r.record(
+        "token for offline_access only",
+        &sign_in("scope=offline_access"),
+    );
+    let for_mcp = r.record(
+        "token for /mcp",
+        &sign_in(&resource(&format!("{origin}/mcp"))),
+    );
+    let for_api = r.record(
+        "token for the API",
+        &sign_in(&resource(&format!("{origin}/"))),
+    );
+    let initialize = mcp::initialize(1);
+    for (what, tokens) in [
+        ("without the plugin's scope", &narrow),
+        ("for /mcp", &for_mcp),
+        ("for the API", &for_api),
+    ] {
+        // A client (and connection) each: a refusal may close its connection.
+        let bearer = || Client::new(base, tokens["access_token"].as_str());
+        r.record_mcp(
+            &format!("mcp with a token {what}"),
+            &mcp::post(&bearer(), "/mcp", &initialize, &[]),
+        );
+        r.record(
+            &format!("list with a token {what}"),
+            &bearer().get("/todos"),
+        );
+    }
+    // A code issued for /mcp, redeemed for the API.
+    let query = format!(
+        "{}&{}",
+        authorization(project, "s"),
+        resource(&format!("{origin}/mcp"))
+    );
+    let id = consent(base, &query);
+    let approved = answer(
+        base,
+        &format!("request_id={id}&username={user}&password={password}&decision=allow"),
+    );
+    let grant = json!({"grant_type": "authorization_code", "code": code_of(&approved), "redirect_uri": REDIRECT_URI, "resource": origin});
+    r.record(
+        "token for another resource than the code's",
+        &token_request(project, base, grant),
+    );
+    let approved = {
+        let id = consent(base, &authorization(project, "s"));
+        answer(
+            base,
+            &format!("request_id={id}&username={user}&password={password}&decision=allow"),
+        )
+    };
+    let grant = json!({"grant_type": "authorization_code", "code": code_of(&approved), "redirect_uri": REDIRECT_URI, "resource": "https://elsewhere.example/mcp"});
+    r.record(
+        "token for an unknown resource",
+        &token_request(project, base, grant),
+    );
+}
+
 /// The OAuth server's answers, good and bad.
 fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
+    r.oauth_headers = true;
+    discovery_scenario(r, project, base);
     let browser = Client::new(base, None);
     let valid = authorization(project, "s t/ä");
     let page = browser.get(&format!("/oauth/authorize?{valid}"));
@@ -286,11 +548,28 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
             with("redirect_uri", "https://evil.example/cb"),
         ),
         ("authorize without state", with("state", "")),
+        (
+            "authorize without state with pkce",
+            format!(
+                "{}&code_challenge_method=S256&code_challenge={CHALLENGE}",
+                with("state", "")
+            ),
+        ),
         ("authorize token flow", with("response_type", "token")),
         ("authorize unknown scope", with("scope", "admin")),
         (
             "authorize plain pkce",
             with("code_challenge_method", "plain"),
+        ),
+        (
+            "authorize unknown resource",
+            with("resource", "https://elsewhere.example/mcp"),
+        ),
+        (
+            "authorize resource twice",
+            format!(
+                "{valid}&resource=http%3A%2F%2Flocalhost%2Fmcp&resource=http%3A%2F%2Flocalhost%2Fmcp"
+            ),
         ),
     ] {
         r.record(step, &browser.get(&format!("/oauth/authorize?{query}")));
@@ -369,6 +648,37 @@ fn oauth_scenario(r: &mut Recorder, project: &Path, base: &str) {
     r.record(
         "unknown code",
         &token_request(project, base, other_redirect),
+    );
+
+    // A code with a challenge posted twice: with the same verifier (a retry: invalid_grant,
+    // nothing revoked), then with another (a stolen code: invalid_grant, everything revoked).
+    let id = consent(
+        base,
+        &format!("{valid}&code_challenge_method=S256&code_challenge={CHALLENGE}"),
+    );
+    let approved = answer(base, &format!("request_id={id}&{sign_in}"));
+    let exchange = json!({"grant_type": "authorization_code", "code": code_of(&approved), "redirect_uri": REDIRECT_URI, "code_verifier": VERIFIER});
+    let tokens = r.record(
+        "exchange with the verifier",
+        &token_request(project, base, exchange.clone()),
+    );
+    r.record(
+        "post the code again with the verifier",
+        &token_request(project, base, exchange.clone()),
+    );
+    let bearer = Client::new(base, tokens["access_token"].as_str());
+    r.record("list after a retried code", &bearer.get("/todos"));
+    let mut stolen = exchange;
+    stolen["code_verifier"] = json!("x".repeat(43));
+    r.record(
+        "post the code again with another verifier",
+        &token_request(project, base, stolen),
+    );
+    r.record("list after a replayed code", &bearer.get("/todos"));
+    let refresh = json!({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]});
+    r.record(
+        "refresh after a replayed code",
+        &token_request(project, base, refresh),
     );
 }
 
@@ -451,6 +761,7 @@ fn scenario(
         ids: Vec::new(),
         seen: Vec::new(),
         origin: format!("http://localhost:{port}"),
+        oauth_headers: false,
     };
 
     // The documents, with absolute URLs from the default PUBLIC_URL (http://localhost:$PORT).
@@ -708,7 +1019,7 @@ fn run_stack(stack: &str, auth: &str) -> (Vec<Observation>, Vec<String>) {
     let data = tmp.path().join("data/todos.json");
     let server = Server::start(&project, &commands[0], port, &data);
     let (observations, mut findings) = scenario(&server, &project, stack, auth, port);
-    findings.extend(checked(stack, auth, &project, &server.base));
+    findings.extend(checked(stack, auth, &project, &server.base, port));
     let output = server.stop();
     assert!(
         output.contains(&format!("localhost:{port}")),
@@ -740,25 +1051,17 @@ fn run_stack(stack: &str, auth: &str) -> (Vec<Observation>, Vec<String>) {
     (observations, findings)
 }
 
-/// What `check` still finds on an `oauth` server: the OAuth discovery a host follows (the
-/// 401's `resource_metadata`, the protected resource metadata) is not served yet (issue 12).
-/// These findings are true; when discovery lands, this list must shrink to nothing, and the
-/// test says so.
-const OAUTH_DISCOVERY_GAP: &[&str] = &["mcp-auth-challenge", "mcp-prm-missing"];
-
-/// The findings `check` must give, and no others, for `auth` on `/mcp` or on the base URL.
-/// Besides the OAuth gap, the plugin rules say that plugin hosts accept only auth `none` on
-/// localhost (plugin-reference.md): true of where the test serves the plugin, not of the
-/// server, which is deployed on a domain for the other auth types.
+/// The findings `check` must give, and no others, for `auth` on `/mcp` or on the base URL:
+/// the plugin rules say that plugin hosts accept only auth `none` on localhost
+/// (plugin-reference.md), true of where the test serves the plugin, not of the server, which
+/// is deployed on a domain for the other auth types. An `oauth` server's discovery (the 401's
+/// `resource_metadata`, the protected resource and authorization server metadata) is
+/// complete: `mcp-auth-challenge`, `mcp-prm-*` and `mcp-as-*` must not be found.
 fn expected_findings(auth: &str, base_url: bool) -> Vec<&'static str> {
     let mut codes = Vec::new();
     if base_url && auth != "none" {
         codes.push("manifest-localhost-auth");
     }
-    if auth == "oauth" {
-        codes.extend(OAUTH_DISCOVERY_GAP);
-    }
-    codes.sort_unstable();
     codes
 }
 
@@ -766,8 +1069,16 @@ fn expected_findings(auth: &str, base_url: bool) -> Vec<&'static str> {
 /// `--target chatgpt-app` (calling the read-only tools) and `--target mcp`, and the base URL
 /// under the plugin rules. Every finding but the expected ones ([`expected_findings`]) is
 /// returned as a line, and so is an expected one that is missing.
-fn checked(stack: &str, auth: &str, project: &Path, base: &str) -> Vec<String> {
+fn checked(stack: &str, auth: &str, project: &Path, base: &str, port: u16) -> Vec<String> {
     let token = token(project, auth, base);
+    // An OAuth client compares the resource metadata's `resource` with the URL it was given,
+    // so `/mcp` is checked at the URL the server names (its default PUBLIC_URL).
+    let public = format!("http://localhost:{port}");
+    let base = if auth == "oauth" {
+        public.as_str()
+    } else {
+        base
+    };
     let mcp = format!("{base}/mcp");
     let runs: [(&str, &[&str]); 3] = [
         (&mcp, &["--target", "chatgpt-app", "--call-read-only"]),
@@ -925,13 +1236,13 @@ fn conform(auth: &str) {
         let location = |step: &str| observed(step).headers["location"].clone();
         assert!(location("authorize without state").contains("error=invalid_request"));
         assert!(location("deny").contains("error=access_denied&"));
-        assert!(location("deny").ends_with("state=s t/ä"));
+        assert!(location("deny").contains("&state=s t/ä&iss="));
         for step in ["approve without a page", "approve a second time"] {
             assert_eq!(status(step), 400, "{step}");
             assert!(!observed(step).headers.contains_key("location"), "{step}");
         }
         assert!(location("approve with a forged state").starts_with(REDIRECT_URI));
-        assert!(location("approve with a forged state").ends_with("&state=s t/ä"));
+        assert!(location("approve with a forged state").contains("&state=s t/ä&iss="));
         assert!(location("approve with pkce dropped").contains("code=<code>"));
         assert_eq!(
             observed("exchange without the verifier").body["error"],
@@ -942,8 +1253,21 @@ fn conform(auth: &str) {
         assert_eq!(status("exchange"), 200);
         assert_eq!(observed("replay the code").body["error"], "invalid_grant");
         assert_eq!(status("token with a wrong secret"), 401);
+        // The code posted twice by its client with its secret, at once: a retry, which
+        // revokes nothing; with another verifier: a stolen code, which revokes everything.
+        assert_eq!(status("refresh after a replay"), 200);
         assert_eq!(
-            observed("refresh after a replay").body["error"],
+            observed("post the code again with the verifier").body["error"],
+            "invalid_grant"
+        );
+        assert_eq!(status("list after a retried code"), 200);
+        assert_eq!(
+            observed("post the code again with another verifier").body["error"],
+            "invalid_grant"
+        );
+        assert_eq!(status("list after a replayed code"), 401);
+        assert_eq!(
+            observed("refresh after a replayed code").body["error"],
             "invalid_grant"
         );
     }
@@ -964,6 +1288,26 @@ fn conform(auth: &str) {
         .find(|o| o.step == "preflight from https://evil.example")
         .unwrap();
     assert!(!evil.headers.contains_key("access-control-allow-origin"));
+    // The reference's OAuth answers against the contract, listed with the differences.
+    if auth == "oauth"
+        && let Err(panic) = std::panic::catch_unwind(|| assert_oauth_discovery(&reference))
+    {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|m| (*m).to_owned()))
+            .unwrap_or_default();
+        differences.push(format!(
+            "{} breaks the OAuth contract: {message}",
+            STACKS[0]
+        ));
+    }
+    // What `check` found and where tools and spec disagree, listed with the rest.
+    differences.extend(
+        findings
+            .iter()
+            .map(|f| format!("tools/list and openapi.yaml disagree, or `check` finds faults: {f}")),
+    );
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     assert_mcp_reference(&reference, auth);
     assert!(
@@ -971,6 +1315,199 @@ fn conform(auth: &str) {
         "tools/list and openapi.yaml disagree, or `check` finds faults:\n{}",
         findings.join("\n")
     );
+}
+
+/// The reference stack's discovery, registration and resource answers are the ones the
+/// contract (issue 12) asks for; the other stacks are compared with it step by step.
+fn assert_oauth_discovery(reference: &[Observation]) {
+    let observed = |step: &str| {
+        reference
+            .iter()
+            .find(|o| o.step == step)
+            .unwrap_or_else(|| panic!("no step {step}"))
+    };
+    let p = "http://localhost:<port>";
+    let prm = json!({
+        "resource": format!("{p}/mcp"),
+        "authorization_servers": [p],
+        "scopes_supported": ["todos", "offline_access"],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Conformance",
+    });
+    let metadata = json!({
+        "issuer": p,
+        "authorization_endpoint": format!("{p}/oauth/authorize"),
+        "token_endpoint": format!("{p}/oauth/token"),
+        "registration_endpoint": format!("{p}/oauth/register"),
+        "scopes_supported": ["todos", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "client_id_metadata_document_supported": true,
+        "authorization_response_iss_parameter_supported": true,
+    });
+    let keys = |value: &Value| {
+        value
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for (path, expected) in DISCOVERY.iter().zip([&prm, &prm, &metadata]) {
+        let o = observed(path);
+        assert_eq!(o.status, 200, "{path}");
+        assert_eq!(o.headers["content-type"], "application/json", "{path}");
+        assert_eq!(&o.body, expected, "{path}");
+        assert_eq!(
+            o.headers["body keys"],
+            keys(expected),
+            "{path}: the order of the keys"
+        );
+        let cors = observed(&format!("{path} from chatgpt.com"));
+        assert!(
+            cors.headers.contains_key("access-control-allow-origin"),
+            "{path}: CORS open like the manifest"
+        );
+        let post = observed(&format!("{path} with POST"));
+        assert_eq!(post.status, 405, "{path}");
+        let manifest = observed("/.well-known/ai-plugin.json with POST");
+        assert_eq!(
+            post.headers.get("allow"),
+            manifest.headers.get("allow"),
+            "{path}: Allow as the manifest's"
+        );
+    }
+    let challenge = format!(
+        ", resource_metadata=\"{p}/.well-known/oauth-protected-resource/mcp\", scope=\"todos\""
+    );
+    let without = &observed("mcp without token").headers["www-authenticate"];
+    assert!(without.starts_with("Bearer realm=\""), "{without}");
+    assert!(!without.contains("error="), "{without}");
+    assert!(without.ends_with(&challenge), "{without}");
+    let wrong = &observed("mcp with a wrong token").headers["www-authenticate"];
+    assert!(
+        wrong.contains("\", error=\"invalid_token\", resource_metadata="),
+        "{wrong}"
+    );
+    let narrow = observed("mcp with a token without the plugin's scope");
+    assert_eq!(narrow.status, 403);
+    assert!(
+        narrow.headers["www-authenticate"]
+            .ends_with(&format!("\", error=\"insufficient_scope\"{challenge}")),
+        "{narrow:?}"
+    );
+    assert_eq!(
+        observed("list with a token without the plugin's scope").status,
+        403
+    );
+    assert_eq!(observed("mcp with a token for /mcp").status, 200);
+    assert_eq!(observed("list with a token for /mcp").status, 401);
+    let for_api = observed("mcp with a token for the API");
+    assert_eq!(for_api.status, 401);
+    assert!(for_api.headers["www-authenticate"].contains("error=\"invalid_token\""));
+    assert_eq!(observed("list with a token for the API").status, 200);
+    for step in [
+        "token for another resource than the code's",
+        "token for an unknown resource",
+    ] {
+        assert_eq!(observed(step).status, 400, "{step}");
+        assert_eq!(observed(step).body["error"], "invalid_target", "{step}");
+    }
+    // Registration: the accepted metadata echoed, in the contract's order, never cached.
+    let confidential = observed("register a confidential client");
+    assert_eq!(confidential.status, 201);
+    assert_eq!(confidential.headers["cache-control"], "no-store");
+    assert_eq!(
+        confidential.body,
+        json!({
+            "client_id": "<client id>",
+            "client_id_issued_at": "<time>",
+            "client_secret": "<client secret>",
+            "client_secret_expires_at": 0,
+            "client_name": "Conformance <client>",
+            "redirect_uris": ["https://client.example/cb"],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+            "application_type": "web",
+        })
+    );
+    assert_eq!(
+        confidential.headers["body keys"],
+        "client_id,client_id_issued_at,client_secret,client_secret_expires_at,client_name,\
+         redirect_uris,grant_types,response_types,token_endpoint_auth_method,application_type"
+    );
+    let public = observed("register a public client");
+    assert_eq!(public.status, 201);
+    assert_eq!(
+        public.headers["body keys"],
+        "client_id,client_id_issued_at,redirect_uris,grant_types,response_types,\
+         token_endpoint_auth_method,application_type,scope"
+    );
+    for step in [
+        "register without redirect",
+        "register an http redirect",
+        "register a redirect with a fragment",
+        "register eleven redirects",
+    ] {
+        assert_eq!(observed(step).status, 400, "{step}");
+        assert_eq!(
+            observed(step).body["error"],
+            "invalid_redirect_uri",
+            "{step}"
+        );
+    }
+    for step in [
+        "register an unknown auth method",
+        "register an implicit grant",
+        "register an unknown scope",
+        "register an array",
+        "register broken json",
+    ] {
+        assert_eq!(observed(step).status, 400, "{step}");
+        assert_eq!(
+            observed(step).body["error"],
+            "invalid_client_metadata",
+            "{step}"
+        );
+    }
+    assert_eq!(observed("register 17 KiB").status, 413);
+    // Every redirect back to a client carries `iss`, errors included; the consent pages
+    // cannot be framed.
+    let iss = format!("&iss={p}");
+    let location = |step: &str| observed(step).headers["location"].clone();
+    assert!(location("approve").ends_with(&format!("state=s t/ä{iss}")));
+    assert!(location("deny").ends_with(&format!("state=s t/ä{iss}")));
+    assert!(location("authorize without state").ends_with(&iss));
+    assert!(location("authorize unknown resource").contains("error=invalid_target&"));
+    assert!(location("authorize unknown resource").ends_with(&iss));
+    assert!(location("authorize resource twice").contains("error=invalid_request&"));
+    let no_pkce = location("authorize a public client without pkce");
+    assert!(
+        no_pkce.starts_with("http://127.0.0.1:7/cb?error=invalid_request&"),
+        "{no_pkce}"
+    );
+    assert!(no_pkce.ends_with(&format!("state=s{iss}")), "{no_pkce}");
+    assert_eq!(observed("authorize a public client").status, 200);
+    let elsewhere = observed("authorize a public client elsewhere");
+    assert_eq!(elsewhere.status, 400);
+    assert!(!elsewhere.headers.contains_key("location"));
+    for step in [
+        "authorize page",
+        "authorize a public client",
+        "authorize unknown client",
+    ] {
+        assert_eq!(observed(step).headers["x-frame-options"], "DENY", "{step}");
+        assert_eq!(
+            observed(step).headers["csp frame-ancestors"],
+            "'none'",
+            "{step}"
+        );
+    }
 }
 
 /// The reference stack's MCP answers are the ones the contract asks for.
