@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ai_plugin::fields::{AuthType, Stack};
+use ai_plugin::choices::{AuthType, Stack};
 use oauth2::TokenResponse as _;
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::ServiceExt as _;
