@@ -429,12 +429,13 @@ fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
             format!("{inspector} --header \"Authorization: Bearer $TOKEN\""),
         ),
         AuthType::Oauth => (
-            "apps take OAuth (developer mode: Settings → Apps → Advanced settings → Developer \
-             mode, an app with the HTTPS URL of /mcp), but ChatGPT's sign-in needs OAuth \
-             discovery documents this project does not serve yet (see README.md)"
+            "in developer mode (Settings → Apps → Advanced settings → Developer mode), create an \
+             app with the HTTPS URL of /mcp and OAuth, nothing else: ChatGPT registers itself \
+             and opens the consent page (for local work: a tunnel, and PUBLIC_URL set to its \
+             address)"
                 .to_owned(),
-            "custom connectors need the same OAuth discovery; Claude Code takes an access token \
-             (see README.md)"
+            "Settings → Connectors → Add custom connector, with the HTTPS URL of /mcp: Claude \
+             registers itself and opens the consent page"
                 .to_owned(),
             format!("{inspector} --header \"Authorization: Bearer $TOKEN\""),
         ),
@@ -443,7 +444,10 @@ fn where_to_use(auth: AuthType, name: &str, url: &str) -> String {
         AuthType::None => "",
         AuthType::ServiceHttp => " (TOKEN: SERVICE_AUTH_TOKEN from .env)",
         AuthType::UserHttp => " (TOKEN: a user's token from USER_TOKENS in .env)",
-        AuthType::Oauth => " (TOKEN: an access token; README.md shows how to get one)",
+        AuthType::Oauth => {
+            " (its web UI signs in on its own; the CLI takes TOKEN, an access token: README.md \
+             shows how to get one)"
+        }
     };
     let action = match auth {
         AuthType::None => "no authentication",
@@ -580,6 +584,26 @@ mod tests {
 
     use super::*;
     use crate::cli::{Cli, Command};
+
+    /// The OAuth plugins serve the discovery documents ChatGPT apps and Claude need, so the
+    /// next steps send both to the URL alone, as the generated README does.
+    #[test]
+    fn oauth_plugins_are_added_to_chatgpt_and_claude_with_the_url_alone() {
+        let steps = where_to_use(AuthType::Oauth, "todo", "http://localhost:5003");
+        let line = |start: &str| {
+            steps
+                .lines()
+                .find(|l| l.trim_start().starts_with(start))
+                .unwrap_or_else(|| panic!("no `{start}` line in:\n{steps}"))
+                .to_owned()
+        };
+        for (start, who) in [("As a ChatGPT app:", "ChatGPT"), ("In Claude:", "Claude")] {
+            let line = line(start);
+            assert!(line.contains("/mcp"), "{line}");
+            assert!(line.contains(&format!("{who} registers itself")), "{line}");
+            assert!(!line.contains("yet"), "{line}");
+        }
+    }
 
     #[test]
     fn every_question_has_a_flag_that_reaches_the_request() {
