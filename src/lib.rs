@@ -25,6 +25,7 @@ pub mod git;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
+pub mod merge;
 pub mod names;
 pub mod openapi;
 pub mod preview;
