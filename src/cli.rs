@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Create a new plugin project: asks for what it needs, or takes it from flags.
     New(NewArgs),
+    /// Bring a generated project to new answers or a newer ai-plugin, keeping every edit: a
+    /// three-way merge of what was generated, your files, and what is generated now.
+    Update(UpdateArgs),
     /// Check a plugin (a project folder, a manifest, a spec, or a running plugin's URL) the way
     /// the host reads it: every finding, with where it is and how to fix it.
     Check(CheckArgs),
@@ -177,6 +180,41 @@ pub struct NewArgs {
     /// first commit when git has a user identity)
     #[arg(long)]
     pub no_git: bool,
+}
+
+/// `ai-plugin update`.
+#[derive(Debug, Args)]
+#[command(after_help = "Each file: unchanged by you, it takes the new version; changed by you \
+only, it stays; changed by both, the lines are merged and a conflict is written inline between \
+<<<<<<< yours and >>>>>>> ai-plugin markers. New files are added; files the template no longer \
+writes are removed only if you never changed them. .env keeps every line and gets the variables \
+it lacks. The base (what was generated last time) is .ai-plugin/base.json: commit it.\n\n\
+Exit codes: 0 updated (or nothing to do), 1 conflicts were marked (every other file is \
+updated) or the update was refused, 2 bad arguments or answers.")]
+pub struct UpdateArgs {
+    /// The project folder (it holds ai-plugin.toml)
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Change an answer, with the same checks as `new` (repeatable): an ai-plugin.toml key
+    /// (`auth=oauth` adds OAuth) or a template variable
+    #[arg(long = "set", value_name = "KEY=VALUE", allow_hyphen_values = true)]
+    pub set: Vec<String>,
+    /// Show what would change, as a diff, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Update even though the git working tree has uncommitted changes
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Update from this template instead of the one ai-plugin.toml records (a folder or a git
+    /// URL)
+    #[arg(long, value_name = "PATH|URL", help_heading = "Template")]
+    pub template: Option<String>,
+    /// The branch or tag of the git template to update to
+    #[arg(long, value_name = "BRANCH", help_heading = "Template")]
+    pub branch: Option<String>,
+    /// The template's folder inside the repository or folder
+    #[arg(long, value_name = "PATH", help_heading = "Template")]
+    pub subfolder: Option<String>,
 }
 
 /// How `check` prints its report.

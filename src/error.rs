@@ -53,6 +53,12 @@ pub enum Error {
     /// Something the command will not do, and why.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// `update` refused, or ended with conflicts.
+    #[error(transparent)]
+    Update(#[from] UpdateRefusal),
+    /// A project's `.ai-plugin/base.json` could not be read.
+    #[error(transparent)]
+    Base(#[from] crate::base::BaseError),
 }
 
 /// Why the answers file could not be used.
@@ -81,6 +87,28 @@ pub enum UsageError {
     /// An answers file naming both.
     #[error("the answers file names both a `stack` and a `template`; keep one")]
     StackAndTemplate,
+    /// An `update --set` without `=`.
+    #[error("--set takes KEY=VALUE (got `{0}`)")]
+    Set(String),
+    /// An `update --set` of a key that is no answer of the project.
+    #[error(
+        "--set {key}=...: {why}; the keys are those of ai-plugin.toml: {}{}",
+        crate::question::Field::ALL
+            .iter()
+            .filter(|f| !matches!(f, crate::question::Field::Directory | crate::question::Field::Stack))
+            .map(|f| f.key())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if .variables.is_empty() { String::new() } else { format!(", and the template's variables: {}", .variables.join(", ")) }
+    )]
+    SetKey {
+        /// The key given.
+        key: String,
+        /// Why it cannot be set.
+        why: &'static str,
+        /// The template's variables, if any.
+        variables: Vec<String>,
+    },
     /// `template init --from` a name that is no built-in template.
     #[error(
         "--from: unknown built-in template `{name}`; choose one of: {} (see `ai-plugin \
@@ -122,6 +150,42 @@ pub enum Refusal {
         dir: PathBuf,
         /// How many entries it holds.
         entries: usize,
+    },
+}
+
+/// Why `update` stopped, or how it ended (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateRefusal {
+    /// The folder holds no `ai-plugin.toml`.
+    #[error(
+        "`{}` has no {}: `update` works on a project ai-plugin generated (run it in the \
+         project's folder, or give the folder); to start one, use `ai-plugin new`",
+        .0.display(), crate::context::ANSWERS_RECORD
+    )]
+    NotAProject(PathBuf),
+    /// The git working tree has uncommitted changes.
+    #[error(
+        "`{}` has uncommitted changes ({}); commit or stash them first, so that the update \
+         is one change you can review and undo, or pass --allow-dirty",
+        dir.display(), .changes.join(", ")
+    )]
+    Dirty {
+        /// The project.
+        dir: PathBuf,
+        /// `git status --porcelain` lines (at most a few).
+        changes: Vec<String>,
+    },
+    /// Conflicts were marked in files; every other file is updated.
+    #[error(
+        "{} marked in {} (listed above): edit each to keep what you want and delete the \
+         markers, then commit",
+        crate::text::plural(*.conflicts, "conflict"), crate::text::plural(*.files, "file")
+    )]
+    Conflicts {
+        /// How many conflicts.
+        conflicts: usize,
+        /// In how many files.
+        files: usize,
     },
 }
 

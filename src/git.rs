@@ -111,3 +111,19 @@ pub fn init(dir: &Path) -> GitOutcome {
         Err(e) => GitOutcome::Failed(format!("`git commit` failed: {e}")),
     }
 }
+
+/// The uncommitted changes under `dir` (`git status --porcelain` lines), when `dir` is in a git
+/// work tree; `None` when git is missing or `dir` is in no work tree.
+pub fn uncommitted(dir: &Path) -> Option<Vec<String>> {
+    let output = git(dir)
+        .args(["status", "--porcelain", "--untracked-files=all", "--", "."])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    )
+}

@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod answers_file;
+pub mod base;
 pub mod check;
 pub mod choices;
 pub mod chunk;
@@ -38,6 +39,7 @@ pub mod template;
 pub mod text;
 pub mod tokens;
 pub mod toolchain;
+pub mod update;
 pub mod url;
 pub mod variables;
 pub mod write;
@@ -51,6 +53,7 @@ pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
     interrupt::install();
     let output = match cli.command {
         cli::Command::New(args) => cmd::new::run(args, terminal)?,
+        cli::Command::Update(args) => cmd::update::run(args)?,
         cli::Command::Check(args) => cmd::check::run(args)?,
         cli::Command::Preview(args) => cmd::preview::run(args)?,
         cli::Command::Templates => cmd::Output::stdout(cmd::template::list()),

@@ -270,7 +270,8 @@ pub fn answers_record(answers: &Answers, template: &Template, variables: &Values
     let body = toml::to_string(&record).expect("answers always serialize");
     format!(
         "# The answers this project was generated from (no secrets: those are in .env).\n\
-         # Regenerate it with: ai-plugin new --answers {ANSWERS_RECORD} --force <DIR>\n\n{body}"
+         # Change an answer, or bring a newer ai-plugin, keeping your edits: ai-plugin update \
+         --set KEY=VALUE\n\n{body}"
     )
 }
 

@@ -238,6 +238,22 @@ pub fn write(plan: &Plan, target: &Path, policy: TargetPolicy) -> Result<Outcome
     result.map(|()| outcome)
 }
 
+/// Removes the files at `paths` (relative to `target`) that `update` found unchanged and no
+/// longer generated, and the folders that leaves empty. Run after [`write`]: a failure here
+/// leaves files that are merely stale, never a half-written one.
+pub fn remove(target: &Path, paths: &[PathBuf]) -> Result<(), WriteError> {
+    for path in paths {
+        let file = target.join(path);
+        fs::remove_file(&file).map_err(io_error("remove", &file))?;
+        for dir in path.ancestors().skip(1) {
+            if dir.as_os_str().is_empty() || fs::remove_dir(target.join(dir)).is_err() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates `dir` and its missing parents; returns the folders it made, outermost first.
 fn create_parents(dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
     let missing: Vec<PathBuf> = dir

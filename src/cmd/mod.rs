@@ -5,6 +5,7 @@ pub mod check;
 pub mod new;
 pub mod preview;
 pub mod template;
+pub mod update;
 
 use crate::error::Error;
 

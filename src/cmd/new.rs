@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Output;
+use crate::base::{self, Base};
 use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
 use crate::choices::AuthType;
 use crate::cli::NewArgs;
@@ -47,19 +48,35 @@ pub fn generate(
     terminal: bool,
     prompter: &mut dyn Prompter,
 ) -> Result<String, Error> {
-    let request = Request::from_args(args, terminal)?;
-    let template = request.template.load()?;
-    let answers = resolve_answers(&request, &template, prompter)?;
-    let template = template.into_template(&answers)?;
-    let values = resolve_variables(&request, &template, &answers, prompter)?;
+    let file = read_answers_file_arg(&args)?;
+    let request = Request::from_parts(args, file, terminal)?;
     let secrets = Secrets::generate().map_err(Error::Secrets)?;
-    let plan = project::plan_template(&template, &answers, &values, &secrets)?;
+    let recorded = request.recorded;
+    let Planned {
+        answers,
+        template,
+        mut plan,
+    } = plan_request(&request, prompter, &secrets)?;
+    base::add_to(&mut plan);
+    // Regenerating a project over itself: say which of the user's changes it overwrites.
+    let changed = if recorded {
+        changed_by_user(&plan, &answers.directory)
+    } else {
+        Vec::new()
+    };
     if request.dry_run {
         let (_, outcome) = write::preflight(&plan, &answers.directory, request.target)?;
-        return Ok(dry_run_listing(&plan, &answers.directory, &outcome));
+        let mut out = dry_run_listing(&plan, &answers.directory, &outcome, &changed);
+        if recorded {
+            out.push_str(&recorded_note(&changed));
+        }
+        return Ok(out);
     }
     let outcome = write::write(&plan, &answers.directory, request.target)?;
     let mut notes = Vec::new();
+    if recorded {
+        notes.push(recorded_note(&changed).trim().to_owned());
+    }
     // Only a folder that holds nothing but the project becomes a repository: files of the
     // user's that the template did not write stay out of any commit.
     if request.git && outcome.not_written.is_empty() {
@@ -72,6 +89,98 @@ pub fn generate(
         .and_then(|stack| toolchain::missing(stack, &toolchain::run_from_path));
     notes.extend(missing.map(|m| format!("Before the next steps: {m}.")));
     Ok(next_steps(&answers, &template, &plan, &outcome, &notes))
+}
+
+/// What a request plans: the answers, the template, and the files.
+pub(crate) struct Planned {
+    /// The complete answers.
+    pub(crate) answers: Answers,
+    /// The template rendered.
+    pub(crate) template: Template,
+    /// The project's files (without the base).
+    pub(crate) plan: Plan,
+}
+
+/// Reads the `--answers` file of `args`, if one is given.
+fn read_answers_file_arg(args: &NewArgs) -> Result<Option<(PathBuf, AnswersFile)>, Error> {
+    args.answers
+        .as_deref()
+        .map(|path| read_answers_file(path).map(|file| (path.to_owned(), file)))
+        .transpose()
+}
+
+/// Plans the project `args` ask for, with `file` as the answers file (`update` passes the
+/// project's `ai-plugin.toml`, with `--set` as the flags): the same checks as `new`.
+pub(crate) fn plan_with(
+    args: NewArgs,
+    file: Option<(PathBuf, AnswersFile)>,
+    prompter: &mut dyn Prompter,
+    secrets: &Secrets,
+) -> Result<Planned, Error> {
+    let request = Request::from_parts(args, file, false)?;
+    plan_request(&request, prompter, secrets)
+}
+
+fn plan_request(
+    request: &Request,
+    prompter: &mut dyn Prompter,
+    secrets: &Secrets,
+) -> Result<Planned, Error> {
+    let template = request.template.load()?;
+    let answers = resolve_answers(request, &template, prompter)?;
+    let template = template.into_template(&answers)?;
+    let values = resolve_variables(request, &template, &answers, prompter)?;
+    let plan = project::plan_template(&template, &answers, &values, secrets)?;
+    Ok(Planned {
+        answers,
+        template,
+        plan,
+    })
+}
+
+/// The planned files (not the secrets, the record or the base) whose text in `dir` differs
+/// from what ai-plugin generated there last time (its base; without one, from what the
+/// recorded answers generate now): the user's changes that `new --force` overwrites.
+fn changed_by_user(plan: &Plan, dir: &Path) -> Vec<PathBuf> {
+    let base = Base::read(dir).ok().flatten();
+    plan.files
+        .iter()
+        .filter(|f| {
+            f.mode != FileMode::Private
+                && f.path != Path::new(project::ANSWERS_RECORD)
+                && f.path != Path::new(base::BASE_PATH)
+        })
+        .filter(|f| {
+            let Ok(now) = std::fs::read(dir.join(&f.path)) else {
+                return false;
+            };
+            let generated = base
+                .as_ref()
+                .and_then(|b| b.get(&base::key(&f.path)))
+                .map_or_else(|| now == f.contents, |was| was.matches(&now));
+            now != f.contents && !generated
+        })
+        .map(|f| f.path.clone())
+        .collect()
+}
+
+/// What `new --force` says when it regenerates a project over itself.
+fn recorded_note(changed: &[PathBuf]) -> String {
+    let mut out = format!(
+        "\nAnswers: read from the project's {}, flags first. `ai-plugin update` changes \
+         answers or brings a newer ai-plugin while keeping your edits.\n",
+        project::ANSWERS_RECORD
+    );
+    if !changed.is_empty() {
+        let names: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+        let _ = writeln!(
+            out,
+            "Overwrote your changes to: {} (the text ai-plugin generated replaces yours; \
+             `ai-plugin update` would have merged them)",
+            names.join(", ")
+        );
+    }
+    out
 }
 
 /// Which template `new` generates from: `T` is where a template of the user's is
@@ -127,12 +236,28 @@ struct Request {
     dry_run: bool,
     /// Whether the project gets a git repository of its own (not `--no-git`).
     git: bool,
+    /// Whether the answers come from the target's own `ai-plugin.toml` (`--force` over a
+    /// generated project, without `--answers`).
+    recorded: bool,
 }
 
 impl Request {
     /// Reads the answers file and sorts every argument into its place; every flag is taken
     /// apart here, so none is silently dropped.
+    #[cfg(test)]
     fn from_args(args: NewArgs, terminal: bool) -> Result<Request, Error> {
+        let file = read_answers_file_arg(&args)?;
+        Request::from_parts(args, file, terminal)
+    }
+
+    /// As [`Request::from_args`], with the answers file already read. `--force` into a
+    /// generated project without `--answers` reads the project's `ai-plugin.toml`: its
+    /// answers are never reset to defaults.
+    fn from_parts(
+        args: NewArgs,
+        file: Option<(PathBuf, AnswersFile)>,
+        terminal: bool,
+    ) -> Result<Request, Error> {
         let NewArgs {
             dir,
             name_for_human,
@@ -152,15 +277,20 @@ impl Request {
             subfolder,
             define,
             yes,
-            answers: answers_file,
+            answers: _,
             force,
             dry_run,
             no_git,
         } = args;
-        let file = answers_file
+        let record = dir
             .as_deref()
-            .map(|path| read_answers_file(path).map(|file| (path, file)))
-            .transpose()?;
+            .map(|d| Path::new(d).join(project::ANSWERS_RECORD))
+            .filter(|path| force && file.is_none() && path.is_file());
+        let recorded = record.is_some();
+        let file = match record {
+            Some(path) => Some(read_answers_file(&path).map(|f| (path, f))?),
+            None => file,
+        };
         let template = template_choice(
             template,
             branch,
@@ -238,6 +368,7 @@ impl Request {
             target: TargetPolicy::from_force(force),
             dry_run,
             git: !no_git,
+            recorded,
         })
     }
 }
@@ -337,7 +468,7 @@ fn template_choice(
 /// The largest answers file read: far more than any set of answers needs.
 pub const ANSWERS_FILE_LIMIT: u64 = input::MIB;
 
-fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
+pub(crate) fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
     let fail = |source: AnswersFileError| Error::AnswersFile {
         path: path.to_owned(),
         source,
@@ -347,7 +478,7 @@ fn read_answers_file(path: &Path) -> Result<AnswersFile, Error> {
     toml::from_str(&text).map_err(|e| fail(e.into()))
 }
 
-fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
+fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome, changed: &[PathBuf]) -> String {
     let mut out = format!(
         "Would write {} files to `{}` (dry run: nothing was written):\n",
         plan.files.len(),
@@ -361,7 +492,9 @@ fn dry_run_listing(plan: &Plan, target: &Path, outcome: &Outcome) -> String {
         .unwrap_or(0);
     for file in &plan.files {
         let mut notes = Vec::new();
-        if outcome.overwritten.contains(&file.path) {
+        if changed.contains(&file.path) {
+            notes.push("overwrites your changes".to_owned());
+        } else if outcome.overwritten.contains(&file.path) {
             notes.push("overwrites".to_owned());
         }
         if outcome.kept.contains(&file.path) {
