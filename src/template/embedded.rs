@@ -87,9 +87,17 @@ pub fn builtin_files(stack: Stack) -> Result<(&'static str, Vec<TemplateFile>), 
     Ok((config, files.into_values().collect()))
 }
 
+/// Not for users: a folder laid out as `templates/` whose templates replace the embedded ones
+/// in `new` and `update`, so that a test can generate a project as an older ai-plugin did
+/// (`tests/fixtures/templates-before-mcp`) and update it with today's.
+pub const BUILTIN_OVERRIDE_ENV: &str = "AI_PLUGIN_TEST_BUILTIN_TEMPLATES";
+
 impl Template {
     /// The built-in template for `stack`, with the shared base and partials.
     pub fn builtin(stack: Stack) -> Result<Template, TemplateError> {
+        if let Some(root) = std::env::var_os(BUILTIN_OVERRIDE_ENV) {
+            return builtin_from_folder(std::path::Path::new(&root), stack);
+        }
         let (config, files) = builtin_files(stack)?;
         Template::assemble(&format!("{stack}/{CONFIG_FILE}"), config, files, None)
     }
@@ -107,4 +115,60 @@ fn embedded_files(dir: &'static Dir<'static>) -> Vec<&'static include_dir::File<
         }
     }
     found
+}
+
+/// The built-in template of `stack` from a folder laid out as `templates/` (see
+/// [`BUILTIN_OVERRIDE_ENV`]), layered as the embedded one is.
+fn builtin_from_folder(root: &std::path::Path, stack: Stack) -> Result<Template, TemplateError> {
+    let name = stack.as_str();
+    let config_path = root.join(name).join(CONFIG_FILE);
+    let config = std::fs::read_to_string(&config_path).map_err(|e| TemplateError::Config {
+        path: config_path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut files: BTreeMap<String, TemplateFile> = BTreeMap::new();
+    for (sub, prefix) in [("_base", ""), (PARTIALS_DIR, PARTIALS_DIR), (name, "")] {
+        let layer = root.join(sub);
+        for entry in walkdir::WalkDir::new(&layer).sort_by_file_name() {
+            let entry = entry.map_err(|e| TemplateError::Config {
+                path: layer.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry
+                .path()
+                .strip_prefix(&layer)
+                .expect("a file lies under its folder")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let path = if prefix.is_empty() {
+                relative
+            } else {
+                format!("{prefix}/{relative}")
+            };
+            if path == CONFIG_FILE {
+                continue;
+            }
+            let contents = std::fs::read(entry.path()).map_err(|e| TemplateError::Config {
+                path: entry.path().display().to_string(),
+                message: e.to_string(),
+            })?;
+            let key = path.strip_suffix(".hbs").unwrap_or(&path).to_owned();
+            files.insert(
+                key,
+                TemplateFile {
+                    path,
+                    contents: Cow::Owned(contents),
+                },
+            );
+        }
+    }
+    Template::assemble(
+        &format!("{name}/{CONFIG_FILE}"),
+        &config,
+        files.into_values().collect(),
+        None,
+    )
 }
