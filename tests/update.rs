@@ -130,7 +130,7 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     assert!(!project.join("tests/test_config.py").exists());
     assert_eq!(read(&project, "app/hello.py"), HELLO_ROUTE);
     assert!(out.contains("app/main.py") && out.contains("merged"), "{out}");
-    assert!(out.contains("tests/test_config.py") && out.contains("left deleted"), "{out}");
+    assert!(out.contains("tests/test_config.py (deleted)"), "{out}");
     // The conflict is marked inline, with both sides, and listed at the end.
     let readme = read(&project, "README.md");
     let conflict = readme

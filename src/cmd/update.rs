@@ -298,14 +298,22 @@ fn answer_changes(out: &mut String, record_path: &Path, plan: &crate::render::Pl
     }
 }
 
-/// One line per file that changes, or is worth a word.
+/// One line per file that changes, then the files kept as the user has them.
 fn report(out: &mut String, updates: &[FileUpdate], outcome: &Outcome) {
     let mut lines = Vec::new();
+    let mut yours = Vec::new();
     for u in updates {
         let what = match &u.change {
             Change::Unchanged => continue,
+            Change::KeptYours => {
+                yours.push(u.path.clone());
+                continue;
+            }
+            Change::DeletedByYou => {
+                yours.push(format!("{} (deleted)", u.path));
+                continue;
+            }
             Change::Updated => "updated (you had not changed it)".to_owned(),
-            Change::KeptYours => "kept yours (the template did not change it)".to_owned(),
             Change::Merged => "merged (your changes and the template's)".to_owned(),
             Change::Conflicted(n) => format!(
                 "merged with {} (listed below)",
@@ -313,14 +321,12 @@ fn report(out: &mut String, updates: &[FileUpdate], outcome: &Outcome) {
             ),
             Change::BinaryConflict => "kept yours: both changed it and it is not text".to_owned(),
             Change::Added => "added (new in the template)".to_owned(),
-            Change::DeletedByYou => "left deleted (you deleted it)".to_owned(),
-            Change::Removed => "removed (the template no longer writes it; you had not changed it)"
-                .to_owned(),
-            Change::KeptDropped => {
-                "kept (the template no longer writes it, but you changed it; delete it if you \
-                 do not need it)"
-                    .to_owned()
+            Change::Removed => {
+                "removed (the template no longer writes it; you had not changed it)".to_owned()
             }
+            Change::KeptDropped => "kept (the template no longer writes it, but you changed \
+                 it; delete it if you do not need it)"
+                .to_owned(),
             Change::Own if u.write.is_none() => continue,
             Change::Own if u.path == BASE_PATH => {
                 if u.current.is_none() {
@@ -345,12 +351,20 @@ fn report(out: &mut String, updates: &[FileUpdate], outcome: &Outcome) {
     }
     if lines.is_empty() {
         out.push_str("\nAlready up to date: nothing to change.\n");
-        return;
+    } else {
+        out.push('\n');
+        let width = lines.iter().map(|(p, _)| p.chars().count()).max().unwrap_or(0);
+        for (path, what) in lines {
+            let _ = writeln!(out, "  {path:width$}  {what}");
+        }
     }
-    out.push('\n');
-    let width = lines.iter().map(|(p, _)| p.chars().count()).max().unwrap_or(0);
-    for (path, what) in lines {
-        let _ = writeln!(out, "  {path:width$}  {what}");
+    if !yours.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nYour changes, kept as they are (the template did not change these files, or \
+             you deleted them): {}",
+            yours.join(", ")
+        );
     }
 }
 
