@@ -60,8 +60,9 @@ async def hello() -> dict[str, str]:
     return {\"hello\": \"world\"}
 ";
 
-/// A new route, as a user adds one: its module, and two lines in `app/main.py`.
-fn add_hello_route(project: &Path) {
+/// A new route, as a user adds one: its module, its import, and its `include_router` after the
+/// line `after` of `app/main.py`.
+fn add_hello_route(project: &Path, after: &str) {
     std::fs::write(project.join("app/hello.py"), HELLO_ROUTE).unwrap();
     edit(
         project,
@@ -72,8 +73,8 @@ fn add_hello_route(project: &Path) {
     edit(
         project,
         "app/main.py",
-        "    app.include_router(todos.router)\n",
-        "    app.include_router(todos.router)\n    app.include_router(hello.router)\n",
+        after,
+        &format!("{after}    app.include_router(hello.router)\n"),
     );
 }
 
@@ -96,7 +97,7 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
 
     // The user's edits: a new route, a changed description, a deleted file, and a line of the
     // README that the template changes too (a real conflict).
-    add_hello_route(&project);
+    add_hello_route(&project, "    app.include_router(todos.router)\n");
     edit(
         &project,
         "app/todos.py",
@@ -182,6 +183,9 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     assert!(out.contains("Already up to date"), "{out}");
 }
 
+const STORE_DOC: &str = "\"\"\"Durable TODO storage: one JSON file,";
+const MY_STORE_DOC: &str = "\"\"\"Durable TODO storage (mine to change): one JSON file,";
+
 #[test]
 fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
     require_toolchain("python");
@@ -193,13 +197,10 @@ fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
         None,
     );
     assert!(made.status.success(), "{}", text(&made));
-    add_hello_route(&project);
-    edit(
-        &project,
-        "app/todos.py",
-        "\"\"\"`addTodo`: adds an item and answers with it.\"\"\"",
-        MY_DESCRIPTION,
-    );
+    // Placed where OAuth adds nothing: after the template's `include_router(todos.router)`,
+    // where OAuth adds its own routes, it would be a conflict (as in git).
+    add_hello_route(&project, "    app.add_middleware(BodyLimit)\n");
+    edit(&project, "app/store.py", STORE_DOC, MY_STORE_DOC);
 
     let updated = ai_plugin(&project, &["update", "--set", "auth=oauth"], None);
     let out = text(&updated);
@@ -210,7 +211,7 @@ fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
     assert!(read(&project, ".env").contains("OAUTH_CLIENT_SECRET="));
     let main = read(&project, "app/main.py");
     assert!(main.contains("app.include_router(hello.router)"), "{main}");
-    assert!(read(&project, "app/todos.py").contains(MY_DESCRIPTION));
+    assert!(read(&project, "app/store.py").contains(MY_STORE_DOC));
 
     // The project's own tests (its OAuth flows among them), then the flow over HTTP: sign in on
     // the consent page, exchange the code, call the API and /mcp with the token.
