@@ -75,7 +75,9 @@ pub enum BaseError {
 /// Whether the planned file belongs in the base: not the secrets, not the answers record (it
 /// is rewritten from the answers), not the base itself.
 fn in_base(file: &PlannedFile) -> bool {
-    file.mode != FileMode::Private && file.path != Path::new(ANSWERS_RECORD) && file.path != Path::new(BASE_PATH)
+    file.mode != FileMode::Private
+        && file.path != Path::new(ANSWERS_RECORD)
+        && file.path != Path::new(BASE_PATH)
 }
 
 /// The `/`-separated key of a path.
@@ -184,12 +186,29 @@ mod tests {
     #[test]
     fn the_base_keeps_texts_and_hashes_but_never_the_secrets() {
         let base = Base::of(&plan());
-        assert_eq!(base.paths().collect::<Vec<_>>(), ["src/main.rs", "logo.png"]);
+        assert_eq!(
+            base.paths().collect::<Vec<_>>(),
+            ["src/main.rs", "logo.png"]
+        );
         assert!(base.get(".env").is_none());
         assert!(base.get("src/main.rs").unwrap().matches(b"fn main() {}\n"));
-        assert!(!base.get("src/main.rs").unwrap().matches(b"fn main() { edited }\n"));
-        assert!(base.get("logo.png").unwrap().matches(&[0x89, b'P', 0xff, 0]));
-        assert!(!base.get("logo.png").unwrap().matches(&[0x89, b'P', 0xff, 1]));
+        assert!(
+            !base
+                .get("src/main.rs")
+                .unwrap()
+                .matches(b"fn main() { edited }\n")
+        );
+        assert!(
+            base.get("logo.png")
+                .unwrap()
+                .matches(&[0x89, b'P', 0xff, 0])
+        );
+        assert!(
+            !base
+                .get("logo.png")
+                .unwrap()
+                .matches(&[0x89, b'P', 0xff, 1])
+        );
         let json = String::from_utf8(base.planned().contents).unwrap();
         assert!(!json.contains("SECRET"), "{json}");
     }

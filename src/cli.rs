@@ -184,13 +184,15 @@ pub struct NewArgs {
 
 /// `ai-plugin update`.
 #[derive(Debug, Args)]
-#[command(after_help = "Each file: unchanged by you, it takes the new version; changed by you \
+#[command(
+    after_help = "Each file: unchanged by you, it takes the new version; changed by you \
 only, it stays; changed by both, the lines are merged and a conflict is written inline between \
 <<<<<<< yours and >>>>>>> ai-plugin markers. New files are added; files the template no longer \
 writes are removed only if you never changed them. .env keeps every line and gets the variables \
 it lacks. The base (what was generated last time) is .ai-plugin/base.json: commit it.\n\n\
 Exit codes: 0 updated (or nothing to do), 1 conflicts were marked (every other file is \
-updated) or the update was refused, 2 bad arguments or answers.")]
+updated) or the update was refused, 2 bad arguments or answers."
+)]
 pub struct UpdateArgs {
     /// The project folder (it holds ai-plugin.toml)
     #[arg(value_name = "DIR", default_value = ".")]

@@ -158,7 +158,7 @@ mod tests {
     }
 
     fn text(lines: &[String]) -> String {
-        lines.iter().map(|l| format!("{l}\n")).collect()
+        lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect()
     }
 
     proptest! {

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::base::{Base, BASE_PATH, BaseFile, key};
+use crate::base::{BASE_PATH, Base, BaseFile, key};
 use crate::context::ANSWERS_RECORD;
 use crate::merge;
 use crate::render::{FileMode, Plan, PlannedFile};
@@ -72,9 +72,7 @@ pub fn reconcile(
     for file in &new.files {
         let path = key(&file.path);
         let now = current(&file.path);
-        let own = file.mode == FileMode::Private
-            || path == ANSWERS_RECORD
-            || path == BASE_PATH;
+        let own = file.mode == FileMode::Private || path == ANSWERS_RECORD || path == BASE_PATH;
         let (change, write) = if own {
             let write = (now.as_deref() != Some(&file.contents)).then(|| file.clone());
             (Change::Own, write)
@@ -191,7 +189,11 @@ mod tests {
         plan
     }
 
-    fn changes(base: &[(&str, &str)], new: &[(&str, &str)], now: &[(&str, &str)]) -> Vec<(String, Change, Option<String>)> {
+    fn changes(
+        base: &[(&str, &str)],
+        new: &[(&str, &str)],
+        now: &[(&str, &str)],
+    ) -> Vec<(String, Change, Option<String>)> {
         let base = Base::of(&plan(base));
         let now: BTreeMap<PathBuf, Vec<u8>> = now
             .iter()

@@ -86,14 +86,18 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     require_toolchain("python");
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("todo");
-    let before_mcp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates-before-mcp");
+    let before_mcp =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates-before-mcp");
     let made = ai_plugin(
         tmp.path(),
         &["new", "todo", "--yes", "--stack", "python", "--no-git"],
         Some(&before_mcp),
     );
     assert!(made.status.success(), "{}", text(&made));
-    assert!(!project.join("app/mcp_server.py").exists(), "the fixture predates /mcp");
+    assert!(
+        !project.join("app/mcp_server.py").exists(),
+        "the fixture predates /mcp"
+    );
 
     // The user's edits: a new route, a changed description, a deleted file, and a line of the
     // README that the template changes too (a real conflict).
@@ -117,20 +121,32 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     assert_eq!(updated.status.code(), Some(1), "conflicts exit 1:\n{out}");
     // The new files arrive.
     for new_file in ["app/mcp_server.py", "app/tools.py", "tests/test_mcp.py"] {
-        assert!(project.join(new_file).is_file(), "{new_file} missing:\n{out}");
-        assert!(out.contains(&format!("{new_file}")), "{new_file} not listed:\n{out}");
+        assert!(
+            project.join(new_file).is_file(),
+            "{new_file} missing:\n{out}"
+        );
+        assert!(out.contains(new_file), "{new_file} not listed:\n{out}");
     }
     // Every edit is kept: the route merged with the template's /mcp in main.py, the description,
     // the deleted file left deleted, the user's own file untouched.
     let main = read(&project, "app/main.py");
     assert!(main.contains("app.include_router(hello.router)"), "{main}");
-    assert!(main.contains("from app import documents, errors, hello, todos"), "{main}");
-    assert!(main.contains("McpEndpoint"), "the template's change is merged in:\n{main}");
+    assert!(
+        main.contains("from app import documents, errors, hello, todos"),
+        "{main}"
+    );
+    assert!(
+        main.contains("McpEndpoint"),
+        "the template's change is merged in:\n{main}"
+    );
     assert!(!main.contains("<<<<<<<"), "{main}");
     assert!(read(&project, "app/todos.py").contains(MY_DESCRIPTION));
     assert!(!project.join("tests/test_config.py").exists());
     assert_eq!(read(&project, "app/hello.py"), HELLO_ROUTE);
-    assert!(out.contains("app/main.py") && out.contains("merged"), "{out}");
+    assert!(
+        out.contains("app/main.py") && out.contains("merged"),
+        "{out}"
+    );
     assert!(out.contains("tests/test_config.py (deleted)"), "{out}");
     // The conflict is marked inline, with both sides, and listed at the end.
     let readme = read(&project, "README.md");
@@ -169,9 +185,17 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     let server = Server::start(&project, &commands[0], port, &tmp.path().join("data.json"));
     let client = Client::new(&server.base, None);
     let hello = client.get("/hello");
-    assert_eq!((hello.status, hello.json()), (200, json!({"hello": "world"})));
+    assert_eq!(
+        (hello.status, hello.json()),
+        (200, json!({"hello": "world"}))
+    );
     let headers = mcp::headers(None);
-    let tools = client.send("POST", "/mcp", Some(mcp::request(1, "tools/list", json!({}))), &headers);
+    let tools = client.send(
+        "POST",
+        "/mcp",
+        Some(mcp::request(1, "tools/list", json!({}))),
+        &headers,
+    );
     assert_eq!(tools.status, 200, "{}", tools.text());
     assert!(tools.text().contains("addTodo"), "{}", tools.text());
     server.stop();
@@ -221,7 +245,11 @@ fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
     let server = Server::start(&project, &commands[0], port, &tmp.path().join("data.json"));
     let anonymous = Client::new(&server.base, None);
     assert_eq!(anonymous.get("/todos").status, 401);
-    assert_eq!(anonymous.get("/hello").status, 200, "the user's route is served");
+    assert_eq!(
+        anonymous.get("/hello").status,
+        200,
+        "the user's route is served"
+    );
     let token = support::credentials::token(&project, "oauth", &server.base).unwrap();
     let client = Client::new(&server.base, Some(&token));
     let list = client.get("/todos");
@@ -264,9 +292,16 @@ fn an_uncommitted_change_stops_the_update_unless_allowed() {
     let refused = ai_plugin(&project, &["update", "--set", "port=8080"], None);
     let out = text(&refused);
     assert_eq!(refused.status.code(), Some(1), "{out}");
-    assert!(out.contains("uncommitted changes (`?? notes.txt`)"), "{out}");
+    assert!(
+        out.contains("uncommitted changes (`?? notes.txt`)"),
+        "{out}"
+    );
     assert!(read(&project, "ai-plugin.toml").contains("port = 5003"));
-    let allowed = ai_plugin(&project, &["update", "--set", "port=8080", "--allow-dirty"], None);
+    let allowed = ai_plugin(
+        &project,
+        &["update", "--set", "port=8080", "--allow-dirty"],
+        None,
+    );
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed));
     assert!(read(&project, "ai-plugin.toml").contains("port = 8080"));
 }

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::Output;
-use crate::base::{self, Base};
 use crate::answers::{self, Answers, AnswersFile, Fill, Given, Offer, PartialAnswers, Source};
+use crate::base::{self, Base};
 use crate::choices::AuthType;
 use crate::cli::NewArgs;
 use crate::error::{AnswersFileError, Error, UsageError};
@@ -348,7 +348,7 @@ impl Request {
             for (name, value) in &file.variables {
                 variables.entry(name.clone()).or_insert(Given {
                     value: value.to_string(),
-                    source: Source::File(path.to_path_buf()),
+                    source: Source::File(path.clone()),
                 });
             }
         }

@@ -80,21 +80,25 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         answers,
         template,
         mut plan,
-    } = new::plan_with(args, Some((record_path.clone(), file)), &mut prompter, &secrets)?;
+    } = new::plan_with(
+        args,
+        Some((record_path.clone(), file)),
+        &mut prompter,
+        &secrets,
+    )?;
     base::add_to(&mut plan);
 
-    let (base, recorded_base) = match Base::read(&dir)? {
-        Some(base) => (base, true),
-        None => {
-            let placeholder = Secrets::placeholder();
-            let then = new::plan_with(
-                new_args(&dir, &source),
-                Some((record_path.clone(), record.clone())),
-                &mut prompter,
-                &placeholder,
-            )?;
-            (Base::of(&then.plan), false)
-        }
+    let (base, recorded_base) = if let Some(base) = Base::read(&dir)? {
+        (base, true)
+    } else {
+        let placeholder = Secrets::placeholder();
+        let then = new::plan_with(
+            new_args(&dir, &source),
+            Some((record_path.clone(), record.clone())),
+            &mut prompter,
+            &placeholder,
+        )?;
+        (Base::of(&then.plan), false)
     };
 
     let read = |path: &Path| -> Option<Vec<u8>> {
@@ -106,10 +110,10 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
     let removals = update::removals(&updates);
 
     let mut out = String::new();
-    let kind = template
-        .source
-        .as_ref()
-        .map_or_else(|| format!("stack: {}", template.config.name), |s| format!("template: {}", s.describe()));
+    let kind = template.source.as_ref().map_or_else(
+        || format!("stack: {}", template.config.name),
+        |s| format!("template: {}", s.describe()),
+    );
     let verb = if dry_run { "Would update" } else { "Updated" };
     let _ = writeln!(
         out,
@@ -117,7 +121,11 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         dir.display(),
         answers.auth,
         env!("CARGO_PKG_VERSION"),
-        if dry_run { " (dry run: nothing was written)" } else { "" }
+        if dry_run {
+            " (dry run: nothing was written)"
+        } else {
+            ""
+        }
     );
     if recorded_base {
         let _ = writeln!(
@@ -167,7 +175,11 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
             out,
             "\nConflicts{}, marked inline between `<<<<<<< yours` and `>>>>>>> ai-plugin` (the \
              text generated before is between `||||||| generated before` and `=======`):",
-            if dry_run { " the update would write" } else { "" }
+            if dry_run {
+                " the update would write"
+            } else {
+                ""
+            }
         );
         for (path, n) in &conflicted {
             let _ = writeln!(out, "  {path} ({})", crate::text::plural(*n, "conflict"));
@@ -248,7 +260,7 @@ fn set_answer(
         }
         .into()
     };
-    let value = Some(value.to_owned());
+    let given = Some(value.to_owned());
     match Field::ALL.into_iter().find(|f| f.key() == key) {
         Some(Field::Directory) => return Err(refuse("the project stays in its folder")),
         Some(Field::Stack) => {
@@ -257,18 +269,18 @@ fn set_answer(
                  new` and move your code over",
             ));
         }
-        Some(Field::NameForHuman) => args.name_for_human = value,
-        Some(Field::NameForModel) => args.name_for_model = value,
-        Some(Field::DescriptionForHuman) => args.description_for_human = value,
-        Some(Field::DescriptionForModel) => args.description_for_model = value,
-        Some(Field::Auth) => args.auth = value,
-        Some(Field::OauthClientId) => args.oauth_client_id = value,
-        Some(Field::OauthScope) => args.oauth_scope = value,
-        Some(Field::OauthContentType) => args.oauth_content_type = value,
-        Some(Field::Port) => args.port = value,
-        Some(Field::ContactEmail) => args.contact_email = value,
-        Some(Field::LegalInfoUrl) => args.legal_info_url = value,
-        None if user_template => args.define.push(format!("{key}={}", value.unwrap_or_default())),
+        Some(Field::NameForHuman) => args.name_for_human = given,
+        Some(Field::NameForModel) => args.name_for_model = given,
+        Some(Field::DescriptionForHuman) => args.description_for_human = given,
+        Some(Field::DescriptionForModel) => args.description_for_model = given,
+        Some(Field::Auth) => args.auth = given,
+        Some(Field::OauthClientId) => args.oauth_client_id = given,
+        Some(Field::OauthScope) => args.oauth_scope = given,
+        Some(Field::OauthContentType) => args.oauth_content_type = given,
+        Some(Field::Port) => args.port = given,
+        Some(Field::ContactEmail) => args.contact_email = given,
+        Some(Field::LegalInfoUrl) => args.legal_info_url = given,
+        None if user_template => args.define.push(format!("{key}={value}")),
         None => return Err(refuse("no such answer")),
     }
     Ok(())
@@ -353,7 +365,11 @@ fn report(out: &mut String, updates: &[FileUpdate], outcome: &Outcome) {
         out.push_str("\nAlready up to date: nothing to change.\n");
     } else {
         out.push('\n');
-        let width = lines.iter().map(|(p, _)| p.chars().count()).max().unwrap_or(0);
+        let width = lines
+            .iter()
+            .map(|(p, _)| p.chars().count())
+            .max()
+            .unwrap_or(0);
         for (path, what) in lines {
             let _ = writeln!(out, "  {path:width$}  {what}");
         }
@@ -386,9 +402,7 @@ fn diff(out: &mut String, updates: &[FileUpdate]) {
                 let a = format!("a/{}", u.path);
                 let b = format!("b/{}", u.path);
                 let mut options = diffy::DiffOptions::new();
-                options
-                    .set_original_filename(a)
-                    .set_modified_filename(b);
+                options.set_original_filename(a).set_modified_filename(b);
                 let patch = options.create_patch(before, after);
                 let _ = write!(out, "\n{patch}");
             }
