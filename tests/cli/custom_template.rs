@@ -445,7 +445,7 @@ fn dry_run_lists_a_custom_templates_files() {
         .assert()
         .success();
     let stdout = stdout_of(&assert);
-    assert!(stdout.starts_with("Would write 11 files"), "{stdout}");
+    assert!(stdout.starts_with("Would write 12 files"), "{stdout}");
     assert!(stdout.contains("static/data.bin"), "{stdout}");
     assert!(entries(tmp.path()).is_empty());
 }
