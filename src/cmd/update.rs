@@ -3,6 +3,7 @@
 //! plans the project again with `new`'s stages, decides each file with [`crate::update`], and
 //! writes through [`crate::write`].
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -286,13 +287,29 @@ fn set_answer(
     Ok(())
 }
 
-/// Lists the answers that change: `key: old → new`.
+/// Lists the answers that change: `key: old → new` (`variables.name` for a variable).
 fn answer_changes(out: &mut String, record_path: &Path, plan: &crate::render::Plan) {
-    let table = |text: &str| text.parse::<toml::Table>().unwrap_or_default();
+    /// The record's answers, with each variable as `variables.name`.
+    fn flat(text: &str) -> BTreeMap<String, toml::Value> {
+        let mut answers = BTreeMap::new();
+        for (key, value) in text.parse::<toml::Table>().unwrap_or_default() {
+            match value {
+                toml::Value::Table(table) => {
+                    for (name, value) in table {
+                        answers.insert(format!("{key}.{name}"), value);
+                    }
+                }
+                value => {
+                    answers.insert(key, value);
+                }
+            }
+        }
+        answers
+    }
     let old = std::fs::read_to_string(record_path)
-        .map(|t| table(&t))
+        .map(|t| flat(&t))
         .unwrap_or_default();
-    let new = plan.text(ANSWERS_RECORD).map(table).unwrap_or_default();
+    let new = plan.text(ANSWERS_RECORD).map(flat).unwrap_or_default();
     let show = |v: Option<&toml::Value>| v.map_or_else(|| "(none)".to_owned(), ToString::to_string);
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
     keys.sort();

@@ -25,4 +25,5 @@ mod template_commands;
 mod template_safety;
 #[cfg(unix)]
 mod unending_input;
+mod update;
 mod validation;
