@@ -134,7 +134,12 @@ fn update_dry_run_shows_the_diff_and_writes_nothing() {
     insta::assert_snapshot!(main);
     assert!(text.contains("  port: 5003 → 8080"), "{text}");
     assert!(text.contains("-port = 5003\n+port = 8080\n"), "{text}");
-    assert!(text.contains("app/mcp_server.py  added"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("app/mcp_server.py ")
+                && l.ends_with("added (new in the template)")),
+        "{text}"
+    );
 }
 
 #[test]
