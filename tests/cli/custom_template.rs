@@ -50,7 +50,8 @@ fn the_fixture_template_renders_with_defines_and_defaults() {
     {
         assert!(files.contains(&file.to_owned()), "{file}: {files:?}");
     }
-    assert_eq!(files.len(), 11, "{files:?}");
+    // With the base that `ai-plugin update` merges from (.ai-plugin/base.json).
+    assert_eq!(files.len(), 12, "{files:?}");
     // Ignored files, partials and template.toml are never part of a project; .env is not in
     // this template, so there are no secrets.
     for absent in [
@@ -400,7 +401,12 @@ fn a_template_without_a_spec_gets_a_manifest_and_a_note() {
     assert!(!stdout.contains("  cargo"), "no run command: {stdout}");
     assert_eq!(
         files_under(&project),
-        [".well-known/ai-plugin.json", "README.md", "ai-plugin.toml"]
+        [
+            ".ai-plugin/base.json",
+            ".well-known/ai-plugin.json",
+            "README.md",
+            "ai-plugin.toml"
+        ]
     );
 }
 
