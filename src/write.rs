@@ -239,7 +239,7 @@ pub fn write(plan: &Plan, target: &Path, policy: TargetPolicy) -> Result<Outcome
 }
 
 /// Removes the files at `paths` (relative to `target`) that `update` found unchanged and no
-/// longer generated, and the folders that leaves empty. Run after [`write`]: a failure here
+/// longer generated, and the folders that leaves empty. Run after [`write()`]: a failure here
 /// leaves files that are merely stale, never a half-written one.
 pub fn remove(target: &Path, paths: &[PathBuf]) -> Result<(), WriteError> {
     for path in paths {

@@ -250,7 +250,7 @@ impl Request {
         Request::from_parts(args, file, terminal)
     }
 
-    /// As [`Request::from_args`], with the answers file already read. `--force` into a
+    /// The request of `args`, with the answers file already read. `--force` into a
     /// generated project without `--answers` reads the project's `ai-plugin.toml`: its
     /// answers are never reset to defaults.
     fn from_parts(
