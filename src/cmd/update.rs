@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::Output;
 use super::new::{self, Planned};
-use crate::answers::AnswersFile;
+use crate::answers::{Answers, AnswersFile};
 use crate::base::{self, BASE_PATH, Base};
 use crate::cli::{NewArgs, UpdateArgs};
 use crate::error::{Error, UpdateRefusal, UsageError};
@@ -17,13 +17,14 @@ use crate::git;
 use crate::project::{ANSWERS_RECORD, Secrets};
 use crate::prompt::ScriptedPrompter;
 use crate::question::Field;
+use crate::template::Template;
 use crate::update::{self, Change, FileUpdate};
 use crate::write::{self, Outcome, TargetPolicy};
 
 /// How many `git status` lines a refusal names.
 const DIRTY_SHOWN: usize = 5;
 
-/// Runs `update`.
+/// Runs `update`: check the project, plan it again, decide each file, write, report.
 pub fn run(args: UpdateArgs) -> Result<Output, Error> {
     let UpdateArgs {
         dir,
@@ -40,40 +41,10 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
     }
     let record = new::read_answers_file(&record_path)?;
     if !dry_run && !allow_dirty {
-        let changes = git::uncommitted(&dir).unwrap_or_default();
-        if !changes.is_empty() {
-            let mut shown: Vec<String> = changes
-                .iter()
-                .take(DIRTY_SHOWN)
-                .map(|l| format!("`{}`", l.trim()))
-                .collect();
-            if changes.len() > DIRTY_SHOWN {
-                shown.push(format!("{} more", changes.len() - DIRTY_SHOWN));
-            }
-            return Err(UpdateRefusal::Dirty {
-                dir,
-                changes: shown,
-            }
-            .into());
-        }
+        refuse_uncommitted(&dir)?;
     }
-
-    let user_template = template.is_some() || record.template.is_some();
     let source = (template, branch, subfolder);
-    let mut args = new_args(&dir, &source);
-    let mut file = record.clone();
-    for assignment in &set {
-        let Some((key, value)) = assignment.split_once('=') else {
-            return Err(UsageError::Set(assignment.clone()).into());
-        };
-        set_answer(&mut args, key.trim(), value, user_template, &record)?;
-    }
-    // Another auth type drops the OAuth answers, unless they are set too.
-    if args.auth.as_deref().is_some_and(|a| a != "oauth") {
-        file.oauth_client_id = None;
-        file.oauth_scope = None;
-        file.oauth_content_type = None;
-    }
+    let (args, file) = request(&dir, &source, &set, &record)?;
 
     let secrets = Secrets::generate().map_err(Error::Secrets)?;
     let mut prompter = ScriptedPrompter::default();
@@ -88,14 +59,14 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         &secrets,
     )?;
     base::add_to(&mut plan);
-
     let (base, recorded_base) = if let Some(base) = Base::read(&dir)? {
         (base, true)
     } else {
+        // Today's templates with the recorded answers: the best base without one recorded.
         let placeholder = Secrets::placeholder();
         let then = new::plan_with(
             new_args(&dir, &source),
-            Some((record_path.clone(), record.clone())),
+            Some((record_path.clone(), record)),
             &mut prompter,
             &placeholder,
         )?;
@@ -107,26 +78,111 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         path.is_file().then(|| std::fs::read(&path).ok()).flatten()
     };
     let updates = update::reconcile(&base, &plan, &read);
+    // Said before writing: the record is one of the files written.
+    let mut out = heading(&dir, &template, &answers, dry_run, &base, recorded_base);
+    answer_changes(&mut out, &record_path, &plan);
     let writes = update::writes(&updates);
     let removals = update::removals(&updates);
+    let outcome = if dry_run {
+        write::preflight(&writes, &dir, TargetPolicy::Force)?.1
+    } else if writes.files.is_empty() && removals.is_empty() {
+        Outcome::default()
+    } else {
+        let outcome = write::write(&writes, &dir, TargetPolicy::Force)?;
+        write::remove(&dir, &removals)?;
+        outcome
+    };
 
+    report(&mut out, &updates, &outcome);
+    if dry_run {
+        diff(&mut out, &updates);
+    }
+    let failure = conflicts(&mut out, &updates, dry_run);
+    if failure.is_none() && !dry_run {
+        out.push_str("\nNext: review the changes (`git diff`), run the tests");
+        if !template.config.test.is_empty() {
+            let _ = write!(out, " (`{}`)", template.config.test);
+        }
+        let _ = writeln!(out, ", and commit {BASE_PATH} with the rest.");
+    }
+    Ok(Output {
+        stdout: out,
+        stderr: String::new(),
+        failure: failure.filter(|_| !dry_run),
+    })
+}
+
+/// Refuses a project in a git work tree with uncommitted changes.
+fn refuse_uncommitted(dir: &Path) -> Result<(), Error> {
+    let changes = git::uncommitted(dir).unwrap_or_default();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut shown: Vec<String> = changes
+        .iter()
+        .take(DIRTY_SHOWN)
+        .map(|l| format!("`{}`", l.trim()))
+        .collect();
+    if changes.len() > DIRTY_SHOWN {
+        shown.push(format!("{} more", changes.len() - DIRTY_SHOWN));
+    }
+    Err(UpdateRefusal::Dirty {
+        dir: dir.to_owned(),
+        changes: shown,
+    }
+    .into())
+}
+
+/// `new`'s arguments and answers file for the project as `--set` changes it.
+fn request(
+    dir: &Path,
+    source: &TemplateArgs,
+    set: &[String],
+    record: &AnswersFile,
+) -> Result<(NewArgs, AnswersFile), Error> {
+    let user_template = source.0.is_some() || record.template.is_some();
+    let mut args = new_args(dir, source);
+    let mut file = record.clone();
+    for assignment in set {
+        let Some((key, value)) = assignment.split_once('=') else {
+            return Err(UsageError::Set(assignment.clone()).into());
+        };
+        set_answer(&mut args, key.trim(), value, user_template, record)?;
+    }
+    // Another auth type drops the OAuth answers, unless they are set too.
+    if args.auth.as_deref().is_some_and(|a| a != "oauth") {
+        file.oauth_client_id = None;
+        file.oauth_scope = None;
+        file.oauth_content_type = None;
+    }
+    Ok((args, file))
+}
+
+/// The first lines: what is updated, with what, from which base.
+fn heading(
+    dir: &Path,
+    template: &Template,
+    answers: &Answers,
+    dry_run: bool,
+    base: &Base,
+    recorded_base: bool,
+) -> String {
     let mut out = String::new();
     let kind = template.source.as_ref().map_or_else(
         || format!("stack: {}", template.config.name),
         |s| format!("template: {}", s.describe()),
     );
-    let verb = if dry_run { "Would update" } else { "Updated" };
+    let (verb, note) = if dry_run {
+        ("Would update", " (dry run: nothing was written)")
+    } else {
+        ("Updated", "")
+    };
     let _ = writeln!(
         out,
-        "{verb} `{}` ({kind}, auth: {}) with ai-plugin {}{}.",
+        "{verb} `{}` ({kind}, auth: {}) with ai-plugin {}{note}.",
         dir.display(),
         answers.auth,
         env!("CARGO_PKG_VERSION"),
-        if dry_run {
-            " (dry run: nothing was written)"
-        } else {
-            ""
-        }
     );
     if recorded_base {
         let _ = writeln!(
@@ -143,22 +199,11 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
              the base; commit it."
         );
     }
-    answer_changes(&mut out, &record_path, &plan);
+    out
+}
 
-    let outcome = if dry_run {
-        write::preflight(&writes, &dir, TargetPolicy::Force)?.1
-    } else if writes.files.is_empty() && removals.is_empty() {
-        Outcome::default()
-    } else {
-        let outcome = write::write(&writes, &dir, TargetPolicy::Force)?;
-        write::remove(&dir, &removals)?;
-        outcome
-    };
-    report(&mut out, &updates, &outcome);
-    if dry_run {
-        diff(&mut out, &updates);
-    }
-
+/// Lists the conflicts at the end; the failure they make (exit 1), if any.
+fn conflicts(out: &mut String, updates: &[FileUpdate], dry_run: bool) -> Option<Error> {
     let conflicted: Vec<(&str, usize)> = updates
         .iter()
         .filter_map(|u| match u.change {
@@ -171,52 +216,42 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         .filter(|u| u.change == Change::BinaryConflict)
         .map(|u| u.path.as_str())
         .collect();
-    if !conflicted.is_empty() || !binary.is_empty() {
+    if conflicted.is_empty() && binary.is_empty() {
+        return None;
+    }
+    let _ = writeln!(
+        out,
+        "\nConflicts{}, marked inline between `<<<<<<< yours` and `>>>>>>> ai-plugin` (the \
+         text generated before is between `||||||| generated before` and `=======`):",
+        if dry_run {
+            " the update would write"
+        } else {
+            ""
+        }
+    );
+    for (path, n) in &conflicted {
+        let _ = writeln!(out, "  {path} ({})", crate::text::plural(*n, "conflict"));
+    }
+    for path in &binary {
         let _ = writeln!(
             out,
-            "\nConflicts{}, marked inline between `<<<<<<< yours` and `>>>>>>> ai-plugin` (the \
-             text generated before is between `||||||| generated before` and `=======`):",
-            if dry_run {
-                " the update would write"
-            } else {
-                ""
-            }
+            "  {path} (not text: yours is kept, the new version is not applied)"
         );
-        for (path, n) in &conflicted {
-            let _ = writeln!(out, "  {path} ({})", crate::text::plural(*n, "conflict"));
-        }
-        for path in &binary {
-            let _ = writeln!(
-                out,
-                "  {path} (not text: yours is kept, the new version is not applied)"
-            );
-        }
-    } else if !dry_run {
-        out.push_str("\nNext: review the changes (`git diff`), run the tests");
-        if !template.config.test.is_empty() {
-            let _ = write!(out, " (`{}`)", template.config.test);
-        }
-        let _ = writeln!(out, ", and commit {BASE_PATH} with the rest.");
     }
-    let failure = (!dry_run && (!conflicted.is_empty() || !binary.is_empty())).then(|| {
+    Some(
         UpdateRefusal::Conflicts {
             conflicts: conflicted.iter().map(|(_, n)| n).sum::<usize>() + binary.len(),
             files: conflicted.len() + binary.len(),
         }
-        .into()
-    });
-    Ok(Output {
-        stdout: out,
-        stderr: String::new(),
-        failure,
-    })
+        .into(),
+    )
 }
 
+/// `--template`, `--branch`, `--subfolder`.
+type TemplateArgs = (Option<String>, Option<String>, Option<String>);
+
 /// `new`'s arguments for planning the project in `dir` from its record, with no answer given.
-fn new_args(
-    dir: &Path,
-    (template, branch, subfolder): &(Option<String>, Option<String>, Option<String>),
-) -> NewArgs {
+fn new_args(dir: &Path, (template, branch, subfolder): &TemplateArgs) -> NewArgs {
     NewArgs {
         dir: Some(dir.to_string_lossy().into_owned()),
         name_for_human: None,
