@@ -256,3 +256,79 @@ fn a_project_of_a_users_template_updates_to_the_templates_new_version() {
         "{text}"
     );
 }
+
+/// Runs git in `dir` with a fixed identity and no system or user configuration.
+fn git(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_project_of_a_git_template_updates_from_one_tag_to_the_next() {
+    let tmp = workspace();
+    let work = tmp.path().join("work");
+    copy_tree(&template_fixture("course"), &work);
+    git(&work, &["init", "-q"]);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "v1"]);
+    git(&work, &["tag", "v1"]);
+    let readme = fs::read_to_string(work.join("README.md.hbs")).unwrap();
+    fs::write(
+        work.join("README.md.hbs"),
+        format!("{readme}\nVersion 2 of the course template.\n"),
+    )
+    .unwrap();
+    fs::write(work.join("CHANGELOG.md.hbs"), "# {{course}}: changes\n").unwrap();
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "v2"]);
+    git(&work, &["tag", "v2"]);
+    let url = format!("file://{}", work.display());
+
+    new_in(tmp.path())
+        .args([
+            "p",
+            "--yes",
+            "-d",
+            "course=CS101",
+            "--branch",
+            "v1",
+            "--template",
+        ])
+        .arg(&url)
+        .assert()
+        .success();
+    let project = tmp.path().join("p");
+    assert!(!project.join("CHANGELOG.md").exists());
+    edit(&project, "README.md", "- package:", "- package (mine):");
+
+    let text = run(update_in(&project).args(["--branch", "v2"]), tmp.path());
+    assert!(text.starts_with("exit_code: 0\n"), "{text}");
+    assert_eq!(read(&project, "CHANGELOG.md"), "# CS101: changes\n");
+    let readme = read(&project, "README.md");
+    for line in ["- package (mine):", "Version 2 of the course template."] {
+        assert!(readme.contains(line), "{line} missing:\n{readme}\n{text}");
+    }
+    let record = read(&project, "ai-plugin.toml");
+    assert!(record.contains("branch = \"v2\""), "{record}");
+    assert!(text.contains("branch: \"v1\" → \"v2\""), "{text}");
+    // The next update, with no flag, stays on the recorded tag: nothing to do.
+    let again = run(&mut update_in(&project), tmp.path());
+    assert!(again.contains("Already up to date"), "{again}");
+}
