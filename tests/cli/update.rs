@@ -191,6 +191,17 @@ fn new_force_over_a_generated_project_keeps_its_answers_and_names_the_edits_it_o
         "from app import documents, errors, todos\n",
         "from app import documents, errors, todos  # mine\n",
     );
+    let listing = stdout_of(
+        &new_in(tmp.path())
+            .args(["todo", "--force", "--yes", "--dry-run"])
+            .assert()
+            .success(),
+    );
+    let line = listing
+        .lines()
+        .find(|l| l.trim_start().starts_with("app/main.py "))
+        .unwrap_or_else(|| panic!("no app/main.py in:\n{listing}"));
+    assert!(line.ends_with("(overwrites your changes)"), "{line}");
     let assert = new_in(tmp.path())
         .args(["todo", "--force", "--yes"])
         .assert()
