@@ -48,7 +48,6 @@ pub use error::Error;
 
 /// Runs one command and prints what it says. `terminal` says whether a person can be asked
 /// questions. The one place, with `main`'s error report, that prints.
-#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
     interrupt::install();
     let output = match cli.command {
@@ -62,7 +61,8 @@ pub fn run(cli: cli::Cli, terminal: bool) -> Result<(), Error> {
         }
         cli::Command::Template(cli::TemplateCommand::Check(args)) => cmd::template::check(args)?,
     };
-    print!("{}", output.stdout);
-    eprint!("{}", output.stderr);
+    // A pipe closed early (`| head`) ends the output there, not the program with a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), output.stdout.as_bytes());
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), output.stderr.as_bytes());
     output.failure.map_or(Ok(()), Err)
 }

@@ -343,3 +343,27 @@ fn a_project_of_a_git_template_updates_from_one_tag_to_the_next() {
     let again = run(&mut update_in(&project), tmp.path());
     assert!(again.contains("Already up to date"), "{again}");
 }
+
+/// `ai-plugin update --dry-run | head` closes the pipe early: the output ends there, and the
+/// program does not panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_the_output_not_the_program() {
+    let tmp = workspace();
+    new_in(tmp.path())
+        .args(["todo", "--yes", "--stack", "python"])
+        .assert()
+        .success();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ai-plugin"))
+        .args(["update", "--dry-run", "--set", "auth=oauth"])
+        .current_dir(tmp.path().join("todo"))
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
