@@ -20,8 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Create a new plugin project: asks for what it needs, or takes it from flags.
     New(NewArgs),
-    /// Bring a generated project to new answers or a newer ai-plugin, keeping every edit: a
-    /// three-way merge of what was generated, your files, and what is generated now.
+    /// Bring a generated project to new answers or a newer ai-plugin, keeping every edit
+    ///
+    /// A three-way merge of what was generated last time, your files, and what is generated now.
     Update(UpdateArgs),
     /// Check a plugin (a project folder, a manifest, a spec, or a running plugin's URL) the way
     /// the host reads it: every finding, with where it is and how to fix it.
