@@ -155,6 +155,8 @@ pub enum Source {
     Flag,
     /// A key of an answers file.
     File(PathBuf),
+    /// `update --set KEY=VALUE`.
+    Set,
     /// A template's default (for a variable), with its value.
     Default(String),
 }
@@ -249,6 +251,13 @@ impl fmt::Display for Invalid {
             }
             (Source::Flag, Question::Variable { name, .. }) => {
                 write!(f, "--define {name}: {}", self.reason)
+            }
+            (Source::Set, question) => {
+                let key = match question {
+                    Question::Field(field) => field.key().to_owned(),
+                    Question::Variable { name, .. } => name.clone(),
+                };
+                write!(f, "--set {key}: {}", self.reason)
             }
             (Source::File(path), question) => write!(
                 f,

@@ -16,7 +16,7 @@ use crate::error::{Error, UpdateRefusal, UsageError};
 use crate::git;
 use crate::project::{ANSWERS_RECORD, Secrets};
 use crate::prompt::ScriptedPrompter;
-use crate::question::Field;
+use crate::question::{AnswersError, Field, Source};
 use crate::template::Template;
 use crate::update::{self, Change, FileUpdate};
 use crate::write::{self, Outcome, TargetPolicy};
@@ -57,7 +57,8 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         Some((record_path.clone(), file)),
         &mut prompter,
         &secrets,
-    )?;
+    )
+    .map_err(as_set)?;
     base::add_to(&mut plan);
     let (base, recorded_base) = if let Some(base) = Base::read(&dir)? {
         (base, true)
@@ -110,6 +111,27 @@ pub fn run(args: UpdateArgs) -> Result<Output, Error> {
         stderr: String::new(),
         failure: failure.filter(|_| !dry_run),
     })
+}
+
+/// `--set` reaches `new`'s checks as its flags: its refusals name `--set`, not the flags.
+fn as_set(error: Error) -> Error {
+    match error {
+        Error::Answers(AnswersError::Rejected { invalid, missing }) => {
+            Error::Answers(AnswersError::Rejected {
+                invalid: invalid
+                    .into_iter()
+                    .map(|mut i| {
+                        if i.source == Source::Flag {
+                            i.source = Source::Set;
+                        }
+                        i
+                    })
+                    .collect(),
+                missing,
+            })
+        }
+        error => error,
+    }
 }
 
 /// Refuses a project in a git work tree with uncommitted changes.
