@@ -243,8 +243,12 @@ fn a_project_of_a_users_template_updates_to_the_templates_new_version() {
         .success();
     let project = tmp.path().join("p");
     edit(&project, "README.md", "- package:", "- package (mine):");
-    // The template's next version: a new file, and a line more in the README.
+    edit(&project, "Dockerfile", "FROM", "# mine\nFROM");
+    // The template's next version: a new file, a line more in the README, and two files
+    // dropped: one the user never changed, one they did.
     fs::write(template.join("CHANGELOG.md.hbs"), "# {{course}}: changes\n").unwrap();
+    fs::remove_file(template.join("db/schema.sql.hbs")).unwrap();
+    fs::remove_file(template.join("Dockerfile.hbs")).unwrap();
     let readme = fs::read_to_string(template.join("README.md.hbs")).unwrap();
     fs::write(
         template.join("README.md.hbs"),
@@ -264,6 +268,22 @@ fn a_project_of_a_users_template_updates_to_the_templates_new_version() {
     assert!(read(&project, "ai-plugin.toml").contains("course = \"CS102\""));
     assert!(
         text.contains("variables.course: \"CS101\" → \"CS102\""),
+        "{text}"
+    );
+    assert!(
+        !project.join("db").exists(),
+        "db/schema.sql and its folder go:\n{text}"
+    );
+    assert!(read(&project, "Dockerfile").contains("# mine\n"), "{text}");
+    let line = |path: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{path} ")))
+            .unwrap_or_else(|| panic!("{path} not listed:\n{text}"))
+            .to_owned()
+    };
+    assert!(line("db/schema.sql").contains("removed"), "{text}");
+    assert!(
+        line("Dockerfile").contains("kept (the template no longer writes it"),
         "{text}"
     );
 }
