@@ -1,5 +1,5 @@
 //! Token counts: what a text costs the model, in `o200k_base`, the encoding of every current
-//! OpenAI model (GPT-4o, GPT-4.1, GPT-5, the o-series). Other hosts tokenize differently (Claude's
+//! `OpenAI` model (GPT-4o, GPT-4.1, GPT-5, the o-series). Other hosts tokenize differently (Claude's
 //! tokenizer is not public), so a count is exact for ChatGPT and an estimate elsewhere. A leaf, so
 //! that both `preview` and `check`'s MCP rules can count.
 
