@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::check::{self, CheckError, Sources, mcp};
 use crate::openapi::{Operation, Spec, Target};
 pub use crate::tokens::count_tokens;
-use crate::tokens::counters;
+use crate::tokens::{ENCODING, exact_count};
 
 /// One piece of the rendering, counted on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -323,46 +323,46 @@ fn is_union(rendered: &str) -> bool {
     false
 }
 
-/// Token counts of each part and of the whole, for `o200k_base` and `cl100k_base`.
+/// Token counts of each part and of the whole, in `o200k_base`, and which encoding that is.
 pub fn token_table(preview: &Preview) -> String {
     let mut out = String::new();
-    match counters() {
-        Some((o200k, cl100k)) => {
-            let width = preview
-                .parts
-                .iter()
-                .map(|p| p.name.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(8);
-            let _ = writeln!(out, "{:width$}  o200k_base  cl100k_base", "tokens");
-            for part in &preview.parts {
-                let _ = writeln!(
-                    out,
-                    "{:width$}  {:>10}  {:>11}",
-                    part.name,
-                    o200k(&part.text),
-                    cl100k(&part.text)
-                );
-            }
-            let _ = writeln!(
-                out,
-                "{:width$}  {:>10}  {:>11}",
-                "total",
-                o200k(&preview.text),
-                cl100k(&preview.text)
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "tokens: about {} ({} characters / 4); this ai-plugin was built without the \
-                 `tokenizer` feature, which counts them exactly",
-                preview.text.chars().count().div_ceil(4),
-                preview.text.chars().count()
-            );
-        }
+    if exact_count("").is_none() {
+        let _ = writeln!(
+            out,
+            "tokens: about {} ({} characters / 4); this ai-plugin was built without the \
+             `tokenizer` feature, which counts them exactly",
+            preview.text.chars().count().div_ceil(4),
+            preview.text.chars().count()
+        );
+        return out;
     }
+    let width = preview
+        .parts
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let _ = writeln!(out, "{:width$}  {ENCODING}", "tokens");
+    for part in &preview.parts {
+        let _ = writeln!(
+            out,
+            "{:width$}  {:>10}",
+            part.name,
+            count_tokens(&part.text)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>10}",
+        "total",
+        count_tokens(&preview.text)
+    );
+    let _ = writeln!(
+        out,
+        "Counted in {ENCODING}, the encoding of ChatGPT's models; Claude and other hosts \
+         tokenize differently, so their counts differ."
+    );
     out
 }
 
@@ -481,17 +481,36 @@ mod tests {
 
     #[test]
     #[cfg(feature = "tokenizer")]
-    fn tokens_are_counted_per_part_with_both_encodings() {
+    fn tokens_are_counted_per_part_in_o200k_base_and_the_encoding_is_named() {
         let preview = render(None, &notes_spec(), Target::Plugins);
         let table = token_table(&preview);
-        let total = table.lines().last().unwrap();
-        assert!(total.starts_with("total"), "{table}");
-        let numbers: Vec<usize> = total
-            .split_whitespace()
-            .skip(1)
-            .map(|n| n.parse().unwrap())
+        let mut lines = table.lines();
+        let header = lines.next().unwrap();
+        assert!(
+            header.starts_with("tokens ") && header.ends_with("  o200k_base"),
+            "{table}"
+        );
+        let rows: Vec<(&str, usize)> = lines
+            .by_ref()
+            .take(preview.parts.len() + 1)
+            .map(|l| {
+                let (name, n) = l.rsplit_once(' ').expect("a name and a count");
+                (name.trim(), n.parse().expect("a count"))
+            })
             .collect();
-        assert_eq!(numbers.len(), 2);
-        assert!(numbers.iter().all(|&n| n > 20 && n < 200), "{table}");
+        let (total, n) = rows.last().copied().unwrap();
+        assert_eq!(total, "total", "{table}");
+        assert_eq!(n, count_tokens(&preview.text));
+        assert!(n > 20 && n < 200, "{table}");
+        let first = &preview.parts[0];
+        assert_eq!(
+            rows[0],
+            (first.name.as_str(), count_tokens(&first.text)),
+            "{table}"
+        );
+        assert!(
+            lines.next().unwrap().starts_with("Counted in o200k_base"),
+            "{table}"
+        );
     }
 }

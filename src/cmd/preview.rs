@@ -87,10 +87,6 @@ fn run_mcp(
         let _ = writeln!(out.stdout, "{url}: nothing to show ({why})");
     } else {
         let _ = write!(out.stdout, "{}\n{}", preview.text, token_table(&preview));
-        let _ = writeln!(
-            out.stdout,
-            "ChatGPT counts in o200k_base; Claude's tokenizer is not public, so cl100k_base is an estimate for it."
-        );
     }
     let report = check::Report {
         target: input.to_owned(),
