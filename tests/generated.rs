@@ -1,5 +1,6 @@
-//! What `new` generates, checked in memory: a snapshot of the whole tree for every stack and
-//! auth type, and properties that must hold for any answer the validators accept.
+//! What `new` generates, checked in memory: snapshots of the tree (its path list and each file)
+//! for every stack and auth type, and properties that must hold for any answer the validators
+//! accept.
 
 mod snapshot_tree;
 
@@ -13,7 +14,6 @@ use ai_plugin::rules;
 use ai_plugin::template;
 use proptest::prelude::*;
 use serde_json::Value;
-use snapshot_tree::tree;
 
 #[test]
 fn generated_trees_match_their_snapshots() {
@@ -27,7 +27,9 @@ fn generated_trees_match_their_snapshots() {
                 &Secrets::placeholder(),
             )
             .unwrap();
-            insta::assert_snapshot!(format!("{stack}_{auth}"), tree(&plan));
+            for (name, contents) in snapshot_tree::snapshots(&plan) {
+                insta::assert_snapshot!(format!("{stack}_{auth}{name}"), contents);
+            }
         }
     }
 }

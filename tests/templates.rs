@@ -15,7 +15,6 @@ use ai_plugin::prompt::ScriptedPrompter;
 use ai_plugin::render::Plan;
 use ai_plugin::template::{Template, source::TemplateSource};
 use ai_plugin::variables;
-use snapshot_tree::tree;
 
 const FIXTURE: &str = "tests/fixtures/templates/course";
 
@@ -55,7 +54,9 @@ fn render_fixture(auth: AuthType, defines: &[(&str, &str)]) -> Plan {
 #[test]
 fn the_fixture_template_renders_as_its_snapshot() {
     let defaults = render_fixture(AuthType::None, &[("course", "CS101")]);
-    insta::assert_snapshot!("course_defaults", tree(&defaults));
+    for (name, contents) in snapshot_tree::snapshots(&defaults) {
+        insta::assert_snapshot!(format!("course_defaults{name}"), contents);
+    }
     let other = render_fixture(
         AuthType::ServiceHttp,
         &[
@@ -65,7 +66,12 @@ fn the_fixture_template_renders_as_its_snapshot() {
             ("database", "none"),
         ],
     );
-    insta::assert_snapshot!("course_service_http_no_docker_no_database", tree(&other));
+    for (name, contents) in snapshot_tree::snapshots(&other) {
+        insta::assert_snapshot!(
+            format!("course_service_http_no_docker_no_database{name}"),
+            contents
+        );
+    }
 }
 
 #[test]
