@@ -114,6 +114,34 @@ pub struct Answers {
     pub legal_info_url: String,
 }
 
+impl Answers {
+    /// The answers of the example project the tests and snapshots generate: a TODO plugin in
+    /// `todo-plugin/` on port 5003, with `auth` (for oauth, the client `todo-plugin`, the scope
+    /// `todos` and JSON token requests) and `stack` (`None`: a template of the user's). Public
+    /// beside [`crate::prompt::ScriptedPrompter`] and `Secrets::placeholder`, so that the unit
+    /// tests and the test binaries build it once; a test that needs other text sets it on the
+    /// result.
+    pub fn example(stack: Option<Stack>, auth: AuthType) -> Answers {
+        Answers {
+            directory: PathBuf::from("todo-plugin"),
+            name_for_human: "TODO Plugin".into(),
+            name_for_model: "todo_plugin".into(),
+            description_for_human: "Keep a TODO list: add, list and delete items.".into(),
+            description_for_model: "Plugin for managing a TODO list.".into(),
+            auth,
+            oauth: (auth == AuthType::Oauth).then(|| OauthAnswers {
+                client_id: "todo-plugin".into(),
+                scope: "todos".into(),
+                content_type: OauthContentType::Json,
+            }),
+            stack,
+            port: DEFAULT_PORT,
+            contact_email: "support@example.com".into(),
+            legal_info_url: format!("http://localhost:{DEFAULT_PORT}/legal"),
+        }
+    }
+}
+
 /// The answers an OAuth plugin adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OauthAnswers {

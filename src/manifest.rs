@@ -110,32 +110,21 @@ impl PluginManifest {
 
 #[cfg(test)]
 mod tests {
-    use crate::answers::Answers;
-    use crate::choices::AuthType;
-    use std::path::PathBuf;
-
     use super::*;
-    use crate::answers::OauthAnswers;
-    use crate::choices::{OauthContentType, Stack};
+    use crate::answers::Answers;
+    use crate::choices::{AuthType, OauthContentType, Stack};
 
+    /// The example answers, with text that needs escaping in JSON and handlebars, and form
+    /// token requests for oauth.
     fn answers(auth: AuthType) -> Answers {
-        Answers {
-            directory: PathBuf::from("p"),
-            name_for_human: "Say \"hi\"\\ {{x}}".into(),
-            name_for_model: "say_hi".into(),
-            description_for_human: "Line one\nline two: # - 🎉".into(),
-            description_for_model: "Plugin for saying \"hi\".".into(),
-            auth,
-            oauth: (auth == AuthType::Oauth).then(|| OauthAnswers {
-                client_id: "say-hi".into(),
-                scope: "todos".into(),
-                content_type: OauthContentType::Form,
-            }),
-            stack: Some(Stack::Rust),
-            port: 5003,
-            contact_email: "a@example.com".into(),
-            legal_info_url: "http://localhost:5003/legal".into(),
+        let mut answers = Answers::example(Some(Stack::Rust), auth);
+        answers.name_for_human = "Say \"hi\"\\ {{x}}".into();
+        answers.description_for_human = "Line one\nline two: # - 🎉".into();
+        answers.description_for_model = "Plugin for saying \"hi\".".into();
+        if let Some(oauth) = &mut answers.oauth {
+            oauth.content_type = OauthContentType::Form;
         }
+        answers
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::io;
 
-use dialoguer::theme::{ColorfulTheme, Theme as _};
+use dialoguer::theme::{ColorfulTheme, Theme};
 use dialoguer::{Input, Select};
 
 /// The person stopped answering (Ctrl-C or end of input).
@@ -52,6 +52,11 @@ pub trait Prompter {
 }
 
 /// Asks on the real terminal with dialoguer.
+///
+/// dialoguer counts a prompt as one row: when the question, its default or the answer is wider
+/// than the terminal, it clears only the last of the rows they take, and leaves the others on the
+/// screen. So this prompter lets dialoguer read the line, then clears those rows itself and echoes
+/// the answer, and cuts menu lines to the terminal's width.
 #[derive(Default)]
 pub struct DialoguerPrompter {
     theme: ColorfulTheme,
@@ -64,14 +69,54 @@ impl Prompter for DialoguerPrompter {
         default: &str,
         validate: &dyn Fn(&str) -> Result<(), String>,
     ) -> Result<String, PromptError> {
-        Input::<String>::with_theme(&self.theme)
-            .with_prompt(question)
-            .default(default.to_owned())
+        let term = console::Term::stderr();
+        // dialoguer shows the default and reads what is typed; an empty answer takes the default
+        // here, so that the rows to clear are those of what was really typed.
+        let theme = ShownDefault {
+            theme: &self.theme,
             // An empty default would show as `()`.
-            .show_default(!default.is_empty())
-            .validate_with(|value: &String| validate(value))
-            .interact_text()
-            .map_err(from_dialoguer)
+            default: Some(default).filter(|d| !d.is_empty()),
+        };
+        let mut prompt = String::new();
+        theme
+            .format_input_prompt(&mut prompt, question, None)
+            .map_err(from_fmt)?;
+        let prompt_width = console::measure_text_width(&prompt);
+        // The rows of the last rejection's message, above the prompt.
+        let mut message_rows = 0;
+        loop {
+            let typed: String = Input::with_theme(&theme)
+                .with_prompt(question)
+                .allow_empty(true)
+                .report(false)
+                .interact_text_on(&term)
+                .map_err(from_dialoguer)?;
+            // The cursor is at the start of the answer's last row, which dialoguer cleared.
+            let typed_rows = rows(prompt_width + console::measure_text_width(&typed), &term);
+            term.clear_last_lines(typed_rows - 1 + message_rows)?;
+            let value = if typed.is_empty() {
+                default.to_owned()
+            } else {
+                typed
+            };
+            let mut line = String::new();
+            match validate(&value) {
+                Ok(()) => {
+                    self.theme
+                        .format_input_prompt_selection(&mut line, question, &value)
+                        .map_err(from_fmt)?;
+                    term.write_line(&line)?;
+                    return Ok(value);
+                }
+                Err(reason) => {
+                    self.theme
+                        .format_error(&mut line, &reason)
+                        .map_err(from_fmt)?;
+                    term.write_line(&line)?;
+                    message_rows = rows(console::measure_text_width(&line), &term);
+                }
+            }
+        }
     }
 
     fn select(
@@ -80,13 +125,16 @@ impl Prompter for DialoguerPrompter {
         choices: &[Choice<'_>],
         default: usize,
     ) -> Result<usize, PromptError> {
+        let term = console::Term::stderr();
+        // A menu line fits on one row after the two-column marker (`❯ `), with the last column
+        // left free: dialoguer clears the menu by its number of lines.
+        let fits = usize::from(term.size().1).saturating_sub(3).max(1);
         let width = choices.iter().map(|c| c.name.len()).max().unwrap_or(0);
         let items: Vec<String> = choices
             .iter()
             .map(|c| {
-                format!("{:width$}  {}", c.name, c.explanation)
-                    .trim_end()
-                    .to_owned()
+                let line = format!("{:width$}  {}", c.name, c.explanation);
+                console::truncate_str(line.trim_end(), fits, "…").into_owned()
             })
             .collect();
         // The menu lines are padded and explained; the echo of the choice is its value alone.
@@ -95,14 +143,14 @@ impl Prompter for DialoguerPrompter {
             .items(&items)
             .default(default)
             .report(false)
-            .interact_opt()
+            .interact_on_opt(&term)
             .map_err(from_dialoguer)?
             .ok_or(PromptError::Cancelled)?;
         let mut echo = String::new();
         self.theme
             .format_select_prompt_selection(&mut echo, question, choices[picked].name)
-            .map_err(|e| PromptError::Io(io::Error::other(e)))?;
-        console::Term::stderr().write_line(&echo)?;
+            .map_err(from_fmt)?;
+        term.write_line(&echo)?;
         Ok(picked)
     }
 
@@ -114,6 +162,35 @@ impl Prompter for DialoguerPrompter {
             console::style("warning:").for_stderr().yellow().bold()
         );
     }
+}
+
+/// The house theme, showing `default` in the input prompt whatever dialoguer is given, so that
+/// dialoguer returns what was typed (an empty answer included).
+struct ShownDefault<'a> {
+    theme: &'a ColorfulTheme,
+    default: Option<&'a str>,
+}
+
+impl Theme for ShownDefault<'_> {
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        _default: Option<&str>,
+    ) -> std::fmt::Result {
+        self.theme.format_input_prompt(f, prompt, self.default)
+    }
+}
+
+/// How many rows of `term` a line `width` columns wide takes (at least one). A line exactly as
+/// wide as the terminal takes one row: the cursor waits in its last column.
+fn rows(width: usize, term: &console::Term) -> usize {
+    let columns = usize::from(term.size().1).max(1);
+    width.saturating_sub(1) / columns + 1
+}
+
+fn from_fmt(error: std::fmt::Error) -> PromptError {
+    PromptError::Io(io::Error::other(error))
 }
 
 fn from_dialoguer(error: dialoguer::Error) -> PromptError {

@@ -1,8 +1,11 @@
 //! End to end, beyond the conformance scenario: answers full of characters that break naive
 //! escaping build, test and serve exactly (Rust and TypeScript), generated Rust code is
-//! rustfmt- and clippy-clean, and every stack stops cleanly on Ctrl-C and SIGTERM.
+//! rustfmt- and clippy-clean, its tests reuse its run's dependency builds, and every stack stops
+//! cleanly on Ctrl-C and SIGTERM.
 
 mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use support::{Client, Server, cargo, free_port, generate, run_line, shared_target};
 
@@ -30,6 +33,66 @@ fn generated_rust_code_is_clippy_clean() {
         cargo(
             &project,
             &["clippy", "--quiet", "--all-targets", "--", "-D", "warnings"],
+        );
+    }
+}
+
+/// `cargo test` after `cargo run` (the README's two commands) builds no dependency a second
+/// time: every crate both build gets the same features from both, so the tests reuse the run's
+/// build, whatever the auth type. (Cargo builds a dev-dependency's features only for the tests:
+/// rmcp's client there rebuilt every crate from tokio up.)
+#[test]
+fn the_tests_build_no_dependency_the_run_command_built_already() {
+    let tmp = tempfile::tempdir().unwrap();
+    for auth in ["none", "service_http", "user_http", "oauth"] {
+        let project = tmp.path().join(auth);
+        generate(&project, &["--auth", auth]);
+        // Each crate of the build (not the project itself) with its sets of features (a crate
+        // built for the host and for the target may have two).
+        let features = |edges: &str| {
+            let output = std::process::Command::new(env!("CARGO"))
+                .args(["tree", "--edges", edges, "--prefix", "none"])
+                .args(["--format", "{p}|{f}"])
+                .current_dir(&project)
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "cargo tree failed in {}:\n{}",
+                project.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let mut crates: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for line in String::from_utf8(output.stdout).unwrap().lines() {
+                let Some((package, features)) = line.split_once('|') else {
+                    continue;
+                };
+                if !package.contains(" (/") {
+                    crates
+                        .entry(package.to_owned())
+                        .or_default()
+                        .insert(features.trim_end_matches(" (*)").to_owned());
+                }
+            }
+            crates
+        };
+        let run = features("normal");
+        let test = features("normal,dev");
+        let rebuilt: Vec<String> = run
+            .iter()
+            .filter(|(package, features)| test[package.as_str()] != **features)
+            .map(|(package, features)| {
+                format!(
+                    "{package}: {features:?} for cargo run, {:?} for cargo test",
+                    test[package.as_str()]
+                )
+            })
+            .collect();
+        assert!(
+            rebuilt.is_empty(),
+            "{auth}: the dev-dependencies add features, so `cargo test` builds these again; \
+             give the normal dependencies the same features:\n{}",
+            rebuilt.join("\n")
         );
     }
 }

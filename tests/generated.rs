@@ -1,12 +1,11 @@
-//! What `new` generates, checked in memory: a snapshot of the whole tree for every stack and
-//! auth type, and properties that must hold for any answer the validators accept.
+//! What `new` generates, checked in memory: snapshots of the tree (its path list and each file)
+//! for every stack and auth type, and properties that must hold for any answer the validators
+//! accept.
 
 mod snapshot_tree;
 
-use std::path::PathBuf;
-
-use ai_plugin::answers::{Answers, AnswersFile, OauthAnswers};
-use ai_plugin::choices::{AuthType, OauthContentType, Stack};
+use ai_plugin::answers::{Answers, AnswersFile};
+use ai_plugin::choices::{AuthType, Stack};
 use ai_plugin::diagnostic::Severity;
 use ai_plugin::manifest::{MANIFEST_PATH, PluginManifest};
 use ai_plugin::project::{self, ANSWERS_RECORD, Secrets};
@@ -15,27 +14,6 @@ use ai_plugin::rules;
 use ai_plugin::template;
 use proptest::prelude::*;
 use serde_json::Value;
-use snapshot_tree::tree;
-
-fn answers(auth: AuthType, stack: Stack) -> Answers {
-    Answers {
-        directory: PathBuf::from("todo-plugin"),
-        name_for_human: "TODO Plugin".into(),
-        name_for_model: "todo_plugin".into(),
-        description_for_human: "Keep a TODO list: add, list and delete items.".into(),
-        description_for_model: "Plugin for managing a TODO list.".into(),
-        auth,
-        oauth: (auth == AuthType::Oauth).then(|| OauthAnswers {
-            client_id: "todo-plugin".into(),
-            scope: "todos".into(),
-            content_type: OauthContentType::Json,
-        }),
-        stack: Some(stack),
-        port: 5003,
-        contact_email: "support@example.com".into(),
-        legal_info_url: "http://localhost:5003/legal".into(),
-    }
-}
 
 #[test]
 fn generated_trees_match_their_snapshots() {
@@ -44,8 +22,14 @@ fn generated_trees_match_their_snapshots() {
             .into_iter()
             .filter(|&a| template::supports(stack, a))
         {
-            let plan = project::plan(&answers(auth, stack), &Secrets::placeholder()).unwrap();
-            insta::assert_snapshot!(format!("{stack}_{auth}"), tree(&plan));
+            let plan = project::plan(
+                &Answers::example(Some(stack), auth),
+                &Secrets::placeholder(),
+            )
+            .unwrap();
+            for (name, contents) in snapshot_tree::snapshots(&plan) {
+                insta::assert_snapshot!(format!("{stack}_{auth}{name}"), contents);
+            }
         }
     }
 }
@@ -58,7 +42,7 @@ fn only_the_env_file_holds_the_secrets() {
             .into_iter()
             .filter(|&a| template::supports(stack, a))
         {
-            let plan = project::plan(&answers(auth, stack), &secrets).unwrap();
+            let plan = project::plan(&Answers::example(Some(stack), auth), &secrets).unwrap();
             // Every secret of every auth type, by the part that must stay secret.
             for entry in secrets.entries() {
                 for file in &plan.files {
@@ -95,7 +79,11 @@ fn the_readme_starts_with_exactly_two_commands() {
             .into_iter()
             .filter(|&a| template::supports(stack, a))
         {
-            let plan = project::plan(&answers(auth, stack), &Secrets::placeholder()).unwrap();
+            let plan = project::plan(
+                &Answers::example(Some(stack), auth),
+                &Secrets::placeholder(),
+            )
+            .unwrap();
             let readme = plan.text("README.md").unwrap();
             let block = readme.split("```").nth(1).unwrap();
             let commands: Vec<&str> = block
@@ -113,7 +101,11 @@ fn the_readme_starts_with_exactly_two_commands() {
 #[test]
 fn generated_specs_are_what_real_consumers_need() {
     for auth in AuthType::ALL {
-        let plan = project::plan(&answers(auth, Stack::Rust), &Secrets::placeholder()).unwrap();
+        let plan = project::plan(
+            &Answers::example(Some(Stack::Rust), auth),
+            &Secrets::placeholder(),
+        )
+        .unwrap();
         let spec: Value = serde_saphyr::from_str(plan.text("openapi.yaml").unwrap()).unwrap();
         assert_eq!(spec["openapi"], "3.0.1");
         assert_eq!(spec["servers"][0]["url"], "http://localhost:5003");
@@ -230,7 +222,7 @@ proptest! {
         description_for_model in text(300),
         auth in prop::sample::select(AuthType::ALL.to_vec()),
     ) {
-        let mut answers = answers(auth, Stack::Rust);
+        let mut answers = Answers::example(Some(Stack::Rust), auth);
         answers.name_for_human = name_for_human;
         answers.description_for_human = description_for_human;
         answers.description_for_model = description_for_model;
@@ -273,7 +265,7 @@ proptest! {
         auth in prop::sample::select(AuthType::ALL.to_vec()),
     ) {
         prop_assume!(template::supports(Stack::Typescript, auth));
-        let mut answers = answers(auth, Stack::Typescript);
+        let mut answers = Answers::example(Some(Stack::Typescript), auth);
         answers.name_for_model = name_for_model;
         answers.description_for_human = description_for_human;
         prop_assert!(rules::name_for_model(&answers.name_for_model).is_ok());

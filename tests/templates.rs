@@ -6,7 +6,6 @@
 mod snapshot_tree;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use ai_plugin::answers::{Answers, Fill, Given, Source};
 use ai_plugin::choices::{AuthType, Stack};
@@ -16,25 +15,8 @@ use ai_plugin::prompt::ScriptedPrompter;
 use ai_plugin::render::Plan;
 use ai_plugin::template::{Template, source::TemplateSource};
 use ai_plugin::variables;
-use snapshot_tree::tree;
 
 const FIXTURE: &str = "tests/fixtures/templates/course";
-
-fn answers(auth: AuthType, stack: Option<Stack>) -> Answers {
-    Answers {
-        directory: PathBuf::from("course-bot"),
-        name_for_human: "Course Bot".into(),
-        name_for_model: "course_bot".into(),
-        description_for_human: "Answers questions about a course.".into(),
-        description_for_model: "Plugin for a course's questions.".into(),
-        auth,
-        oauth: None,
-        stack,
-        port: 5003,
-        contact_email: "teacher@example.com".into(),
-        legal_info_url: "http://localhost:5003/legal".into(),
-    }
-}
 
 /// The fixture rendered with `auth` and the variables `defines` (defaults for the rest).
 fn render_fixture(auth: AuthType, defines: &[(&str, &str)]) -> Plan {
@@ -45,7 +27,7 @@ fn render_fixture(auth: AuthType, defines: &[(&str, &str)]) -> Plan {
     }
     .load()
     .unwrap();
-    let answers = answers(auth, None);
+    let answers = Answers::example(None, auth);
     let given: BTreeMap<String, Given> = defines
         .iter()
         .map(|(name, value)| {
@@ -72,7 +54,9 @@ fn render_fixture(auth: AuthType, defines: &[(&str, &str)]) -> Plan {
 #[test]
 fn the_fixture_template_renders_as_its_snapshot() {
     let defaults = render_fixture(AuthType::None, &[("course", "CS101")]);
-    insta::assert_snapshot!("course_defaults", tree(&defaults));
+    for (name, contents) in snapshot_tree::snapshots(&defaults) {
+        insta::assert_snapshot!(format!("course_defaults{name}"), contents);
+    }
     let other = render_fixture(
         AuthType::ServiceHttp,
         &[
@@ -82,7 +66,12 @@ fn the_fixture_template_renders_as_its_snapshot() {
             ("database", "none"),
         ],
     );
-    insta::assert_snapshot!("course_service_http_no_docker_no_database", tree(&other));
+    for (name, contents) in snapshot_tree::snapshots(&other) {
+        insta::assert_snapshot!(
+            format!("course_service_http_no_docker_no_database{name}"),
+            contents
+        );
+    }
 }
 
 #[test]
@@ -123,19 +112,8 @@ fn every_builtin_template_written_out_by_init_generates_the_same_projects() {
         let builtin = Template::builtin(stack).unwrap();
         assert_eq!(copy.config.auth, builtin.config.auth, "{stack}");
         for auth in copy.config.auth_types() {
-            let oauth = (auth == AuthType::Oauth).then(|| ai_plugin::answers::OauthAnswers {
-                client_id: "course-bot".into(),
-                scope: "todos".into(),
-                content_type: ai_plugin::choices::OauthContentType::Form,
-            });
-            let from_builtin = Answers {
-                oauth: oauth.clone(),
-                ..answers(auth, Some(stack))
-            };
-            let from_copy = Answers {
-                oauth,
-                ..answers(auth, None)
-            };
+            let from_builtin = Answers::example(Some(stack), auth);
+            let from_copy = Answers::example(None, auth);
             let expected = project::plan(&from_builtin, &Secrets::placeholder()).unwrap();
             let got = project::plan_template(
                 &copy,

@@ -1,7 +1,7 @@
 //! The real prompts, answered in a pseudo-terminal as a person would answer them.
 
 use std::ffi::OsStr;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ai_plugin::choices::AuthType;
 use expectrl::process::unix::{PtyStream, UnixProcess, WaitStatus};
+use expectrl::process::{NonBlocking, Process as _};
 use expectrl::stream::log::LogStream;
 use expectrl::{Eof, Expect, Session};
 
@@ -34,14 +35,56 @@ impl Write for Transcript {
     }
 }
 
+/// The terminal's output as it came, byte for byte, for a terminal emulator to draw.
+#[derive(Clone, Default)]
+struct Output(Arc<Mutex<Vec<u8>>>);
+
+/// A stream that keeps a copy of everything read from it in an [`Output`].
+struct Tee<S> {
+    stream: S,
+    output: Output,
+}
+
+impl<S: Read> Read for Tee<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.stream.read(buf)?;
+        self.output.0.lock().unwrap().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<S: Write> Write for Tee<S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl<S: NonBlocking> NonBlocking for Tee<S> {
+    fn set_blocking(&mut self, on: bool) -> std::io::Result<()> {
+        self.stream.set_blocking(on)
+    }
+}
+
 /// `ai-plugin new` in a pseudo-terminal.
 struct Pty {
-    session: Session<UnixProcess, LogStream<PtyStream, Transcript>>,
+    session: Session<UnixProcess, LogStream<Tee<PtyStream>, Transcript>>,
     transcript: Transcript,
+    output: Output,
+    size: (u16, u16),
 }
 
 impl Pty {
+    /// In a terminal wide enough for every line.
     fn spawn(cwd: &Path, args: &[&OsStr]) -> Pty {
+        Pty::spawn_sized(cwd, args, (200, 50))
+    }
+
+    /// In a terminal of `size` (columns, rows).
+    fn spawn_sized(cwd: &Path, args: &[&OsStr], size: (u16, u16)) -> Pty {
         let mut command = Command::new(assert_cmd::cargo::cargo_bin("ai-plugin"));
         command
             .current_dir(cwd)
@@ -50,18 +93,55 @@ impl Pty {
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR")
             .env_remove("CLICOLOR_FORCE");
-        let mut session = Session::spawn(command).expect("spawn ai-plugin in a pseudo-terminal");
-        session
-            .get_process_mut()
-            .set_window_size(200, 50)
+        let mut process =
+            UnixProcess::spawn_command(command).expect("spawn ai-plugin in a pseudo-terminal");
+        process
+            .set_window_size(size.0, size.1)
             .expect("set the terminal size");
-        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        let stream = process.open_stream().expect("open the pseudo-terminal");
+        let output = Output::default();
         let transcript = Transcript::default();
-        let session = expectrl::session::log(session, transcript.clone()).expect("log the session");
+        let stream = LogStream::new(
+            Tee {
+                stream,
+                output: output.clone(),
+            },
+            transcript.clone(),
+        );
+        let mut session = Session::new(process, stream).expect("start the session");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
         Pty {
             session,
             transcript,
+            output,
+            size,
         }
+    }
+
+    /// The lines the terminal shows now, as a person reads them: a line the terminal wrapped
+    /// onto the next rows is one line; trailing blank lines are left out. A row that starts with
+    /// a prompt's mark starts a line: the emulator keeps a row's wrap mark when the next row is
+    /// cleared and written again.
+    fn screen_lines(&self) -> Vec<String> {
+        let (columns, rows) = self.size;
+        let size = |n| std::num::NonZeroU16::new(n).expect("a terminal has rows and columns");
+        let mut parser = vt100::Parser::new(size(rows), size(columns), 0);
+        parser.process(&self.output.0.lock().unwrap());
+        let screen = parser.screen();
+        let mut lines: Vec<String> = Vec::new();
+        let mut continues = false;
+        for (row, text) in (0..).zip(screen.rows(0, columns)) {
+            let marked = text.starts_with(['✔', '✘', '?', '❯']);
+            match lines.last_mut() {
+                Some(last) if continues && !marked => last.push_str(&text),
+                _ => lines.push(text),
+            }
+            continues = screen.row_wrapped(row);
+        }
+        while lines.last().is_some_and(|line| line.trim().is_empty()) {
+            lines.pop();
+        }
+        lines
     }
 
     fn transcript(&self) -> String {
@@ -90,7 +170,13 @@ impl Pty {
     }
 
     /// Reads to the end and returns how the process ended.
-    fn finish(mut self) -> (WaitStatus, String) {
+    fn finish(self) -> (WaitStatus, String) {
+        let (status, transcript, _) = self.finish_with_screen();
+        (status, transcript)
+    }
+
+    /// Reads to the end and returns how the process ended, and the lines on the screen then.
+    fn finish_with_screen(mut self) -> (WaitStatus, String, Vec<String>) {
         if let Err(e) = self.session.expect(Eof) {
             panic!(
                 "waiting for the end: {e}\n--- terminal so far ---\n{}",
@@ -102,7 +188,7 @@ impl Pty {
             .get_process()
             .wait()
             .expect("wait for ai-plugin");
-        (status, self.transcript())
+        (status, self.transcript(), self.screen_lines())
     }
 }
 
@@ -419,4 +505,68 @@ fn port_5000_is_warned_about_and_asked_again_then_kept_if_typed_again() {
         !screen(&transcript).contains("warning:"),
         "the warning is said at the prompt, not again after it:\n{transcript}"
     );
+}
+
+#[test]
+fn at_80_columns_the_questions_leave_only_their_answers_on_the_screen() {
+    let tmp = workspace();
+    let project = child(&tmp, "proj");
+    let mut pty = Pty::spawn_sized(tmp.path(), &[project.as_os_str()], (80, 60));
+    let typed = "Typed at length, so that the answer runs past the end of the first row.";
+
+    // A rejected answer, then a good one.
+    pty.answer("(name_for_human)", "Far Too Long A Name For This");
+    pty.expect("at most 20 characters (it has 28)");
+    pty.answer("(name_for_human)", "Pty Bot");
+    pty.expect("(name_for_model)");
+    pty.send(ENTER);
+    // A typed answer wider than what is left of the prompt's row.
+    pty.answer("(description_for_human)", typed);
+    // A default wider than the terminal.
+    pty.expect("(description_for_model)");
+    pty.expect("current id");
+    pty.send(ENTER);
+    // The stack, then the auth type, whose menu lines are wider than the terminal.
+    pty.expect("Server stack");
+    pty.expect("typescript");
+    pty.send(ENTER);
+    pty.expect("Authentication");
+    pty.expect("oauth");
+    pty.send(DOWN);
+    pty.send(ENTER);
+    for question in ["Local port", "Contact email", "Legal information URL"] {
+        pty.answer(question, "");
+    }
+    pty.expect("Created");
+    let (status, transcript, screen) = pty.finish_with_screen();
+
+    assert_eq!(exit_code(status), Some(0), "{status:?}\n{transcript}");
+    let shown = screen.join("\n");
+    let created = screen
+        .iter()
+        .position(|line| line.starts_with("Created"))
+        .unwrap_or_else(|| panic!("no `Created` line on the screen:\n{shown}"));
+    let answers = [
+        "Pty Bot",
+        "pty_bot",
+        typed,
+        "so that you use a current id.",
+        "rust",
+        "service_http",
+        "5003",
+        "support@example.com",
+        "http://localhost:5003/legal",
+    ];
+    let asked = &screen[..created];
+    assert_eq!(
+        asked.len(),
+        answers.len(),
+        "the screen keeps a line besides the answers:\n{shown}"
+    );
+    for (line, answer) in asked.iter().zip(answers) {
+        assert!(
+            line.starts_with("✔ ") && line.ends_with(answer),
+            "{line:?} is not the echo of {answer:?}:\n{shown}"
+        );
+    }
 }

@@ -1,27 +1,40 @@
-//! A generated tree as one text, for snapshots of what `new` would write.
+//! A generated tree as snapshots, for what `new` would write: one of its path list, then one per
+//! text file, so that a change to one template file reviews as the files it changes.
+//!
+//! The caller asserts them (insta names and places a snapshot by where it is asserted), under
+//! names that sort by tree and then by path: `<tree>` for the list, `<tree>/<path>` for a file
+//! (insta writes `/` as `__`). A file no longer generated leaves its snapshot unreferenced:
+//! `cargo insta test --unreferenced=delete` removes it.
 
 use std::fmt::Write as _;
 
 use ai_plugin::render::{FileMode, Plan};
 
-/// The whole tree as one text: each file's path, mode and contents (binary files by size).
-pub fn tree(plan: &Plan) -> String {
-    let mut out = String::new();
+/// The snapshots of `plan`, as (name under the tree's name, contents): first the path list
+/// (`""`), each path with its mode, binary files with their size and text files without a final
+/// newline marked; then each text file (`"/<path>"`).
+pub fn snapshots(plan: &Plan) -> Vec<(String, String)> {
+    let mut list = String::new();
+    let mut files = Vec::new();
     for file in &plan.files {
-        let mode = match file.mode {
-            FileMode::Normal => "",
-            FileMode::Private => " (private)",
-        };
-        let _ = writeln!(out, "=== {}{mode}", file.path.display());
+        let path = file.path.display().to_string();
+        list.push_str(&path);
+        if file.mode == FileMode::Private {
+            list.push_str(" (private)");
+        }
         match std::str::from_utf8(&file.contents) {
-            Ok(text) if !text.contains('\0') => out.push_str(text),
+            Ok(text) if !text.contains('\0') => {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    list.push_str(" (no final newline)");
+                }
+                files.push((format!("/{path}"), text.to_owned()));
+            }
             _ => {
-                let _ = writeln!(out, "<{} binary bytes>", file.contents.len());
+                let _ = write!(list, " <{} binary bytes>", file.contents.len());
             }
         }
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
+        list.push('\n');
     }
-    out
+    files.insert(0, (String::new(), list));
+    files
 }
