@@ -218,9 +218,18 @@ fn survives_kill_9(stack: &str) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Signs in on `consent_base`'s consent page and answers it at `answer_base`; the code.
-fn sign_in(project: &Path, consent_base: &str, answer_base: &str, state: &str) -> String {
-    let id = consent(consent_base, &authorization(project, state));
+/// A PKCE pair (RFC 7636, appendix B).
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// Signs in on `consent_base`'s consent page and answers it at `answer_base`, with PKCE if
+/// `pkce`; the code.
+fn sign_in(project: &Path, consent_base: &str, answer_base: &str, pkce: bool) -> String {
+    let mut query = authorization(project, "shared");
+    if pkce {
+        query += &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    }
+    let id = consent(consent_base, &query);
     let (user, password) = first_pair(project, "OAUTH_USERS");
     let form = form_urlencoded::Serializer::new(String::new())
         .append_pair("request_id", &id)
@@ -238,10 +247,14 @@ fn sign_in(project: &Path, consent_base: &str, answer_base: &str, state: &str) -
     code_of(&reply)
 }
 
-/// The token endpoint of `base` for `code`: its answer's status and body.
-fn redeem(project: &Path, base: &str, code: &str) -> (u16, Value) {
-    let grant =
+/// The token endpoint of `base` for `code` (with the PKCE `verifier`, if any): its answer's
+/// status and body.
+fn redeem(project: &Path, base: &str, code: &str, verifier: Option<&str>) -> (u16, Value) {
+    let mut grant =
         json!({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI});
+    if let Some(verifier) = verifier {
+        grant["code_verifier"] = json!(verifier);
+    }
     let reply = token_request(project, base, grant);
     (reply.status, reply.json())
 }
@@ -321,8 +334,8 @@ fn shares_postgresql(stack: &str) {
     };
 
     // A code issued by A (consent page and answer) is redeemed at B.
-    let code = sign_in(&project, a, a, "a");
-    let (status, tokens) = redeem(&project, b, &code);
+    let code = sign_in(&project, a, a, false);
+    let (status, tokens) = redeem(&project, b, &code, None);
     assert_eq!(
         status, 200,
         "{stack}: a code issued by A, redeemed at B: {tokens}"
@@ -377,23 +390,35 @@ fn shares_postgresql(stack: &str) {
         ),
     );
 
-    // The consent page shown by A is answered at B; the code is redeemed at A and works at B.
-    let code = sign_in(&project, a, b, "a then b");
-    let (status, tokens) = redeem(&project, a, &code);
+    // The consent page shown by A is answered at B; the code (with PKCE) is redeemed at A and
+    // works at B.
+    let code = sign_in(&project, a, b, true);
+    let (status, tokens) = redeem(&project, a, &code, Some(VERIFIER));
     let access = tokens["access_token"].as_str().unwrap_or_default();
     expect(
         status == 200 && list(b, access).0 == 200,
         format!("a consent answered at B, the code redeemed at A: {status} {tokens}"),
     );
-    // The code again, at B: refused, and its tokens revoked at A too.
-    let (status, replay) = redeem(&project, b, &code);
+    // The code again at B, with its verifier: the client retrying. Refused, and what A gave
+    // keeps working.
+    let (status, retry) = redeem(&project, b, &code, Some(VERIFIER));
     expect(
-        status == 400 && replay["error"] == "invalid_grant",
-        format!("B redeems a code A redeemed already: {status} {replay}"),
+        status == 400 && retry["error"] == "invalid_grant",
+        format!("B redeems a code A redeemed already: {status} {retry}"),
+    );
+    expect(
+        list(a, access).0 == 200,
+        "a retry at B revoked the tokens A gave for the code".into(),
+    );
+    // Without the verifier: a stolen code. Refused, and its tokens revoked at A too.
+    let (status, stolen) = redeem(&project, b, &code, None);
+    expect(
+        status == 400 && stolen["error"] == "invalid_grant",
+        format!("B redeems a stolen code A redeemed already: {status} {stolen}"),
     );
     expect(
         list(a, access).0 == 401,
-        "A keeps the tokens of a code replayed at B".into(),
+        "A keeps the tokens of a code replayed at B without its verifier".into(),
     );
     assert!(failures.is_empty(), "{stack}:\n{}", failures.join("\n"));
 }
