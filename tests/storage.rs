@@ -227,7 +227,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 fn sign_in(project: &Path, consent_base: &str, answer_base: &str, pkce: bool) -> String {
     let mut query = authorization(project, "shared");
     if pkce {
-        query += &format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+        query = format!("{query}&code_challenge={CHALLENGE}&code_challenge_method=S256");
     }
     let id = consent(consent_base, &query);
     let (user, password) = first_pair(project, "OAUTH_USERS");
