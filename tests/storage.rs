@@ -52,6 +52,12 @@ struct Ledger {
     refused: Vec<String>,
 }
 
+impl Ledger {
+    fn acknowledged_adds(&self) -> usize {
+        self.acknowledged.values().map(Vec::len).sum()
+    }
+}
+
 /// Adds items for users `{round}-{writer}-N` until `stop` or the connection fails (the server
 /// was killed), recording each in `ledger`.
 fn write(base: &str, round: usize, writer: usize, stop: &AtomicBool, ledger: &Mutex<Ledger>) {
@@ -172,6 +178,8 @@ fn survives_kill_9(stack: &str) {
     let data = tmp.path().join("data/plugin.db");
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut failures = Vec::new();
+    // What each kill found, for the failure message.
+    let mut kills = Vec::new();
     for round in 0..=ROUNDS {
         // The store opens after the previous round's kill and holds every acknowledged add.
         let server = Server::start(&project, &run, free_port(), &data);
@@ -183,6 +191,7 @@ fn survives_kill_9(stack: &str) {
         if round == ROUNDS || !failures.is_empty() {
             break;
         }
+        let before = ledger.lock().unwrap().acknowledged_adds();
         let stop = Arc::new(AtomicBool::new(false));
         let writers: Vec<_> = (0..WRITERS)
             .map(|writer| {
@@ -192,7 +201,7 @@ fn survives_kill_9(stack: &str) {
             .collect();
         // The kill comes once adds are being acknowledged, at a random moment after that.
         let deadline = Instant::now() + Duration::from_secs(60);
-        while ledger.lock().unwrap().acknowledged.is_empty() && Instant::now() < deadline {
+        while ledger.lock().unwrap().acknowledged_adds() == before && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         let delay = random(u64::try_from(LATEST_KILL.as_millis()).unwrap());
@@ -203,19 +212,25 @@ fn survives_kill_9(stack: &str) {
             writer.join().unwrap();
         }
         let ledger = ledger.lock().unwrap();
-        if ledger.acknowledged.is_empty() {
+        let acknowledged = ledger.acknowledged_adds() - before;
+        kills.push(format!(
+            "round {round}: killed ({status}) {delay} ms after the first acknowledged add, \
+             {acknowledged} adds acknowledged; stderr: {stderr}"
+        ));
+        if acknowledged == 0 {
             failures.push(format!(
                 "{stack}, round {round}: no add was acknowledged within 60 s"
             ));
         }
         failures.extend(ledger.refused.iter().map(|r| format!("{stack}: {r}")));
-        if !failures.is_empty() {
-            failures.push(format!(
-                "(killed {delay} ms after the first acknowledged add: {status}; stderr:\n{stderr})"
-            ));
-        }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}\n{} failures, the first 30:\n{}",
+        kills.join("\n"),
+        failures.len(),
+        failures[..failures.len().min(30)].join("\n")
+    );
 }
 
 /// A PKCE pair (RFC 7636, appendix B).
