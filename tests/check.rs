@@ -1423,7 +1423,7 @@ fn start_generated(tmp: &Path, auth: &str) -> support::Server {
         &project,
         &binary,
         support::free_port(),
-        &tmp.join(format!("{auth}.json")),
+        &tmp.join(format!("{auth}.db")),
     )
 }
 

@@ -1016,7 +1016,7 @@ fn run_stack(stack: &str, auth: &str) -> (Vec<Observation>, Vec<String>) {
     run_line(&project, &commands[1]);
 
     let port = free_port();
-    let data = tmp.path().join("data/todos.json");
+    let data = tmp.path().join("data/plugin.db");
     let server = Server::start(&project, &commands[0], port, &data);
     let (observations, mut findings) = scenario(&server, &project, stack, auth, port);
     findings.extend(checked(stack, auth, &project, &server.base, port));

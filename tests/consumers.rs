@@ -81,12 +81,7 @@ fn every_answer_of_the_api_is_described_by_the_served_spec() {
         generate(&project, &["--auth", auth]);
         let port = free_port();
         let run = &readme_commands(&project)[0];
-        let server = Server::start(
-            &project,
-            run,
-            port,
-            &tmp.path().join(format!("{auth}.json")),
-        );
+        let server = Server::start(&project, run, port, &tmp.path().join(format!("{auth}.db")));
         let client = Client::new(&server.base, token(&project, auth, &server.base).as_deref());
         let list = list_path(auth);
         let mut x = Exchanges::default();

@@ -127,7 +127,7 @@ fn every_stack_stops_cleanly_on_ctrl_c_and_sigterm() {
         };
         for signal in ["INT", "TERM"] {
             let port = free_port();
-            let data = tmp.path().join(format!("{stack}-{signal}.json"));
+            let data = tmp.path().join(format!("{stack}-{signal}.db"));
             let server = Server::start(&project, &command, port, &data);
             let client = Client::new(&server.base, None);
             assert_eq!(client.get("/todos/alice").status, 200);
@@ -200,7 +200,7 @@ fn nasty_answers_build_and_serve_exactly() {
     cargo(&project, &["build", "--quiet"]);
     let port = free_port();
     let binary = format!("{}/debug/nasty-strings", shared_target().display());
-    let server = Server::start(&project, &binary, port, &tmp.path().join("todos.json"));
+    let server = Server::start(&project, &binary, port, &tmp.path().join("plugin.db"));
     assert_serves_nasty_answers(&server);
 }
 
@@ -214,7 +214,7 @@ fn typescript_nasty_answers_install_test_and_serve_exactly() {
     generate_nasty(&project, "typescript");
     run_line(&project, "npm install && npm test");
     let port = free_port();
-    let server = Server::start(&project, "npm start", port, &tmp.path().join("todos.json"));
+    let server = Server::start(&project, "npm start", port, &tmp.path().join("plugin.db"));
     assert_serves_nasty_answers(&server);
 }
 
@@ -410,7 +410,7 @@ mod oauth_client {
             );
             cargo(&project, &["build", "--quiet"]);
             let binary = format!("{}/debug/oauth-{content_type}", shared_target().display());
-            let server = Server::start(&project, &binary, free_port(), &tmp.path().join("d.json"));
+            let server = Server::start(&project, &binary, free_port(), &tmp.path().join("d.db"));
             for auth_type in [AuthType::RequestBody, AuthType::BasicAuth] {
                 flow(&project, &server.base, content_type == "json", auth_type);
             }
@@ -439,7 +439,7 @@ mod oauth_client {
                 ],
             );
             let run = &readme_commands(&project)[0];
-            let server = Server::start(&project, run, free_port(), &tmp.path().join("d.json"));
+            let server = Server::start(&project, run, free_port(), &tmp.path().join("d.db"));
             for auth_type in [AuthType::RequestBody, AuthType::BasicAuth] {
                 flow(&project, &server.base, content_type == "json", auth_type);
             }

@@ -41,7 +41,7 @@ fn start(stack: &str, auth: &'static str) -> Started {
         &project,
         &commands[0],
         free_port(),
-        &tmp.path().join("todos.json"),
+        &tmp.path().join("plugin.db"),
     );
     let token = token(&project, auth, &server.base);
     Started {

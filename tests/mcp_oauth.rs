@@ -75,7 +75,7 @@ impl Plugin {
             project,
             command,
             port,
-            data: tmp.path().join("todos.json"),
+            data: tmp.path().join("plugin.db"),
             server: None,
             origin: format!("http://localhost:{port}"),
             scopes: Vec::new(),

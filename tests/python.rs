@@ -95,7 +95,7 @@ fn nasty_answers_are_served_exactly_by_the_python_stack() {
     let commands = readme_commands(&project);
     run_line(&project, &commands[1]);
     let port = free_port();
-    let server = Server::start(&project, &commands[0], port, &tmp.path().join("todos.json"));
+    let server = Server::start(&project, &commands[0], port, &tmp.path().join("plugin.db"));
     support::assert_serves_answers(
         &server.base,
         &support::ServedAnswers {

@@ -224,7 +224,7 @@ fn force_names_the_files_the_template_did_not_write_and_leaves_them() {
     for (path, text) in [
         ("NOTES.md", "mine"),
         ("target/debug/build.log", "build output"),
-        ("data/todos.json", "{}"),
+        ("data/plugin.db", "{}"),
         (".git/HEAD", "ref"),
     ] {
         let path = project.join(path);

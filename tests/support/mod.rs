@@ -6,6 +6,7 @@ pub mod check;
 pub mod credentials;
 pub mod flood;
 pub mod mcp;
+pub mod postgres;
 pub mod schemathesis;
 
 use std::io::Read;
@@ -135,8 +136,14 @@ fn require_python() {
 /// Runs one shell command line in `project`, as a person would type it; panics with its output
 /// if it fails. Generated Rust projects build into the shared target directory.
 pub fn run_line(project: &Path, line: &str) {
+    run_line_with(project, line, &[]);
+}
+
+/// [`run_line`] with more environment variables (`DATABASE_URL`).
+pub fn run_line_with(project: &Path, line: &str, env: &[(&str, &str)]) {
     let output = rust_builds(npm_settings(&mut Command::new("sh")))
         .args(["-c", line])
+        .envs(env.iter().copied())
         .current_dir(project)
         .stdin(Stdio::null())
         .output()
@@ -184,12 +191,24 @@ impl Server {
     /// Runs `command` through `sh` in `project` with `PORT` and `DATA_PATH` set. The command
     /// may be a list (`npm install && npm start`): stopping signals the whole process group.
     pub fn start(project: &Path, command: &str, port: u16, data: &Path) -> Server {
+        Server::start_with(project, command, port, data, &[])
+    }
+
+    /// [`Server::start`] with more environment variables (`DATABASE_URL`, `PUBLIC_URL`).
+    pub fn start_with(
+        project: &Path,
+        command: &str,
+        port: u16,
+        data: &Path,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = Command::new("sh");
         rust_builds(npm_settings(&mut cmd))
             .args(["-c", command])
             .current_dir(project)
             .env("PORT", port.to_string())
             .env("DATA_PATH", data)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -351,6 +370,19 @@ impl Client {
         body: Option<Vec<u8>>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.try_send_raw(method, path, body, headers)
+            .unwrap_or_else(|e| panic!("{method} {}{path}: {e}", self.base))
+    }
+
+    /// [`Client::send_raw`], with a connection that fails (a server killed under way) as an
+    /// error rather than a panic.
+    pub fn try_send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, ureq::Error> {
         let url = format!("{}{path}", self.base);
         let mut request = ureq::http::Request::builder().method(method).uri(&url);
         if let Some(token) = &self.token {
@@ -363,18 +395,18 @@ impl Client {
             Some(body) => self.agent.run(request.body(body).unwrap()),
             None => self.agent.run(request.body(()).unwrap()),
         };
-        let mut response = result.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let mut response = result?;
         let headers = response
             .headers()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
             .collect();
-        let body = response.body_mut().read_to_vec().unwrap();
-        Reply {
+        let body = response.body_mut().read_to_vec()?;
+        Ok(Reply {
             status: response.status().as_u16(),
             headers,
             body,
-        }
+        })
     }
 
     pub fn get(&self, path: &str) -> Reply {
