@@ -273,3 +273,36 @@ fn nanos() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_runs_in_wal_mode_with_the_chosen_synchronous() {
+        for (synchronous, expected) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
+            let name = format!("{}-db-{}-{expected}", env!("CARGO_PKG_NAME"), std::process::id());
+            let dir = std::env::temp_dir().join(name);
+            let _ = std::fs::remove_dir_all(&dir);
+            let path = dir.join("nested/plugin.db");
+            let db = open(Location::Sqlite(&path, synchronous)).await.unwrap();
+            assert!(path.exists());
+            let mut connection = db.acquire().await.unwrap();
+            for (pragma, value) in [
+                ("journal_mode", "wal".to_owned()),
+                ("synchronous", expected.to_string()),
+                ("busy_timeout", "5000".to_owned()),
+            ] {
+                let row = sqlx::query(&format!("PRAGMA {pragma}"))
+                    .fetch_one(&mut *connection)
+                    .await
+                    .unwrap();
+                let got = row
+                    .try_get::<String, _>(0)
+                    .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+                    .unwrap();
+                assert_eq!(got, value, "{pragma}");
+            }
+        }
+    }
+}
