@@ -281,7 +281,11 @@ mod tests {
     #[tokio::test]
     async fn sqlite_runs_in_wal_mode_with_the_chosen_synchronous() {
         for (synchronous, expected) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
-            let name = format!("{}-db-{}-{expected}", env!("CARGO_PKG_NAME"), std::process::id());
+            let name = format!(
+                "{}-db-{}-{expected}",
+                env!("CARGO_PKG_NAME"),
+                std::process::id()
+            );
             let dir = std::env::temp_dir().join(name);
             let _ = std::fs::remove_dir_all(&dir);
             let path = dir.join("nested/plugin.db");
