@@ -31,13 +31,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::constant_time_eq;
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::BodyBytes;
-use pending::{PendingRequests, WrongPasswords, LOCKOUT_SECONDS};
+use pending::{WrongPasswords, LOCKOUT_SECONDS, PENDING_LIFETIME};
 use redirect::AllowList;
 use store::{Code, Grants, Lookup, Registered, Token, TokenKind};
 
@@ -117,6 +119,8 @@ pub enum Refused {
     Invalid,
     /// Bound to the other resource.
     OtherResource,
+    /// The database failed.
+    Unavailable,
 }
 
 /// The authorization server.
@@ -125,8 +129,6 @@ pub struct OAuth {
     grants: Grants,
     clock: Clock,
     plugin: String,
-    /// The requests whose consent page awaits an answer.
-    pending: PendingRequests<AuthRequest>,
     wrong_passwords: WrongPasswords,
     /// Client metadata documents fetched.
     documents: metadata::Cache,
@@ -166,22 +168,16 @@ impl Client {
 }
 
 impl OAuth {
-    /// The server for the plugin called `plugin`, keeping its grants in the file `grants`.
-    pub fn new(
-        settings: Settings,
-        grants: impl Into<std::path::PathBuf>,
-        clock: Clock,
-        plugin: &str,
-    ) -> Result<OAuth, String> {
-        Ok(OAuth {
+    /// The server for the plugin called `plugin`, keeping its grants in `db`.
+    pub fn new(settings: Settings, db: Db, clock: Clock, plugin: &str) -> OAuth {
+        OAuth {
             settings,
-            grants: Grants::open(grants)?,
+            grants: Grants::new(db),
             clock,
             plugin: plugin.to_owned(),
-            pending: PendingRequests::default(),
             wrong_passwords: WrongPasswords::default(),
             documents: metadata::Cache::default(),
-        })
+        }
     }
 
     /// The scopes the plugin grants (all of them are needed to use it).
@@ -215,8 +211,9 @@ impl OAuth {
         let now = (self.clock)();
         let token = self
             .grants
-            .access_token(&hash(access_token), now)
+            .token(&hash(access_token), TokenKind::Access, now)
             .await
+            .map_err(|_| Refused::Unavailable)?
             .ok_or(Refused::Invalid)?;
         match &token.resource {
             Some(bound) if *bound != self.resource_id(resource) => Err(Refused::OtherResource),
@@ -242,7 +239,12 @@ impl OAuth {
         if constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes()) {
             return Ok(Client::PreRegistered);
         }
-        if let Some(client) = self.grants.client(client_id).await {
+        let registered = self
+            .grants
+            .client(client_id)
+            .await
+            .map_err(|e| Refusal::Server(format!("The client could not be looked up: {e}")))?;
+        if let Some(client) = registered {
             return Ok(Client::Registered(client));
         }
         let allow_loopback = self.settings.allow_loopback_client_ids;
@@ -440,16 +442,29 @@ impl OAuth {
 
     /// The sign-in and consent page for `request`, which is kept until the page is answered:
     /// the form carries only its id.
-    fn consent_page(&self, request: AuthRequest, username: &str, error: Option<&str>) -> Response {
+    async fn consent_page(
+        &self,
+        request: &AuthRequest,
+        username: &str,
+        error: Option<&str>,
+    ) -> Response {
+        let id = random_token();
+        let now = (self.clock)();
+        let json = serde_json::to_string(request).expect("a request always serializes");
+        let added = self
+            .grants
+            .add_pending(&id, &json, now + PENDING_LIFETIME, now);
+        if let Err(e) = added.await {
+            return Refusal::Server(format!("The sign-in page could not be stored: {e}"))
+                .into_response();
+        }
         let redirect_host = redirect::host_of(&request.redirect_uri);
-        let scope = request.scope.clone();
-        let client = request.client_name.clone();
-        let id = self.pending.add(request, (self.clock)());
+        let (scope, client) = (&request.scope, &request.client_name);
         page::consent(&page::Consent {
             plugin: &self.plugin,
-            client: &client,
+            client,
             hidden: &[("request_id", id.as_str())],
-            scope: &scope,
+            scope,
             redirect_host: &redirect_host,
             username,
             error,
@@ -510,7 +525,12 @@ impl OAuth {
                     )
                 };
                 let client_id = param("client_id").ok_or_else(required)?;
-                let public = match self.grants.client(client_id).await {
+                let public = match self
+                    .grants
+                    .client(client_id)
+                    .await
+                    .map_err(TokenError::storage)?
+                {
                     Some(client) => client.secret_hash.is_none(),
                     None => {
                         client_id != self.settings.client_id
@@ -534,7 +554,12 @@ impl OAuth {
             ) {
                 return Ok(client_id);
             }
-        } else if let Some(client) = self.grants.client(&client_id).await {
+        } else if let Some(client) = self
+            .grants
+            .client(&client_id)
+            .await
+            .map_err(TokenError::storage)?
+        {
             match client.secret_hash {
                 Some(expected) => {
                     if constant_time_eq(hash(&client_secret).as_bytes(), expected.as_bytes()) {
@@ -584,118 +609,15 @@ impl OAuth {
         }
     }
 
+    /// `POST /oauth/token`: authenticates the client, then redeems a code or a refresh token
+    /// for new tokens.
     async fn exchange(&self, headers: &HeaderMap, body: &[u8]) -> Result<Value, TokenError> {
         let params = token_params(headers, body)?;
-        let param = |name: &str| {
-            params
-                .get(name)
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
-        };
         let client_id = self.authenticate(headers, &params).await?;
         let now = (self.clock)();
-        let (grant, user, scope, resource) = match param("grant_type") {
-            Some("authorization_code") => {
-                let code = param("code").ok_or_else(|| TokenError::request("code is required"))?;
-                let redirect_uri = param("redirect_uri")
-                    .ok_or_else(|| TokenError::request("redirect_uri is required"))?;
-                let code_hash = hash(code);
-                let Some(code) = self.grants.code(&code_hash, now).await else {
-                    return Err(TokenError::grant("the code is unknown or expired"));
-                };
-                let proof = verify_pkce(code.code_challenge.as_deref(), param("code_verifier"));
-                if code.used {
-                    let retry = code.client_id == client_id
-                        && proof.is_ok()
-                        && code.used_at.is_some_and(|at| now <= at + REPLAY_GRACE);
-                    if retry {
-                        return Err(TokenError::grant(
-                            "the code was already used; the tokens it gave stay valid",
-                        ));
-                    }
-                    self.grants
-                        .revoke(&code.grant)
-                        .await
-                        .map_err(TokenError::storage)?;
-                    return Err(TokenError::grant(
-                        "the code was already used; the tokens it gave are revoked",
-                    ));
-                }
-                if code.client_id != client_id || code.redirect_uri != redirect_uri {
-                    return Err(TokenError::grant(
-                        "the code was issued to another client or redirect_uri",
-                    ));
-                }
-                proof?;
-                let resource = self.token_resource(code.resource.clone(), param("resource"))?;
-                let code = match self
-                    .grants
-                    .use_code(&code_hash, now)
-                    .await
-                    .map_err(TokenError::storage)?
-                {
-                    Lookup::Fresh(code) => code,
-                    Lookup::Unknown => {
-                        return Err(TokenError::grant("the code is unknown or expired"))
-                    }
-                    // Another post of the same code, with the same proof, won the race.
-                    Lookup::Replayed => {
-                        return Err(TokenError::grant(
-                            "the code was already used; the tokens it gave stay valid",
-                        ))
-                    }
-                };
-                let Code {
-                    grant, user, scope, ..
-                } = code;
-                (grant, user, scope, resource)
-            }
-            Some("refresh_token") => {
-                let refresh = param("refresh_token")
-                    .ok_or_else(|| TokenError::request("refresh_token is required"))?;
-                let refresh_hash = hash(refresh);
-                if let Some(token) = self.grants.refresh_token(&refresh_hash, now).await {
-                    self.token_resource(token.resource, param("resource"))?;
-                }
-                let token = match self
-                    .grants
-                    .rotate_refresh(&refresh_hash, now)
-                    .await
-                    .map_err(TokenError::storage)?
-                {
-                    Lookup::Fresh(token) => token,
-                    Lookup::Unknown => {
-                        return Err(TokenError::grant("the refresh token is unknown or expired"))
-                    }
-                    Lookup::Replayed => {
-                        return Err(TokenError::grant(
-                            "the refresh token was already used; its grant is revoked",
-                        ))
-                    }
-                };
-                if token.client_id != client_id {
-                    return Err(TokenError::grant(
-                        "the refresh token was issued to another client",
-                    ));
-                }
-                let resource = self.token_resource(token.resource.clone(), param("resource"))?;
-                let scope = match param("scope") {
-                    None => token.scope,
-                    Some(asked) => {
-                        let asked: Vec<String> =
-                            asked.split_whitespace().map(str::to_owned).collect();
-                        if !asked.iter().all(|s| token.scope.contains(s)) {
-                            return Err(TokenError::new(
-                                StatusCode::BAD_REQUEST,
-                                "invalid_scope",
-                                "a refresh cannot widen the scope",
-                            ));
-                        }
-                        asked
-                    }
-                };
-                (token.grant, token.user, scope, resource)
-            }
+        let granted = match param(&params, "grant_type") {
+            Some("authorization_code") => self.redeem_code(&params, &client_id, now).await?,
+            Some("refresh_token") => self.refresh(&params, &client_id, now).await?,
             Some(_) => {
                 return Err(TokenError::new(
                     StatusCode::BAD_REQUEST,
@@ -705,8 +627,157 @@ impl OAuth {
             }
             None => return Err(TokenError::request("grant_type is required")),
         };
+        self.issue(granted, client_id, now).await
+    }
 
-        // A refresh token for `offline_access`, and (as always) for the pre-registered client.
+    /// What a code gives: checked against the client, `redirect_uri` and PKCE, then used. A
+    /// replay revokes what the code gave, unless it is the client retrying (see
+    /// [`REPLAY_GRACE`]).
+    async fn redeem_code(
+        &self,
+        params: &BTreeMap<String, String>,
+        client_id: &str,
+        now: u64,
+    ) -> Result<Granted, TokenError> {
+        let code = param(params, "code").ok_or_else(|| TokenError::request("code is required"))?;
+        let redirect_uri = param(params, "redirect_uri")
+            .ok_or_else(|| TokenError::request("redirect_uri is required"))?;
+        let code_hash = hash(code);
+        let Some(code) = self
+            .grants
+            .code(&code_hash, now)
+            .await
+            .map_err(TokenError::storage)?
+        else {
+            return Err(TokenError::grant("the code is unknown or expired"));
+        };
+        let proof = verify_pkce(
+            code.code_challenge.as_deref(),
+            param(params, "code_verifier"),
+        );
+        if let Some(used_at) = code.used_at {
+            let retry =
+                code.client_id == client_id && proof.is_ok() && now <= used_at + REPLAY_GRACE;
+            if retry {
+                return Err(TokenError::grant(
+                    "the code was already used; the tokens it gave stay valid",
+                ));
+            }
+            self.grants
+                .revoke(&code.grant)
+                .await
+                .map_err(TokenError::storage)?;
+            return Err(TokenError::grant(
+                "the code was already used; the tokens it gave are revoked",
+            ));
+        }
+        if code.client_id != client_id || code.redirect_uri != redirect_uri {
+            return Err(TokenError::grant(
+                "the code was issued to another client or redirect_uri",
+            ));
+        }
+        proof?;
+        let resource = self.token_resource(code.resource.clone(), param(params, "resource"))?;
+        let code = match self
+            .grants
+            .use_code(&code_hash, now)
+            .await
+            .map_err(TokenError::storage)?
+        {
+            Lookup::Fresh(code) => code,
+            Lookup::Unknown => return Err(TokenError::grant("the code is unknown or expired")),
+            // Another post of the same code, with the same proof, won the race.
+            Lookup::Replayed => {
+                return Err(TokenError::grant(
+                    "the code was already used; the tokens it gave stay valid",
+                ))
+            }
+        };
+        Ok(Granted {
+            grant: code.grant,
+            user: code.user,
+            scope: code.scope,
+            resource,
+        })
+    }
+
+    /// What a refresh token gives: it is rotated (a replay revokes its grant), and the scope
+    /// may be narrowed, never widened.
+    async fn refresh(
+        &self,
+        params: &BTreeMap<String, String>,
+        client_id: &str,
+        now: u64,
+    ) -> Result<Granted, TokenError> {
+        let refresh = param(params, "refresh_token")
+            .ok_or_else(|| TokenError::request("refresh_token is required"))?;
+        let refresh_hash = hash(refresh);
+        let live = self
+            .grants
+            .token(&refresh_hash, TokenKind::Refresh, now)
+            .await
+            .map_err(TokenError::storage)?;
+        if let Some(token) = live {
+            self.token_resource(token.resource, param(params, "resource"))?;
+        }
+        let token = match self
+            .grants
+            .rotate_refresh(&refresh_hash, now)
+            .await
+            .map_err(TokenError::storage)?
+        {
+            Lookup::Fresh(token) => token,
+            Lookup::Unknown => {
+                return Err(TokenError::grant("the refresh token is unknown or expired"))
+            }
+            Lookup::Replayed => {
+                return Err(TokenError::grant(
+                    "the refresh token was already used; its grant is revoked",
+                ))
+            }
+        };
+        if token.client_id != client_id {
+            return Err(TokenError::grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        let resource = self.token_resource(token.resource.clone(), param(params, "resource"))?;
+        let scope = match param(params, "scope") {
+            None => token.scope,
+            Some(asked) => {
+                let asked: Vec<String> = asked.split_whitespace().map(str::to_owned).collect();
+                if !asked.iter().all(|s| token.scope.contains(s)) {
+                    return Err(TokenError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_scope",
+                        "a refresh cannot widen the scope",
+                    ));
+                }
+                asked
+            }
+        };
+        Ok(Granted {
+            grant: token.grant,
+            user: token.user,
+            scope,
+            resource,
+        })
+    }
+
+    /// New tokens for `granted`: an access token, and a refresh token for `offline_access`
+    /// (and, as always, for the pre-registered client).
+    async fn issue(
+        &self,
+        granted: Granted,
+        client_id: String,
+        now: u64,
+    ) -> Result<Value, TokenError> {
+        let Granted {
+            grant,
+            user,
+            scope,
+            resource,
+        } = granted;
         let with_refresh = scope.iter().any(|s| s == OFFLINE_ACCESS)
             || constant_time_eq(client_id.as_bytes(), self.settings.client_id.as_bytes());
         let access_token = random_token();
@@ -717,9 +788,8 @@ impl OAuth {
             client_id: client_id.clone(),
             user: user.clone(),
             scope: scope.clone(),
-            expires_at: now + lifetime,
-            rotated: false,
             resource: resource.clone(),
+            expires_at: now + lifetime,
         };
         let mut tokens = vec![(
             hash(&access_token),
@@ -732,7 +802,7 @@ impl OAuth {
             ));
         }
         self.grants
-            .add_tokens(tokens, now)
+            .add_tokens(&tokens, now)
             .await
             .map_err(TokenError::storage)?;
         let mut answer = json!({
@@ -777,7 +847,7 @@ impl OAuth {
         };
         let added = self
             .grants
-            .register(client_id.clone(), stored, MAX_CLIENTS)
+            .register(&client_id, &stored, MAX_CLIENTS)
             .await
             .map_err(|e| RegistrationError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -787,7 +857,7 @@ impl OAuth {
         if !added {
             return Err(RegistrationError::metadata(&format!(
                 "this server is full: it keeps at most {MAX_CLIENTS} registered clients (the \
-                 operator can clear them from the grants file)"
+                 operator can clear them from the oauth_clients table)"
             )));
         }
         let mut answer = Map::new();
@@ -822,6 +892,22 @@ impl OAuth {
         }
         Ok(Value::Object(answer))
     }
+}
+
+/// What a redeemed code or refresh token grants the new tokens.
+struct Granted {
+    grant: String,
+    user: String,
+    scope: Vec<String>,
+    resource: Option<String>,
+}
+
+/// The parameter `name`, unless missing or empty.
+fn param<'a>(params: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
 }
 
 /// Checks a PKCE `code_verifier` against the code's challenge.
@@ -1068,6 +1154,8 @@ enum Refusal {
     },
     /// Sent back to the client's redirect URI with `error` and `state`.
     Redirect(String),
+    /// The database failed: a page saying what could not be done.
+    Server(String),
 }
 
 impl IntoResponse for Refusal {
@@ -1077,11 +1165,15 @@ impl IntoResponse for Refusal {
                 page::error(StatusCode::BAD_REQUEST, title, &message)
             }
             Refusal::Redirect(target) => Redirect::to(&target).into_response(),
+            Refusal::Server(message) => {
+                page::error(StatusCode::INTERNAL_SERVER_ERROR, "Server error", &message)
+            }
         }
     }
 }
 
-/// An authorization request that passed every check.
+/// An authorization request that passed every check; kept as JSON while its page waits.
+#[derive(Serialize, Deserialize)]
 struct AuthRequest {
     client_id: String,
     /// Who asks, as the consent page names it.
@@ -1099,7 +1191,7 @@ struct AuthRequest {
 pub async fn authorize(State(oauth): State<Arc<OAuth>>, uri: Uri) -> Response {
     let (params, repeated) = parse_first(uri.query().unwrap_or_default().as_bytes());
     match oauth.check(&params, repeated.as_deref()).await {
-        Ok(request) => oauth.consent_page(request, "", None),
+        Ok(request) => oauth.consent_page(&request, "", None).await,
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -1114,7 +1206,13 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
     // whatever else the form says about it is ignored.
     let now = (oauth.clock)();
     let id = params.get("request_id").map(String::as_str);
-    let Some(request) = oauth.pending.take(id.unwrap_or_default(), now) else {
+    let request = match oauth.grants.take_pending(id.unwrap_or_default(), now).await {
+        Ok(request) => request.and_then(|json| serde_json::from_str::<AuthRequest>(&json).ok()),
+        Err(e) => {
+            return Refusal::Server(format!("The sign-in could not be read: {e}")).into_response()
+        }
+    };
+    let Some(request) = request else {
         return page::error(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
@@ -1153,11 +1251,12 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
                     "Too many wrong passwords for this username: try again in {} minutes.",
                     LOCKOUT_SECONDS / 60
                 );
-                return oauth.consent_page(request, username, Some(&message));
+                return oauth.consent_page(&request, username, Some(&message)).await;
             }
             if !oauth.signs_in(username, password) {
                 oauth.wrong_passwords.failed(username, now);
-                return oauth.consent_page(request, username, Some("Wrong username or password."));
+                let error = Some("Wrong username or password.");
+                return oauth.consent_page(&request, username, error).await;
             }
             oauth.wrong_passwords.succeeded(username);
             let code = random_token();
@@ -1168,12 +1267,11 @@ pub async fn decide(State(oauth): State<Arc<OAuth>>, BodyBytes(body): BodyBytes)
                 user: username.to_owned(),
                 scope: request.scope.clone(),
                 code_challenge: request.code_challenge.clone(),
-                expires_at: now + CODE_LIFETIME,
-                used: false,
                 resource: request.resource.clone(),
+                expires_at: now + CODE_LIFETIME,
                 used_at: None,
             };
-            if let Err(e) = oauth.grants.add_code(hash(&code), stored, now).await {
+            if let Err(e) = oauth.grants.add_code(&hash(&code), &stored, now).await {
                 return page::error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Server error",
@@ -1235,7 +1333,7 @@ impl TokenError {
         TokenError::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
     }
 
-    fn storage(error: std::io::Error) -> TokenError {
+    fn storage(error: crate::db::Error) -> TokenError {
         TokenError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",

@@ -1,19 +1,19 @@
-//! What the consent form may not carry itself: the authorization requests the page was shown
-//! for, and the count of wrong passwords.
+//! What the consent form may not carry itself: how long the request it was shown for is kept,
+//! and the count of wrong passwords.
 //!
 //! The page's form carries one hidden field, `request_id`: an unguessable id for the request
-//! the GET checked, kept here for [`PENDING_LIFETIME`] seconds and used once. The POST reads
-//! the client, redirect URI, scope, state and PKCE challenge from here, never from the form,
-//! so a form that was not shown by this server, was changed, or is sent twice is refused. Both
-//! live in memory: a restart forgets them (a person then starts again from ChatGPT).
+//! the GET checked, kept in the database (`oauth_pending`, see `store.rs`) for
+//! [`PENDING_LIFETIME`] seconds and taken once, so the page and its answer may reach different
+//! instances. The POST reads the client, redirect URI, scope, state and PKCE challenge from
+//! there, never from the form, so a form that was not shown by this server, was changed, or is
+//! sent twice is refused. The wrong passwords are counted in memory, per instance: a restart
+//! forgets them.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// How long a consent page can be answered, in seconds.
 pub const PENDING_LIFETIME: u64 = 10 * 60;
-/// The most requests waiting for an answer; past it the oldest is forgotten.
-pub const MAX_PENDING: usize = 10_000;
 /// Wrong passwords for one username before it is locked.
 pub const MAX_WRONG_PASSWORDS: u32 = 5;
 /// How long a username stays locked after its last counted wrong password, in seconds.
@@ -24,48 +24,6 @@ pub const MAX_TRACKED_USERNAMES: usize = 10_000;
 /// The map behind a mutex, even if a thread panicked while holding it (the map stays valid).
 fn locked<K, V>(map: &Mutex<HashMap<K, V>>) -> MutexGuard<'_, HashMap<K, V>> {
     map.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Checked authorization requests waiting for the person's answer, by id.
-pub struct PendingRequests<T> {
-    /// Each request with the time it expires.
-    entries: Mutex<HashMap<String, (T, u64)>>,
-}
-
-impl<T> Default for PendingRequests<T> {
-    fn default() -> Self {
-        PendingRequests {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl<T> PendingRequests<T> {
-    /// Keeps `request`; the id its form carries.
-    pub fn add(&self, request: T, now: u64) -> String {
-        let id = super::random_token();
-        let mut entries = locked(&self.entries);
-        entries.retain(|_, (_, expires_at)| *expires_at > now);
-        while entries.len() >= MAX_PENDING {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, (_, expires_at))| *expires_at)
-                .map(|(id, _)| id.clone());
-            match oldest {
-                Some(oldest) => entries.remove(&oldest),
-                None => break,
-            };
-        }
-        entries.insert(id.clone(), (request, now + PENDING_LIFETIME));
-        id
-    }
-
-    /// The request kept under `id`, forgotten as it is returned; `None` if the id is unknown,
-    /// was used or expired.
-    pub fn take(&self, id: &str, now: u64) -> Option<T> {
-        let (request, expires_at) = locked(&self.entries).remove(id)?;
-        (expires_at > now).then_some(request)
-    }
 }
 
 /// Wrong passwords per username: after [`MAX_WRONG_PASSWORDS`] of them, less than
@@ -116,18 +74,6 @@ impl WrongPasswords {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_pending_request_is_taken_once_and_before_it_expires() {
-        let pending = PendingRequests::default();
-        let id = pending.add("request", 1000);
-        assert!(id.len() >= 43);
-        assert_eq!(pending.take(&id, 1000), Some("request"));
-        assert_eq!(pending.take(&id, 1000), None);
-        let late = pending.add("late", 1000);
-        assert_eq!(pending.take(&late, 1000 + PENDING_LIFETIME), None);
-        assert_eq!(pending.take("made-up", 1000), None);
-    }
 
     #[test]
     fn wrong_passwords_lock_a_username_for_a_while() {
