@@ -20,6 +20,6 @@ Actions and MCP clients (ChatGPT apps, Claude, the MCP Inspector) use it.
 `routes.py` serves it, `server.py` decides, `store.py` keeps the grants, the registered clients
 and the requests whose consent page awaits an answer (in the database, `app/db.py`),
 `registration.py` reads registrations, `metadata_document.py` fetches metadata documents,
-`pending.py` counts wrong passwords, `redirect.py` holds the redirect allow-list, `page.py` the HTML pages and `form.py`
-the form parsing.
+`pending.py` counts wrong passwords, `redirect.py` holds the redirect allow-list, `page.py` the
+HTML pages and `form.py` the form parsing.
 """
