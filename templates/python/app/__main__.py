@@ -8,7 +8,7 @@ from types import FrameType
 import uvicorn
 
 from app.config import Config, ConfigError, read_environment
-from app.json_file import StoreError
+from app.db import DatabaseError
 from app.limits import BoundedHttpTools
 from app.main import create_app
 
@@ -26,7 +26,7 @@ def main() -> int:
     try:
         config = Config.from_env(read_environment())
         app = create_app(config)
-    except (ConfigError, StoreError, OSError) as error:
+    except (ConfigError, DatabaseError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

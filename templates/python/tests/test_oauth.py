@@ -14,11 +14,12 @@ import httpx
 import pytest
 
 from app.config import Config
+from app.db import Database
 from app.main import create_app
 from app.oauth.page import escape
-from app.oauth.pending import LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME
+from app.oauth.pending import LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS
 from app.oauth.server import ACCESS_TOKEN_LIFETIME, CODE_LIFETIME, REFRESH_TOKEN_LIFETIME
-from app.oauth.store import RETRY_SECONDS, grants_path
+from app.oauth.store import PENDING_LIFETIME, RETRY_SECONDS
 
 pytestmark = pytest.mark.anyio
 
@@ -52,6 +53,7 @@ class Server:
             }
         )
         app = create_app(config, clock=lambda: self.now)
+        self.db: Database = app.state.db
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test"
         )
@@ -63,7 +65,7 @@ class Server:
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     """A fresh app on a data file that does not exist yet."""
-    server = Server(tmp_path / "data" / "todos.json")
+    server = Server(tmp_path / "data" / "plugin.db")
     async with server.client:
         yield server
 
@@ -740,13 +742,10 @@ async def test_pkce_s256_is_checked_when_the_client_uses_it(client: httpx.AsyncC
 async def test_tokens_survive_a_restart_and_are_stored_hashed(server: Server) -> None:
     code = await new_code(server.client)
     tokens = (await token_json(server.client, exchange(code))).json()
-    stored = grants_path(server.data_path).read_text()
-    assert str(grants_path(server.data_path)).endswith("data/todos.oauth.json")
+    stored = stored_text(server)
     for secret in [tokens["access_token"], tokens["refresh_token"], code]:
         assert secret not in stored, "a raw secret is stored"
         assert hashlib.sha256(secret.encode()).hexdigest() in stored
-    # Sorted by hash, as the Rust stack writes the file.
-    assert list(json.loads(stored)["tokens"]) == sorted(json.loads(stored)["tokens"])
     restarted = Server(server.data_path)
     async with restarted.client:
         assert (await list_todos(restarted.client, tokens["access_token"])).status_code == 200
@@ -756,10 +755,18 @@ async def test_tokens_survive_a_restart_and_are_stored_hashed(server: Server) ->
         assert_oauth_error(await token_json(restarted.client, exchange(code)), 400, "invalid_grant")
 
 
+def stored_text(server: Server) -> str:
+    """Everything the OAuth tables hold, as text."""
+    tables = ["oauth_clients", "oauth_codes", "oauth_tokens", "oauth_pending"]
+    return repr([server.db.query(f"SELECT * FROM {table}") for table in tables])
+
+
 def stored_hashes(server: Server) -> set[str]:
-    """The hashes of the codes and tokens in the grants file."""
-    data = json.loads(grants_path(server.data_path).read_text())
-    return {*data["codes"], *data["tokens"]}
+    """The hashes of the codes and tokens in the database."""
+    rows = server.db.query(
+        "SELECT code_hash FROM oauth_codes UNION SELECT token_hash FROM oauth_tokens"
+    )
+    return {row[0] for row in rows}
 
 
 async def test_expired_codes_and_tokens_are_pruned(server: Server) -> None:

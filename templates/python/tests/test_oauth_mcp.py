@@ -29,6 +29,7 @@ from test_oauth import (
     post_form,
     redirect_params,
     refresh,
+    stored_text,
     token_json,
     tokens_for,
 )
@@ -37,7 +38,6 @@ from app.oauth import metadata_document, store
 from app.oauth.metadata_document import MAX_DOCUMENT_BYTES
 from app.oauth.page import escape
 from app.oauth.registration import MAX_REGISTRATION_BYTES
-from app.oauth.store import grants_path
 
 pytestmark = pytest.mark.anyio
 
@@ -53,7 +53,7 @@ SIGN_IN = {"username": "alice", "password": "alice-password", "decision": "allow
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[Server]:
     """An app that may fetch client metadata documents from loopback (the test serves them)."""
-    server = Server(tmp_path / "data" / "todos.json", OAUTH_ALLOW_LOOPBACK_CLIENT_IDS="true")
+    server = Server(tmp_path / "data" / "plugin.db", OAUTH_ALLOW_LOOPBACK_CLIENT_IDS="true")
     async with server.client:
         yield server
 
@@ -400,7 +400,7 @@ async def test_registrations_stop_when_the_server_is_full(
 
 async def test_registrations_survive_a_restart_with_their_secrets_hashed(server: Server) -> None:
     body = await registered(server.client, client_name="Kept")
-    stored = grants_path(server.data_path).read_text()
+    stored = stored_text(server)
     assert body["client_secret"] not in stored
     assert hashlib.sha256(body["client_secret"].encode()).hexdigest() in stored
     restarted = Server(server.data_path)
@@ -419,28 +419,6 @@ async def test_registrations_survive_a_restart_with_their_secrets_hashed(server:
         headers = basic(body["client_id"], body["client_secret"])
         reply = await post_form(restarted.client, "/oauth/token", form, headers)
         assert reply.status_code == 200, reply.text
-
-
-async def test_a_grants_file_without_the_new_fields_still_loads(tmp_path: Path) -> None:
-    data_path = tmp_path / "todos.json"
-    old = {
-        "codes": {},
-        "tokens": {
-            hashlib.sha256(b"old-token").hexdigest(): {
-                "grant": "g",
-                "kind": "access",
-                "client_id": "test-client",
-                "user": "alice",
-                "scope": PLUGIN_SCOPES,
-                "expires_at": 1_900_000_000,
-                "rotated": False,
-            }
-        },
-    }
-    grants_path(data_path).write_text(json.dumps(old))
-    server = Server(data_path)
-    async with server.client:
-        assert (await list_todos(server.client, "old-token")).status_code == 200
 
 
 @pytest.mark.parametrize("resource", [MCP, PUBLIC_URL, "HTTPS://TODO.EXAMPLE.COM:443/mcp/"])
@@ -656,7 +634,7 @@ async def test_a_bad_metadata_document_is_an_error_page(
 async def test_metadata_documents_are_not_fetched_from_private_or_loopback_addresses(
     tmp_path: Path, documents: Documents
 ) -> None:
-    server = Server(tmp_path / "todos.json")
+    server = Server(tmp_path / "plugin.db")
     async with server.client:
         for url, problem in [
             ("https://10.0.0.1/client.json", "a private address"),

@@ -1,13 +1,18 @@
 """The OAuth server's parts on their own: form parsing, the redirect allow-list, HTTP Basic
-credentials, secrets, HTML escaping and the grants file."""
+credentials, secrets, HTML escaping and the grants in the database."""
 
 import base64
 import ipaddress
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
 
-from app.json_file import StoreError
+from app.db import Database, DatabaseError
+from app.oauth import store
 from app.oauth.form import (
     RepeatedParameterError,
     encode_form,
@@ -37,7 +42,16 @@ from app.oauth.server import (
     secret_hash,
     token_params,
 )
-from app.oauth.store import RETRY_SECONDS, Code, Grants, Refused, grants_path
+from app.oauth.store import (
+    MAX_CLIENTS,
+    PENDING_LIFETIME,
+    RETRY_SECONDS,
+    Client,
+    Code,
+    Grants,
+    Refused,
+    Token,
+)
 
 
 def test_forms_decode_as_browsers_encode_them() -> None:
@@ -243,22 +257,10 @@ def test_escape_covers_html_specials() -> None:
     assert escape("<a href=\"x\">'&'</a>") == escaped
 
 
-def test_the_grants_live_beside_the_data_file() -> None:
-    assert grants_path(Path("data/todos.json")) == Path("data/todos.oauth.json")
-    assert grants_path(Path("a.b.json")) == Path("a.b.oauth.json")
-    assert grants_path(Path("todos")) == Path("todos.oauth.json")
-    assert grants_path(Path(".todos")) == Path(".todos.oauth.json")
-
-
-def test_a_corrupt_grants_file_is_reported_not_replaced(tmp_path: Path) -> None:
-    path = tmp_path / "todos.oauth.json"
-    for content in ["{ not json", '{"codes": [], "tokens": {}}', '{"tokens": {"h": {}}}']:
-        path.write_text(content)
-        with pytest.raises(StoreError, match="is not valid"):
-            Grants.open(path)
-        assert path.read_text() == content
-    path.write_text("{}")
-    assert Grants.open(path).access_token("h", 0) is None
+@pytest.fixture
+def grants(tmp_path: Path) -> Grants:
+    """Grants in a fresh database (SQLite, or PostgreSQL: see `conftest.py`)."""
+    return Grants(Database.open(tmp_path / "plugin.db", None))
 
 
 def code(expires_at: int) -> Code:
@@ -268,25 +270,71 @@ def code(expires_at: int) -> Code:
         redirect_uri="http://localhost/cb",
         user="alice",
         scope=["todos"],
+        code_challenge=None,
+        resource=None,
         expires_at=expires_at,
-        used=False,
     )
 
 
-def test_a_failed_write_changes_nothing_and_no_change_writes_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "folder"
-    grants = Grants.open(folder / "todos.oauth.json")
-    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
-    assert not folder.exists(), "nothing changed, nothing written"
-    folder.write_text("")  # a file where the store's folder should be: every write fails
-    with pytest.raises(FileExistsError):
-        grants.add_code("h", code(100), 0)
-    assert grants.use_code("h", 0, never) is Refused.UNKNOWN
-    folder.unlink()
+def refresh(grant: str, expires_at: int = 1000) -> Token:
+    return Token(
+        grant=grant,
+        kind="refresh",
+        client_id="c",
+        user="alice",
+        scope=["todos", "offline_access"],
+        resource=None,
+        expires_at=expires_at,
+    )
+
+
+def access(grant: str, expires_at: int = 1000) -> Token:
+    return replace(refresh(grant, expires_at), kind="access")
+
+
+def test_grants_survive_reopening(tmp_path: Path) -> None:
+    grants = Grants(Database.open(tmp_path / "plugin.db", None))
     grants.add_code("h", code(100), 0)
     assert isinstance(grants.use_code("h", 0, never), Code)
-    assert grants.use_code("h", 0, never) is Refused.REPLAYED
-    assert Grants.open(folder / "todos.oauth.json").use_code("h", 0, never) is Refused.REPLAYED
+    reopened = Grants(Database.open(tmp_path / "plugin.db", None))
+    assert reopened.use_code("h", 0, never) is Refused.REPLAYED
+
+
+def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "plugin.db", None)
+    grants = Grants(db)
+    grants.add_tokens([("a", access("g"))], 0)
+    db.query("ALTER TABLE oauth_tokens RENAME TO away")
+    with pytest.raises(DatabaseError):
+        grants.add_tokens([("b", access("g"))], 0)
+    db.query("ALTER TABLE away RENAME TO oauth_tokens")
+    assert grants.token("a") is not None
+    assert grants.token("b") is None
+
+
+def test_expired_rows_are_deleted_when_new_ones_are_added(tmp_path: Path) -> None:
+    db = Database.open(tmp_path / "plugin.db", None)
+    grants = Grants(db)
+    grants.add_code("old", code(100), 0)
+    grants.add_tokens([("old", access("g", 100))], 0)
+    request_id = grants.add_pending("{}", 0)
+    assert grants.token("old") is not None
+    grants.add_code("new", code(1000), PENDING_LIFETIME)
+    assert grants.code("old") is None
+    assert grants.token("old") is None
+    # Taken as of time 0, when it was still live: gone because it was deleted.
+    assert grants.take_pending(request_id, 0) is None
+    assert grants.code("new") is not None
+
+
+def test_a_pending_request_is_taken_once_and_expires(grants: Grants) -> None:
+    first = grants.add_pending('{"a": 1}', 0)
+    second = grants.add_pending('{"b": 2}', 0)
+    assert first != second
+    assert grants.take_pending(first, 10) == '{"a": 1}'
+    assert grants.take_pending(first, 10) is None
+    assert grants.take_pending(second, PENDING_LIFETIME) is None, "expired"
+    assert grants.take_pending("unknown", 0) is None
 
 
 def never(code: Code) -> bool:
@@ -294,13 +342,14 @@ def never(code: Code) -> bool:
 
 
 def test_a_used_code_is_a_retry_only_when_the_check_says_so_within_a_minute(
-    tmp_path: Path,
+    grants: Grants,
 ) -> None:
-    grants = Grants.open(tmp_path / "todos.oauth.json")
     grants.add_code("h", code(1000), 0)
+    grants.add_tokens([("t", access("g"))], 10)
     used = grants.use_code("h", 10, never)
     assert isinstance(used, Code)
     assert used.used_at == 10
+    assert grants.use_code("other", 10, never) is Refused.UNKNOWN
     seen: list[Code] = []
 
     def retry(found: Code) -> bool:
@@ -309,8 +358,77 @@ def test_a_used_code_is_a_retry_only_when_the_check_says_so_within_a_minute(
 
     assert grants.use_code("h", 10 + RETRY_SECONDS, retry) is Refused.RETRIED
     assert seen[0].grant == "g"
+    assert grants.token("t") is not None, "a retry revokes nothing"
     assert grants.use_code("h", 11 + RETRY_SECONDS, retry) is Refused.REPLAYED
+    assert grants.token("t") is None, "a replay revokes the grant"
     assert grants.use_code("h", 12, never) is Refused.REPLAYED
+    assert grants.use_code("h", 1000, never) is Refused.UNKNOWN, "expired"
+
+
+def test_a_code_used_concurrently_has_exactly_one_winner(grants: Grants) -> None:
+    grants.add_code("h", code(1000), 0)
+    barrier = threading.Barrier(8)
+
+    def use(_: int) -> Code | Refused:
+        barrier.wait()
+        return grants.use_code("h", 10, never)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(use, range(8)))
+    assert sum(isinstance(result, Code) for result in results) == 1
+    assert results.count(Refused.REPLAYED) == 7
+
+
+def test_a_refresh_token_rotates_once_even_concurrently(grants: Grants) -> None:
+    grants.add_tokens([("r", refresh("g")), ("a", access("g")), ("other", access("h"))], 0)
+    barrier = threading.Barrier(8)
+
+    def rotate(_: int) -> Token | Refused:
+        barrier.wait()
+        return grants.rotate_refresh("r", 10)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(rotate, range(8)))
+    winners = [result for result in results if isinstance(result, Token)]
+    assert len(winners) == 1
+    assert winners[0].grant == "g"
+    # The first replay revoked the grant, its refresh token too: those after it find none.
+    losers = [result for result in results if not isinstance(result, Token)]
+    assert Refused.REPLAYED in losers
+    assert set(losers) <= {Refused.REPLAYED, Refused.UNKNOWN}
+    # Other grants keep their tokens.
+    assert grants.token("r") is None
+    assert grants.token("a") is None
+    assert grants.token("other") is not None
+    assert grants.rotate_refresh("a", 10) is Refused.UNKNOWN, "an access token is no refresh"
+
+
+def test_rotating_ends_the_access_tokens_of_the_grant(grants: Grants) -> None:
+    grants.add_tokens([("r", refresh("g")), ("a", access("g"))], 0)
+    rotated = grants.rotate_refresh("r", 10)
+    assert isinstance(rotated, Token)
+    assert grants.token("a") is None
+    assert grants.token("r") == replace(refresh("g"), rotated=True)
+    assert grants.access_token("a", 10) is None
+    assert grants.rotate_refresh("r", 1000) is Refused.UNKNOWN, "expired"
+
+
+def test_registrations_stop_at_the_limit_even_concurrently(
+    grants: Grants, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert MAX_CLIENTS == 1000
+    monkeypatch.setattr(store, "MAX_CLIENTS", 50)  # the same, and quicker
+    uris = ["https://c.example/cb"]
+    client = Client(secret_hash=None, client_name="c", redirect_uris=uris, scope=None, issued_at=0)
+
+    def register(number: int) -> bool:
+        return grants.register(f"client-{number}", client)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(register, range(70)))
+    assert results.count(True) == 50
+    assert grants.client("client-0") == client
+    assert grants.client("unknown") is None
 
 
 @pytest.mark.anyio
@@ -322,7 +440,8 @@ async def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
         users=(("alice", "pw"),),
         redirects=AllowList(),
     )
-    oauth = OAuth.open(settings, tmp_path / "grants.json", lambda: 1000, "Plugin")
+    db = Database.open(tmp_path / "plugin.db", None)
+    oauth = OAuth.open(settings, db, lambda: 1000, "Plugin")
     request = await oauth.check(
         {
             "response_type": "code",
@@ -332,7 +451,7 @@ async def test_a_refresh_may_narrow_the_scope(tmp_path: Path) -> None:
         }
     )
     assert request.scope == ["read", "write"], "the plugin's scope when none is asked"
-    request_id = oauth.pending.add(request, 1000)
+    request_id = oauth.grants.add_pending(json.dumps(asdict(request)), 1000)
     sign_in = {"request_id": request_id, "username": "alice", "password": "pw"}
     location = oauth.decide({**sign_in, "decision": "allow"})
     code_value = location.headers["location"].split("code=")[1].split("&")[0]

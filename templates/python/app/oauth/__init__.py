@@ -17,9 +17,9 @@ Actions and MCP clients (ChatGPT apps, Claude, the MCP Inspector) use it.
   (for `offline_access`, and always for the pre-registered client) rotate; replays revoke what
   the grant issued, but a client retrying its own code within a minute revokes nothing.
 
-`routes.py` serves it, `server.py` decides, `store.py` keeps the grants and registered clients,
+`routes.py` serves it, `server.py` decides, `store.py` keeps the grants, the registered clients
+and the requests whose consent page awaits an answer (in the database, `app/db.py`),
 `registration.py` reads registrations, `metadata_document.py` fetches metadata documents,
-`pending.py` keeps the requests whose consent page awaits an answer and the count of wrong
-passwords, `redirect.py` holds the redirect allow-list, `page.py` the HTML pages and `form.py`
-the form parsing.
+`pending.py` counts wrong passwords, `redirect.py` holds the redirect allow-list, `page.py` the
+HTML pages and `form.py` the form parsing.
 """

@@ -6,12 +6,12 @@ fields are ignored. A confidential client gets a secret, stored hashed.
 """
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from app.body import parse_json
 from app.oauth.form import split_whitespace
 from app.oauth.redirect import registrable
-from app.oauth.store import Client
 
 MAX_REGISTRATION_BYTES = 16 * 1024
 """The largest registration body read."""
@@ -24,6 +24,25 @@ GRANT_TYPES = ("authorization_code", "refresh_token")
 APPLICATION_TYPES = ("web", "native")
 OFFLINE_ACCESS = "offline_access"
 """The scope that asks for a refresh token."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A client's registration (RFC 7591), as accepted: what the 201 body repeats."""
+
+    client_id_issued_at: int
+    """When it registered, in Unix seconds."""
+    client_name: str | None
+    """The name the consent page shows."""
+    redirect_uris: list[str]
+    """Where its codes may be sent (exact match)."""
+    grant_types: list[str]
+    response_types: list[str]
+    token_endpoint_auth_method: str
+    """`none` (a public client), `client_secret_basic` or `client_secret_post`."""
+    application_type: str
+    scope: str | None
+    """The scopes it may ask for, space-separated; `None` for any."""
 
 
 class RegistrationError(Exception):
@@ -39,7 +58,7 @@ def _metadata(description: str) -> RegistrationError:
     return RegistrationError("invalid_client_metadata", description)
 
 
-def parse_registration(body: bytes, plugin_scope: list[str], now: int) -> Client:
+def parse_registration(body: bytes, plugin_scope: list[str], now: int) -> Registration:
     """The client `body` registers (without its id and secret). Raises `RegistrationError`."""
     try:
         fields = parse_json(body)
@@ -83,7 +102,7 @@ def parse_registration(body: bytes, plugin_scope: list[str], now: int) -> Client
         unknown = [s for s in split_whitespace(scope) if s not in allowed]
         if unknown:
             raise _metadata(f"this plugin does not grant the scope `{unknown[0]}`")
-    return Client(
+    return Registration(
         client_id_issued_at=now,
         client_name=name,
         redirect_uris=list(uris),
@@ -95,7 +114,9 @@ def parse_registration(body: bytes, plugin_scope: list[str], now: int) -> Client
     )
 
 
-def registration_response(client_id: str, secret: str | None, client: Client) -> dict[str, Any]:
+def registration_response(
+    client_id: str, secret: str | None, client: Registration
+) -> dict[str, Any]:
     """The 201 body: the client's id (and secret) and its accepted metadata, in RFC 7591's
     order."""
     body: dict[str, Any] = {

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.db import DatabaseError
 from app.limits import MAX_BODY_BYTES
 from app.oauth import page
 from app.oauth.form import RepeatedParameterError, parse_first, parse_form
@@ -63,7 +64,8 @@ async def authorize(request: Request, oauth: OAuthDep) -> Response:
         auth_request = await oauth.check(params, repeated[0] if repeated else None)
     except RefusalError as refusal:
         return refusal.response
-    return oauth.consent_page(auth_request, "")
+    # The request is kept in the database until the page is answered: written off the loop.
+    return await run_in_threadpool(oauth.consent_page, auth_request, "")
 
 
 @router.post("/oauth/authorize")
@@ -75,7 +77,7 @@ async def decide(request: Request, oauth: OAuthDep) -> Response:
         return too_large()
     except RepeatedParameterError as error:
         return page.error(400, "Bad request", str(error))
-    # Approving stores a code: the file is written off the event loop.
+    # Approving stores a code: written off the event loop.
     return await run_in_threadpool(oauth.decide, params)
 
 
@@ -110,7 +112,7 @@ async def register(request: Request, oauth: OAuthDep) -> Response:
     except RegistrationError as error:
         body_of = {"error": error.error, "error_description": error.description}
         response = JSONResponse(body_of, status_code=400)
-    except OSError as error:
+    except DatabaseError as error:
         response = JSONResponse({"error": f"the client could not be stored: {error}"}, 500)
     response.headers["Cache-Control"] = "no-store"
     return response

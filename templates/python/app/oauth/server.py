@@ -21,15 +21,15 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi.responses import JSONResponse, Response
 
 from app.body import parse_json
+from app.db import Database, DatabaseError
 from app.oauth import page
 from app.oauth.form import (
     RepeatedParameterError,
@@ -43,7 +43,7 @@ from app.oauth.metadata_document import (
     MetadataDocuments,
     is_metadata_url,
 )
-from app.oauth.pending import LOCKOUT_SECONDS, PendingRequests, WrongPasswords
+from app.oauth.pending import LOCKOUT_SECONDS, WrongPasswords
 from app.oauth.redirect import AllowList, host_of, registrable, with_params
 from app.oauth.registration import (
     OFFLINE_ACCESS,
@@ -51,7 +51,7 @@ from app.oauth.registration import (
     parse_registration,
     registration_response,
 )
-from app.oauth.store import RETRY_SECONDS, Code, Grants, Refused, Token
+from app.oauth.store import RETRY_SECONDS, Client, Code, Grants, Refused, Token
 
 CODE_LIFETIME = 5 * 60
 """How long a code may wait to be exchanged, in seconds."""
@@ -161,6 +161,16 @@ class AuthRequest:
     resource: str | None
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What a code or refresh token stands for, to issue tokens for."""
+
+    grant: str
+    user: str
+    scope: list[str]
+    resource: str | None
+
+
 class TokenError(Exception):
     """A token endpoint error (RFC 6749, 5.2)."""
 
@@ -201,15 +211,13 @@ class OAuth:
         self.grants = grants
         self.clock = clock
         self.plugin = plugin
-        self.pending: PendingRequests[AuthRequest] = PendingRequests()
         self.wrong_passwords = WrongPasswords()
         self.documents = MetadataDocuments(settings.allow_loopback_client_ids)
 
     @classmethod
-    def open(cls, settings: Settings, grants: Path, clock: Clock, plugin: str) -> "OAuth":
-        """The server for the plugin called `plugin`, keeping its grants in the file `grants`;
-        raises `app.json_file.StoreError` if that file cannot be read."""
-        return cls(settings, Grants.open(grants), clock, plugin)
+    def open(cls, settings: Settings, db: Database, clock: Clock, plugin: str) -> "OAuth":
+        """The server for the plugin called `plugin`, keeping its grants in `db`."""
+        return cls(settings, Grants(db), clock, plugin)
 
     @property
     def issuer(self) -> str:
@@ -260,19 +268,23 @@ class OAuth:
 
     def register(self, body: bytes) -> dict[str, Any]:
         """Registers a client (RFC 7591); the 201 body. Raises `RegistrationError`, and
-        `OSError` if it cannot be stored."""
+        `DatabaseError` if it cannot be stored."""
         now = self.clock()
         client = parse_registration(body, self.settings.scope, now)
         client_id = f"mcp-{secrets.token_urlsafe(24)}"
         secret = None if client.token_endpoint_auth_method == "none" else random_token()
-        stored = client.model_copy(
-            update={"secret_hash": None if secret is None else secret_hash(secret)}
+        stored = Client(
+            secret_hash=None if secret is None else secret_hash(secret),
+            client_name=client.client_name,
+            redirect_uris=client.redirect_uris,
+            scope=client.scope,
+            issued_at=client.client_id_issued_at,
         )
         if not self.grants.register(client_id, stored):
             raise RegistrationError(
                 "invalid_client_metadata",
                 "this server is full: it keeps at most 1000 registered clients (its operator "
-                "can remove some from the grants file)",
+                "can remove some from the database)",
             )
         return registration_response(client_id, secret, client)
 
@@ -292,7 +304,7 @@ class OAuth:
             return KnownClient(
                 client_id=client_id,
                 name=registered.client_name or client_id,
-                public=registered.token_endpoint_auth_method == "none",
+                public=registered.secret_hash is None,
                 scope=None if registered.scope is None else split_whitespace(registered.scope),
                 redirect_uris=tuple(registered.redirect_uris),
             )
@@ -426,7 +438,8 @@ class OAuth:
     ) -> Response:
         """The sign-in and consent page for `request`, which is kept until the page is answered:
         the form carries only its id."""
-        hidden = [("request_id", self.pending.add(request, self.clock()))]
+        request_id = self.grants.add_pending(json.dumps(asdict(request)), self.clock())
+        hidden = [("request_id", request_id)]
         return page.consent(
             page.Consent(
                 plugin=self.plugin,
@@ -452,14 +465,15 @@ class OAuth:
         code or an error, or the page again. The request is the one the page was shown for,
         found by the form's `request_id`; whatever else the form says about it is ignored."""
         now = self.clock()
-        request = self.pending.take(params.get("request_id", ""), now)
-        if request is None:
+        kept = self.grants.take_pending(params.get("request_id", ""), now)
+        if kept is None:
             return page.error(
                 400,
                 "Sign-in expired",
                 "This sign-in page was already used, has expired, or was not shown by this "
                 "server. Start again from ChatGPT.",
             )
+        request = AuthRequest(**json.loads(kept))
 
         # `state` (when the client sent one) and `iss` (RFC 9207) end every answer.
         state = [] if request.state is None else [("state", request.state)]
@@ -499,11 +513,10 @@ class OAuth:
             code_challenge=request.code_challenge,
             resource=request.resource,
             expires_at=now + CODE_LIFETIME,
-            used=False,
         )
         try:
             self.grants.add_code(secret_hash(code), stored, now)
-        except OSError as error:
+        except DatabaseError as error:
             return page.error(500, "Server error", f"The code could not be stored: {error}")
         return back([("code", code)])
 
@@ -514,6 +527,28 @@ class OAuth:
         def param(name: str) -> str | None:
             return params.get(name) or None
 
+        client_id, pre_registered = self._token_client(headers, param)
+        now = self.clock()
+        grant_type = param("grant_type")
+        if grant_type == "authorization_code":
+            grant = self._code_grant(param, client_id, now)
+        elif grant_type == "refresh_token":
+            grant = self._refresh_grant(param, client_id, now)
+        elif grant_type is not None:
+            raise TokenError(
+                400,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            )
+        else:
+            raise TokenError.request("grant_type is required")
+        return self._issue(grant, client_id, pre_registered, now)
+
+    def _token_client(
+        self, headers: Mapping[str, str], param: Callable[[str], str | None]
+    ) -> tuple[str, bool]:
+        """Client authentication at the token endpoint, by HTTP Basic or the body: the client
+        id, and whether it is the pre-registered client. Raises `TokenError`."""
         authorization = header_text(headers, "authorization") or ""
         basic = next(
             (
@@ -543,36 +578,25 @@ class OAuth:
                 "client authentication is required (client_id and client_secret, or HTTP Basic; "
                 "client_id alone for a public client)"
             )
-        pre_registered = self.authenticate_client(client_id, client_secret)
+        return client_id, self.authenticate_client(client_id, client_secret)
 
-        now = self.clock()
-        grant_type = param("grant_type")
-        if grant_type == "authorization_code":
-            grant, user, scope, resource = self._code_grant(param, client_id, now)
-        elif grant_type == "refresh_token":
-            grant, user, scope, resource = self._refresh_grant(param, client_id, now)
-        elif grant_type is not None:
-            raise TokenError(
-                400,
-                "unsupported_grant_type",
-                "grant_type must be authorization_code or refresh_token",
-            )
-        else:
-            raise TokenError.request("grant_type is required")
-
+    def _issue(
+        self, grant: Grant, client_id: str, pre_registered: bool, now: int
+    ) -> dict[str, Any]:
+        """Issues an access token for `grant` (and a refresh token for the pre-registered client
+        or with `offline_access`): the token endpoint's answer. Raises `TokenError`."""
         access_token = random_token()
-        refresh_token = random_token() if pre_registered or OFFLINE_ACCESS in scope else None
+        refresh_token = random_token() if pre_registered or OFFLINE_ACCESS in grant.scope else None
 
         def token(kind: Literal["access", "refresh"], lifetime: int) -> Token:
             return Token(
-                grant=grant,
+                grant=grant.grant,
                 kind=kind,
                 client_id=client_id,
-                user=user,
-                scope=scope,
-                resource=resource,
+                user=grant.user,
+                scope=grant.scope,
+                resource=grant.resource,
                 expires_at=now + lifetime,
-                rotated=False,
             )
 
         tokens = [(secret_hash(access_token), token("access", ACCESS_TOKEN_LIFETIME))]
@@ -580,12 +604,12 @@ class OAuth:
             tokens.append((secret_hash(refresh_token), token("refresh", REFRESH_TOKEN_LIFETIME)))
         try:
             self.grants.add_tokens(tokens, now)
-        except OSError as error:
+        except DatabaseError as error:
             raise storage_error(error) from None
         answer: dict[str, Any] = {"access_token": access_token, "expires_in": ACCESS_TOKEN_LIFETIME}
         if refresh_token is not None:
             answer["refresh_token"] = refresh_token
-        answer["scope"] = " ".join(scope)
+        answer["scope"] = " ".join(grant.scope)
         answer["token_type"] = "bearer"
         return answer
 
@@ -624,11 +648,9 @@ class OAuth:
             )
         return resource
 
-    def _code_grant(
-        self, param: Callable[[str], str | None], client_id: str, now: int
-    ) -> tuple[str, str, list[str], str | None]:
-        """`grant_type=authorization_code`: the grant, user, scope and resource of a fresh
-        code."""
+    def _code_grant(self, param: Callable[[str], str | None], client_id: str, now: int) -> Grant:
+        """Code redemption (`grant_type=authorization_code`): the grant of a fresh code, which
+        is now used."""
         code_text = param("code")
         if code_text is None:
             raise TokenError.request("code is required")
@@ -641,7 +663,7 @@ class OAuth:
         peeked = self.grants.code(secret_hash(code_text))
         if (
             peeked is not None
-            and not peeked.used
+            and peeked.used_at is None
             and peeked.resource is not None
             and asked_resource not in (None, peeked.resource)
         ):
@@ -665,7 +687,7 @@ class OAuth:
 
         try:
             code = self.grants.use_code(secret_hash(code_text), now, is_retry)
-        except OSError as error:
+        except DatabaseError as error:
             raise storage_error(error) from None
         if code is Refused.UNKNOWN:
             raise TokenError.grant("the code is unknown or expired")
@@ -690,13 +712,11 @@ class OAuth:
         if code.resource is not None and asked_resource not in (None, code.resource):
             raise TokenError.target(f"the code was issued for the resource {code.resource}")
         resource = code.resource if code.resource is not None else asked_resource
-        return code.grant, code.user, code.scope, resource
+        return Grant(code.grant, code.user, code.scope, resource)
 
-    def _refresh_grant(
-        self, param: Callable[[str], str | None], client_id: str, now: int
-    ) -> tuple[str, str, list[str], str | None]:
-        """`grant_type=refresh_token`: the grant, user, scope and resource of a fresh refresh
-        token, which is now rotated."""
+    def _refresh_grant(self, param: Callable[[str], str | None], client_id: str, now: int) -> Grant:
+        """Refresh (`grant_type=refresh_token`): the grant of a fresh refresh token, which is
+        now rotated, with the scope narrowed if the request asks."""
         refresh = param("refresh_token")
         if refresh is None:
             raise TokenError.request("refresh_token is required")
@@ -714,7 +734,7 @@ class OAuth:
             raise TokenError.target("the refresh token was issued for another resource")
         try:
             token = self.grants.rotate_refresh(secret_hash(refresh), now)
-        except OSError as error:
+        except DatabaseError as error:
             raise storage_error(error) from None
         if token is Refused.UNKNOWN:
             raise TokenError.grant("the refresh token is unknown or expired")
@@ -727,14 +747,14 @@ class OAuth:
         resource = token.resource if token.resource is not None else asked_resource
         asked = param("scope")
         if asked is None:
-            return token.grant, token.user, token.scope, resource
+            return Grant(token.grant, token.user, token.scope, resource)
         scope = split_whitespace(asked)
         if not all(s in token.scope for s in scope):
             raise TokenError(400, "invalid_scope", "a refresh cannot widen the scope")
-        return token.grant, token.user, scope, resource
+        return Grant(token.grant, token.user, scope, resource)
 
 
-def storage_error(error: OSError) -> TokenError:
+def storage_error(error: DatabaseError) -> TokenError:
     return TokenError(500, "server_error", f"could not store the grant: {error}")
 
 

@@ -1,26 +1,26 @@
-"""Codes and tokens of the authorization server, kept in one JSON file beside `DATA_PATH`.
+"""What the authorization server keeps, in the database (`app/db.py`): registered clients, codes,
+tokens and the consent requests waiting for an answer.
 
-Only SHA-256 hashes of codes, tokens and client secrets are stored, so the file does not hand
+Only SHA-256 hashes of codes, tokens and client secrets are stored, so the database does not hand
 out access if it leaks. Every code and token belongs to a grant (one approval by one user);
 replaying a used code (other than a client's quick retry, see `Grants.use_code`) or a rotated
-refresh token revokes every token of its grant. The clients registered at `/oauth/register` are
-kept here too; files written before they existed still load.
-
-The file is written as the TODO store is (atomically, concurrent changes written together:
-see `json_file.py`) and has the same format as the Rust stack's, so the two can share one.
+refresh token revokes every token of its grant. Using a code and rotating a refresh token are
+each one atomic statement, so of concurrent attempts exactly one wins.
 """
 
+import json
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
-
-from app.json_file import JsonFile
+from app.db import Database, Query, Row
+from app.store import take_quota
 
 
-class Code(BaseModel, strict=True, frozen=True):
+@dataclass(frozen=True)
+class Code:
     """What an approved authorization request becomes: kept until the code is exchanged."""
 
     grant: str
@@ -33,19 +33,18 @@ class Code(BaseModel, strict=True, frozen=True):
     """The user who approved."""
     scope: list[str]
     """The scopes granted."""
-    code_challenge: str | None = None
+    code_challenge: str | None
     """The PKCE `code_challenge` (S256), when the client sent one."""
-    resource: str | None = None
+    resource: str | None
     """The resource (RFC 8707) the tokens will be bound to, when the request named one."""
-    expires_at: int = Field(ge=0)
+    expires_at: int
     """Unix seconds after which the code is worthless."""
-    used: bool
-    """Set once exchanged: a second exchange is a replay."""
     used_at: int | None = None
-    """When it was first exchanged."""
+    """When it was first exchanged; a second exchange is a replay."""
 
 
-class Token(BaseModel, strict=True, frozen=True):
+@dataclass(frozen=True)
+class Token:
     """An issued token."""
 
     grant: str
@@ -59,78 +58,38 @@ class Token(BaseModel, strict=True, frozen=True):
     """The user it acts for."""
     scope: list[str]
     """The scopes granted."""
-    resource: str | None = None
+    resource: str | None
     """The resource (RFC 8707) it is bound to: `PUBLIC_URL/mcp` or `PUBLIC_URL`; `None` for
     both."""
-    expires_at: int = Field(ge=0)
+    expires_at: int
     """Unix seconds after which the token is worthless."""
-    rotated: bool
+    rotated: bool = False
     """A refresh token that was already exchanged: presenting it again is a replay."""
 
 
-class Client(BaseModel, strict=True, frozen=True):
-    """A client registered at `/oauth/register` (RFC 7591), as it registered."""
+@dataclass(frozen=True)
+class Client:
+    """A client registered at `/oauth/register` (RFC 7591)."""
 
-    secret_hash: str | None = None
+    secret_hash: str | None
     """The SHA-256 of its secret; `None` for a public client."""
-    client_id_issued_at: int = Field(ge=0)
-    """When it registered, in Unix seconds."""
-    client_name: str | None = None
+    client_name: str | None
     """The name the consent page shows."""
     redirect_uris: list[str]
     """Where its codes may be sent (exact match)."""
-    grant_types: list[str]
-    response_types: list[str]
-    token_endpoint_auth_method: str
-    """`none` (a public client), `client_secret_basic` or `client_secret_post`."""
-    application_type: str
-    scope: str | None = None
+    scope: str | None
     """The scopes it may ask for, space-separated; `None` for any."""
-
-
-class _Data(BaseModel, strict=True):
-    """What the file holds."""
-
-    clients: dict[str, Client] = Field(default_factory=dict)
-    """Registered clients by client id."""
-    codes: dict[str, Code] = Field(default_factory=dict)
-    """Codes by the hash of the code."""
-    tokens: dict[str, Token] = Field(default_factory=dict)
-    """Tokens by the hash of the token."""
-
-    @field_serializer("clients", "codes", "tokens", mode="wrap")
-    def _sorted(
-        self, entries: dict[str, Any], serialize: SerializerFunctionWrapHandler
-    ) -> dict[str, Any]:
-        """Written sorted by hash, as the Rust stack writes them."""
-        return dict(sorted(serialize(entries).items()))
-
-    def prune(self, now: int) -> None:
-        """Forgets what has expired, so the file does not grow forever."""
-        self.codes = {key: code for key, code in self.codes.items() if code.expires_at > now}
-        self.tokens = {key: token for key, token in self.tokens.items() if token.expires_at > now}
-
-    def revoke(self, grant: str) -> None:
-        """Removes every token of `grant`."""
-        self.tokens = {key: token for key, token in self.tokens.items() if token.grant != grant}
-
-
-def _copy(data: _Data) -> _Data:
-    """A copy for a change to work on. Codes and tokens are frozen, so changes replace them and
-    a copy of the two maps is enough."""
-    return data.model_copy(
-        update={
-            "clients": dict(data.clients),
-            "codes": dict(data.codes),
-            "tokens": dict(data.tokens),
-        }
-    )
+    issued_at: int
+    """When it registered, in Unix seconds."""
 
 
 RETRY_SECONDS = 60
 """How long after a code's exchange the same client may post it again without revoking."""
 MAX_CLIENTS = 1000
-"""The most registered clients; delete some from the grants file to register more."""
+"""The most registered clients; delete some from `oauth_clients` (and lower the `oauth:clients`
+row of `quotas`) to register more."""
+PENDING_LIFETIME = 10 * 60
+"""How long a consent page can be answered, in seconds."""
 
 
 class Refused(Enum):
@@ -145,36 +104,49 @@ class Refused(Enum):
     """No such live code or token."""
 
 
-def grants_path(data_path: Path) -> Path:
-    """Where the grants are kept: beside `DATA_PATH`, with the extension `.oauth.json`
-    (`data/todos.json`: `data/todos.oauth.json`)."""
-    name = data_path.name
-    dot = name.rfind(".")
-    stem = name[:dot] if dot > 0 else name
-    return data_path.with_name(f"{stem}.oauth.json")
+_CODE = "grant_id, client_id, redirect_uri, username, scope, code_challenge, resource, expires_at"
+_TOKEN = "grant_id, kind, client_id, username, scope, resource, expires_at, rotated"
+
+
+def _code(row: Row) -> Code:
+    grant, client_id, redirect_uri, user, scope, *rest = row
+    return Code(grant, client_id, redirect_uri, user, scope.split(), *rest)
+
+
+def _token(row: Row) -> Token:
+    grant, kind, client_id, user, scope, resource, expires_at, rotated = row
+    return Token(grant, kind, client_id, user, scope.split(), resource, expires_at, bool(rotated))
+
+
+def _prune(query: Query, now: int) -> None:
+    """Forgets what has expired, so the tables do not grow forever."""
+    for table in ("oauth_codes", "oauth_tokens", "oauth_pending"):
+        query(f"DELETE FROM {table} WHERE expires_at <= ?", now)
 
 
 class Grants:
-    """The persistent codes and tokens. Safe to share between threads."""
+    """The persistent clients, codes, tokens and consent requests. Safe to share between
+    threads. Every method raises `app.db.DatabaseError` if the database fails."""
 
-    def __init__(self, file: JsonFile[_Data]) -> None:
-        self._file = file
-
-    @classmethod
-    def open(cls, path: Path) -> "Grants":
-        """Opens the file at `path`, or starts empty if it does not exist yet. A file that
-        exists but cannot be read is an error (`app.json_file.StoreError`): it is never silently
-        replaced."""
-        return cls(JsonFile.open(path, "OAuth store", _Data(), _copy))
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def add_code(self, code_hash: str, code: Code, now: int) -> None:
         """Keeps `code` under the hash of the code handed out."""
-
-        def add(data: _Data) -> None:
-            data.prune(now)
-            data.codes[code_hash] = code
-
-        self._file.update(add)
+        with self._db.transaction() as query:
+            _prune(query, now)
+            query(
+                f"INSERT INTO oauth_codes (code_hash, {_CODE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                code_hash,
+                code.grant,
+                code.client_id,
+                code.redirect_uri,
+                code.user,
+                " ".join(code.scope),
+                code.code_challenge,
+                code.resource,
+                code.expires_at,
+            )
 
     def use_code(
         self, code_hash: str, now: int, is_retry: Callable[[Code], bool]
@@ -183,81 +155,137 @@ class Grants:
         (nothing revoked) if `is_retry(code)` says the request is its first exchange's client
         proving the same things, within `RETRY_SECONDS` of it; else as a replay, which revokes
         the grant's tokens."""
-
-        def use(data: _Data) -> Code | Refused:
-            code = data.codes.get(code_hash)
-            if code is None or code.expires_at <= now:
-                return Refused.UNKNOWN
-            if code.used:
-                used_at = code.used_at
-                if used_at is not None and now - used_at <= RETRY_SECONDS and is_retry(code):
-                    return Refused.RETRIED
-                data.revoke(code.grant)
-                return Refused.REPLAYED
-            used = code.model_copy(update={"used": True, "used_at": now})
-            data.codes[code_hash] = used
-            return used
-
-        return self._file.update(use)
+        used = self._db.query(
+            f"UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND expires_at > ? "
+            f"AND used_at IS NULL RETURNING {_CODE}, used_at",
+            now,
+            code_hash,
+            now,
+        )
+        if used:
+            return _code(used[0])
+        code = self.code(code_hash)
+        if code is None or code.expires_at <= now or code.used_at is None:
+            return Refused.UNKNOWN
+        if now - code.used_at <= RETRY_SECONDS and is_retry(code):
+            return Refused.RETRIED
+        self._db.query("DELETE FROM oauth_tokens WHERE grant_id = ?", code.grant)
+        return Refused.REPLAYED
 
     def rotate_refresh(self, token_hash: str, now: int) -> Token | Refused:
         """Marks a refresh token rotated and returns it, ending the access tokens issued with
         it; a replay revokes its grant."""
-
-        def rotate(data: _Data) -> Token | Refused:
-            token = data.tokens.get(token_hash)
-            if token is None or token.kind != "refresh" or token.expires_at <= now:
+        with self._db.transaction() as query:
+            rotated = query(
+                f"UPDATE oauth_tokens SET rotated = TRUE WHERE token_hash = ? AND kind = 'refresh' "
+                f"AND expires_at > ? AND NOT rotated RETURNING {_TOKEN}",
+                token_hash,
+                now,
+            )
+            if rotated:
+                token = _token(rotated[0])
+                query(
+                    "DELETE FROM oauth_tokens WHERE grant_id = ? AND kind = 'access'", token.grant
+                )
+                return token
+            found = query(
+                f"SELECT {_TOKEN} FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh' "
+                "AND expires_at > ?",
+                token_hash,
+                now,
+            )
+            if not found:
                 return Refused.UNKNOWN
-            if token.rotated:
-                data.revoke(token.grant)
-                return Refused.REPLAYED
-            # The access tokens issued with it end with it.
-            data.tokens = {
-                key: t
-                for key, t in data.tokens.items()
-                if not (t.grant == token.grant and t.kind == "access")
-            }
-            rotated = token.model_copy(update={"rotated": True})
-            data.tokens[token_hash] = rotated
-            return rotated
-
-        return self._file.update(rotate)
+            query("DELETE FROM oauth_tokens WHERE grant_id = ?", _token(found[0]).grant)
+            return Refused.REPLAYED
 
     def add_tokens(self, tokens: list[tuple[str, Token]], now: int) -> None:
         """Keeps new tokens under their hashes."""
-
-        def add(data: _Data) -> None:
-            data.prune(now)
-            data.tokens.update(tokens)
-
-        self._file.update(add)
+        with self._db.transaction() as query:
+            _prune(query, now)
+            for token_hash, t in tokens:
+                query(
+                    f"INSERT INTO oauth_tokens (token_hash, {_TOKEN}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    token_hash,
+                    t.grant,
+                    t.kind,
+                    t.client_id,
+                    t.user,
+                    " ".join(t.scope),
+                    t.resource,
+                    t.expires_at,
+                    t.rotated,
+                )
 
     def access_token(self, token_hash: str, now: int) -> Token | None:
         """The live access token with this hash."""
-        token = self._file.read(lambda data: data.tokens.get(token_hash))
+        token = self.token(token_hash)
         if token is None or token.kind != "access" or token.expires_at <= now:
             return None
         return token
 
     def register(self, client_id: str, client: Client) -> bool:
         """Keeps a registered client; `False` (and nothing kept) when `MAX_CLIENTS` are."""
-
-        def add(data: _Data) -> bool:
-            if len(data.clients) >= MAX_CLIENTS:
+        with self._db.transaction() as query:
+            if not take_quota(query, "oauth:clients", MAX_CLIENTS):
                 return False
-            data.clients[client_id] = client
-            return True
-
-        return self._file.update(add)
+            query(
+                "INSERT INTO oauth_clients (client_id, secret_hash, client_name, redirect_uris, "
+                "scope, issued_at) VALUES (?, ?, ?, ?, ?, ?)",
+                client_id,
+                client.secret_hash,
+                client.client_name,
+                json.dumps(client.redirect_uris),
+                client.scope,
+                client.issued_at,
+            )
+        return True
 
     def client(self, client_id: str) -> Client | None:
         """The registered client with this id."""
-        return self._file.read(lambda data: data.clients.get(client_id))
+        rows = self._db.query(
+            "SELECT secret_hash, client_name, redirect_uris, scope, issued_at FROM oauth_clients "
+            "WHERE client_id = ?",
+            client_id,
+        )
+        if not rows:
+            return None
+        secret, name, uris, scope, issued_at = rows[0]
+        return Client(secret, name, json.loads(uris), scope, issued_at)
 
     def code(self, code_hash: str) -> Code | None:
         """The code with this hash, used or not, as it is now."""
-        return self._file.read(lambda data: data.codes.get(code_hash))
+        rows = self._db.query(
+            f"SELECT {_CODE}, used_at FROM oauth_codes WHERE code_hash = ?", code_hash
+        )
+        return _code(rows[0]) if rows else None
 
     def token(self, token_hash: str) -> Token | None:
         """The token with this hash, as it is now."""
-        return self._file.read(lambda data: data.tokens.get(token_hash))
+        rows = self._db.query(f"SELECT {_TOKEN} FROM oauth_tokens WHERE token_hash = ?", token_hash)
+        return _token(rows[0]) if rows else None
+
+    def add_pending(self, request: str, now: int) -> str:
+        """Keeps a consent request (JSON) for `PENDING_LIFETIME` seconds; the unguessable id
+        its form carries."""
+        request_id = secrets.token_urlsafe(32)
+        with self._db.transaction() as query:
+            _prune(query, now)
+            query(
+                "INSERT INTO oauth_pending (id, request, expires_at) VALUES (?, ?, ?)",
+                request_id,
+                request,
+                now + PENDING_LIFETIME,
+            )
+        return request_id
+
+    def take_pending(self, request_id: str, now: int) -> str | None:
+        """The request kept under `request_id`, deleted as it is returned; `None` if the id is
+        unknown, was used or expired."""
+        rows = self._db.query(
+            "DELETE FROM oauth_pending WHERE id = ? AND expires_at > ? RETURNING request",
+            request_id,
+            now,
+        )
+        return str(rows[0][0]) if rows else None
