@@ -9,7 +9,8 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { test } from "node:test";
 
 import { escapeHtml } from "../src/oauth/page.js";
-import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME } from "../src/oauth/pending.js";
+import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS } from "../src/oauth/pending.js";
+import { PENDING_LIFETIME } from "../src/oauth/store.js";
 import {
   ACCESS_TOKEN_LIFETIME,
   CODE_LIFETIME,
