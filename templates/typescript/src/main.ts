@@ -23,7 +23,7 @@ if (major < 22 || (major === 22 && minor < 13)) {
   fail(`this plugin needs Node.js 22.13 or newer (this is ${process.version})`);
 }
 
-let plugin: ReturnType<typeof createApp>;
+let plugin: Awaited<ReturnType<typeof createApp>>;
 let config: ReturnType<typeof configFromEnv>;
 try {
   // Settings come from the environment; a `.env` in the working directory fills in what the
