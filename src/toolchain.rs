@@ -103,7 +103,7 @@ mod tests {
     use super::*;
 
     /// A runner that knows only `programs`, each with its output.
-    fn only(programs: &[(&str, &str)]) -> impl Fn(&str, &[&str]) -> Option<String> {
+    fn only(programs: &[(&str, &str)]) -> impl Fn(&str, &[&str]) -> Option<String> + use<> {
         let programs: Vec<(String, String)> = programs
             .iter()
             .map(|(p, o)| ((*p).to_owned(), (*o).to_owned()))

@@ -98,7 +98,12 @@ pub fn require_toolchain(stack: &str) {
                   npm's `node` package when the machine's is older)";
     let node = version("node").unwrap_or_else(|| panic!("{wanted}; `node` is not on PATH"));
     let mut parts = node.trim_start_matches('v').split('.');
-    let mut number = || parts.next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
     let found = (number(), number());
     assert!(found >= (22, 13), "{wanted}; `node --version` says {node}");
     assert!(
