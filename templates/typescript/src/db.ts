@@ -224,7 +224,8 @@ async function connectPostgres(url: string): Promise<Database> {
     // Idle connections do not keep the process alive (tests end; the server keeps listening).
     allowExitOnIdle: true,
   });
-  await (await pool.connect()).release();
+  // Connects once now, so a wrong URL or a server that is down stops the start.
+  (await pool.connect()).release();
   return new Postgres(pool);
 }
 
