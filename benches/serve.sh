@@ -111,7 +111,7 @@ for stack in $stacks; do
             run="exec .venv/bin/python -m app" ;;
         typescript)
             (cd "$project" && npm install --silent --no-audit --no-fund && npm run --silent build)
-            run="exec node dist/src/main.js" ;;
+            run="exec node --disable-warning=ExperimentalWarning dist/src/main.js" ;;
     esac
     port=$(free_port)
     # In a session of its own, so the server and anything it starts stop together.

@@ -178,7 +178,7 @@ impl Stack {
         match self {
             Stack::Rust => "axum on tokio: one fast binary, built with cargo",
             Stack::Python => "FastAPI on uvicorn: Python 3.10+ in a virtual environment",
-            Stack::Typescript => "Hono on Node.js 20+: strict TypeScript, installed with npm",
+            Stack::Typescript => "Hono on Node.js 22.13+: strict TypeScript, installed with npm",
         }
     }
 }

@@ -8,8 +8,8 @@ use crate::choices::Stack;
 
 /// The oldest Python the Python stack runs on.
 pub const PYTHON_MIN: (u32, u32) = (3, 10);
-/// The oldest Node.js major version the TypeScript stack runs on.
-pub const NODE_MIN: u32 = 20;
+/// The oldest Node.js the TypeScript stack runs on: the first 22 with `node:sqlite` unflagged.
+pub const NODE_MIN: (u32, u32) = (22, 13);
 
 /// Runs a program with arguments, returning its standard output if it ran and succeeded.
 pub type Runner<'a> = &'a dyn Fn(&str, &[&str]) -> Option<String>;
@@ -57,13 +57,14 @@ pub fn missing(stack: Stack, run: Runner<'_>) -> Option<String> {
                 })
         }
         Stack::Typescript => {
-            let wanted = format!("Node.js {NODE_MIN} or newer with npm");
+            let (major, minor) = NODE_MIN;
+            let wanted = format!("Node.js {major}.{minor} or newer with npm");
             let Some(version) = run("node", &["--version"]) else {
                 return Some(format!(
                     "node is not on PATH: install {wanted} to run this project"
                 ));
             };
-            if node_major(&version).is_none_or(|major| major < NODE_MIN) {
+            if node_version(&version).is_none_or(|found| found < NODE_MIN) {
                 return Some(format!(
                     "node on PATH is `{}`: install {wanted} to run this project",
                     version.trim()
@@ -89,14 +90,12 @@ fn python_version(text: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
-/// `v20.11.0` → `20`.
-fn node_major(text: &str) -> Option<u32> {
-    text.trim()
-        .strip_prefix('v')?
-        .split('.')
-        .next()?
-        .parse()
-        .ok()
+/// `v22.13.1` → `(22, 13)`.
+fn node_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().strip_prefix('v')?.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 #[cfg(test)]
@@ -104,7 +103,7 @@ mod tests {
     use super::*;
 
     /// A runner that knows only `programs`, each with its output.
-    fn only(programs: &[(&str, &str)]) -> impl Fn(&str, &[&str]) -> Option<String> {
+    fn only(programs: &[(&str, &str)]) -> impl Fn(&str, &[&str]) -> Option<String> + use<> {
         let programs: Vec<(String, String)> = programs
             .iter()
             .map(|(p, o)| ((*p).to_owned(), (*o).to_owned()))
@@ -128,7 +127,7 @@ mod tests {
             ("cargo", "cargo 1.85.0"),
             ("python3", "Python 3.10.12\n"),
             ("python3 -c", ""),
-            ("node", "v20.11.0\n"),
+            ("node", "v22.13.0\n"),
             ("npm", "10.2.4\n"),
         ]);
         for stack in Stack::ALL {
@@ -147,7 +146,7 @@ mod tests {
             ),
             (
                 Stack::Typescript,
-                "node is not on PATH: install Node.js 20 or newer",
+                "node is not on PATH: install Node.js 22.13 or newer",
             ),
         ] {
             let line = missing(stack, &none).unwrap();
@@ -172,7 +171,22 @@ mod tests {
                 .unwrap()
                 .starts_with("node on PATH is `v18.19.0`")
         );
-        let no_npm = only(&[("node", "v22.1.0")]);
+        // Node.js 22 before 22.13 has no `node:sqlite` without a flag; 20 has none.
+        for old in ["v22.12.0", "v20.19.0"] {
+            let found = only(&[("node", old), ("npm", "10.9.0")]);
+            assert_eq!(
+                missing(Stack::Typescript, &found).unwrap(),
+                format!(
+                    "node on PATH is `{old}`: install Node.js 22.13 or newer with npm to run \
+                     this project"
+                )
+            );
+        }
+        for new in ["v22.13.0", "v23.0.0", "v24.21.0"] {
+            let found = only(&[("node", new), ("npm", "10.9.0")]);
+            assert_eq!(missing(Stack::Typescript, &found), None, "{new}");
+        }
+        let no_npm = only(&[("node", "v22.13.1")]);
         assert!(
             missing(Stack::Typescript, &no_npm)
                 .unwrap()
@@ -186,7 +200,9 @@ mod tests {
         assert_eq!(python_version("Python 3.13.0rc1"), Some((3, 13)));
         assert_eq!(python_version("Python 3.14"), Some((3, 14)));
         assert_eq!(python_version("pypy"), None);
-        assert_eq!(node_major("v20.11.0\n"), Some(20));
-        assert_eq!(node_major("20.1"), None);
+        assert_eq!(node_version("v22.13.1\n"), Some((22, 13)));
+        assert_eq!(node_version("v24.0.0-nightly2026"), Some((24, 0)));
+        assert_eq!(node_version("22.13"), None);
+        assert_eq!(node_version("v22"), None);
     }
 }

@@ -66,7 +66,7 @@ fn a_missing_toolchain_is_named_in_one_line_and_the_project_is_still_written() {
         ),
         (
             "typescript",
-            "node is not on PATH: install Node.js 20 or newer with npm",
+            "node is not on PATH: install Node.js 22.13 or newer with npm",
         ),
         ("rust", "cargo is not on PATH: install Rust"),
     ] {

@@ -94,19 +94,19 @@ pub fn require_toolchain(stack: &str) {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
-    let node = version("node").unwrap_or_else(|| {
-        panic!("the typescript stack needs Node.js 20 or newer, and `node` is not on PATH")
-    });
-    let major: u32 = node
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        major >= 20,
-        "the typescript stack needs Node.js 20 or newer; `node --version` says {node}"
-    );
+    // `node:sqlite` (the generated projects' database) is there without a flag from 22.13.
+    let wanted = "the typescript stack needs Node.js 22.13 or newer (.ci/run installs one from \
+                  npm's `node` package when the machine's is older)";
+    let node = version("node").unwrap_or_else(|| panic!("{wanted}; `node` is not on PATH"));
+    let mut parts = node.trim_start_matches('v').split('.');
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let found = (number(), number());
+    assert!(found >= (22, 13), "{wanted}; `node --version` says {node}");
     assert!(
         version("npm").is_some(),
         "the typescript stack needs npm, and `npm` is not on PATH (it comes with Node.js)"

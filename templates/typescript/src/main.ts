@@ -1,4 +1,7 @@
-/** Starts the plugin server: reads `.env` and the settings, then serves until SIGTERM or Ctrl-C. */
+/**
+ * Starts the plugin server: reads `.env` and the settings, opens the database, then serves
+ * until SIGTERM or Ctrl-C.
+ */
 
 import { createAdaptorServer } from "@hono/node-server";
 
@@ -14,19 +17,20 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const major = Number(process.versions.node.split(".")[0]);
-if (major < 20) {
-  fail(`this plugin needs Node.js 20 or newer (this is ${process.version})`);
+// `node:sqlite` came without a flag in Node.js 22.13.
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  fail(`this plugin needs Node.js 22.13 or newer (this is ${process.version})`);
 }
 
-let plugin: ReturnType<typeof createApp>;
+let plugin: Awaited<ReturnType<typeof createApp>>;
 let config: ReturnType<typeof configFromEnv>;
 try {
   // Settings come from the environment; a `.env` in the working directory fills in what the
   // real environment does not set.
   loadEnvFile(".env");
   config = configFromEnv(process.env);
-  plugin = createApp(config);
+  plugin = await createApp(config);
 } catch (error) {
   fail((error as Error).message);
 }
@@ -52,7 +56,7 @@ server.listen(config.port, config.host, () => {
 // On Ctrl-C or SIGTERM, stop accepting, let requests in flight finish, and exit at the latest
 // after SHUTDOWN_GRACE_MS even if a client never finishes its request.
 const shutdown = (): void => {
-  server.close(() => process.exit(0));
+  server.close(() => void plugin.close().finally(() => process.exit(0)));
   if ("closeIdleConnections" in server) {
     server.closeIdleConnections();
   }

@@ -41,7 +41,7 @@ export interface McpOptions {
    * Checks the request's credential (throwing an {@link ApiError} 401) and returns the user it
    * names, if it names one.
    */
-  readonly authenticate: (c: Context) => string | undefined;
+  readonly authenticate: (c: Context) => string | undefined | Promise<string | undefined>;
   /** A fresh server for one request of `user` (what `authenticate` returned). */
   readonly createServer: (user: string | undefined) => McpServer;
 }
@@ -128,7 +128,7 @@ export function mcpHandler(options: McpOptions): (c: Context) => Promise<Respons
       });
     } else {
       try {
-        const user = options.authenticate(c);
+        const user = await options.authenticate(c);
         response = await serve(c.req.raw, user);
       } catch (error) {
         if (!(error instanceof ApiError)) {

@@ -6,11 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname } from "node:path";
 import { test } from "node:test";
 
 import { Client, StreamableHTTPClientTransport, auth } from "@modelcontextprotocol/client";
@@ -31,7 +29,7 @@ import {
 } from "../src/oauth/client-metadata.js";
 import { escapeHtml } from "../src/oauth/page.js";
 import { MAX_REDIRECT_URIS, MAX_REGISTRATION_BYTES } from "../src/oauth/registration.js";
-import { grantsPath, MAX_CLIENTS } from "../src/oauth/store.js";
+import { MAX_CLIENTS } from "../src/oauth/store.js";
 import {
   CHALLENGE,
   CLIENT_REDIRECT,
@@ -56,6 +54,9 @@ import {
   redirectParams,
   refreshWith,
   registerPublic,
+  runSql,
+  storedRows,
+  storedText,
   tokenJson,
   tokensOf,
 } from "./oauth-support.js";
@@ -93,7 +94,7 @@ async function accessToken(app: Plugin, extra: Record<string, string> = {}): Pro
 }
 
 test("the protected resource metadata names the MCP endpoint and the issuer", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const path of [
     "/.well-known/oauth-protected-resource/mcp",
     "/.well-known/oauth-protected-resource",
@@ -119,7 +120,7 @@ test("the protected resource metadata names the MCP endpoint and the issuer", as
 });
 
 test("the authorization server metadata lists every endpoint and feature", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const reply = await send(app, "GET", "/.well-known/oauth-authorization-server");
   assert.equal(reply.status, 200);
   assert.equal(reply.headers.get("content-type"), "application/json");
@@ -146,13 +147,13 @@ test("the authorization server metadata lists every endpoint and feature", async
 });
 
 test("the issuer is PUBLIC_URL in canonical form", async () => {
-  const { app } = new Server(undefined, { publicUrl: "https://todo.example.com" });
+  const { app } = await Server.start(undefined, { publicUrl: "https://todo.example.com" });
   const body = (await send(app, "GET", "/.well-known/oauth-authorization-server")).json();
   assert.equal((body as Record<string, unknown>)["issuer"], ISSUER);
 });
 
 test("/mcp without a valid token is a 401 that points at the resource metadata", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const realm = app.documents.nameForModel;
   const scope = NEEDED === "" ? "" : `, scope="${NEEDED}"`;
   const tail = `, resource_metadata="${METADATA_URL}"${scope}`;
@@ -186,7 +187,7 @@ test("a token without the plugin's scope is a 403 insufficient_scope", async (t)
     t.skip("the plugin needs no scope");
     return;
   }
-  const { app } = new Server();
+  const { app } = await Server.start();
   const token = await accessToken(app, { scope: "offline_access" });
   const realm = app.documents.nameForModel;
   const message = `the token was not granted the scope this plugin needs: ${NEEDED}`;
@@ -207,7 +208,7 @@ test("a token without the plugin's scope is a 403 insufficient_scope", async (t)
 });
 
 test("a token is bound to the resource it was asked for", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const realm = app.documents.nameForModel;
   const forMcp = await accessToken(app, { resource: MCP_RESOURCE });
   assert.equal((await mcp(app, forMcp)).status, 200);
@@ -237,7 +238,7 @@ test("a token is bound to the resource it was asked for", async () => {
 });
 
 test("an unknown resource is invalid_target at authorize and at the token endpoint", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const resource of [
     "https://other.example.com/mcp",
     `${ISSUER}/mcp/more`,
@@ -290,7 +291,7 @@ test("an unknown resource is invalid_target at authorize and at the token endpoi
 });
 
 test("a registered public client completes the flow with PKCE and offline_access", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   const reply = await register(app, {
     redirect_uris: [CLIENT_REDIRECT, "http://127.0.0.1:6276/oauth/callback"],
@@ -356,7 +357,7 @@ test("a registered public client completes the flow with PKCE and offline_access
 });
 
 test("without offline_access a registered client gets no refresh token", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const client = await registerPublic(app);
   const issued = await publicCode(app, client);
   const tokens = tokensOf(await tokenJson(app, publicExchange(client, issued)));
@@ -368,7 +369,7 @@ test("without offline_access a registered client gets no refresh token", async (
 });
 
 test("a public client must use PKCE and must not send a secret", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const client = await registerPublic(app);
   const withoutPkce = publicAuthorization(client, {
     code_challenge: "",
@@ -421,7 +422,7 @@ test("a public client must use PKCE and must not send a secret", async () => {
 });
 
 test("a registered confidential client authenticates with its secret", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   const reply = await register(app, { redirect_uris: [CLIENT_REDIRECT], client_name: "Web app" });
   assert.equal(reply.status, 201, reply.text);
@@ -465,20 +466,20 @@ test("a registered confidential client authenticates with its secret", async () 
   const tokens = tokensOf(await postForm(app, "/oauth/token", againForm, [clientId, secret]));
   assert.equal((await list(app, tokens.access_token)).status, 200);
   // Its secret is stored hashed.
-  assert.ok(!readFileSync(grantsPath(server.dataPath), "utf8").includes(secret));
+  assert.ok(!(await storedText(server.data)).includes(secret));
 });
 
 test("registrations survive a restart and are stored without their secret", async () => {
-  const first = new Server();
+  const first = await Server.start();
   const client = await registerPublic(first.app, { client_name: "Survivor" });
   const confidential = (await register(first.app, { redirect_uris: [CLIENT_REDIRECT] })).json() as {
     client_id: string;
     client_secret: string;
   };
-  const text = readFileSync(grantsPath(first.dataPath), "utf8");
+  const text = await storedText(first.data);
   assert.ok(!text.includes(confidential.client_secret), "the secret is stored hashed");
-  assert.ok(text.includes('"clients"'), text);
-  const restarted = new Server(first.dataPath);
+  assert.ok(text.includes(confidential.client_id), text);
+  const restarted = await Server.start(first.data);
   const page = await send(restarted.app, "GET", `/oauth/authorize?${publicAuthorization(client)}`);
   assertPage(page, 200);
   assert.ok(page.text.includes("Survivor asks"), page.text);
@@ -487,21 +488,10 @@ test("registrations survive a restart and are stored without their secret", asyn
     tokensOf(await tokenJson(restarted.app, publicExchange(client, issued))).token_type,
     "bearer",
   );
-  // A grants file written before registrations existed still loads.
-  const old = new Server();
-  await code(old.app);
-  const stored = JSON.parse(readFileSync(grantsPath(old.dataPath), "utf8")) as Record<
-    string,
-    unknown
-  >;
-  delete stored["clients"];
-  writeFileSync(grantsPath(old.dataPath), JSON.stringify(stored));
-  const reopened = new Server(old.dataPath);
-  assert.equal((await registerPublic(reopened.app)).clientId.length, 36);
 });
 
 test("registration refuses bad redirect URIs", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const cases: unknown[] = [
     [],
     ["http://client.example.org/callback"],
@@ -528,7 +518,7 @@ test("registration refuses bad redirect URIs", async () => {
 });
 
 test("registration refuses metadata of the wrong type or value", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const uris = [CLIENT_REDIRECT];
   const cases: unknown[] = [
     { redirect_uris: uris, token_endpoint_auth_method: "private_key_jwt" },
@@ -551,46 +541,28 @@ test("registration refuses metadata of the wrong type or value", async () => {
 });
 
 test("registration refuses a body over 16 KiB", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const padding = "x".repeat(MAX_REGISTRATION_BYTES);
   const reply = await register(app, { redirect_uris: [CLIENT_REDIRECT], padding });
   assertError(reply, 413);
 });
 
 test("registration stops at 1000 clients", async () => {
-  const server = new Server();
-  // Fill the grants file directly: a thousand requests would only be slower.
-  const clients: Record<string, unknown> = {};
-  for (let i = 0; i < MAX_CLIENTS; i += 1) {
-    clients[`mcp-${String(i).padStart(32, "0")}`] = {
-      secret_hash: null,
-      issued_at: server.now,
-      client_name: null,
-      redirect_uris: [CLIENT_REDIRECT],
-      grant_types: ["authorization_code"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-      application_type: "web",
-      scope: null,
-    };
-  }
-  mkdirSync(dirname(grantsPath(server.dataPath)), { recursive: true });
-  writeFileSync(grantsPath(server.dataPath), JSON.stringify({ clients, codes: {}, tokens: {} }));
-  const full = new Server(server.dataPath);
-  const reply = await register(full.app, { redirect_uris: [CLIENT_REDIRECT] });
+  const server = await Server.start();
+  // Count a thousand clients directly: a thousand requests would only be slower.
+  await runSql(server.data, `INSERT INTO quotas (key, used) VALUES ('oauth:clients', ${MAX_CLIENTS})`);
+  const reply = await register(server.app, { redirect_uris: [CLIENT_REDIRECT] });
   assertOAuthError(reply, 400, "invalid_client_metadata");
   assert.match((reply.json() as { error_description: string }).error_description, /full/);
+  assert.deepEqual(await storedRows(server.data, "oauth_clients"), []);
   // One fewer leaves room for one more.
-  delete clients[`mcp-${"0".repeat(32)}`];
-  writeFileSync(grantsPath(server.dataPath), JSON.stringify({ clients, codes: {}, tokens: {} }));
-  assert.equal(
-    (await register(new Server(server.dataPath).app, { redirect_uris: [CLIENT_REDIRECT] })).status,
-    201,
-  );
+  await runSql(server.data, `UPDATE quotas SET used = ${MAX_CLIENTS - 1}`);
+  assert.equal((await register(server.app, { redirect_uris: [CLIENT_REDIRECT] })).status, 201);
+  assertOAuthError(await register(server.app, { redirect_uris: [CLIENT_REDIRECT] }), 400, "invalid_client_metadata");
 });
 
 test("a registered client may only use its own redirect URIs and scope", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const client = await registerPublic(app, { scope: "offline_access" });
   for (const redirect of [
     "https://client.example.org/other",
@@ -618,7 +590,7 @@ test("a registered client may only use its own redirect URIs and scope", async (
 });
 
 test("the consent page shows who asks and where the user goes back, escaped", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const client = await registerPublic(app, {
     client_name: '<b>Evil & "Co"</b>',
     redirect_uris: ["https://x.example<b>/callback"].filter(() => false).concat(CLIENT_REDIRECT),
@@ -638,7 +610,7 @@ test("the consent page shows who asks and where the user goes back, escaped", as
 });
 
 test("the pre-registered client may use ChatGPT's and Claude's callbacks", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const redirect of [
     "https://chatgpt.com/connector_platform_oauth_redirect",
     "https://chatgpt.com/connector/oauth/abc_DEF-123",
@@ -733,8 +705,8 @@ class DocumentServer {
 }
 
 /** A server whose client metadata documents may be on loopback. */
-function loopbackServer(): Server {
-  return new Server(undefined, { oauthAllowLoopbackClientIds: true });
+function loopbackServer(): Promise<Server> {
+  return Server.start(undefined, { oauthAllowLoopbackClientIds: true });
 }
 
 /** The authorization request of the client metadata document client `url`. */
@@ -752,7 +724,7 @@ async function refusedPage(app: Plugin, query: string): Promise<string> {
 test("a client metadata document client completes the flow", async () => {
   const documents = await new DocumentServer().start();
   try {
-    const { app } = loopbackServer();
+    const { app } = await loopbackServer();
     const url = documents.document("/client.json");
     const page = await send(app, "GET", `/oauth/authorize?${documentAuthorization(url)}`);
     assertPage(page, 200);
@@ -785,7 +757,7 @@ test("a client metadata document client completes the flow", async () => {
 test("a client metadata document that does not fit is refused with a page naming it", async () => {
   const documents = await new DocumentServer().start();
   try {
-    const { app } = loopbackServer();
+    const { app } = await loopbackServer();
     const mismatch = documents.url("/mismatch.json");
     documents.answers.set("/mismatch.json", {
       body: JSON.stringify({
@@ -837,7 +809,7 @@ test("a metadata document host is resolved once, and the checked address is the 
   const documents = await new DocumentServer().start();
   try {
     const lookups: string[] = [];
-    const server = new Server(undefined, { oauthAllowLoopbackClientIds: true }, async (host) => {
+    const server = await Server.start(undefined, { oauthAllowLoopbackClientIds: true }, async (host) => {
       lookups.push(host);
       return [{ address: "127.0.0.1", family: 4 }];
     });
@@ -866,7 +838,7 @@ test("client metadata documents on private or loopback addresses are never fetch
     const url = documents.document("/client.json");
     // The setting is off by default: a loopback URL is not even a metadata document URL over
     // http, and over https its address is refused before connecting.
-    const { app } = new Server();
+    const { app } = await Server.start();
     await refusedPage(app, documentAuthorization(url));
     const https = url.replace("http://", "https://");
     assert.ok((await refusedPage(app, documentAuthorization(https))).includes("loopback address"));
@@ -882,7 +854,7 @@ test("client metadata documents on private or loopback addresses are never fetch
       );
     }
     // A name that resolves to a private address: refused, whatever its other addresses.
-    const resolved = new Server(undefined, {}, async () => [
+    const resolved = await Server.start(undefined, {}, async () => [
       { address: "93.184.215.14", family: 4 },
       { address: "10.1.2.3", family: 4 },
     ]);
@@ -954,7 +926,7 @@ test("the address checks refuse every non-public range", () => {
 test("client metadata documents are cached as their Cache-Control allows", async () => {
   const documents = await new DocumentServer().start();
   try {
-    const server = loopbackServer();
+    const server = await loopbackServer();
     const { app } = server;
     const cached = documents.document(
       "/cached.json",
@@ -987,7 +959,7 @@ async function refusedOrPage(app: Plugin, url: string): Promise<void> {
 }
 
 test("the replay decision uses the client's proof", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   // PKCE on the pre-registered client: a replay with the right verifier is a retry.
   const issued = await code(app, { code_challenge: CHALLENGE, code_challenge_method: "S256" });
   const body = { ...exchange(issued), code_verifier: VERIFIER };
@@ -1073,7 +1045,7 @@ class MemoryProvider implements OAuthClientProvider {
 }
 
 test("the official MCP client signs in from the /mcp URL alone", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const fetchFn = (url: string | URL, init?: RequestInit): Promise<Response> =>
     Promise.resolve(app.app.request(String(url), init));
   const provider = new MemoryProvider(app);

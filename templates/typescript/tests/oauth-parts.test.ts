@@ -1,12 +1,11 @@
 /**
  * The parts of the OAuth server on their own: the redirect allow-list, form and Basic
- * decoding, PKCE challenges, tokens and hashes, HTML escaping, and the grants store.
+ * decoding, PKCE challenges, tokens and hashes, HTML escaping, and the grants store (on
+ * SQLite, or on PostgreSQL when `DATABASE_URL` is set).
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 
 import { escapeHtml } from "../src/oauth/page.js";
 import { AllowList, formEncode, withParams } from "../src/oauth/redirect.js";
@@ -17,9 +16,11 @@ import {
   parseForm,
   randomToken,
 } from "../src/oauth/server.js";
-import { Grants, GrantsFileError, grantsPath } from "../src/oauth/store.js";
-import type { Code, Token } from "../src/oauth/store.js";
-import { tempDataPath } from "./support.js";
+import type { Database } from "../src/db.js";
+import { Grants, MAX_CLIENTS, PENDING_LIFETIME } from "../src/oauth/store.js";
+import type { Client, Code, Token } from "../src/oauth/store.js";
+import { freshData, openTestDatabase } from "./support.js";
+import type { TestData } from "./support.js";
 
 test("ChatGPT's callbacks and loopback URLs are allowed", () => {
   const list = new AllowList();
@@ -186,19 +187,19 @@ test("HTML escaping covers the special characters", () => {
   );
 });
 
-test("the grants live beside the store, named as every stack names them", () => {
-  for (const [data, grants] of [
-    ["data/todos.json", "data/todos.oauth.json"],
-    ["/var/lib/todos.json", "/var/lib/todos.oauth.json"],
-    ["todos", "todos.oauth.json"],
-    ["a.b/todos.tar.json", "a.b/todos.tar.oauth.json"],
-    ["data/.hidden", "data/.hidden.oauth.json"],
-    ["data/todos.", "data/todos.oauth.json"],
-    ["data/todos.json/", "data/todos.oauth.json"],
-  ]) {
-    assert.equal(grantsPath(data ?? ""), grants, data);
-  }
+/** Every database a test opened, closed when the file's tests end. */
+const opened: Database[] = [];
+
+after(async () => {
+  await Promise.all(opened.map((db) => db.close()));
 });
+
+/** The grants on `data` (new, empty data if not given), through a connection of their own. */
+async function openGrants(data?: TestData): Promise<Grants> {
+  const db = await openTestDatabase(data ?? (await freshData()));
+  opened.push(db);
+  return new Grants(db);
+}
 
 const NOW = 1_800_000_000;
 
@@ -208,11 +209,10 @@ function storedCode(grant: string, expiresAt = NOW + 300): Code {
     clientId: "client",
     redirectUri: "http://localhost/cb",
     user: "alice",
-    scope: ["todos"],
+    scope: ["todos", "offline_access"],
     codeChallenge: null,
     resource: null,
     expiresAt,
-    used: false,
     usedAt: null,
   };
 }
@@ -224,19 +224,18 @@ function storedToken(grant: string, kind: Token["kind"], expiresAt = NOW + 3600)
     clientId: "client",
     user: "alice",
     scope: ["todos"],
-    resource: null,
+    resource: "https://todo.example.com/mcp",
     expiresAt,
-    rotated: false,
   };
 }
 
 test("codes are used once; a replay is reported, and revoking is a separate step", async () => {
-  const path = grantsPath(tempDataPath());
-  const grants = Grants.open(path);
+  const data = await freshData();
+  const grants = await openGrants(data);
   await grants.addCode("c1", storedCode("g1"), NOW);
   assert.deepEqual(await grants.useCode("nope", NOW), { found: "unknown" });
   const fresh = await grants.useCode("c1", NOW);
-  const used = { ...storedCode("g1"), used: true, usedAt: NOW };
+  const used = { ...storedCode("g1"), usedAt: NOW };
   assert.deepEqual(fresh, { found: "fresh", value: used });
   await grants.addTokens(
     [
@@ -245,24 +244,36 @@ test("codes are used once; a replay is reported, and revoking is a separate step
     ],
     NOW,
   );
-  assert.equal(grants.accessToken("a1", NOW)?.user, "alice");
+  assert.equal((await grants.accessToken("a1", NOW))?.user, "alice");
   assert.deepEqual(await grants.useCode("c1", NOW + 5), { found: "replayed", value: used });
-  assert.equal(grants.accessToken("a1", NOW)?.user, "alice", "the caller decides");
+  assert.equal((await grants.accessToken("a1", NOW))?.user, "alice", "the caller decides");
   await grants.revoke("g1");
-  assert.equal(grants.accessToken("a1", NOW), undefined);
-  assert.equal(grants.accessToken("a2", NOW)?.grant, "g2", "other grants keep their tokens");
-  // Expired codes are unknown.
+  assert.equal(await grants.accessToken("a1", NOW), undefined);
+  assert.deepEqual(await grants.accessToken("a2", NOW), storedToken("g2", "access"));
+  // Expired codes and tokens are unknown.
   await grants.addCode("c2", storedCode("g3", NOW + 10), NOW);
   assert.deepEqual(await grants.useCode("c2", NOW + 10), { found: "unknown" });
-  // What was written is what is read back.
-  const reopened = Grants.open(path);
-  assert.equal(reopened.accessToken("a2", NOW)?.grant, "g2");
+  assert.equal(await grants.accessToken("a2", NOW + 3600), undefined);
+  // What was written is what is read back, on another connection.
+  const reopened = await openGrants(data);
+  assert.equal((await reopened.accessToken("a2", NOW))?.grant, "g2");
   assert.deepEqual(await reopened.useCode("c1", NOW), { found: "replayed", value: used });
-  assert.deepEqual(readdirSync(dirname(path)), ["todos.oauth.json"]);
+});
+
+test("a code used concurrently has exactly one winner", async () => {
+  const grants = await openGrants();
+  for (let round = 0; round < 5; round += 1) {
+    await grants.addCode(`c${round}`, storedCode(`g${round}`), NOW);
+    const lookups = await Promise.all(
+      Array.from({ length: 8 }, () => grants.useCode(`c${round}`, NOW)),
+    );
+    const found = lookups.map((lookup) => lookup.found).sort();
+    assert.deepEqual(found, ["fresh", ...Array<string>(7).fill("replayed")]);
+  }
 });
 
 test("refresh tokens rotate and end their access tokens; a replay revokes the grant", async () => {
-  const grants = Grants.open(grantsPath(tempDataPath()));
+  const grants = await openGrants();
   await grants.addTokens(
     [
       ["r1", storedToken("g1", "refresh")],
@@ -271,84 +282,60 @@ test("refresh tokens rotate and end their access tokens; a replay revokes the gr
     NOW,
   );
   assert.deepEqual(await grants.rotateRefresh("a1", NOW), { found: "unknown" });
+  assert.deepEqual(await grants.refreshToken("r1", NOW), storedToken("g1", "refresh"));
   const fresh = await grants.rotateRefresh("r1", NOW);
-  assert.deepEqual(fresh, {
-    found: "fresh",
-    value: { ...storedToken("g1", "refresh"), rotated: true },
-  });
-  assert.equal(grants.accessToken("a1", NOW), undefined);
+  assert.deepEqual(fresh, { found: "fresh", value: storedToken("g1", "refresh") });
+  assert.equal(await grants.refreshToken("r1", NOW), undefined, "rotated");
+  assert.equal(await grants.accessToken("a1", NOW), undefined);
   await grants.addTokens([["a2", storedToken("g1", "access")]], NOW);
   assert.deepEqual(await grants.rotateRefresh("r1", NOW), { found: "replayed" });
-  assert.equal(grants.accessToken("a2", NOW), undefined);
+  assert.equal(await grants.accessToken("a2", NOW), undefined);
   assert.deepEqual(await grants.rotateRefresh("r1", NOW), { found: "unknown" });
 });
 
-test("grants are written only on a change, and a failed write changes nothing", async () => {
-  const path = grantsPath(tempDataPath());
-  const grants = Grants.open(path);
-  assert.deepEqual(await grants.useCode("nope", NOW), { found: "unknown" });
-  assert.throws(() => readFileSync(path), /ENOENT/);
-  await grants.addCode("c1", storedCode("g1"), NOW);
-  const before = readFileSync(path, "utf8");
-  rmSync(path);
-  mkdirSync(path);
-  await assert.rejects(grants.useCode("c1", NOW));
-  rmSync(path, { recursive: true });
-  writeFileSync(path, before);
-  assert.equal((await grants.useCode("c1", NOW)).found, "fresh");
-});
-
-test("concurrent changes are serialized and all kept", async () => {
-  const path = grantsPath(tempDataPath());
-  const grants = Grants.open(path);
-  await Promise.all(
-    Array.from({ length: 30 }, (_, i) => grants.addCode(`c${i}`, storedCode(`g${i}`), NOW)),
-  );
-  const used = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => grants.useCode(`c${i}`, NOW)),
-  );
-  assert.ok(used.every((lookup) => lookup.found === "fresh"));
-  const reopened = Grants.open(path);
-  const again = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => reopened.useCode(`c${i}`, NOW)),
-  );
-  assert.ok(again.every((lookup) => lookup.found === "replayed"));
-});
-
-test("a corrupt grants file is reported, not replaced", () => {
-  const valid = {
-    grant: "g",
-    kind: "access",
-    client_id: "c",
-    user: "u",
-    scope: [],
-    expires_at: 1,
-    rotated: false,
-  };
-  for (const text of [
-    "{ not json",
-    "[]",
-    '{"codes": {}}',
-    '{"codes": [], "tokens": {}}',
-    JSON.stringify({ codes: {}, tokens: { h: { ...valid, kind: "other" } } }),
-    JSON.stringify({ codes: {}, tokens: { h: { ...valid, expires_at: -1 } } }),
-    JSON.stringify({ codes: {}, tokens: { h: { ...valid, scope: "todos" } } }),
-    JSON.stringify({ codes: {}, tokens: { h: { ...valid, rotated: "no" } } }),
-    JSON.stringify({
-      codes: { h: { ...valid, redirect_uri: "x", used: false, code_challenge: 1 } },
-      tokens: {},
-    }),
-  ]) {
-    const path = grantsPath(tempDataPath());
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    assert.throws(() => Grants.open(path), GrantsFileError, text);
-    assert.equal(readFileSync(path, "utf8"), text);
+test("a refresh token rotated concurrently has exactly one winner", async () => {
+  const grants = await openGrants();
+  for (let round = 0; round < 5; round += 1) {
+    await grants.addTokens([[`r${round}`, storedToken(`g${round}`, "refresh")]], NOW);
+    const lookups = await Promise.all(
+      Array.from({ length: 8 }, () => grants.rotateRefresh(`r${round}`, NOW)),
+    );
+    const fresh = lookups.filter((lookup) => lookup.found === "fresh");
+    assert.equal(fresh.length, 1, JSON.stringify(lookups));
   }
-  // A missing challenge is none, as in every stack.
-  const path = grantsPath(tempDataPath());
-  mkdirSync(dirname(path), { recursive: true });
-  const code = { ...valid, redirect_uri: "x", used: false };
-  writeFileSync(path, JSON.stringify({ codes: { h: code }, tokens: {} }));
-  assert.ok(Grants.open(path));
+});
+
+test("registered clients are kept, up to MAX_CLIENTS even when registering concurrently", async () => {
+  const grants = await openGrants();
+  const client: Client = {
+    secretHash: null,
+    issuedAt: NOW,
+    clientName: "Inspector",
+    redirectUris: ["http://localhost:6274/oauth/callback", "https://x.example/cb"],
+    scope: ["todos"],
+  };
+  assert.equal(await grants.addClient("first", client), true);
+  assert.deepEqual(await grants.client("first"), client);
+  assert.equal(await grants.client("other"), undefined);
+  const confidential = { ...client, secretHash: "ab".repeat(32), clientName: null, scope: null };
+  const added = await Promise.all(
+    Array.from({ length: MAX_CLIENTS + 9 }, (_, i) => grants.addClient(`c${i}`, confidential)),
+  );
+  assert.equal(added.filter(Boolean).length, MAX_CLIENTS - 1);
+  assert.deepEqual(await grants.client("c0"), confidential);
+});
+
+test("a pending consent request is taken once, and not after it expired", async () => {
+  const grants = await openGrants();
+  const request = { clientId: "c", scope: ["todos"], state: "s é" };
+  await grants.addPending("p1", request, NOW);
+  await grants.addPending("p2", request, NOW);
+  const taken = await Promise.all([grants.takePending("p1", NOW), grants.takePending("p1", NOW)]);
+  assert.deepEqual(
+    taken.filter((found) => found !== undefined),
+    [request],
+  );
+  assert.equal(await grants.takePending("p2", NOW + PENDING_LIFETIME), undefined);
+  assert.equal(await grants.takePending("p2", NOW), undefined, "taken, though expired");
+  assert.equal(await grants.takePending("unknown", NOW), undefined);
 });

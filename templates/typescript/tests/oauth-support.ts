@@ -12,11 +12,12 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   REDIRECT_URI,
+  freshData,
+  openTestDatabase,
   send,
-  tempDataPath,
   testConfig,
 } from "./support.js";
-import type { Reply } from "./support.js";
+import type { Reply, TestData } from "./support.js";
 
 /** The issuer: PUBLIC_URL of the test configuration. */
 export const ISSUER = "https://todo.example.com";
@@ -31,14 +32,24 @@ export const CLIENT_REDIRECT = "https://client.example.org/callback";
 /** A plugin with a clock the test moves. */
 export class Server {
   now = 1_800_000_000;
-  readonly app: Plugin;
+  // Set by `start`, which cannot be a constructor: opening the database takes a while.
+  app!: Plugin;
 
-  constructor(
-    readonly dataPath: string = tempDataPath(),
+  private constructor(readonly data: TestData) {}
+
+  /** A plugin on `data` (new, empty data if not given), with `change` made to its settings. */
+  static async start(
+    data?: TestData,
     change: Partial<Config> = {},
     resolver?: Resolver,
-  ) {
-    this.app = createApp({ ...testConfig(dataPath), ...change }, () => this.now, resolver);
+  ): Promise<Server> {
+    const server = new Server(data ?? (await freshData()));
+    server.app = await createApp(
+      { ...testConfig(server.data), ...change },
+      () => server.now,
+      resolver,
+    );
+    return server;
   }
 
   advance(seconds: number): void {
@@ -46,11 +57,46 @@ export class Server {
   }
 }
 
+/** The rows of an OAuth table of `data`'s database, as the database returns them. */
+export async function storedRows(
+  data: TestData,
+  table: "oauth_clients" | "oauth_codes" | "oauth_tokens" | "oauth_pending",
+): Promise<Array<Record<string, unknown>>> {
+  const db = await openTestDatabase(data);
+  try {
+    return await db.query(`SELECT * FROM ${table} ORDER BY 1`);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Everything the OAuth tables of `data`'s database hold, as text to search. */
+export async function storedText(data: TestData): Promise<string> {
+  const tables = ["oauth_clients", "oauth_codes", "oauth_tokens", "oauth_pending"] as const;
+  const rows = [];
+  for (const table of tables) {
+    rows.push(await storedRows(data, table));
+  }
+  return JSON.stringify(rows);
+}
+
+/** Runs each statement on `data`'s database, on a connection of its own. */
+export async function runSql(data: TestData, ...statements: string[]): Promise<void> {
+  const db = await openTestDatabase(data);
+  try {
+    for (const sql of statements) {
+      await db.query(sql);
+    }
+  } finally {
+    await db.close();
+  }
+}
+
 /** The state of the test requests: it must come back unchanged. */
 export const STATE = "state with spaces & symbols=/?é";
 
 /** The scope the manifest grants (`todos` unless the project was generated with another). */
-export const SCOPE = oauthScope(new Server().app.documents).join(" ");
+export const SCOPE = oauthScope((await Server.start()).app.documents).join(" ");
 
 /** The query string of a valid authorization request, with `extra` added or replacing. */
 export function authorization(extra: Record<string, string> = {}): string {

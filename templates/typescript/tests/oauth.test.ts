@@ -5,11 +5,11 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { test } from "node:test";
 
 import { escapeHtml } from "../src/oauth/page.js";
-import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS, PENDING_LIFETIME } from "../src/oauth/pending.js";
+import { LOCKOUT_SECONDS, MAX_WRONG_PASSWORDS } from "../src/oauth/pending.js";
+import { PENDING_LIFETIME } from "../src/oauth/store.js";
 import {
   ACCESS_TOKEN_LIFETIME,
   CODE_LIFETIME,
@@ -17,7 +17,6 @@ import {
   RETRY_SECONDS,
   hashSecret,
 } from "../src/oauth/server.js";
-import { grantsPath } from "../src/oauth/store.js";
 import { MAX_BODY_BYTES } from "../src/request.js";
 import {
   CHALLENGE,
@@ -43,13 +42,22 @@ import {
   refreshWith,
   registerPublic,
   requestId,
+  storedRows,
+  storedText,
   tokenJson,
   tokensOf,
 } from "./oauth-support.js";
-import { CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, assertError, send } from "./support.js";
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  REDIRECT_URI,
+  assertError,
+  openTestDatabase,
+  send,
+} from "./support.js";
 
 test("the authorization endpoint shows a sign-in and consent page", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const reply = await send(app, "GET", `/oauth/authorize?${authorization()}`);
   assertPage(reply, 200);
   for (const needed of [
@@ -72,7 +80,7 @@ test("the authorization endpoint shows a sign-in and consent page", async () => 
 });
 
 test("the whole flow works and refresh tokens rotate", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const approved = await approve(app, authorization());
   assert.equal(approved.status, 303);
   assert.equal(approved.text, "");
@@ -124,7 +132,7 @@ test("the whole flow works and refresh tokens rotate", async () => {
 });
 
 test("form bodies and both client credential methods work", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const inBody = new URLSearchParams({
     grant_type: "authorization_code",
     code: await code(app),
@@ -168,7 +176,7 @@ test("form bodies and both client credential methods work", async () => {
 });
 
 test("a bad client or redirect URI is an error page, never a redirect", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const query of [
     authorization({ client_id: "someone-else" }),
     authorization({ client_id: "" }),
@@ -194,7 +202,7 @@ test("a bad client or redirect URI is an error page, never a redirect", async ()
 });
 
 test("other bad requests redirect back with an error", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const cases: Array<[string, string]> = [
     [authorization({ response_type: "token" }), "unsupported_response_type"],
     // Another parameter given twice (RFC 6749, 3.1): the first state comes back.
@@ -244,7 +252,7 @@ test("other bad requests redirect back with an error", async () => {
 });
 
 test("with PKCE, state may be left out, and the redirect then carries none", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const query = authorization({
     state: "",
     code_challenge: CHALLENGE,
@@ -260,7 +268,7 @@ test("with PKCE, state may be left out, and the redirect then carries none", asy
 });
 
 test("a missing scope is the manifest's, and a smaller one is granted as asked", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const missing = tokensOf(await tokenJson(app, exchange(await code(app, { scope: "" }))));
   assert.equal(missing.scope, SCOPE);
   const page = await send(app, "GET", `/oauth/authorize?${authorization({ scope: "" })}`);
@@ -274,7 +282,7 @@ test("a missing scope is the manifest's, and a smaller one is granted as asked",
 });
 
 test("denying redirects with access_denied", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const id = await consent(app, authorization());
   const params = redirectParams(await answer(app, { request_id: id, decision: "deny" }));
   assert.deepEqual(
@@ -298,7 +306,7 @@ test("denying redirects with access_denied", async () => {
 });
 
 test("a wrong password shows the page again without a code", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const [user, password] of [
     ["alice", "wrong"],
     ["mallory", "alice-password"],
@@ -324,7 +332,7 @@ test("a wrong password shows the page again without a code", async () => {
 });
 
 test("a consent form the server did not show is refused", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const signIn = "username=alice&password=alice-password&decision=allow";
   // The whole request in the form, as the page used to carry it, but no page was shown.
   for (const form of [
@@ -339,7 +347,7 @@ test("a consent form the server did not show is refused", async () => {
 });
 
 test("a consent page is answered once and within 10 minutes", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   const signIn = { username: "alice", password: "alice-password", decision: "allow" };
   const used = await consent(app, authorization());
@@ -356,7 +364,7 @@ test("a consent page is answered once and within 10 minutes", async () => {
 });
 
 test("the form cannot change the request it answers", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const verifier = "w".repeat(43);
   const challenge = createHash("sha256").update(verifier).digest("base64url");
   const query = authorization({ code_challenge: challenge, code_challenge_method: "S256" });
@@ -380,7 +388,7 @@ test("the form cannot change the request it answers", async () => {
 });
 
 test("wrong passwords lock the username for a while", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   for (let i = 0; i < MAX_WRONG_PASSWORDS; i += 1) {
     const reply = await approve(app, authorization(), "alice", "wrong");
@@ -398,7 +406,7 @@ test("wrong passwords lock the username for a while", async () => {
 });
 
 test("token errors follow RFC 6749", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const issued = await code(app);
   const withChanges = (changes: Record<string, unknown>): Record<string, unknown> => {
     const body = exchange(issued);
@@ -490,13 +498,13 @@ test("token errors follow RFC 6749", async () => {
 });
 
 test("the code must come with the same redirect URI", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const body = { ...exchange(await code(app)), redirect_uri: "http://localhost:9/other" };
   assertOAuthError(await tokenJson(app, body), 400, "invalid_grant");
 });
 
 test("a code posted again by its client within a minute fails and revokes nothing", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   // The pre-registered client, proven by its secret (ChatGPT has posted a code twice).
   const issued = await code(app);
@@ -513,7 +521,7 @@ test("a code posted again by its client within a minute fails and revokes nothin
 });
 
 test("any other replayed code fails and revokes what it issued", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   // Later than a retry would come.
   let issued = await code(app);
@@ -541,7 +549,7 @@ test("any other replayed code fails and revokes what it issued", async () => {
 });
 
 test("codes, access tokens and refresh tokens expire", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   const late = await code(app);
   server.advance(CODE_LIFETIME);
@@ -570,7 +578,7 @@ test("codes, access tokens and refresh tokens expire", async () => {
 });
 
 test("PKCE S256 is checked when the client uses it", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const verifier = "a-verifier-of-at-least-43-characters-0123456789";
   const challenge = createHash("sha256").update(verifier).digest("base64url");
   const pkce = { code_challenge: challenge, code_challenge_method: "S256" };
@@ -596,7 +604,7 @@ test("PKCE S256 is checked when the client uses it", async () => {
 });
 
 test("a refresh may narrow the scope but not widen it", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const tokens = tokensOf(await tokenJson(app, exchange(await code(app))));
   const widened = await tokenJson(
     app,
@@ -619,77 +627,72 @@ test("a refresh may narrow the scope but not widen it", async () => {
 });
 
 test("tokens survive a restart and are stored hashed", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const issued = await code(server.app);
   const pending = await code(server.app);
   const tokens = tokensOf(await tokenJson(server.app, exchange(issued)));
 
-  const restarted = new Server(server.dataPath);
+  const restarted = await Server.start(server.data);
   assert.equal((await list(restarted.app, tokens.access_token)).status, 200);
   tokensOf(await tokenJson(restarted.app, exchange(pending)));
   assertOAuthError(await tokenJson(restarted.app, exchange(issued)), 400, "invalid_grant");
-  const stored = readFileSync(grantsPath(server.dataPath), "utf8");
+  const stored = await storedText(server.data);
   for (const secret of [tokens.access_token, tokens.refresh_token, issued, pending]) {
     assert.ok(!stored.includes(secret), "a raw secret is stored");
   }
+  assert.ok(stored.includes(hashSecret(issued)), "the hash is");
 });
 
-test("the grants file has the shared format, and expired entries are pruned", async () => {
-  const server = new Server();
+test("the grants are rows of the shared schema, and expired ones are pruned", async () => {
+  const server = await Server.start();
   const { app } = server;
   const issued = await code(app);
   const tokens = tokensOf(await tokenJson(app, exchange(issued)));
-  const path = grantsPath(server.dataPath);
-  assert.ok(path.endsWith("/nested/todos.oauth.json"), path);
-  const text = readFileSync(path, "utf8");
-  const stored = JSON.parse(text) as {
-    codes: Record<string, Record<string, unknown>>;
-    tokens: Record<string, Record<string, unknown>>;
-  };
-  assert.equal(text, JSON.stringify(stored, null, 2), "pretty JSON, two spaces");
-  const storedCode = stored.codes[hashSecret(issued)];
-  assert.deepEqual(storedCode && Object.keys(storedCode), [
-    "grant",
-    "client_id",
-    "redirect_uri",
-    "user",
-    "scope",
-    "code_challenge",
-    "resource",
-    "expires_at",
-    "used",
-    "used_at",
-  ]);
-  assert.equal(storedCode?.["used"], true);
-  assert.equal(storedCode?.["used_at"], server.now);
-  assert.equal(storedCode?.["resource"], null);
-  assert.equal(storedCode?.["code_challenge"], null);
-  assert.equal(storedCode?.["expires_at"], server.now + CODE_LIFETIME);
-  const access = stored.tokens[hashSecret(tokens.access_token)];
-  assert.deepEqual(access, {
-    grant: storedCode?.["grant"],
-    kind: "access",
-    client_id: CLIENT_ID,
-    user: "alice",
-    scope: SCOPE === "" ? [] : SCOPE.split(" "),
-    resource: null,
-    expires_at: server.now + ACCESS_TOKEN_LIFETIME,
-    rotated: false,
-  });
-  assert.equal(stored.tokens[hashSecret(tokens.refresh_token)]?.["kind"], "refresh");
-  const keys = Object.keys(stored.tokens);
-  assert.deepEqual(keys, [...keys].sort(), "entries sorted by hash");
+  const [storedCode, ...otherCodes] = await storedRows(server.data, "oauth_codes");
+  assert.deepEqual(otherCodes, []);
+  assert.deepEqual(
+    { ...storedCode },
+    {
+      code_hash: hashSecret(issued),
+      grant_id: storedCode?.["grant_id"],
+      client_id: CLIENT_ID,
+      redirect_uri: REDIRECT_URI,
+      username: "alice",
+      scope: SCOPE,
+      code_challenge: null,
+      resource: null,
+      expires_at: server.now + CODE_LIFETIME,
+      used_at: server.now,
+    },
+  );
+  const stored = await storedRows(server.data, "oauth_tokens");
+  const access = stored.find((row) => row["token_hash"] === hashSecret(tokens.access_token));
+  assert.deepEqual(
+    { ...access, rotated: Boolean(access?.["rotated"]) },
+    {
+      token_hash: hashSecret(tokens.access_token),
+      grant_id: storedCode?.["grant_id"],
+      kind: "access",
+      client_id: CLIENT_ID,
+      username: "alice",
+      scope: SCOPE,
+      resource: null,
+      expires_at: server.now + ACCESS_TOKEN_LIFETIME,
+      rotated: false,
+    },
+  );
+  const refresh = stored.find((row) => row["token_hash"] === hashSecret(tokens.refresh_token));
+  assert.equal(refresh?.["kind"], "refresh");
 
   // The next change forgets what has expired.
   server.advance(REFRESH_TOKEN_LIFETIME);
   await code(app);
-  const pruned = JSON.parse(readFileSync(path, "utf8")) as typeof stored;
-  assert.equal(Object.keys(pruned.codes).length, 1);
-  assert.deepEqual(pruned.tokens, {});
+  assert.equal((await storedRows(server.data, "oauth_codes")).length, 1);
+  assert.deepEqual(await storedRows(server.data, "oauth_tokens"), []);
 });
 
 test("the API needs a valid access token", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   for (const token of [undefined, "not-a-token", CLIENT_SECRET]) {
     const reply = await send(app, "GET", "/todos", { token });
     assertError(reply, 401);
@@ -705,7 +708,7 @@ test("the API needs a valid access token", async () => {
 });
 
 test("the OAuth routes answer only their methods", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const get = await send(app, "GET", "/oauth/token");
   assertError(get, 405);
   assert.equal(get.headers.get("allow"), "POST");
@@ -717,7 +720,7 @@ test("the OAuth routes answer only their methods", async () => {
 });
 
 test("the manifest points at the OAuth endpoints", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const manifest = (await send(app, "GET", "/.well-known/ai-plugin.json")).json() as {
     auth: Record<string, unknown>;
   };
@@ -728,7 +731,7 @@ test("the manifest points at the OAuth endpoints", async () => {
 });
 
 test("a body over the limit is a 413", async () => {
-  const { app } = new Server();
+  const { app } = await Server.start();
   const huge = `grant_type=${"x".repeat(MAX_BODY_BYTES)}`;
   for (const path of ["/oauth/token", "/oauth/authorize"]) {
     const reply = await postForm(app, path, huge);
@@ -738,14 +741,13 @@ test("a body over the limit is a 413", async () => {
 });
 
 test("a grant that cannot be stored is a server error, and nothing is lost", async () => {
-  const server = new Server();
+  const server = await Server.start();
   const { app } = server;
   const tokens = tokensOf(await tokenJson(app, exchange(await code(app))));
   const issued = await code(app);
-  const path = grantsPath(server.dataPath);
-  // A folder where the file should be makes the final rename fail.
-  rmSync(path);
-  mkdirSync(path);
+  // With the codes' table renamed away, the database refuses to store or use codes.
+  const db = await openTestDatabase(server.data);
+  await db.query("ALTER TABLE oauth_codes RENAME TO oauth_codes_away");
   const page = await approve(app, authorization());
   assertPage(page, 500);
   assert.ok(page.text.includes("The code could not be stored"), page.text);
@@ -753,6 +755,7 @@ test("a grant that cannot be stored is a server error, and nothing is lost", asy
   assertOAuthError(failed, 500, "server_error");
   // What was issued before still works, and the code was not used up.
   assert.equal((await list(app, tokens.access_token)).status, 200);
-  rmSync(path, { recursive: true });
+  await db.query("ALTER TABLE oauth_codes_away RENAME TO oauth_codes");
+  await db.close();
   tokensOf(await tokenJson(app, exchange(issued)));
 });

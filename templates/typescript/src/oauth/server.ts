@@ -20,13 +20,14 @@
 import { createHash, randomBytes } from "node:crypto";
 
 import { constantTimeEqual } from "../auth.js";
+import type { Database } from "../db.js";
 import { json } from "../errors.js";
 import { parseJson } from "../request.js";
 import { splitWhiteSpace, trimWhiteSpace } from "../text.js";
 import { ClientDocumentError, ClientDocuments } from "./client-metadata.js";
 import type { Resolver } from "./client-metadata.js";
 import { consentPage, errorPage } from "./page.js";
-import { LOCKOUT_SECONDS, PendingRequests, WrongPasswords } from "./pending.js";
+import { LOCKOUT_SECONDS, WrongPasswords } from "./pending.js";
 import { hostOf, isMetadataUrl, withParams } from "./redirect.js";
 import type { AllowList } from "./redirect.js";
 import { RegistrationError, checkMetadata } from "./registration.js";
@@ -152,6 +153,14 @@ class TokenError extends Error {
   }
 }
 
+/** What a code or refresh token grants: what the tokens issued for it carry. */
+interface Granted {
+  readonly grant: string;
+  readonly user: string;
+  readonly scope: readonly string[];
+  readonly resource: string | null;
+}
+
 /** The authorization server. */
 export class OAuth {
   readonly #settings: OAuthSettings;
@@ -159,18 +168,14 @@ export class OAuth {
   readonly #clock: Clock;
   readonly #plugin: string;
   readonly #documents: ClientDocuments;
-  /** The requests whose consent page awaits an answer. */
-  readonly #pending = new PendingRequests<AuthRequest>();
   readonly #wrongPasswords = new WrongPasswords();
 
   /**
-   * The server for the plugin called `plugin`, keeping its grants in the file `grantsPath`.
-   *
-   * @throws GrantsFileError if the file exists but cannot be used.
+   * The server for the plugin called `plugin`, keeping its grants in `db`.
    */
-  constructor(settings: OAuthSettings, grantsPath: string, clock: Clock, plugin: string) {
+  constructor(settings: OAuthSettings, db: Database, clock: Clock, plugin: string) {
     this.#settings = settings;
-    this.#grants = Grants.open(grantsPath);
+    this.#grants = new Grants(db);
     this.#clock = clock;
     this.#plugin = plugin;
     this.#documents = new ClientDocuments(settings.loopbackClientIds, settings.resolver);
@@ -192,13 +197,13 @@ export class OAuth {
   }
 
   /** The live access token `accessToken`. */
-  accessToken(accessToken: string): Token | undefined {
+  accessToken(accessToken: string): Promise<Token | undefined> {
     return this.#grants.accessToken(hashSecret(accessToken), this.#clock());
   }
 
   /** The user a live access token acts for. */
-  userFor(accessToken: string): string | undefined {
-    return this.accessToken(accessToken)?.user;
+  async userFor(accessToken: string): Promise<string | undefined> {
+    return (await this.accessToken(accessToken))?.user;
   }
 
   /** `GET /.well-known/oauth-protected-resource[/mcp]` (RFC 9728). */
@@ -259,7 +264,9 @@ export class OAuth {
     let added: boolean;
     try {
       added = await this.#grants.addClient(clientId, {
-        ...metadata,
+        clientName: metadata.clientName,
+        redirectUris: metadata.redirectUris,
+        scope: metadata.scope,
         secretHash: secret === undefined ? null : hashSecret(secret),
         issuedAt: now,
       });
@@ -277,7 +284,7 @@ export class OAuth {
       return refuse(
         "invalid_client_metadata",
         `the server is full: it keeps at most ${MAX_CLIENTS} registered clients; its operator ` +
-          "can remove them from the grants file",
+          "can remove them from the oauth_clients table",
       );
     }
     const answer: Record<string, unknown> = { client_id: clientId, client_id_issued_at: now };
@@ -321,7 +328,7 @@ export class OAuth {
       );
     }
     const request = await this.#check(params, repeated);
-    return "clientId" in request ? this.#consentPage(request, "") : refuse(request);
+    return "clientId" in request ? await this.#consentPage(request, "") : refuse(request);
   }
 
   /** `POST /oauth/authorize` with this form body: the person's decision on the consent page. */
@@ -335,7 +342,9 @@ export class OAuth {
     // The request is the one the page was shown for, found by the form's `request_id`;
     // whatever else the form says about it is ignored.
     const now = this.#clock();
-    const request = this.#pending.take(params.get("request_id") ?? "", now);
+    const request = (await this.#grants.takePending(params.get("request_id") ?? "", now)) as
+      | AuthRequest
+      | undefined;
     if (request === undefined) {
       return errorPage(
         400,
@@ -377,7 +386,6 @@ export class OAuth {
           codeChallenge: request.codeChallenge ?? null,
           resource: request.resource,
           expiresAt: now + CODE_LIFETIME,
-          used: false,
           usedAt: null,
         };
         try {
@@ -426,7 +434,7 @@ export class OAuth {
         scope: null,
       };
     }
-    const registered = this.#grants.client(clientId);
+    const registered = await this.#grants.client(clientId);
     if (registered !== undefined) {
       return {
         id: clientId,
@@ -597,10 +605,10 @@ export class OAuth {
    * The sign-in and consent page for `request`, which is kept until the page is answered: the
    * form carries only its id.
    */
-  #consentPage(request: AuthRequest, username: string, error?: string): Response {
-    const hidden: Array<[string, string]> = [
-      ["request_id", this.#pending.add(request, this.#clock())],
-    ];
+  async #consentPage(request: AuthRequest, username: string, error?: string): Promise<Response> {
+    const id = randomToken();
+    await this.#grants.addPending(id, request, this.#clock());
+    const hidden: Array<[string, string]> = [["request_id", id]];
     return consentPage({
       plugin: this.#plugin,
       client: request.clientName,
@@ -630,10 +638,10 @@ export class OAuth {
    *
    * @returns the client id, and whether it is the pre-registered client.
    */
-  #authenticate(
+  async #authenticate(
     headers: Headers,
     param: (name: string) => string | undefined,
-  ): { clientId: string; preregistered: boolean } {
+  ): Promise<{ clientId: string; preregistered: boolean }> {
     const authorization = headers.get("authorization") ?? "";
     const basic = /^[\t\x20-\x7e]*$/.test(authorization)
       ? /^[Bb]asic (.*)$/s.exec(authorization)?.[1]
@@ -655,7 +663,8 @@ export class OAuth {
       [clientId, clientSecret] = [param("client_id") ?? "", secretInBody];
     } else {
       const publicId = param("client_id");
-      const registered = publicId === undefined ? undefined : this.#grants.client(publicId);
+      const registered =
+        publicId === undefined ? undefined : await stored(this.#grants.client(publicId));
       if (
         publicId !== undefined &&
         ((registered !== undefined && registered.secretHash === null) ||
@@ -673,7 +682,7 @@ export class OAuth {
     if (idMatches && secretMatches) {
       return { clientId, preregistered: true };
     }
-    const registered = idMatches ? undefined : this.#grants.client(clientId);
+    const registered = idMatches ? undefined : await stored(this.#grants.client(clientId));
     if (registered !== undefined && registered.secretHash === null) {
       throw TokenError.client("this client was registered without a secret: send no client_secret");
     }
@@ -713,104 +722,26 @@ export class OAuth {
     return known;
   }
 
+  /**
+   * `POST /oauth/token`'s work: authenticates the client, redeems the code or refresh token,
+   * and issues tokens for what it grants.
+   */
   async #exchange(headers: Headers, body: Uint8Array): Promise<Record<string, unknown>> {
     const params = tokenParams(headers, body);
     const param = (name: string): string | undefined => {
       const value = params.get(name);
       return value === "" ? undefined : value;
     };
-    const { clientId, preregistered } = this.#authenticate(headers, param);
+    const { clientId, preregistered } = await this.#authenticate(headers, param);
     const now = this.#clock();
-    let grant: string;
-    let user: string;
-    let scope: readonly string[];
-    let resource: string | null;
+    let granted: Granted;
     switch (param("grant_type")) {
-      case "authorization_code": {
-        const code = param("code");
-        if (code === undefined) {
-          throw TokenError.request("code is required");
-        }
-        const redirectUri = param("redirect_uri");
-        if (redirectUri === undefined) {
-          throw TokenError.request("redirect_uri is required");
-        }
-        const found = await stored(this.#grants.useCode(hashSecret(code), now));
-        if (found.found === "unknown") {
-          throw TokenError.grant("the code is unknown or expired");
-        }
-        const issued = found.value;
-        const verifier = param("code_verifier");
-        const proves =
-          issued.clientId === clientId &&
-          issued.redirectUri === redirectUri &&
-          (issued.codeChallenge === null
-            ? verifier === undefined
-            : verifier !== undefined && verifierMatches(verifier, issued.codeChallenge));
-        if (found.found === "replayed") {
-          // Only the client the code was issued to holds its verifier or secret: the same
-          // proof, soon after, is that client retrying, and revoking would sign the user out.
-          const retry = proves && issued.usedAt !== null && now - issued.usedAt <= RETRY_SECONDS;
-          if (retry) {
-            throw TokenError.grant(
-              "the code was already exchanged; the tokens of that exchange stay valid",
-            );
-          }
-          await stored(this.#grants.revoke(issued.grant));
-          throw TokenError.grant("the code was already used; the tokens it gave are revoked");
-        }
-        if (issued.clientId !== clientId || issued.redirectUri !== redirectUri) {
-          throw TokenError.grant("the code was issued to another client or redirect_uri");
-        }
-        if (issued.codeChallenge !== null && verifier !== undefined) {
-          if (!verifierMatches(verifier, issued.codeChallenge)) {
-            throw TokenError.grant("code_verifier does not match code_challenge");
-          }
-        } else if (issued.codeChallenge !== null) {
-          throw TokenError.grant("code_verifier is required: the authorization request used PKCE");
-        } else if (verifier !== undefined) {
-          throw TokenError.grant(
-            "code_verifier given, but the authorization request had no code_challenge",
-          );
-        }
-        resource = this.#tokenResource(param("resource"), issued.resource);
-        ({ grant, user, scope } = issued);
+      case "authorization_code":
+        granted = await this.#redeemCode(param, clientId, now);
         break;
-      }
-      case "refresh_token": {
-        const refresh = param("refresh_token");
-        if (refresh === undefined) {
-          throw TokenError.request("refresh_token is required");
-        }
-        // The resource is checked before the refresh token is used up.
-        const askedResource = param("resource");
-        const current = this.#grants.refreshToken(hashSecret(refresh), now);
-        if (askedResource !== undefined && current !== undefined) {
-          this.#tokenResource(askedResource, current.resource);
-        }
-        const found = await stored(this.#grants.rotateRefresh(hashSecret(refresh), now));
-        if (found.found === "unknown") {
-          throw TokenError.grant("the refresh token is unknown or expired");
-        }
-        if (found.found === "replayed") {
-          throw TokenError.grant("the refresh token was already used; its grant is revoked");
-        }
-        const token = found.value;
-        if (token.clientId !== clientId) {
-          throw TokenError.grant("the refresh token was issued to another client");
-        }
-        const asked = param("scope");
-        scope = token.scope;
-        if (asked !== undefined) {
-          scope = splitWhiteSpace(asked);
-          if (!scope.every((s) => token.scope.includes(s))) {
-            throw new TokenError(400, "invalid_scope", "a refresh cannot widen the scope");
-          }
-        }
-        resource = this.#tokenResource(askedResource, token.resource);
-        ({ grant, user } = token);
+      case "refresh_token":
+        granted = await this.#refresh(param, clientId, now);
         break;
-      }
       case undefined:
         throw TokenError.request("grant_type is required");
       default:
@@ -820,20 +751,129 @@ export class OAuth {
           "grant_type must be authorization_code or refresh_token",
         );
     }
+    return this.#issue(granted, clientId, preregistered, now);
+  }
 
+  /**
+   * Uses the code of an `authorization_code` request, which must have been issued to this
+   * client and `redirect_uri`, with the PKCE verifier if it had a challenge. A replay revokes
+   * the code's grant, unless it is the same client retrying (see {@link RETRY_SECONDS}).
+   */
+  async #redeemCode(
+    param: (name: string) => string | undefined,
+    clientId: string,
+    now: number,
+  ): Promise<Granted> {
+    const code = param("code");
+    if (code === undefined) {
+      throw TokenError.request("code is required");
+    }
+    const redirectUri = param("redirect_uri");
+    if (redirectUri === undefined) {
+      throw TokenError.request("redirect_uri is required");
+    }
+    const found = await stored(this.#grants.useCode(hashSecret(code), now));
+    if (found.found === "unknown") {
+      throw TokenError.grant("the code is unknown or expired");
+    }
+    const issued = found.value;
+    const verifier = param("code_verifier");
+    const proves =
+      issued.clientId === clientId &&
+      issued.redirectUri === redirectUri &&
+      (issued.codeChallenge === null
+        ? verifier === undefined
+        : verifier !== undefined && verifierMatches(verifier, issued.codeChallenge));
+    if (found.found === "replayed") {
+      // Only the client the code was issued to holds its verifier or secret: the same
+      // proof, soon after, is that client retrying, and revoking would sign the user out.
+      const retry = proves && issued.usedAt !== null && now - issued.usedAt <= RETRY_SECONDS;
+      if (retry) {
+        throw TokenError.grant(
+          "the code was already exchanged; the tokens of that exchange stay valid",
+        );
+      }
+      await stored(this.#grants.revoke(issued.grant));
+      throw TokenError.grant("the code was already used; the tokens it gave are revoked");
+    }
+    if (issued.clientId !== clientId || issued.redirectUri !== redirectUri) {
+      throw TokenError.grant("the code was issued to another client or redirect_uri");
+    }
+    if (issued.codeChallenge !== null && verifier !== undefined) {
+      if (!verifierMatches(verifier, issued.codeChallenge)) {
+        throw TokenError.grant("code_verifier does not match code_challenge");
+      }
+    } else if (issued.codeChallenge !== null) {
+      throw TokenError.grant("code_verifier is required: the authorization request used PKCE");
+    } else if (verifier !== undefined) {
+      throw TokenError.grant(
+        "code_verifier given, but the authorization request had no code_challenge",
+      );
+    }
+    const resource = this.#tokenResource(param("resource"), issued.resource);
+    return { grant: issued.grant, user: issued.user, scope: issued.scope, resource };
+  }
+
+  /**
+   * Rotates the refresh token of a `refresh_token` request, which must have been issued to
+   * this client; the scope may narrow, never widen. A replay revokes its grant.
+   */
+  async #refresh(
+    param: (name: string) => string | undefined,
+    clientId: string,
+    now: number,
+  ): Promise<Granted> {
+    const refresh = param("refresh_token");
+    if (refresh === undefined) {
+      throw TokenError.request("refresh_token is required");
+    }
+    // The resource is checked before the refresh token is used up.
+    const askedResource = param("resource");
+    const current = await stored(this.#grants.refreshToken(hashSecret(refresh), now));
+    if (askedResource !== undefined && current !== undefined) {
+      this.#tokenResource(askedResource, current.resource);
+    }
+    const found = await stored(this.#grants.rotateRefresh(hashSecret(refresh), now));
+    if (found.found === "unknown") {
+      throw TokenError.grant("the refresh token is unknown or expired");
+    }
+    if (found.found === "replayed") {
+      throw TokenError.grant("the refresh token was already used; its grant is revoked");
+    }
+    const token = found.value;
+    if (token.clientId !== clientId) {
+      throw TokenError.grant("the refresh token was issued to another client");
+    }
+    const asked = param("scope");
+    let scope = token.scope;
+    if (asked !== undefined) {
+      scope = splitWhiteSpace(asked);
+      if (!scope.every((s) => token.scope.includes(s))) {
+        throw new TokenError(400, "invalid_scope", "a refresh cannot widen the scope");
+      }
+    }
+    const resource = this.#tokenResource(askedResource, token.resource);
+    return { grant: token.grant, user: token.user, scope, resource };
+  }
+
+  /**
+   * Issues an access token for `granted`, and a refresh token for `offline_access` and for
+   * the pre-registered client (GPT Actions); the token response.
+   */
+  async #issue(
+    granted: Granted,
+    clientId: string,
+    preregistered: boolean,
+    now: number,
+  ): Promise<Record<string, unknown>> {
     const accessToken = randomToken();
-    // A refresh token for `offline_access`, and for the pre-registered client (GPT Actions).
     const refreshToken =
-      preregistered || scope.includes(OFFLINE_ACCESS) ? randomToken() : undefined;
+      preregistered || granted.scope.includes(OFFLINE_ACCESS) ? randomToken() : undefined;
     const token = (kind: Token["kind"], lifetime: number): Token => ({
-      grant,
+      ...granted,
       kind,
       clientId,
-      user,
-      scope,
-      resource,
       expiresAt: now + lifetime,
-      rotated: false,
     });
     const tokens: Array<[string, Token]> = [
       [hashSecret(accessToken), token("access", ACCESS_TOKEN_LIFETIME)],
@@ -850,7 +890,7 @@ export class OAuth {
     if (refreshToken !== undefined) {
       answer["refresh_token"] = refreshToken;
     }
-    answer["scope"] = scope.join(" ");
+    answer["scope"] = granted.scope.join(" ");
     return answer;
   }
 }
@@ -861,7 +901,7 @@ function verifierMatches(verifier: string, challenge: string): boolean {
   return constantTimeEqual(computed, challenge);
 }
 
-/** The grant store's answer; a failed write is a `server_error`. */
+/** The grant store's answer; a failed read or write is a `server_error`. */
 async function stored<T>(change: Promise<T>): Promise<T> {
   try {
     return await change;
