@@ -337,6 +337,13 @@ def test_a_pending_request_is_taken_once_and_expires(grants: Grants) -> None:
     assert grants.take_pending("unknown", 0) is None
 
 
+def test_past_the_limit_the_oldest_pending_requests_go(grants: Grants) -> None:
+    oldest, older, newest = (grants.add_pending("{}", now, limit=2) for now in (0, 1, 2))
+    assert grants.take_pending(oldest, 2) is None
+    assert grants.take_pending(older, 2) == "{}"
+    assert grants.take_pending(newest, 2) == "{}"
+
+
 def never(code: Code) -> bool:
     return False
 

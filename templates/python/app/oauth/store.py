@@ -90,6 +90,8 @@ MAX_CLIENTS = 1000
 row of `quotas`) to register more."""
 PENDING_LIFETIME = 10 * 60
 """How long a consent page can be answered, in seconds."""
+MAX_PENDING = 10_000
+"""How many consent requests are kept at most: anyone may open consent pages."""
 
 
 class Refused(Enum):
@@ -266,12 +268,17 @@ class Grants:
         rows = self._db.query(f"SELECT {_TOKEN} FROM oauth_tokens WHERE token_hash = ?", token_hash)
         return _token(rows[0]) if rows else None
 
-    def add_pending(self, request: str, now: int) -> str:
+    def add_pending(self, request: str, now: int, limit: int = MAX_PENDING) -> str:
         """Keeps a consent request (JSON) for `PENDING_LIFETIME` seconds; the unguessable id
-        its form carries."""
+        its form carries. Past `limit` kept, the oldest go (anyone may open consent pages)."""
         request_id = secrets.token_urlsafe(32)
         with self._db.transaction() as query:
             _prune(query, now)
+            query(
+                "DELETE FROM oauth_pending WHERE expires_at <= (SELECT expires_at"
+                " FROM oauth_pending ORDER BY expires_at DESC LIMIT 1 OFFSET ?)",
+                limit - 1,
+            )
             query(
                 "INSERT INTO oauth_pending (id, request, expires_at) VALUES (?, ?, ?)",
                 request_id,

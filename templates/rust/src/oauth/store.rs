@@ -98,6 +98,10 @@ pub enum Lookup<T> {
     Unknown,
 }
 
+/// How many consent requests are kept at most: anyone may open consent pages, so past this
+/// the oldest go.
+pub const MAX_PENDING: i64 = 10_000;
+
 const CODE: &str = "grant_id, client_id, redirect_uri, username, scope, code_challenge, \
                     resource, expires_at, used_at";
 const TOKEN: &str = "grant_id, kind, client_id, username, scope, resource, expires_at";
@@ -341,7 +345,7 @@ impl Grants {
     }
 
     /// Keeps a consent page's request (JSON) under `id` until `expires_at`, and forgets
-    /// expired ones.
+    /// expired ones, and the oldest past [`MAX_PENDING`] (anyone may open consent pages).
     pub async fn add_pending(
         &self,
         id: &str,
@@ -349,12 +353,31 @@ impl Grants {
         expires_at: u64,
         now: u64,
     ) -> Result<(), Error> {
+        self.add_pending_within(id, request, expires_at, now, MAX_PENDING)
+            .await
+    }
+
+    async fn add_pending_within(
+        &self,
+        id: &str,
+        request: &str,
+        expires_at: u64,
+        now: u64,
+        max: i64,
+    ) -> Result<(), Error> {
         let mut tx = self.db.begin().await?;
         let result = async {
             sqlx::query("DELETE FROM oauth_pending WHERE expires_at <= $1")
                 .bind(now as i64)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query(
+                "DELETE FROM oauth_pending WHERE expires_at <= (SELECT expires_at \
+                 FROM oauth_pending ORDER BY expires_at DESC LIMIT 1 OFFSET $1)",
+            )
+            .bind(max - 1)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("INSERT INTO oauth_pending (id, request, expires_at) VALUES ($1, $2, $3)")
                 .bind(id)
                 .bind(request)
@@ -591,5 +614,20 @@ mod tests {
         grants.add_pending("late", "{}", 1600, 1000).await.unwrap();
         assert_eq!(grants.take_pending("late", 1600).await.unwrap(), None);
         assert_eq!(grants.take_pending("made-up", 1000).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn past_the_limit_the_oldest_pending_requests_go() {
+        let database = TestDatabase::new("grants-pending-limit").await;
+        let grants = Grants::new(database.open().await);
+        for (id, expires_at) in [("a", 1600), ("b", 1601), ("c", 1602)] {
+            grants
+                .add_pending_within(id, "{}", expires_at, 1000, 2)
+                .await
+                .unwrap();
+        }
+        assert_eq!(grants.take_pending("a", 1000).await.unwrap(), None);
+        assert!(grants.take_pending("b", 1000).await.unwrap().is_some());
+        assert!(grants.take_pending("c", 1000).await.unwrap().is_some());
     }
 }
