@@ -182,7 +182,7 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     let commands = readme_commands(&project);
     run_line(&project, &commands[1]);
     let port = free_port();
-    let server = Server::start(&project, &commands[0], port, &tmp.path().join("data.json"));
+    let server = Server::start(&project, &commands[0], port, &tmp.path().join("plugin.db"));
     let client = Client::new(&server.base, None);
     let hello = client.get("/hello");
     assert_eq!(
@@ -207,8 +207,8 @@ fn a_project_generated_before_mcp_updates_with_every_edit_kept() {
     assert!(out.contains("Already up to date"), "{out}");
 }
 
-const STORE_DOC: &str = "\"\"\"Durable TODO storage: one JSON file,";
-const MY_STORE_DOC: &str = "\"\"\"Durable TODO storage (mine to change): one JSON file,";
+const STORE_DOC: &str = "\"\"\"The TODO store: the `todos` table,";
+const MY_STORE_DOC: &str = "\"\"\"The TODO store (mine to change): the `todos` table,";
 
 #[test]
 fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
@@ -242,7 +242,7 @@ fn setting_auth_oauth_on_an_edited_project_gives_a_working_oauth_plugin() {
     let commands = readme_commands(&project);
     run_line(&project, &commands[1]);
     let port = free_port();
-    let server = Server::start(&project, &commands[0], port, &tmp.path().join("data.json"));
+    let server = Server::start(&project, &commands[0], port, &tmp.path().join("plugin.db"));
     let anonymous = Client::new(&server.base, None);
     assert_eq!(anonymous.get("/todos").status, 401);
     assert_eq!(
