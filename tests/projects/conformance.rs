@@ -7,7 +7,7 @@
 //! Generated ids and error messages may differ between stacks; they are replaced by
 //! placeholders (`<id 1>`, `<error>`) before comparing. Everything else must be identical.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

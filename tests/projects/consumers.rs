@@ -5,7 +5,7 @@
 //! generated from the spec can then rely on it. The conformance test holds the other stacks to
 //! the same answers, so the Rust stack speaks for all three here.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

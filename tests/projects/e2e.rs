@@ -3,7 +3,7 @@
 //! rustfmt- and clippy-clean, its tests reuse its run's dependency builds, and every stack stops
 //! cleanly on Ctrl-C and SIGTERM.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

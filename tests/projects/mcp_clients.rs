@@ -3,7 +3,7 @@
 //! `initialize` handshake and a 2026-07-28 stateless `server/discover`, lists the tools and runs
 //! an add, list, delete round trip; the MCP Inspector's CLI lists the tools.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -10,7 +10,7 @@
 //! that was not registered, a metadata document whose `client_id` is not its URL, and metadata
 //! URLs on private or (without the setting) loopback addresses.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -922,7 +922,8 @@ fn oauth_stacks() -> Vec<&'static str> {
         .collect()
 }
 
-/// One test per stack, so a stack can be run alone (`cargo test --test mcp_oauth -- rust`).
+/// One test per stack, so a stack can be run alone
+/// (`cargo test --test projects -- mcp_oauth:: --skip python --skip typescript`).
 macro_rules! stacks {
     ($($name:ident: $stack:literal),* $(,)?) => {
         $(

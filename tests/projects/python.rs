@@ -2,7 +2,7 @@
 //! own ruff and mypy (strict) checks, run as its README says, and answers full of characters
 //! that break naive escaping are served exactly.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! issued by one is redeemed at the other, a consent page shown by one is answered at the
 //! other, and refresh rotation and code replay hold across them.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{BuildHasher, Hasher};
@@ -453,7 +453,8 @@ fn stacks() -> Vec<&'static str> {
     Stack::ALL.into_iter().map(Stack::as_str).collect()
 }
 
-/// Two tests per stack, so a stack can be run alone (`cargo test --test storage -- rust`).
+/// Two tests per stack, so a stack can be run alone
+/// (`cargo test --test projects -- storage:: --skip python --skip typescript`).
 macro_rules! stacks {
     ($($crash:ident, $shared:ident: $stack:literal),* $(,)?) => {
         $(

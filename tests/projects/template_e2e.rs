@@ -3,7 +3,7 @@
 //! and that project builds and passes its own tests (in the shared target directory, so the
 //! dependencies the other end-to-end tests built are reused).
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::process::{Command, Stdio};

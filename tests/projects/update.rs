@@ -3,7 +3,7 @@
 //! or with other answers, then updated; every edit is kept, the new files arrive, a real conflict
 //! is marked and listed, and the project still passes its own tests and serves what it should.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -3,7 +3,7 @@
 //! formats and exit codes, live checks against tiny broken servers started here and against a
 //! generated plugin, and a golden `preview`.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -401,8 +401,8 @@ fn every_finding_code_is_produced_by_a_fixture_or_named_by_a_server_test() {
     // tests of src/check (the part of each file after `#[cfg(test)]`), which run the rules on
     // values built in the test.
     let mut server_tests = [
-        std::fs::read_to_string(root.join("tests/check.rs")).unwrap(),
-        std::fs::read_to_string(root.join("tests/check_mcp.rs")).unwrap(),
+        std::fs::read_to_string(root.join("tests/render/check.rs")).unwrap(),
+        std::fs::read_to_string(root.join("tests/render/check_mcp.rs")).unwrap(),
     ]
     .concat();
     for entry in walkdir::WalkDir::new(root.join("src/check")) {
@@ -834,7 +834,7 @@ fn answer(mut stream: TcpStream, routes: &[Route], cors: bool) {
     let _ = stream.write_all(body);
 }
 
-const LOGO: &[u8] = include_bytes!("../templates/_base/logo.png");
+const LOGO: &[u8] = include_bytes!("../../templates/_base/logo.png");
 
 /// A route status that makes the server close the connection without answering.
 const HANG_UP: u16 = 0;

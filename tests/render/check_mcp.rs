@@ -1,10 +1,10 @@
 //! `ai-plugin check` on MCP servers: a small MCP server started here on loopback, good in
 //! every way unless a test breaks one thing, and the finding each broken thing must give;
 //! a server on another SDK (the Python `mcp` package) checked as it is; `preview` of an MCP
-//! server. Every generated stack and auth type is checked in `tests/conformance.rs`, on the
+//! server. Every generated stack and auth type is checked in `tests/projects/conformance.rs`, on the
 //! servers it starts anyway.
 
-mod support;
+use crate::support;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};

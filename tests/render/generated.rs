@@ -2,7 +2,7 @@
 //! for every stack and auth type, and properties that must hold for any answer the validators
 //! accept.
 
-mod snapshot_tree;
+use crate::snapshot_tree;
 
 use ai_plugin::answers::{Answers, AnswersFile};
 use ai_plugin::choices::{AuthType, Stack};

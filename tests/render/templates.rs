@@ -3,7 +3,7 @@
 //! `template init` and read back as a template of the user's, generates exactly the project the
 //! built-in one does.
 
-mod snapshot_tree;
+use crate::snapshot_tree;
 
 use std::collections::BTreeMap;
 
