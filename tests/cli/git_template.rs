@@ -3,38 +3,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use crate::support::{
-    child, copy_tree, entries, new_in, record, record_str, stderr_of, template_fixture, tree_bytes,
-    workspace, write_files,
+    child, copy_tree, entries, git, new_in, record, record_str, stderr_of, template_fixture,
+    tree_bytes, workspace, write_files,
 };
-
-/// Runs git in `dir` with a fixed identity and no system or user configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// A bare repository `repo.git` under `dir` whose `main` branch holds the course fixture in
 /// `templates/course/`, and whose `v2` branch changes its README; `prepare` may add to the work

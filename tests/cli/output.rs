@@ -2,34 +2,14 @@
 //! style), with the temporary folder shown as `[TMP]`. A change to any line of these reviews as
 //! a snapshot diff (`cargo insta review`).
 
-use assert_cmd::Command;
 use std::path::Path;
 
-use crate::support::{ai_plugin_in, new_in, workspace};
-
-/// `exit_code`, stdout and stderr of `command`, with `tmp` (and its canonical form) as `[TMP]`.
-fn run(command: &mut Command, tmp: &Path) -> String {
-    let output = command.output().expect("ai-plugin runs");
-    let mut text = format!(
-        "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-        output
-            .status
-            .code()
-            .map_or("none".to_owned(), |c| c.to_string()),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let canonical = tmp.canonicalize().unwrap_or_else(|_| tmp.to_owned());
-    for path in [canonical.as_path(), tmp] {
-        text = text.replace(path.to_str().expect("temporary paths are UTF-8"), "[TMP]");
-    }
-    text
-}
+use crate::support::{ai_plugin_in, new_in, pinned_output, workspace};
 
 #[test]
 fn new_with_yes_says_what_it_created_and_what_to_do_next() {
     let tmp = workspace();
-    insta::assert_snapshot!(run(
+    insta::assert_snapshot!(pinned_output(
         new_in(tmp.path()).args(["todo-plugin", "--yes"]),
         tmp.path()
     ));
@@ -38,7 +18,7 @@ fn new_with_yes_says_what_it_created_and_what_to_do_next() {
 #[test]
 fn new_with_dry_run_lists_the_files_and_writes_nothing() {
     let tmp = workspace();
-    let text = run(
+    let text = pinned_output(
         new_in(tmp.path()).args(["todo-plugin", "--yes", "--auth", "oauth", "--dry-run"]),
         tmp.path(),
     );
@@ -51,7 +31,7 @@ fn new_with_dry_run_lists_the_files_and_writes_nothing() {
 #[test]
 fn invalid_answers_are_reported_together_with_exit_code_2() {
     let tmp = workspace();
-    insta::assert_snapshot!(run(
+    insta::assert_snapshot!(pinned_output(
         new_in(tmp.path()).args([
             "todo-plugin",
             "--yes",
@@ -74,7 +54,7 @@ fn checks_text_report_names_each_finding_with_its_fix() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check/auth-mismatch");
     let mut command = ai_plugin_in(tmp.path());
     command.arg("check").arg(&fixture);
-    let text = run(&mut command, tmp.path()).replace(
+    let text = pinned_output(&mut command, tmp.path()).replace(
         fixture.to_str().expect("the repository path is UTF-8"),
         "[FIXTURE]",
     );

@@ -141,6 +141,53 @@ pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
 }
 
+/// `exit_code`, stdout and stderr of `command` in one text, as the snapshots of whole outputs
+/// pin them (uv's style), with `tmp` (and its canonical form) as `[TMP]` and ai-plugin's version
+/// as `[VERSION]`.
+pub fn pinned_output(command: &mut Command, tmp: &Path) -> String {
+    let output = command.output().expect("ai-plugin runs");
+    let mut text = format!(
+        "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        output
+            .status
+            .code()
+            .map_or("none".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let canonical = tmp.canonicalize().unwrap_or_else(|_| tmp.to_owned());
+    for path in [canonical.as_path(), tmp] {
+        text = text.replace(path.to_str().expect("temporary paths are UTF-8"), "[TMP]");
+    }
+    text.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+}
+
+/// Runs git in `dir` with a fixed identity and no system or user configuration.
+pub fn git(dir: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// `ai-plugin` with no subcommand yet, run in `cwd`, with stdin not a terminal.
 pub fn ai_plugin_in(cwd: &Path) -> Command {
     let mut cmd = Command::cargo_bin("ai-plugin").expect("the ai-plugin binary is built");

@@ -8,28 +8,9 @@ use std::path::Path;
 use assert_cmd::Command;
 
 use crate::support::{
-    ai_plugin_in, copy_tree, new_in, stdout_of, template_fixture, tree_bytes, workspace,
+    ai_plugin_in, copy_tree, git, new_in, pinned_output, stdout_of, template_fixture, tree_bytes,
+    workspace,
 };
-
-/// `exit_code`, stdout and stderr of `command`, with `tmp` as `[TMP]` and ai-plugin's version
-/// as `[VERSION]`.
-fn run(command: &mut Command, tmp: &Path) -> String {
-    let output = command.output().expect("ai-plugin runs");
-    let mut text = format!(
-        "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
-        output
-            .status
-            .code()
-            .map_or("none".to_owned(), |c| c.to_string()),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let canonical = tmp.canonicalize().unwrap_or_else(|_| tmp.to_owned());
-    for path in [canonical.as_path(), tmp] {
-        text = text.replace(path.to_str().expect("temporary paths are UTF-8"), "[TMP]");
-    }
-    text.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
-}
 
 fn update_in(project: &Path) -> Command {
     let mut command = ai_plugin_in(project);
@@ -63,7 +44,7 @@ fn older_python_project(tmp: &Path) -> std::path::PathBuf {
 #[test]
 fn update_outside_a_generated_project_is_refused() {
     let tmp = workspace();
-    insta::assert_snapshot!(run(update_in(tmp.path()).arg("."), tmp.path()));
+    insta::assert_snapshot!(pinned_output(update_in(tmp.path()).arg("."), tmp.path()));
 }
 
 #[test]
@@ -75,12 +56,12 @@ fn update_set_of_an_unknown_key_or_a_bad_value_is_refused_before_anything_is_wri
         .success();
     let project = tmp.path().join("todo");
     let before = tree_bytes(&project);
-    let unknown = run(
+    let unknown = pinned_output(
         update_in(&project).args(["--set", "colour=red"]),
         tmp.path(),
     );
-    let malformed = run(update_in(&project).args(["--set", "auth"]), tmp.path());
-    let invalid = run(
+    let malformed = pinned_output(update_in(&project).args(["--set", "auth"]), tmp.path());
+    let invalid = pinned_output(
         update_in(&project).args(["--set", "port=0", "--set", "auth=kerberos"]),
         tmp.path(),
     );
@@ -105,7 +86,7 @@ fn update_of_a_project_generated_before_mcp_says_what_it_did_to_each_file() {
         "from app import documents, errors, todos  # mine\n",
     );
     fs::remove_file(project.join("tests/test_config.py")).unwrap();
-    insta::assert_snapshot!(run(&mut update_in(&project), tmp.path()));
+    insta::assert_snapshot!(pinned_output(&mut update_in(&project), tmp.path()));
     assert!(project.join("app/mcp_server.py").is_file());
 }
 
@@ -120,7 +101,7 @@ fn update_dry_run_shows_the_diff_and_writes_nothing() {
         "from app import documents, errors, todos  # mine\n",
     );
     let before = tree_bytes(&project);
-    let text = run(
+    let text = pinned_output(
         update_in(&project).args(["--dry-run", "--set", "port=8080"]),
         tmp.path(),
     );
@@ -159,7 +140,7 @@ fn update_without_a_recorded_base_says_where_its_base_comes_from() {
         "from app import documents, errors, todos  # mine\n",
     );
     let mine = read(&project, "app/main.py");
-    insta::assert_snapshot!(run(
+    insta::assert_snapshot!(pinned_output(
         update_in(&project).args(["--set", "description_for_human=Lists of things to do"]),
         tmp.path()
     ));
@@ -255,7 +236,7 @@ fn a_project_of_a_users_template_updates_to_the_templates_new_version() {
         format!("{readme}\nSee CHANGELOG.md.\n"),
     )
     .unwrap();
-    let text = run(
+    let text = pinned_output(
         update_in(&project).args(["--set", "course=CS102"]),
         tmp.path(),
     );
@@ -285,29 +266,6 @@ fn a_project_of_a_users_template_updates_to_the_templates_new_version() {
     assert!(
         line("Dockerfile").contains("kept (the template no longer writes it"),
         "{text}"
-    );
-}
-
-/// Runs git in `dir` with a fixed identity and no system or user configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let output = std::process::Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-        .args([
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
     );
 }
 
@@ -349,7 +307,7 @@ fn a_project_of_a_git_template_updates_from_one_tag_to_the_next() {
     assert!(!project.join("CHANGELOG.md").exists());
     edit(&project, "README.md", "- package:", "- package (mine):");
 
-    let text = run(update_in(&project).args(["--branch", "v2"]), tmp.path());
+    let text = pinned_output(update_in(&project).args(["--branch", "v2"]), tmp.path());
     assert!(text.starts_with("exit_code: 0\n"), "{text}");
     assert_eq!(read(&project, "CHANGELOG.md"), "# CS101: changes\n");
     let readme = read(&project, "README.md");
@@ -360,7 +318,7 @@ fn a_project_of_a_git_template_updates_from_one_tag_to_the_next() {
     assert!(record.contains("branch = \"v2\""), "{record}");
     assert!(text.contains("branch: \"v1\" → \"v2\""), "{text}");
     // The next update, with no flag, stays on the recorded tag: nothing to do.
-    let again = run(&mut update_in(&project), tmp.path());
+    let again = pinned_output(&mut update_in(&project), tmp.path());
     assert!(again.contains("Already up to date"), "{again}");
 }
 

@@ -235,8 +235,7 @@ mod oauth_client {
     use serde_json::Value;
 
     use super::support::{
-        Client, Server, cargo, env_value, free_port, generate, readme_commands, require_toolchain,
-        shared_target,
+        Client, Server, cargo, env_value, free_port, oauth_project, readme_commands, shared_target,
     };
 
     const REDIRECT: &str = "https://chat.openai.com/aip/plugin-e2e/oauth/callback";
@@ -396,18 +395,11 @@ mod oauth_client {
     #[test]
     fn a_real_oauth2_client_completes_the_flow_for_both_content_types() {
         for content_type in ["json", "form"] {
-            let tmp = tempfile::tempdir().unwrap();
-            let project = tmp.path().join(format!("oauth-{content_type}"));
-            generate(
-                &project,
-                &[
-                    "--auth",
-                    "oauth",
-                    "--oauth-content-type",
-                    content_type,
-                    "--name-for-model",
-                    &format!("oauth_{content_type}"),
-                ],
+            let (tmp, project) = oauth_project(
+                "rust",
+                &format!("oauth-{content_type}"),
+                &format!("oauth_{content_type}"),
+                &["--oauth-content-type", content_type],
             );
             cargo(&project, &["build", "--quiet"]);
             let binary = format!("{}/debug/oauth-{content_type}", shared_target().display());
@@ -422,22 +414,12 @@ mod oauth_client {
     /// run command (as the conformance test does), and drives it with both client credential
     /// methods.
     fn drive_the_stack_started_as_its_readme_says(stack: &str) {
-        require_toolchain(stack);
         for content_type in ["json", "form"] {
-            let tmp = tempfile::tempdir().unwrap();
-            let project = tmp.path().join(format!("oauth-{stack}-{content_type}"));
-            generate(
-                &project,
-                &[
-                    "--stack",
-                    stack,
-                    "--auth",
-                    "oauth",
-                    "--oauth-content-type",
-                    content_type,
-                    "--name-for-model",
-                    &format!("oauth_{content_type}"),
-                ],
+            let (tmp, project) = oauth_project(
+                stack,
+                &format!("oauth-{stack}-{content_type}"),
+                &format!("oauth_{content_type}"),
+                &["--oauth-content-type", content_type],
             );
             let run = &readme_commands(&project)[0];
             let server = Server::start(&project, run, free_port(), &tmp.path().join("d.db"));

@@ -29,7 +29,7 @@ use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 use support::credentials::first_pair;
-use support::{Client, Reply, Server, free_port, generate, mcp, readme_commands};
+use support::{Client, Reply, Server, free_port, mcp, readme_commands};
 
 /// The client name the test registers and documents: the consent page must show it escaped.
 const CLIENT_NAME: &str = "E2E <client> & co";
@@ -55,20 +55,8 @@ struct Plugin {
 
 impl Plugin {
     fn generate(stack: &str) -> Plugin {
-        support::require_toolchain(stack);
-        let tmp = tempfile::tempdir().unwrap();
-        let project = tmp.path().join(format!("mcp-oauth-{stack}"));
-        generate(
-            &project,
-            &[
-                "--stack",
-                stack,
-                "--auth",
-                "oauth",
-                "--name-for-model",
-                "mcp_oauth",
-            ],
-        );
+        let (tmp, project) =
+            support::oauth_project(stack, &format!("mcp-oauth-{stack}"), "mcp_oauth", &[]);
         let command = readme_commands(&project).remove(0);
         let port = free_port();
         Plugin {

@@ -22,7 +22,8 @@ use support::credentials::{
 };
 use support::postgres::Postgres;
 use support::{
-    Client, Server, free_port, generate, readme_commands, require_toolchain, run_line_with,
+    Client, Server, free_port, generate, oauth_project, readme_commands, require_toolchain,
+    run_line_with,
 };
 
 /// Kill and restart rounds per stack.
@@ -308,21 +309,8 @@ fn add(base: &str, token: &str, text: &str) -> u16 {
 /// The OAuth project for `stack`: its own tests on PostgreSQL, then two instances sharing a
 /// database.
 fn shares_postgresql(stack: &str) {
-    require_toolchain(stack);
+    let (tmp, project) = oauth_project(stack, &format!("shared-{stack}"), "shared", &[]);
     let postgres = Postgres::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join(format!("shared-{stack}"));
-    generate(
-        &project,
-        &[
-            "--stack",
-            stack,
-            "--auth",
-            "oauth",
-            "--name-for-model",
-            "shared",
-        ],
-    );
     let commands = readme_commands(&project);
     build_first(&project, &commands[0]);
     // The project's own tests, as its README runs them, on PostgreSQL: each test makes its own

@@ -50,6 +50,31 @@ pub fn generate(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A project of `stack` with auth `oauth`, generated as `<a fresh temporary folder>/<dir>` with
+/// `name_for_model` and the `more` answers, once `stack`'s toolchain is found: the set-up of the
+/// OAuth flow tests. The folder, and the project in it, go when the returned `TempDir` drops.
+pub fn oauth_project(
+    stack: &str,
+    dir: &str,
+    name_for_model: &str,
+    more: &[&str],
+) -> (tempfile::TempDir, PathBuf) {
+    require_toolchain(stack);
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join(dir);
+    let mut args = vec![
+        "--stack",
+        stack,
+        "--auth",
+        "oauth",
+        "--name-for-model",
+        name_for_model,
+    ];
+    args.extend_from_slice(more);
+    generate(&project, &args);
+    (tmp, project)
+}
+
 pub fn cargo(project: &Path, args: &[&str]) {
     let output = rust_builds(&mut Command::new(env!("CARGO")))
         .args(args)
