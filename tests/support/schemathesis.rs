@@ -20,6 +20,8 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 fn st() -> &'static Path {
     static ST: OnceLock<PathBuf> = OnceLock::new();
     ST.get_or_init(|| {
+        // Its virtual environment needs Python for every stack: say what to install first.
+        super::require_toolchain("python");
         let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-venv");
         let st = venv.join("bin/st");
         if st.exists() {
