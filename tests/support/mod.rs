@@ -147,7 +147,10 @@ fn require_python() {
         .args(["-c", check])
         .output()
         .unwrap_or_else(|e| {
-            panic!("the python stack needs Python 3.10 or newer, and `python3` fails to run: {e}")
+            panic!(
+                "the python stack needs Python 3.10 or newer with the venv module (on Debian and \
+                 Ubuntu: apt-get install python3 python3-venv), and `python3` fails to run: {e}"
+            )
         });
     assert!(
         output.status.success(),
