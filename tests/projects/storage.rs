@@ -4,7 +4,8 @@
 //! run on a real server (`DATABASE_URL`), then two instances share its database, as behind a
 //! load balancer: an item added through one is listed by the other, an authorization code
 //! issued by one is redeemed at the other, a consent page shown by one is answered at the
-//! other, and refresh rotation and code replay hold across them.
+//! other, and refresh rotation and code replay hold across them. On SQLite, one server per
+//! file: a second one on the same `DATA_PATH` stops at start and says why.
 
 use crate::support;
 
@@ -158,14 +159,6 @@ fn check_ledger(base: &str, ledger: &Ledger, when: &str) -> Vec<String> {
     failures
 }
 
-/// Builds the project first when its run command (`cargo run --release`) would build it at
-/// start, so that no build counts against the time a server has to start.
-fn build_first(project: &Path, run: &str) {
-    if let Some(options) = run.strip_prefix("cargo run") {
-        run_line_with(project, &format!("cargo build --quiet{options}"), &[]);
-    }
-}
-
 /// The crash test for `stack`: rounds of concurrent adds and `kill -9`, each checked after the
 /// restart that follows it.
 fn survives_kill_9(stack: &str) {
@@ -184,7 +177,6 @@ fn survives_kill_9(stack: &str) {
         ],
     );
     let run = readme_commands(&project).remove(0);
-    build_first(&project, &run);
     let data = tmp.path().join("data/plugin.db");
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut failures = Vec::new();
@@ -241,6 +233,72 @@ fn survives_kill_9(stack: &str) {
         failures.len(),
         failures[..failures.len().min(30)].join("\n")
     );
+}
+
+/// The texts of `user`'s list on an auth-none server.
+fn texts_of(base: &str, user: &str) -> Vec<String> {
+    let reply = Client::new(base, None).get(&format!("/todos/{user}"));
+    assert_eq!(
+        reply.status,
+        200,
+        "GET {base}/todos/{user}: {}",
+        reply.text()
+    );
+    reply.json()["todos"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t["todo"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// One server per SQLite file: a server answers listings from memory, which holds only while
+/// no other server changes the file. A second server on the same `DATA_PATH` stops at start,
+/// saying why and what to do instead; once the first has stopped, a server starts on the file
+/// and lists what the first stored.
+fn one_server_per_sqlite_file(stack: &str) {
+    require_toolchain(stack);
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join(format!("single-{stack}"));
+    generate(
+        &project,
+        &[
+            "--stack",
+            stack,
+            "--auth",
+            "none",
+            "--name-for-model",
+            "single",
+        ],
+    );
+    let run = readme_commands(&project).remove(0);
+    let data = tmp.path().join("data/plugin.db");
+    let first = Server::start(&project, &run, free_port(), &data);
+    assert!(texts_of(&first.base, "alice").is_empty());
+    let added = Client::new(&first.base, None).send(
+        "POST",
+        "/todos/alice",
+        Some(json!({ "todo": "buy milk" })),
+        &[],
+    );
+    assert_eq!(added.status, 201, "{stack}: {}", added.text());
+    match Server::try_start(&project, &run, free_port(), &data, &[]) {
+        Ok(_second) => panic!("{stack}: a second server started on the SQLite file of the first"),
+        Err((status, stderr)) => {
+            assert!(!status.success(), "{stack}: {status}");
+            for words in ["another server uses", "DATA_PATH", "DATABASE_URL"] {
+                assert!(
+                    stderr.contains(words),
+                    "{stack}: the second server's error does not say {words:?}: {stderr}"
+                );
+            }
+        }
+    }
+    assert_eq!(texts_of(&first.base, "alice"), ["buy milk"]);
+    first.stop();
+    let again = Server::start(&project, &run, free_port(), &data);
+    assert_eq!(texts_of(&again.base, "alice"), ["buy milk"], "{stack}");
 }
 
 /// A PKCE pair (RFC 7636, appendix B).
@@ -312,7 +370,6 @@ fn shares_postgresql(stack: &str) {
     let (tmp, project) = oauth_project(stack, &format!("shared-{stack}"), "shared", &[]);
     let postgres = Postgres::start();
     let commands = readme_commands(&project);
-    build_first(&project, &commands[0]);
     // The project's own tests, as its README runs them, on PostgreSQL: each test makes its own
     // schema in this database.
     run_line_with(
@@ -441,10 +498,10 @@ fn stacks() -> Vec<&'static str> {
     Stack::ALL.into_iter().map(Stack::as_str).collect()
 }
 
-/// Two tests per stack, so a stack can be run alone
+/// Three tests per stack, so a stack can be run alone
 /// (`cargo test --test projects -- storage:: --skip python --skip typescript`).
 macro_rules! stacks {
-    ($($crash:ident, $shared:ident: $stack:literal),* $(,)?) => {
+    ($($crash:ident, $shared:ident, $single:ident: $stack:literal),* $(,)?) => {
         $(
             #[test]
             fn $crash() {
@@ -454,6 +511,11 @@ macro_rules! stacks {
             #[test]
             fn $shared() {
                 shares_postgresql($stack);
+            }
+
+            #[test]
+            fn $single() {
+                one_server_per_sqlite_file($stack);
             }
         )*
 
@@ -470,9 +532,12 @@ macro_rules! stacks {
 
 stacks! {
     acknowledged_adds_survive_kill_9_with_the_rust_stack,
-    two_rust_instances_share_postgresql: "rust",
+    two_rust_instances_share_postgresql,
+    one_rust_server_per_sqlite_file: "rust",
     acknowledged_adds_survive_kill_9_with_the_python_stack,
-    two_python_instances_share_postgresql: "python",
+    two_python_instances_share_postgresql,
+    one_python_server_per_sqlite_file: "python",
     acknowledged_adds_survive_kill_9_with_the_typescript_stack,
-    two_typescript_instances_share_postgresql: "typescript",
+    two_typescript_instances_share_postgresql,
+    one_typescript_server_per_sqlite_file: "typescript",
 }

@@ -230,6 +230,23 @@ impl Server {
         data: &Path,
         env: &[(&str, &str)],
     ) -> Server {
+        Server::try_start(project, command, port, data, env)
+            .unwrap_or_else(|(status, stderr)| panic!("the server exited with {status}: {stderr}"))
+    }
+
+    /// [`Server::start_with`], or the exit status and stderr of a server that exits before it
+    /// listens. A run command that builds (`cargo run`) is built first, so that no build counts
+    /// against the time a server has to start.
+    pub fn try_start(
+        project: &Path,
+        command: &str,
+        port: u16,
+        data: &Path,
+        env: &[(&str, &str)],
+    ) -> Result<Server, (ExitStatus, String)> {
+        if let Some(options) = command.strip_prefix("cargo run") {
+            run_line_with(project, &format!("cargo build --quiet{options}"), env);
+        }
         let mut cmd = Command::new("sh");
         rust_builds(npm_settings(&mut cmd))
             .args(["-c", command])
@@ -253,15 +270,15 @@ impl Server {
                     .unwrap()
                     .read_to_string(&mut stderr)
                     .unwrap();
-                panic!("the server exited with {status}: {stderr}");
+                return Err((status, stderr));
             }
             assert!(Instant::now() < deadline, "the server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Server {
+        Ok(Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
-        }
+        })
     }
 
     pub fn stop(mut self) -> String {
