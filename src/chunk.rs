@@ -110,6 +110,133 @@ pub fn pieces(text: &str) -> Vec<Piece<'_>> {
     pieces
 }
 
+/// The deepest nesting of blocks and, inside a tag, of `(`, `[` and `{` that a template may
+/// have. handlebars parses and renders nesting by recursion: a few thousand levels (3,000
+/// `{{#if}}` blocks, 4,000 subexpressions) overflow the main thread's stack and abort the
+/// process, and pest's stack guard catches only the parser's share. Real templates nest a
+/// handful of levels.
+pub const MAX_NESTING: usize = 100;
+
+/// Refuses a text that nests deeper than [`MAX_NESTING`], before handlebars reads it: the byte
+/// offset of the tag where the limit is passed, and the message to show. Over-counting is
+/// harmless (a `(` in a `[...]` path key counts), as real templates stay far below the limit.
+pub fn too_deep(text: &str) -> Option<(usize, String)> {
+    let bytes = text.as_bytes();
+    let mut blocks = 0usize;
+    let mut at = 0;
+    while let Some(found) = text[at..].find("{{") {
+        let start = at + found;
+        let escaped = bytes[..start]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count()
+            % 2
+            == 1;
+        if escaped {
+            at = start + 2;
+            continue;
+        }
+        let tag = &text[start..];
+        if tag.starts_with("{{{{") {
+            // A raw block's text is not parsed: skip to after its end tag.
+            match tag
+                .find("{{{{/")
+                .and_then(|end| tag[end..].find("}}}}").map(|e| end + e + 4))
+            {
+                Some(end) => at = start + end,
+                None => return None,
+            }
+            continue;
+        }
+        let inner = tag[2..].trim_start_matches('~');
+        if inner.starts_with('!') {
+            let end = if inner.starts_with("!--") {
+                "--}}"
+            } else {
+                "}}"
+            };
+            match tag.find(end) {
+                Some(i) => at = start + i + end.len(),
+                None => return None,
+            }
+            continue;
+        }
+        let inner = inner.trim_start();
+        if inner.starts_with('/') {
+            blocks = blocks.saturating_sub(1);
+        } else if inner.starts_with('#')
+            || (inner.starts_with('^') && !inner[1..].trim_start().starts_with("}}"))
+        {
+            // `{{^}}` alone is `{{else}}`; `{{^name}}` opens an inverse block.
+            blocks += 1;
+        }
+        // The tag itself: brackets outside string literals, up to `}}` at bracket depth 0.
+        let mut brackets = 0usize;
+        let mut quote = None;
+        let mut i = 2;
+        let tag_bytes = tag.as_bytes();
+        while i < tag_bytes.len() {
+            let b = tag_bytes[i];
+            if let Some(q) = quote {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            } else {
+                match b {
+                    b'"' | b'\'' => quote = Some(b),
+                    b'(' | b'[' | b'{' => brackets += 1,
+                    b'}' if brackets == 0 && tag_bytes.get(i + 1) == Some(&b'}') => break,
+                    b')' | b']' | b'}' => brackets = brackets.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            let depth = blocks + brackets;
+            if depth > MAX_NESTING {
+                return Some((
+                    start + i,
+                    format!(
+                        "blocks and brackets nest {depth} levels deep here; ai-plugin reads at \
+                         most {MAX_NESTING} (deeper would overflow the stack): flatten the \
+                         template, for example with `{{{{else if ...}}}}` or a partial"
+                    ),
+                ));
+            }
+            i += 1;
+        }
+        if blocks > MAX_NESTING {
+            return Some((
+                start,
+                format!(
+                    "blocks nest {blocks} levels deep here; ai-plugin reads at most \
+                     {MAX_NESTING} (deeper would overflow the stack): flatten the template, \
+                     for example with `{{{{else if ...}}}}` or a partial"
+                ),
+            ));
+        }
+        if i >= tag_bytes.len() {
+            // An unclosed tag: the parser reports it.
+            return None;
+        }
+        at = start + i + 2;
+    }
+    None
+}
+
+/// [`too_deep`] as an error naming the line and column, for the texts rendered without
+/// `template check` first (partials, file names, variables' defaults).
+pub fn refuse_too_deep(text: &str) -> Result<(), String> {
+    match too_deep(text) {
+        Some((offset, message)) => {
+            let (line, column) = crate::template::check::line_column(text, offset);
+            Err(format!("line {line}, column {column}: {message}"))
+        }
+        None => Ok(()),
+    }
+}
+
 fn piece(text: &str, is_template: bool) -> Piece<'_> {
     if is_template {
         Piece::Template(text)
@@ -273,6 +400,75 @@ mod tests {
                 render_whole(text, &data),
                 "{text:?}"
             );
+        }
+    }
+
+    fn nested_ifs(depth: usize) -> String {
+        "{{#if a}}".repeat(depth) + "x" + &"{{/if}}".repeat(depth)
+    }
+
+    fn nested_subexpressions(depth: usize) -> String {
+        format!(
+            "{{{{snake_case {}a{}}}}}",
+            "(snake_case ".repeat(depth),
+            ")".repeat(depth)
+        )
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_is_refused_where_it_passes_it() {
+        for text in [
+            nested_ifs(100_000),
+            nested_subexpressions(100_000),
+            format!("{{{{x {}{}}}}}", "[".repeat(100_000), "]".repeat(100_000)),
+            nested_ifs(MAX_NESTING + 1),
+        ] {
+            let (offset, message) = too_deep(&text).expect("refused");
+            assert!(offset < 20 * (MAX_NESTING + 1), "{offset}");
+            assert!(
+                message.contains("nest") && message.contains("flatten"),
+                "{message}"
+            );
+            assert!(
+                refuse_too_deep(&text)
+                    .unwrap_err()
+                    .starts_with("line 1, column ")
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_renders_even_on_a_test_threads_stack() {
+        // Test threads have 2 MB of stack and a debug build's frames are large: the limit must
+        // hold there too, so the refusal is the only way a deep template fails.
+        let data = serde_json::json!({ "a": "A b" });
+        let ifs = nested_ifs(MAX_NESTING);
+        assert_eq!(too_deep(&ifs), None);
+        assert_eq!(render_whole(&ifs, &data), "x");
+        let mixed = "{{#if a}}".repeat(MAX_NESTING / 2)
+            + &nested_subexpressions(MAX_NESTING / 2 - 1)
+            + &"{{/if}}".repeat(MAX_NESTING / 2);
+        assert_eq!(too_deep(&mixed), None);
+        assert_eq!(render_whole(&mixed, &data), "a_b");
+    }
+
+    #[test]
+    fn what_handlebars_does_not_nest_is_not_counted() {
+        let many = |one: &str| one.repeat(3 * MAX_NESTING);
+        for text in [
+            many("{{#if a}}x{{^}}y{{/if}}\n"),
+            many("{{#if a}}x{{else}}y{{/if}}"),
+            format!("{{{{x \"{}\" '{}'}}}}", "(".repeat(500), "[".repeat(500)),
+            format!(
+                "{{{{!-- {} --}}}}{{{{! {} }}}}",
+                nested_ifs(500),
+                "(".repeat(500)
+            ),
+            format!("{{{{{{{{raw}}}}}}}}{}{{{{{{{{/raw}}}}}}}}", nested_ifs(500)),
+            many("\\{{#if a}}"),
+            many("{{{a}}}{{x (y (z))}}"),
+        ] {
+            assert_eq!(too_deep(&text), None, "{}", &text[..60]);
         }
     }
 }

@@ -100,10 +100,14 @@ pub fn render_value(template: &Template, values: serde_json::Value) -> Result<Pl
     let mut registry = registry();
     let mut errors = Vec::new();
     for (name, partial) in &template.partials {
-        if let Err(e) = registry.register_partial(name, partial.text.as_ref()) {
+        if let Err(e) = chunk::refuse_too_deep(partial.text.as_ref()).and_then(|()| {
+            registry
+                .register_partial(name, partial.text.as_ref())
+                .map_err(|e| e.to_string())
+        }) {
             errors.push(FileError {
                 file: partial.path.clone(),
-                message: e.to_string(),
+                message: e,
             });
         }
     }
@@ -175,6 +179,7 @@ fn render_text(
     text: &str,
     context: &handlebars::Context,
 ) -> Result<String, String> {
+    chunk::refuse_too_deep(text)?;
     let mut out = String::with_capacity(text.len());
     for (i, piece) in chunk::pieces(text).into_iter().enumerate() {
         let piece = match piece {
@@ -226,6 +231,7 @@ fn output_path(
     let mut path = PathBuf::new();
     for component in trimmed.split('/') {
         let component = if component.contains("{{") {
+            chunk::refuse_too_deep(component).map_err(|e| format!("in the file name: {e}"))?;
             registry
                 .render_template_with_context(component, context)
                 .map_err(|e| format!("in the file name: {e}"))?

@@ -262,9 +262,12 @@ impl Variable {
     /// false, 0, the first choice).
     pub fn default_text(&self, context: &serde_json::Value) -> Result<String, String> {
         match &self.default {
-            Some(Literal::Text(text)) if text.contains("{{") => crate::escape_helpers::registry()
-                .render_template(text, context)
-                .map_err(|e| e.to_string()),
+            Some(Literal::Text(text)) if text.contains("{{") => {
+                crate::chunk::refuse_too_deep(text)?;
+                crate::escape_helpers::registry()
+                    .render_template(text, context)
+                    .map_err(|e| e.to_string())
+            }
             Some(literal) => Ok(literal.to_string()),
             None => Ok(match self.kind {
                 Kind::String => String::new(),

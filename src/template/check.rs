@@ -261,6 +261,9 @@ pub fn handlebars_problems(
     known: &dyn Fn(&str) -> bool,
     partials: &BTreeSet<String>,
 ) -> Vec<((usize, usize), String)> {
+    if let Some((offset, message)) = crate::chunk::too_deep(source) {
+        return vec![(line_column(source, offset), message)];
+    }
     match Hbs::compile(source) {
         Err(e) => {
             let (position, mut message) = syntax_problem(&e);
@@ -885,5 +888,16 @@ mod tests {
         assert_eq!(line_column(text, 3), (2, 1));
         assert_eq!(line_column(text, 5), (2, 2));
         assert_eq!(line_column(text, 4), (2, 1), "inside a character");
+    }
+
+    #[test]
+    fn templates_nested_too_deep_for_the_stack_are_refused_with_a_position() {
+        // 4,000 subexpressions overflowed the stack (the process aborted) before the limit.
+        let deep = format!("{{{{x {}y{}}}}}", "(y ".repeat(10_000), ")".repeat(10_000));
+        let problems = handlebars_problems(&deep, &|_| true, &BTreeSet::new());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let ((line, column), message) = &problems[0];
+        assert_eq!((*line, *column), (1, 5 + 3 * crate::chunk::MAX_NESTING));
+        assert!(message.contains("nest"), "{message}");
     }
 }
