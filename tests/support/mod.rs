@@ -50,9 +50,15 @@ pub fn generate(dir: &Path, args: &[&str]) {
     );
 }
 
+/// Runs cargo in `project`; a build, test, check or clippy run is `--locked`, so it fails when
+/// the generated `Cargo.lock` does not match `Cargo.toml` instead of resolving again.
 pub fn cargo(project: &Path, args: &[&str]) {
+    let mut args = args.to_vec();
+    if matches!(args.first(), Some(&("build" | "test" | "check" | "clippy" | "run"))) {
+        args.insert(1, "--locked");
+    }
     let output = rust_builds(&mut Command::new(env!("CARGO")))
-        .args(args)
+        .args(&args)
         .current_dir(project)
         .output()
         .unwrap();
