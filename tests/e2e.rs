@@ -507,7 +507,11 @@ mod locks {
             let project = tmp.path().join(format!("{auth}-{name}"));
             generate(&project, &["--auth", auth, "--name-for-model", name]);
             let metadata = ["metadata", "--quiet", "--format-version", "1"];
-            output(&project, env!("CARGO"), &[&metadata[..], &["--locked"]].concat());
+            output(
+                &project,
+                env!("CARGO"),
+                &[&metadata[..], &["--locked"]].concat(),
+            );
             let shipped = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
             output(&project, env!("CARGO"), &metadata);
             let written = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
@@ -567,13 +571,16 @@ mod locks {
                 })
                 .collect()
         };
-        let constraints =
-            pins(&std::fs::read_to_string(project.join("constraints.txt")).unwrap());
+        let constraints = pins(&std::fs::read_to_string(project.join("constraints.txt")).unwrap());
         let pip = project.join(".venv/bin/pip");
         let frozen = output(
             &project,
             pip.to_str().unwrap(),
-            &["freeze", "--exclude-editable", "--disable-pip-version-check"],
+            &[
+                "freeze",
+                "--exclude-editable",
+                "--disable-pip-version-check",
+            ],
         );
         let frozen = String::from_utf8(frozen.stdout).unwrap();
         let unpinned: Vec<&str> = frozen

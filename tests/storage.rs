@@ -161,7 +161,11 @@ fn check_ledger(base: &str, ledger: &Ledger, when: &str) -> Vec<String> {
 /// start, so that no build counts against the time a server has to start.
 fn build_first(project: &Path, run: &str) {
     if let Some(options) = run.strip_prefix("cargo run") {
-        run_line_with(project, &format!("cargo build --locked --quiet{options}"), &[]);
+        run_line_with(
+            project,
+            &format!("cargo build --locked --quiet{options}"),
+            &[],
+        );
     }
 }
 

@@ -54,7 +54,10 @@ pub fn generate(dir: &Path, args: &[&str]) {
 /// the generated `Cargo.lock` does not match `Cargo.toml` instead of resolving again.
 pub fn cargo(project: &Path, args: &[&str]) {
     let mut args = args.to_vec();
-    if matches!(args.first(), Some(&("build" | "test" | "check" | "clippy" | "run"))) {
+    if matches!(
+        args.first(),
+        Some(&("build" | "test" | "check" | "clippy" | "run"))
+    ) {
         args.insert(1, "--locked");
     }
     let output = rust_builds(&mut Command::new(env!("CARGO")))
