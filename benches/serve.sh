@@ -107,10 +107,10 @@ for stack in $stacks; do
             (cd "$project" && cargo build --release --quiet)
             run="exec $target/release/bench" ;;
         python)
-            (cd "$project" && python3 -m venv .venv && .venv/bin/pip install -q -e .)
+            (cd "$project" && python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e .)
             run="exec .venv/bin/python -m app" ;;
         typescript)
-            (cd "$project" && npm install --silent --no-audit --no-fund && npm run --silent build)
+            (cd "$project" && npm ci --silent --no-audit --no-fund && npm run --silent build)
             run="exec node --disable-warning=ExperimentalWarning dist/src/main.js" ;;
     esac
     port=$(free_port)

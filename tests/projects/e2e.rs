@@ -1,7 +1,7 @@
 //! End to end, beyond the conformance scenario: answers full of characters that break naive
 //! escaping build, test and serve exactly (Rust and TypeScript), generated Rust code is
-//! rustfmt- and clippy-clean, its tests reuse its run's dependency builds, and every stack stops
-//! cleanly on Ctrl-C and SIGTERM.
+//! rustfmt- and clippy-clean, its tests reuse its run's dependency builds, every stack stops
+//! cleanly on Ctrl-C and SIGTERM, and every stack's lock file is complete.
 
 use crate::support;
 
@@ -116,12 +116,12 @@ fn every_stack_stops_cleanly_on_ctrl_c_and_sigterm() {
             "python" => {
                 run_line(
                     &project,
-                    "python3 -m venv .venv && .venv/bin/pip install -q -e .",
+                    "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e .",
                 );
                 "exec .venv/bin/python -m app".to_owned()
             }
             _ => {
-                run_line(&project, "npm install && npm run build");
+                run_line(&project, "npm ci && npm run build");
                 // As `npm start` runs it: node:sqlite warns on Node.js 24 without the flag.
                 "exec node --disable-warning=ExperimentalWarning dist/src/main.js".to_owned()
             }
@@ -213,7 +213,7 @@ fn typescript_nasty_answers_install_test_and_serve_exactly() {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join("nasty");
     generate_nasty(&project, "typescript");
-    run_line(&project, "npm install && npm test");
+    run_line(&project, "npm ci && npm test");
     let port = free_port();
     let server = Server::start(&project, "npm start", port, &tmp.path().join("plugin.db"));
     assert_serves_nasty_answers(&server);
@@ -437,5 +437,148 @@ mod oauth_client {
     #[test]
     fn a_real_oauth2_client_completes_the_flow_with_the_typescript_stack() {
         drive_the_stack_started_as_its_readme_says("typescript");
+    }
+}
+
+mod locks {
+    //! The lock files the stacks ship (`Cargo.lock`, `package-lock.json`, `constraints.txt`):
+    //! each is complete for its manifest, whatever the auth type. `scripts/lock-templates`
+    //! writes them again after a manifest changes.
+
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    use super::support::{generate, require_toolchain, run_line};
+
+    const REGENERATE: &str = "run scripts/lock-templates to write the locks again";
+
+    fn output(project: &Path, program: &str, args: &[&str]) -> Output {
+        let output = Command::new(program)
+            .args(args)
+            .current_dir(project)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "`{program} {}` failed in {} ({REGENERATE}):\n{}{}",
+            args.join(" "),
+            project.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Cargo accepts the generated `Cargo.lock` with `--locked`, and writes it back byte for
+    /// byte (so the first `cargo run` leaves it alone), for every auth type (OAuth adds crates)
+    /// and for project names that sort before, between and after the locked crates (cargo sorts
+    /// the project's own entry among them).
+    #[test]
+    fn the_rust_lock_is_complete_for_every_auth_type_and_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cases = [
+            ("none", "aa_plugin"),
+            ("service_http", "tokio_todo"),
+            ("user_http", "zz_top"),
+            ("oauth", "aa_plugin"),
+            ("oauth", "serde_todo"),
+            ("oauth", "zz_top"),
+        ];
+        for (auth, name) in cases {
+            let project = tmp.path().join(format!("{auth}-{name}"));
+            generate(&project, &["--auth", auth, "--name-for-model", name]);
+            let metadata = ["metadata", "--quiet", "--format-version", "1"];
+            output(
+                &project,
+                env!("CARGO"),
+                &[&metadata[..], &["--locked"]].concat(),
+            );
+            let shipped = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
+            output(&project, env!("CARGO"), &metadata);
+            let written = std::fs::read_to_string(project.join("Cargo.lock")).unwrap();
+            if let Some((line, (a, b))) = shipped
+                .lines()
+                .zip(written.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+            {
+                panic!(
+                    "{auth}, {name}: cargo rewrote Cargo.lock at line {}: {a:?} became {b:?} \
+                     ({REGENERATE})",
+                    line + 1
+                );
+            }
+            assert_eq!(
+                shipped.lines().count(),
+                written.lines().count(),
+                "{auth}, {name}: cargo rewrote the end of Cargo.lock ({REGENERATE})"
+            );
+        }
+    }
+
+    /// `npm ci` installs from the generated `package-lock.json`; it refuses a lock that does
+    /// not match `package.json`.
+    #[test]
+    fn the_typescript_lock_installs_with_npm_ci() {
+        require_toolchain("typescript");
+        let tmp = tempfile::tempdir().unwrap();
+        for auth in ["none", "oauth"] {
+            let project = tmp.path().join(auth);
+            generate(&project, &["--stack", "typescript", "--auth", auth]);
+            run_line(&project, "npm ci --ignore-scripts");
+        }
+    }
+
+    /// `pip` installs every package of every extra at a version `constraints.txt` pins: after
+    /// installing with it, each package `pip freeze` lists (but the project) has its line there.
+    #[test]
+    fn the_python_constraints_pin_every_package_installed() {
+        require_toolchain("python");
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("pinned");
+        generate(&project, &["--stack", "python", "--auth", "oauth"]);
+        run_line(
+            &project,
+            "python3 -m venv .venv && .venv/bin/pip install -q --disable-pip-version-check \
+             -c constraints.txt -e '.[dev]'",
+        );
+        // Package names compare as pip does: case and `-`, `_`, `.` do not matter.
+        let pins = |text: &str| -> BTreeMap<String, String> {
+            text.lines()
+                .filter_map(|line| line.split_once("=="))
+                .map(|(name, version)| {
+                    let name = name.trim().to_lowercase().replace(['_', '.'], "-");
+                    (name, version.trim().to_owned())
+                })
+                .collect()
+        };
+        let constraints = pins(&std::fs::read_to_string(project.join("constraints.txt")).unwrap());
+        let pip = project.join(".venv/bin/pip");
+        let frozen = output(
+            &project,
+            pip.to_str().unwrap(),
+            &[
+                "freeze",
+                "--exclude-editable",
+                "--disable-pip-version-check",
+            ],
+        );
+        let frozen = String::from_utf8(frozen.stdout).unwrap();
+        let unpinned: Vec<&str> = frozen
+            .lines()
+            .filter(|line| {
+                let pinned = pins(line);
+                pinned.is_empty() || pinned.iter().any(|(n, v)| constraints.get(n) != Some(v))
+            })
+            .collect();
+        assert!(
+            frozen.lines().count() > 20,
+            "pip freeze listed too little:\n{frozen}"
+        );
+        assert!(
+            unpinned.is_empty(),
+            "installed but not pinned in constraints.txt ({REGENERATE}): {unpinned:?}"
+        );
     }
 }

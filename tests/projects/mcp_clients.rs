@@ -196,8 +196,7 @@ fn inspector() -> (PathBuf, std::ffi::OsString) {
     let launcher = dir.join("inspector/node_modules/.bin/mcp-inspector");
     assert!(
         launcher.exists(),
-        "the MCP Inspector is not installed in {}: run .ci/run once, or `npm install --prefix {}/inspector @modelcontextprotocol/inspector@2` (it needs Node.js 22.19+)",
-        dir.display(),
+        "the MCP Inspector is not installed in {}: run .ci/run once, or `mkdir -p {0}/inspector && cp .ci/tools/inspector/package*.json {0}/inspector && npm ci --prefix {0}/inspector` (it needs Node.js 22.19+)",
         dir.display()
     );
     let mut paths = vec![dir.join("node22/node_modules/.bin")];

@@ -10,9 +10,14 @@ use std::fmt::Write as _;
 
 use ai_plugin::render::{FileMode, Plan};
 
+/// The lock files the stacks ship: thousands of lines of resolved versions, which
+/// `scripts/lock-templates` writes and the `locks` tests of tests/projects/e2e.rs check against their
+/// manifests. They are in the path list, marked, but have no snapshot of their own.
+const LOCK_FILES: [&str; 3] = ["Cargo.lock", "package-lock.json", "constraints.txt"];
+
 /// The snapshots of `plan`, as (name under the tree's name, contents): first the path list
-/// (`""`), each path with its mode, binary files with their size and text files without a final
-/// newline marked; then each text file (`"/<path>"`).
+/// (`""`), each path with its mode, binary files with their size, lock files and text files
+/// without a final newline marked; then each text file but the locks (`"/<path>"`).
 pub fn snapshots(plan: &Plan) -> Vec<(String, String)> {
     let mut list = String::new();
     let mut files = Vec::new();
@@ -23,6 +28,9 @@ pub fn snapshots(plan: &Plan) -> Vec<(String, String)> {
             list.push_str(" (private)");
         }
         match std::str::from_utf8(&file.contents) {
+            _ if LOCK_FILES.iter().any(|lock| file.path.as_os_str() == *lock) => {
+                list.push_str(" (lock file, not snapshotted)");
+            }
             Ok(text) if !text.contains('\0') => {
                 if !text.is_empty() && !text.ends_with('\n') {
                     list.push_str(" (no final newline)");

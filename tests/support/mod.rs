@@ -75,9 +75,18 @@ pub fn oauth_project(
     (tmp, project)
 }
 
+/// Runs cargo in `project`; a build, test, check or clippy run is `--locked`, so it fails when
+/// the generated `Cargo.lock` does not match `Cargo.toml` instead of resolving again.
 pub fn cargo(project: &Path, args: &[&str]) {
+    let mut args = args.to_vec();
+    if matches!(
+        args.first(),
+        Some(&("build" | "test" | "check" | "clippy" | "run"))
+    ) {
+        args.insert(1, "--locked");
+    }
     let output = rust_builds(&mut Command::new(env!("CARGO")))
-        .args(args)
+        .args(&args)
         .current_dir(project)
         .output()
         .unwrap();
@@ -245,7 +254,7 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Result<Server, (ExitStatus, String)> {
         if let Some(options) = command.strip_prefix("cargo run") {
-            run_line_with(project, &format!("cargo build --quiet{options}"), env);
+            run_line_with(project, &format!("cargo build --locked --quiet{options}"), env);
         }
         let mut cmd = Command::new("sh");
         rust_builds(npm_settings(&mut cmd))

@@ -56,13 +56,13 @@ test("nothing is installed when every dependency is there", () => {
   assert.equal(npmArgs, undefined);
 });
 
-test("a missing dependency runs npm install", () => {
+test("a missing dependency runs npm ci, which installs package-lock.json", () => {
   for (const name of ["a", "@scope/b"]) {
     const dir = project();
     rmSync(join(dir, "node_modules", name), { recursive: true });
     const { status, npmArgs } = run(dir);
     assert.equal(status, 0, name);
-    assert.deepEqual(JSON.parse(npmArgs ?? "null"), ["install", "--no-audit", "--no-fund"]);
+    assert.deepEqual(JSON.parse(npmArgs ?? "null"), ["ci", "--no-audit", "--no-fund"]);
   }
 });
 
