@@ -359,7 +359,10 @@ mod tests {
         assert!(first.is_exclusive());
         let err = open(location).await.unwrap_err();
         assert!(err.contains("another server uses"), "{err}");
-        assert!(err.contains(&format!("DATA_PATH `{}`", path.display())), "{err}");
+        assert!(
+            err.contains(&format!("DATA_PATH `{}`", path.display())),
+            "{err}"
+        );
         assert!(err.contains("DATABASE_URL"), "{err}");
         drop(first);
         let second = open(location).await.unwrap();
