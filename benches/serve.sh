@@ -115,7 +115,7 @@ for stack in $stacks; do
     esac
     port=$(free_port)
     # In a session of its own, so the server and anything it starts stop together.
-    PORT=$port DATA_PATH="$work/$stack.json" setsid sh -c "cd '$project' && $run" >/dev/null 2>&1 &
+    PORT=$port DATA_PATH="$work/$stack.db" setsid sh -c "cd '$project' && $run" >/dev/null 2>&1 &
     pid=$!
     wait_for "http://127.0.0.1:$port"
     measure "$stack" "http://127.0.0.1:$port" "$pid"

@@ -3,7 +3,10 @@
 //! to the database unchanged, and both read the `$1, $2...` placeholders. The one difference,
 //! the type of an auto-numbered id, is in [`schema`].
 
+use std::fs::{File, TryLockError};
+use std::ops::Deref;
 use std::path::Path;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
@@ -14,8 +17,30 @@ pub use sqlx::Error;
 /// The version of the tables this code creates and reads.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// The connections the server shares.
-pub type Db = AnyPool;
+/// The connections the server shares (it derefs to sqlx's pool, for queries), and on SQLite the
+/// lock that makes this server the only one using the file (see [`open`]).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    /// `<DATA_PATH>.lock`, locked until the last clone is dropped; `None` on PostgreSQL.
+    lock: Option<Arc<File>>,
+}
+
+impl Db {
+    /// Whether no other server changes the data: true on SQLite (the lock), false on
+    /// PostgreSQL, where other instances share the tables.
+    pub fn is_exclusive(&self) -> bool {
+        self.lock.is_some()
+    }
+}
+
+impl Deref for Db {
+    type Target = AnyPool;
+
+    fn deref(&self) -> &AnyPool {
+        &self.pool
+    }
+}
 
 /// `SQLITE_SYNCHRONOUS`: when SQLite waits for the disk (see the README).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,19 +80,55 @@ pub enum Location<'a> {
     Postgres(&'a str),
 }
 
-/// Connects and creates or checks the tables.
+/// Connects and creates or checks the tables. On SQLite, first locks `<DATA_PATH>.lock` for
+/// as long as the [`Db`] lives, and fails if another server holds it: the TODO store keeps the
+/// lists it has read in memory (see `store`), which is only right while no other process
+/// writes the file. Several instances share one PostgreSQL database instead.
 pub async fn open(location: Location<'_>) -> Result<Db, String> {
+    let lock = match location {
+        Location::Sqlite(path, _) => Some(Arc::new(lock(path)?)),
+        Location::Postgres(_) => None,
+    };
+    let pool = connect(location).await?;
+    Ok(Db { pool, lock })
+}
+
+/// Takes the lock beside the SQLite file at `path` (creating its folders).
+fn lock(path: &Path) -> Result<File, String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "could not create the folder of DATA_PATH `{}`: {e}",
+                path.display()
+            )
+        })?;
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = File::options()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&name)
+        .map_err(|e| format!("could not open `{}`: {e}", name.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(format!(
+            "another server uses the SQLite database at DATA_PATH `{}` (it holds `{}`); stop \
+             it, or set DATA_PATH to another file. To run several instances on the same data, \
+             set DATABASE_URL to a PostgreSQL database",
+            path.display(),
+            name.display()
+        )),
+        Err(TryLockError::Error(e)) => Err(format!("could not lock `{}`: {e}", name.display())),
+    }
+}
+
+/// Opens the pool and creates or checks the tables, without the lock.
+async fn connect(location: Location<'_>) -> Result<AnyPool, String> {
     sqlx::any::install_default_drivers();
     let (options, what) = match location {
         Location::Sqlite(path, _) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    format!(
-                        "could not create the folder of DATA_PATH `{}`: {e}",
-                        path.display()
-                    )
-                })?;
-            }
             let path = std::path::absolute(path).map_err(|e| e.to_string())?;
             let url = SqliteConnectOptions::new()
                 .filename(path)
@@ -140,7 +201,7 @@ fn schema(postgres: bool) -> String {
 
 /// Creates the tables that are missing, in one transaction, and records the version; refuses a
 /// database made by a newer version.
-async fn create_schema(db: &Db, postgres: bool) -> Result<(), String> {
+async fn create_schema(db: &AnyPool, postgres: bool) -> Result<(), String> {
     let mut tx = db.begin().await.map_err(|e| e.to_string())?;
     match create_tables(&mut tx, postgres).await {
         Ok(()) => tx.commit().await.map_err(|e| e.to_string()),
@@ -240,9 +301,15 @@ impl TestDatabase {
         }
     }
 
-    /// Opens it (again).
+    /// Opens it (again), as the server does: on SQLite, the first [`Db`] must be dropped first.
     pub async fn open(&self) -> Db {
         open(self.location()).await.unwrap()
+    }
+
+    /// Connects to it without the lock, for a test to read or change the tables while an app
+    /// has it open. A change to `todos` made this way goes behind the store's cache.
+    pub async fn connect(&self) -> AnyPool {
+        connect(self.location()).await.unwrap()
     }
 }
 
@@ -277,6 +344,30 @@ fn nanos() -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_second_server_on_the_same_sqlite_file_is_refused_until_the_first_stops() {
+        let dir = std::env::temp_dir().join(format!(
+            "{}-db-lock-{}",
+            env!("CARGO_PKG_NAME"),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("plugin.db");
+        let location = Location::Sqlite(&path, Synchronous::Normal);
+        let first = open(location).await.unwrap();
+        assert!(first.is_exclusive());
+        let err = open(location).await.unwrap_err();
+        assert!(err.contains("another server uses"), "{err}");
+        assert!(
+            err.contains(&format!("DATA_PATH `{}`", path.display())),
+            "{err}"
+        );
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        drop(first);
+        let second = open(location).await.unwrap();
+        assert!(second.is_exclusive());
+    }
 
     #[tokio::test]
     async fn sqlite_runs_in_wal_mode_with_the_chosen_synchronous() {

@@ -154,7 +154,7 @@ impl Grants {
         ))
         .bind(code_hash)
         .bind(now as i64)
-        .fetch_optional(&self.db)
+        .fetch_optional(&*self.db)
         .await?
         .map(|row| code(&row))
         .transpose()
@@ -169,7 +169,7 @@ impl Grants {
         ))
         .bind(code_hash)
         .bind(now as i64)
-        .fetch_optional(&self.db)
+        .fetch_optional(&*self.db)
         .await?;
         Ok(match used {
             Some(row) => Lookup::Fresh(code(&row)?),
@@ -182,7 +182,7 @@ impl Grants {
     pub async fn revoke(&self, grant: &str) -> Result<(), Error> {
         sqlx::query("DELETE FROM oauth_tokens WHERE grant_id = $1")
             .bind(grant)
-            .execute(&self.db)
+            .execute(&*self.db)
             .await?;
         Ok(())
     }
@@ -228,7 +228,7 @@ impl Grants {
              FROM oauth_clients WHERE client_id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.db)
+        .fetch_optional(&*self.db)
         .await?
         else {
             return Ok(None);
@@ -338,7 +338,7 @@ impl Grants {
         .bind(token_hash)
         .bind(kind.as_str())
         .bind(now as i64)
-        .fetch_optional(&self.db)
+        .fetch_optional(&*self.db)
         .await?
         .map(|row| token(&row))
         .transpose()
@@ -395,7 +395,7 @@ impl Grants {
     pub async fn take_pending(&self, id: &str, now: u64) -> Result<Option<String>, Error> {
         sqlx::query("DELETE FROM oauth_pending WHERE id = $1 RETURNING request, expires_at")
             .bind(id)
-            .fetch_optional(&self.db)
+            .fetch_optional(&*self.db)
             .await?
             .filter(|row| {
                 row.try_get::<i64, _>("expires_at")
@@ -596,6 +596,7 @@ mod tests {
         assert!(grants.register("two", &client, 2).await.unwrap());
         assert!(!grants.register("three", &client, 2).await.unwrap());
         grants.db.close().await;
+        drop(grants);
         let grants = Grants::new(database.open().await);
         assert_eq!(grants.client("one").await.unwrap(), Some(client));
         assert_eq!(grants.client("three").await.unwrap(), None);
