@@ -29,6 +29,11 @@ export interface Queries {
 export interface Database extends Queries {
   /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
   transaction<R>(work: (tx: Queries) => Promise<R>): Promise<R>;
+  /**
+   * SQLite: `PRAGMA data_version`, which changes when another connection (another process)
+   * commits, not when this one does. PostgreSQL: null, as other instances write all the time.
+   */
+  dataVersion(): number | null;
   close(): Promise<void>;
 }
 
@@ -138,11 +143,12 @@ async function openSqlite(path: string, synchronous: "full" | "normal"): Promise
 /**
  * SQLite through `node:sqlite`. Its calls are synchronous, but a transaction's work awaits
  * between them, when other requests run: so transactions take turns, and a query waits while
- * one is open, so it never sees another's uncommitted rows.
+ * one is open, so it never sees another's uncommitted rows. With none open, a query runs at once.
  */
 class Sqlite implements Database {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #dataVersion: StatementSync;
   /** The end of the transactions waiting or running. */
   #tail: Promise<void> = Promise.resolve();
   /** How many transactions are waiting or running. */
@@ -150,6 +156,11 @@ class Sqlite implements Database {
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#dataVersion = db.prepare("PRAGMA data_version");
+  }
+
+  dataVersion(): number {
+    return Number(this.#dataVersion.get()?.["data_version"]);
   }
 
   query(sql: string, params: readonly Param[] = []): Promise<Row[]> {
@@ -239,6 +250,10 @@ class Postgres implements Database {
 
   async query(sql: string, params: readonly Param[] = []): Promise<Row[]> {
     return (await this.#pool.query(sql, [...params])).rows as Row[];
+  }
+
+  dataVersion(): null {
+    return null;
   }
 
   async transaction<R>(work: (tx: Queries) => Promise<R>): Promise<R> {

@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 
 import { DatabaseError, SCHEMA_VERSION } from "../src/db.js";
 import type { Database } from "../src/db.js";
-import { ListFullError, MAX_TODOS_PER_USER, Store } from "../src/store.js";
+import { ListCache, ListFullError, MAX_TODOS_PER_USER, Store } from "../src/store.js";
 import type { Todo } from "../src/store.js";
 import { freshData, openTestDatabase } from "./support.js";
 import type { TestData } from "./support.js";
@@ -158,6 +158,73 @@ test("any mix of concurrent changes keeps the lists a plain map would", async ()
       assert.deepEqual(await store.list(user), model.get(user) ?? [], user);
     }
   }
+});
+
+test("a listing shows the store's own adds and deletes at once", async () => {
+  const store = await open(await freshData());
+  assert.deepEqual(await store.list("amy"), []);
+  const item = await store.add("amy", "milk");
+  assert.deepEqual(await store.list("amy"), [item]);
+  assert.ok(await store.delete("amy", item.id));
+  assert.deepEqual(await store.list("amy"), []);
+});
+
+test("a listing read again comes from memory on SQLite, from the database on PostgreSQL", async () => {
+  const data = await freshData();
+  const db = await openTestDatabase(data);
+  opened.push(db);
+  let selects = 0;
+  const counted: Database = {
+    query: (sql, params) => {
+      selects += sql.startsWith("SELECT") ? 1 : 0;
+      return db.query(sql, params);
+    },
+    transaction: (work) => db.transaction(work),
+    dataVersion: () => db.dataVersion(),
+    close: () => db.close(),
+  };
+  const store = new Store(counted);
+  const item = await store.add("ben", "milk");
+  assert.deepEqual(await store.list("ben"), [item]);
+  assert.deepEqual(await store.list("ben"), [item]);
+  assert.equal(selects, data.databaseUrl === null ? 1 : 2);
+});
+
+test("a write through another connection shows in the next listing", async () => {
+  const data = await freshData();
+  const store = await open(data);
+  const item = await store.add("cat", "milk");
+  assert.deepEqual(await store.list("cat"), [item]);
+  // Another process, as far as SQLite knows: a connection of its own to the same file.
+  const other = await openTestDatabase(data);
+  await other.query("INSERT INTO todos (username, todo) VALUES ($1, $2)", ["cat", "eggs"]);
+  assert.deepEqual((await store.list("cat")).map((t) => t.todo), ["milk", "eggs"]);
+  await other.query("DELETE FROM todos WHERE username = $1", ["cat"]);
+  await other.close();
+  assert.deepEqual(await store.list("cat"), []);
+});
+
+test("the list cache starts again past its bound, and keeps nothing read before a change", () => {
+  const cache = new ListCache();
+  const todos = [{ id: "1", todo: "milk" }];
+  assert.equal(cache.get("user 0", 1), undefined);
+  for (let i = 0; i < ListCache.MAX_LISTS; i += 1) {
+    cache.keep(`user ${i}`, todos, cache.generation);
+  }
+  cache.keep("user 0", todos, cache.generation); // already kept: no new list
+  assert.equal(cache.get("user 0", 1), todos);
+  cache.keep(`user ${ListCache.MAX_LISTS}`, todos, cache.generation);
+  assert.equal(cache.get("user 0", 1), undefined);
+  assert.equal(cache.get(`user ${ListCache.MAX_LISTS}`, 1), todos);
+  // A list read before a drop, or before another connection committed, is not kept.
+  const before = cache.generation;
+  cache.drop("user 1");
+  cache.keep("user 1", todos, before);
+  assert.equal(cache.get("user 1", 1), undefined);
+  const again = cache.generation;
+  assert.equal(cache.get(`user ${ListCache.MAX_LISTS}`, 2), undefined);
+  cache.keep("user 1", todos, again);
+  assert.equal(cache.get("user 1", 2), undefined);
 });
 
 test("a database made by a newer version of the plugin is refused", async () => {
