@@ -52,23 +52,18 @@ export class ListFullError extends Error {
 /**
  * The lists read from SQLite, kept in memory, so that a listing answers as fast as from the
  * in-memory store this plugin once had (a query costs more than the rest of a request). This
- * process's writes drop their user's list after they commit; a change of `PRAGMA data_version`
- * (another process committed) clears them all. Not on PostgreSQL, which other instances write.
+ * process's writes drop their user's list after they commit; no other process writes the file
+ * (the lock of `openDatabase`). Not on PostgreSQL, which other instances write.
  */
 export class ListCache {
   /** Past this many lists (about 50 MB at most), the cache starts again from empty. */
   static readonly MAX_LISTS = 1000;
   readonly #lists = new Map<string, readonly Todo[]>();
-  #dataVersion: number | null = null;
   /** Changes when kept lists may be out of date, so a list read before is not kept after. */
   #generation = 0;
 
-  /** The user's list if kept, and the data has not changed since (`PRAGMA data_version`). */
-  get(user: string, dataVersion: number | null): readonly Todo[] | undefined {
-    if (dataVersion !== this.#dataVersion) {
-      this.clear();
-      this.#dataVersion = dataVersion;
-    }
+  /** The user's list, if kept. */
+  get(user: string): readonly Todo[] | undefined {
     return this.#lists.get(user);
   }
 
@@ -77,7 +72,7 @@ export class ListCache {
     return this.#generation;
   }
 
-  /** Keeps a list read at `generation`, unless lists were dropped or cleared since. */
+  /** Keeps a list read at `generation`, unless a list was dropped since. */
   keep(user: string, todos: readonly Todo[], generation: number): void {
     if (generation !== this.#generation) {
       return;
@@ -93,12 +88,6 @@ export class ListCache {
     this.#lists.delete(user);
     this.#generation += 1;
   }
-
-  /** Forgets every list. */
-  clear(): void {
-    this.#lists.clear();
-    this.#generation += 1;
-  }
 }
 
 /** The TODO store: one per database, as it keeps what it reads (see {@link ListCache}). */
@@ -109,12 +98,12 @@ export class Store {
 
   constructor(db: Database) {
     this.#db = db;
-    this.#cache = db.dataVersion() === null ? null : new ListCache();
+    this.#cache = db.dialect === "sqlite" ? new ListCache() : null;
   }
 
   /** The user's items, oldest first. */
   async list(user: string): Promise<readonly Todo[]> {
-    const cached = this.#cache?.get(user, this.#db.dataVersion());
+    const cached = this.#cache?.get(user);
     if (cached !== undefined) {
       return cached;
     }
