@@ -143,10 +143,14 @@ async function openSqlite(path: string, synchronous: "full" | "normal"): Promise
   const { DatabaseSync } = await import("node:sqlite");
   mkdirSync(dirname(path), { recursive: true });
   // The lock: a database of its own, `<path>.lock`, in a transaction that stays open. SQLite's
-  // locks work in every operating system (Node.js has no other) and end with the process.
+  // locks work in every operating system (Node.js has no other) and end with the process. It
+  // is never written, so its journal stays in memory rather than in a file beside it.
   const lock = new DatabaseSync(`${path}.lock`);
   try {
-    lock.exec("PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE");
+    lock.exec(
+      "PRAGMA busy_timeout = 0; PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; " +
+        "BEGIN EXCLUSIVE",
+    );
   } catch (error) {
     lock.close();
     if ((error as { errcode?: unknown }).errcode === SQLITE_BUSY) {
