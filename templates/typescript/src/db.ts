@@ -29,6 +29,11 @@ export interface Queries {
 export interface Database extends Queries {
   /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
   transaction<R>(work: (tx: Queries) => Promise<R>): Promise<R>;
+  /**
+   * `sqlite`: this process is the only one writing the file (see {@link openDatabase}).
+   * `postgres`: other instances may write at any time.
+   */
+  readonly dialect: "sqlite" | "postgres";
   close(): Promise<void>;
 }
 
@@ -48,7 +53,10 @@ export class DatabaseError extends Error {
 }
 
 /**
- * Opens the database and creates or checks its schema.
+ * Opens the database and creates or checks its schema. On SQLite, first locks
+ * `<DATA_PATH>.lock` until {@link Database.close}, and fails if another server holds it: the
+ * TODO store keeps the lists it has read in memory, which is only right while no other process
+ * writes the file. Several instances share one PostgreSQL database instead.
  *
  * @throws DatabaseError naming the database.
  */
@@ -64,10 +72,13 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
         ? await openSqlite(settings.dataPath, settings.sqliteSynchronous)
         : await connectPostgres(settings.databaseUrl);
   } catch (error) {
+    if (error instanceof DatabaseError) {
+      throw error;
+    }
     throw new DatabaseError(`could not open ${where}: ${(error as Error).message}`);
   }
   try {
-    await createSchema(db, settings.databaseUrl === null ? "sqlite" : "postgres", where);
+    await createSchema(db, where);
   } catch (error) {
     await db.close();
     if (error instanceof DatabaseError) {
@@ -79,13 +90,13 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
 }
 
 /** Version 1: every table, created if missing, in one transaction. */
-async function createSchema(db: Database, dialect: "sqlite" | "postgres", where: string) {
+async function createSchema(db: Database, where: string) {
   const id =
-    dialect === "sqlite"
+    db.dialect === "sqlite"
       ? "INTEGER PRIMARY KEY AUTOINCREMENT"
       : "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
   await db.transaction(async (tx) => {
-    if (dialect === "postgres") {
+    if (db.dialect === "postgres") {
       // Instances starting together would race on CREATE TABLE IF NOT EXISTS: one at a time.
       await tx.query("SELECT pg_advisory_xact_lock(1505)");
     }
@@ -124,32 +135,64 @@ async function createSchema(db: Database, dialect: "sqlite" | "postgres", where:
   });
 }
 
+/** SQLite's result code for a database another connection has locked. */
+const SQLITE_BUSY = 5;
+
 async function openSqlite(path: string, synchronous: "full" | "normal"): Promise<Database> {
   // Loaded only when used: PostgreSQL users never load it.
   const { DatabaseSync } = await import("node:sqlite");
   mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  db.exec(
-    `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${synchronous}`,
-  );
-  return new Sqlite(db);
+  // The lock: a database of its own, `<path>.lock`, in a transaction that stays open. SQLite's
+  // locks work in every operating system (Node.js has no other) and end with the process. It
+  // is never written, so its journal stays in memory rather than in a file beside it.
+  const lock = new DatabaseSync(`${path}.lock`);
+  try {
+    lock.exec(
+      "PRAGMA busy_timeout = 0; PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; " +
+        "BEGIN EXCLUSIVE",
+    );
+  } catch (error) {
+    lock.close();
+    if ((error as { errcode?: unknown }).errcode === SQLITE_BUSY) {
+      throw new DatabaseError(
+        `another server uses the SQLite database at DATA_PATH \`${path}\` (it holds ` +
+          `\`${path}.lock\`); stop it, or set DATA_PATH to another file. To run several ` +
+          "instances on the same data, set DATABASE_URL to a PostgreSQL database",
+      );
+    }
+    throw error;
+  }
+  try {
+    const db = new DatabaseSync(path);
+    db.exec(
+      `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = ${synchronous}`,
+    );
+    return new Sqlite(db, lock);
+  } catch (error) {
+    lock.close();
+    throw error;
+  }
 }
 
 /**
  * SQLite through `node:sqlite`. Its calls are synchronous, but a transaction's work awaits
  * between them, when other requests run: so transactions take turns, and a query waits while
- * one is open, so it never sees another's uncommitted rows.
+ * one is open, so it never sees another's uncommitted rows. With none open, a query runs at once.
  */
 class Sqlite implements Database {
+  readonly dialect = "sqlite";
   readonly #db: DatabaseSync;
+  /** Holds `<DATA_PATH>.lock` until closed (see {@link openSqlite}). */
+  readonly #lock: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   /** The end of the transactions waiting or running. */
   #tail: Promise<void> = Promise.resolve();
   /** How many transactions are waiting or running. */
   #open = 0;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, lock: DatabaseSync) {
     this.#db = db;
+    this.#lock = lock;
   }
 
   query(sql: string, params: readonly Param[] = []): Promise<Row[]> {
@@ -185,6 +228,7 @@ class Sqlite implements Database {
   async close(): Promise<void> {
     await this.#tail;
     this.#db.close();
+    this.#lock.close();
   }
 
   /** Runs `work` after the transactions before it. */
@@ -231,6 +275,7 @@ async function connectPostgres(url: string): Promise<Database> {
 
 /** PostgreSQL through a `pg` pool; a transaction holds one connection. */
 class Postgres implements Database {
+  readonly dialect = "postgres";
   readonly #pool: Pool;
 
   constructor(pool: Pool) {

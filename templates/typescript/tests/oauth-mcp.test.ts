@@ -479,6 +479,7 @@ test("registrations survive a restart and are stored without their secret", asyn
   const text = await storedText(first.data);
   assert.ok(!text.includes(confidential.client_secret), "the secret is stored hashed");
   assert.ok(text.includes(confidential.client_id), text);
+  await first.app.close();
   const restarted = await Server.start(first.data);
   const page = await send(restarted.app, "GET", `/oauth/authorize?${publicAuthorization(client)}`);
   assertPage(page, 200);

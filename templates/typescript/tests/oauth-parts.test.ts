@@ -231,7 +231,8 @@ function storedToken(grant: string, kind: Token["kind"], expiresAt = NOW + 3600)
 
 test("codes are used once; a replay is reported, and revoking is a separate step", async () => {
   const data = await freshData();
-  const grants = await openGrants(data);
+  const db = await openTestDatabase(data);
+  const grants = new Grants(db);
   await grants.addCode("c1", storedCode("g1"), NOW);
   assert.deepEqual(await grants.useCode("nope", NOW), { found: "unknown" });
   const fresh = await grants.useCode("c1", NOW);
@@ -254,7 +255,8 @@ test("codes are used once; a replay is reported, and revoking is a separate step
   await grants.addCode("c2", storedCode("g3", NOW + 10), NOW);
   assert.deepEqual(await grants.useCode("c2", NOW + 10), { found: "unknown" });
   assert.equal(await grants.accessToken("a2", NOW + 3600), undefined);
-  // What was written is what is read back, on another connection.
+  // What was written is what is read back after a restart.
+  await db.close();
   const reopened = await openGrants(data);
   assert.equal((await reopened.accessToken("a2", NOW))?.grant, "g2");
   assert.deepEqual(await reopened.useCode("c1", NOW), { found: "replayed", value: used });

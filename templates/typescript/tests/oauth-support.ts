@@ -13,8 +13,8 @@ import {
   CLIENT_SECRET,
   REDIRECT_URI,
   freshData,
-  openTestDatabase,
   send,
+  sideConnection,
   testConfig,
 } from "./support.js";
 import type { Reply, TestData } from "./support.js";
@@ -62,7 +62,7 @@ export async function storedRows(
   data: TestData,
   table: "oauth_clients" | "oauth_codes" | "oauth_tokens" | "oauth_pending",
 ): Promise<Array<Record<string, unknown>>> {
-  const db = await openTestDatabase(data);
+  const db = await sideConnection(data);
   try {
     return await db.query(`SELECT * FROM ${table} ORDER BY 1`);
   } finally {
@@ -82,7 +82,7 @@ export async function storedText(data: TestData): Promise<string> {
 
 /** Runs each statement on `data`'s database, on a connection of its own. */
 export async function runSql(data: TestData, ...statements: string[]): Promise<void> {
-  const db = await openTestDatabase(data);
+  const db = await sideConnection(data);
   try {
     for (const sql of statements) {
       await db.query(sql);

@@ -52,8 +52,8 @@ import {
   CLIENT_SECRET,
   REDIRECT_URI,
   assertError,
-  openTestDatabase,
   send,
+  sideConnection,
 } from "./support.js";
 
 test("the authorization endpoint shows a sign-in and consent page", async () => {
@@ -632,6 +632,7 @@ test("tokens survive a restart and are stored hashed", async () => {
   const pending = await code(server.app);
   const tokens = tokensOf(await tokenJson(server.app, exchange(issued)));
 
+  await server.app.close();
   const restarted = await Server.start(server.data);
   assert.equal((await list(restarted.app, tokens.access_token)).status, 200);
   tokensOf(await tokenJson(restarted.app, exchange(pending)));
@@ -746,7 +747,7 @@ test("a grant that cannot be stored is a server error, and nothing is lost", asy
   const tokens = tokensOf(await tokenJson(app, exchange(await code(app))));
   const issued = await code(app);
   // With the codes' table renamed away, the database refuses to store or use codes.
-  const db = await openTestDatabase(server.data);
+  const db = await sideConnection(server.data);
   await db.query("ALTER TABLE oauth_codes RENAME TO oauth_codes_away");
   const page = await approve(app, authorization());
   assertPage(page, 500);

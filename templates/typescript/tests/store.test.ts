@@ -10,23 +10,33 @@ import { after, test } from "node:test";
 
 import { DatabaseError, SCHEMA_VERSION } from "../src/db.js";
 import type { Database } from "../src/db.js";
-import { ListFullError, MAX_TODOS_PER_USER, Store } from "../src/store.js";
+import { ListCache, ListFullError, MAX_TODOS_PER_USER, Store } from "../src/store.js";
 import type { Todo } from "../src/store.js";
 import { freshData, openTestDatabase } from "./support.js";
 import type { TestData } from "./support.js";
 
 /** Every database a test opened, closed when the file's tests end. */
 const opened: Database[] = [];
+/** The database of each store {@link open} made, until {@link reopen} closes it. */
+const databases = new Map<Store, Database>();
 
 after(async () => {
-  await Promise.all(opened.map((db) => db.close()));
+  await Promise.all([...opened, ...databases.values()].map((db) => db.close()));
 });
 
 /** A store on `data`, through a connection of its own. */
 async function open(data: TestData): Promise<Store> {
   const db = await openTestDatabase(data);
-  opened.push(db);
-  return new Store(db);
+  const store = new Store(db);
+  databases.set(store, db);
+  return store;
+}
+
+/** Closes the database of `store` and opens `data` again, as a restart of the server does. */
+async function reopen(store: Store, data: TestData): Promise<Store> {
+  await databases.get(store)?.close();
+  databases.delete(store);
+  return open(data);
 }
 
 test("items survive reopening, and ids are never reused", async () => {
@@ -35,7 +45,7 @@ test("items survive reopening, and ids are never reused", async () => {
   const first = await store.add("alice", "milk");
   const second = await store.add("alice", "eggs");
   assert.ok(await store.delete("alice", second.id));
-  const reopened = await open(data);
+  const reopened = await reopen(store, data);
   assert.deepEqual(
     (await reopened.list("alice")).map((t) => t.todo),
     ["milk"],
@@ -88,7 +98,7 @@ test("deleting a missing item, or another user's, changes nothing", async () => 
 // On PostgreSQL the store's pool runs these on several connections at once.
 test("concurrent adds lose nothing and never pass the limit", async () => {
   const data = await freshData();
-  const store = await open(data);
+  let store = await open(data);
   const adds = Array.from({ length: MAX_TODOS_PER_USER + 30 }, (_, i) =>
     store.add("eve", `item ${i}`),
   );
@@ -98,7 +108,8 @@ test("concurrent adds lose nothing and never pass the limit", async () => {
   assert.equal(added.length, MAX_TODOS_PER_USER);
   assert.ok(refused.every((error) => error instanceof ListFullError), String(refused[0]));
   assert.equal(new Set(added.map((t) => t.id)).size, MAX_TODOS_PER_USER);
-  const listed = await (await open(data)).list("eve");
+  store = await reopen(store, data);
+  const listed = await store.list("eve");
   assert.deepEqual(
     listed.map((t) => t.id).sort(),
     added.map((t) => t.id).sort(),
@@ -152,12 +163,85 @@ test("any mix of concurrent changes keeps the lists a plain map would", async ()
     }
     await Promise.all(changes);
     if (round % 4 === 1) {
-      store = await open(data);
+      store = await reopen(store, data);
     }
     for (const user of users) {
       assert.deepEqual(await store.list(user), model.get(user) ?? [], user);
     }
   }
+});
+
+test("a listing shows the store's own adds and deletes at once", async () => {
+  const store = await open(await freshData());
+  assert.deepEqual(await store.list("amy"), []);
+  const item = await store.add("amy", "milk");
+  assert.deepEqual(await store.list("amy"), [item]);
+  assert.ok(await store.delete("amy", item.id));
+  assert.deepEqual(await store.list("amy"), []);
+});
+
+test("a listing read again comes from memory on SQLite, from the database on PostgreSQL", async () => {
+  const data = await freshData();
+  const db = await openTestDatabase(data);
+  opened.push(db);
+  let selects = 0;
+  const counted: Database = {
+    query: (sql, params) => {
+      selects += sql.startsWith("SELECT") ? 1 : 0;
+      return db.query(sql, params);
+    },
+    transaction: (work) => db.transaction(work),
+    dialect: db.dialect,
+    close: () => db.close(),
+  };
+  const store = new Store(counted);
+  const item = await store.add("ben", "milk");
+  assert.deepEqual(await store.list("ben"), [item]);
+  assert.deepEqual(await store.list("ben"), [item]);
+  assert.equal(selects, data.databaseUrl === null ? 1 : 2);
+});
+
+test("a second open of a SQLite file fails while the first is open, and works after", async (t) => {
+  const data = await freshData();
+  if (data.databaseUrl !== null) {
+    t.skip("PostgreSQL: several instances share it");
+    return;
+  }
+  const first = await openTestDatabase(data);
+  await assert.rejects(openTestDatabase(data), (error: Error) => {
+    assert.ok(error instanceof DatabaseError);
+    assert.equal(
+      error.message,
+      `another server uses the SQLite database at DATA_PATH \`${data.dataPath}\` (it holds ` +
+        `\`${data.dataPath}.lock\`); stop it, or set DATA_PATH to another file. To run several ` +
+        "instances on the same data, set DATABASE_URL to a PostgreSQL database",
+    );
+    return true;
+  });
+  await first.close();
+  const second = await openTestDatabase(data);
+  await second.close();
+});
+
+test("the list cache starts again past its bound, and keeps nothing read before a change", () => {
+  const cache = new ListCache();
+  const todos = [{ id: "1", todo: "milk" }];
+  assert.equal(cache.get("user 0"), undefined);
+  for (let i = 0; i < ListCache.MAX_LISTS; i += 1) {
+    cache.keep(`user ${i}`, todos, cache.generation);
+  }
+  cache.keep("user 0", todos, cache.generation); // already kept: no new list
+  assert.equal(cache.get("user 0"), todos);
+  cache.keep(`user ${ListCache.MAX_LISTS}`, todos, cache.generation);
+  assert.equal(cache.get("user 0"), undefined);
+  assert.equal(cache.get(`user ${ListCache.MAX_LISTS}`), todos);
+  // A list read before a drop (its write may have come after the read) is not kept.
+  const before = cache.generation;
+  cache.drop("user 1");
+  cache.keep("user 1", todos, before);
+  assert.equal(cache.get("user 1"), undefined);
+  cache.keep("user 1", todos, cache.generation);
+  assert.equal(cache.get("user 1"), todos);
 });
 
 test("a database made by a newer version of the plugin is refused", async () => {
