@@ -65,6 +65,7 @@ class Database:
         where: str,
         close: Callable[[], None],
         postgres: bool = False,
+        data_version: Callable[[], int] | None = None,
     ) -> None:
         self._connection = connection
         """Lends a connection for one statement or transaction."""
@@ -75,6 +76,10 @@ class Database:
         self.close = close
         """Closes every connection."""
         self._postgres = postgres
+        self.data_version = data_version
+        """SQLite's `PRAGMA data_version` on a connection kept for it alone: it changes when
+        another connection (another process's, or another thread's) commits. `None` on
+        PostgreSQL. Not to be called from two threads at once."""
 
     @classmethod
     def open(
@@ -177,6 +182,20 @@ def _sqlite(data_path: Path, synchronous: str) -> Database:
                 opened.append(found)
         yield found
 
+    where = f"the SQLite database `{data_path}` (DATA_PATH)"
+    try:
+        watch = sqlite3.connect(data_path, isolation_level=None, check_same_thread=False)
+        watch.execute("PRAGMA busy_timeout = 5000")
+    except sqlite3.Error as error:
+        raise DatabaseError(f"{where}: {error}") from None
+    opened.append(watch)
+
+    def data_version() -> int:
+        try:
+            return int(watch.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as error:
+            raise DatabaseError(f"{where}: {error}") from None
+
     def close() -> None:
         with lock:
             for each in opened:
@@ -184,8 +203,7 @@ def _sqlite(data_path: Path, synchronous: str) -> Database:
             opened.clear()
         local.__dict__.clear()
 
-    where = f"the SQLite database `{data_path}` (DATA_PATH)"
-    return Database(connection, (sqlite3.Error,), where, close)
+    return Database(connection, (sqlite3.Error,), where, close, data_version=data_version)
 
 
 def _postgres(url: str) -> Database:

@@ -1,13 +1,18 @@
-"""The store on its own: durable, never reusing ids, keeping its limit under concurrency, and
-refusing a database made by a newer version (on SQLite, or PostgreSQL: see `conftest.py`)."""
+"""The store on its own: durable, never reusing ids, keeping its limit under concurrency,
+refusing a database made by a newer version (on SQLite, or PostgreSQL: see `conftest.py`), and
+its cache of lists on SQLite."""
 
+import os
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from app.db import SCHEMA_VERSION, Database, DatabaseError
-from app.store import MAX_TODOS_PER_USER, ListFullError, Store
+from app.db import SCHEMA_VERSION, Database, DatabaseError, Row
+from app.models import Todo
+from app.store import MAX_TODOS_PER_USER, ListCache, ListFullError, Store
 
 
 @pytest.fixture
@@ -106,3 +111,97 @@ def test_a_file_that_is_not_a_database_is_refused_not_replaced(
     with pytest.raises(DatabaseError, match=r"notes\.txt"):
         Database.open(not_a_database, None)
     assert not_a_database.read_text() == "my notes\n" * 100
+
+
+def count_listings(db: Database) -> list[str]:
+    """The listing queries `db` runs from now on, one entry each."""
+    listings: list[str] = []
+    query = db.query
+
+    def counting(sql: str, *params: Any) -> list[Row]:
+        if sql.startswith("SELECT id, todo FROM todos"):
+            listings.append(sql)
+        return query(sql, *params)
+
+    db.query = counting  # type: ignore[method-assign]
+    return listings
+
+
+def test_a_listing_is_read_once_on_sqlite_and_every_time_on_postgresql(path: Path) -> None:
+    db = Database.open(path, None)
+    store = Store(db)
+    store.add("gus", "milk")
+    listings = count_listings(db)
+    assert [todo.todo for todo in store.list("gus")] == ["milk"]
+    assert [todo.todo for todo in store.list("gus")] == ["milk"]
+    assert len(listings) == (2 if os.environ.get("DATABASE_URL") else 1)
+
+
+def test_a_change_drops_the_users_list_even_unseen_by_data_version(path: Path) -> None:
+    db = Database.open(path, None)
+    if db.data_version is not None:
+        # As if this process's changes did not change `data_version`: only dropping helps.
+        db.data_version = lambda: 0
+    store = Store(db)
+    milk = store.add("hal", "milk")
+    store.add("ivy", "tea")
+    assert [todo.todo for todo in store.list("hal")] == ["milk"]
+    assert [todo.todo for todo in store.list("ivy")] == ["tea"]
+    store.add("hal", "eggs")
+    assert [todo.todo for todo in store.list("hal")] == ["milk", "eggs"]
+    assert store.delete("hal", milk.id)
+    assert [todo.todo for todo in store.list("hal")] == ["eggs"]
+    for i in range(MAX_TODOS_PER_USER - 1):
+        store.add("ivy", f"item {i}")
+    assert len(store.list("ivy")) == MAX_TODOS_PER_USER
+    with pytest.raises(ListFullError):
+        store.add("ivy", "one more")
+    assert len(store.list("ivy")) == MAX_TODOS_PER_USER
+
+
+def test_a_change_by_another_connection_is_listed(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # SQLite, also when the other tests run on PostgreSQL (conftest.py)
+    db = Database.open(path, None)
+    try:
+        store = Store(db)
+        store.add("jo", "milk")
+        assert [todo.todo for todo in store.list("jo")] == ["milk"]
+        # Another process, or a tool, on the same file.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("UPDATE todos SET todo = 'oat milk' WHERE username = 'jo'")
+        assert [todo.todo for todo in store.list("jo")] == ["oat milk"]
+        other.execute("INSERT INTO todos (username, todo) VALUES ('jo', 'eggs')")
+        other.close()
+        assert [todo.todo for todo in store.list("jo")] == ["oat milk", "eggs"]
+    finally:
+        db.close()
+
+
+def test_the_cache_keeps_no_list_read_before_a_change_or_a_new_data_version() -> None:
+    version = 0
+    cache = ListCache(lambda: version)
+    milk = [Todo(id="1", todo="milk")]
+    _, generation = cache.get("kim")
+    cache.drop("kim")  # a change committed while the list was read
+    cache.put("kim", milk, generation)
+    assert cache.get("kim")[0] is None
+    _, generation = cache.get("kim")
+    cache.put("kim", milk, generation)
+    assert cache.get("kim")[0] == milk
+    version = 1  # another connection committed
+    assert cache.get("kim")[0] is None
+    cache.put("kim", milk, generation)  # read before that was seen
+    assert cache.get("kim")[0] is None
+
+
+def test_the_cache_is_cleared_when_it_would_pass_its_bound() -> None:
+    cache = ListCache(lambda: 0)
+    for i in range(ListCache.MAX_LISTS):
+        cache.put(f"user {i}", [], cache.get(f"user {i}")[1])
+    assert all(cache.get(f"user {i}")[0] == [] for i in range(ListCache.MAX_LISTS))
+    cache.put("one more", [], cache.get("one more")[1])
+    assert cache.get("user 0")[0] is None
+    assert cache.get(f"user {ListCache.MAX_LISTS - 1}")[0] is None
+    assert cache.get("one more")[0] == []
