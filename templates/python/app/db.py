@@ -4,8 +4,9 @@ hold the SQL; this module opens the database, creates its tables, and runs state
 transactions on it.
 
 Requests run on uvicorn's event loop and in FastAPI's thread pool, so connections are never
-shared between threads: with SQLite each thread opens its own (cheap: it is a file), with
-PostgreSQL each statement or transaction borrows one from a pool of `POOL_SIZE`. SQLite runs in
+shared between threads: with SQLite each thread opens its own (cheap: it is a file), plus one
+that only reads `data_version` for the store's cache (under its lock), with PostgreSQL each
+statement or transaction borrows one from a pool of `POOL_SIZE`. SQLite runs in
 WAL mode: readers never wait for the writer, and a transaction takes the write lock at its start
 (`BEGIN IMMEDIATE`), waiting up to 5 seconds for it (`busy_timeout`).
 """
