@@ -3,7 +3,6 @@ holds under concurrent adds (see `app/db.py` for the database), and on SQLite a 
 lists it has read."""
 
 import threading
-from collections.abc import Callable
 
 from pydantic import TypeAdapter
 
@@ -25,36 +24,29 @@ class ListFullError(Exception):
 
 class ListCache:
     """The lists last read, by user, so that a listing costs no query, as fast as when the items
-    were kept in memory. SQLite only: on PostgreSQL other instances change the same tables.
+    were kept in memory. SQLite only, where this process is the only one to change the file (it
+    holds the lock beside it, see `app/db.py`): on PostgreSQL other instances change the same
+    tables.
 
-    The store drops a user's list after each change of it. Changes by other connections (another
-    process, and this one's other threads too) change SQLite's `data_version`, which clears
-    every list. Lists are read on the event loop and in worker threads while changes commit in
-    others: a list read while anything was dropped or cleared is not kept (`generation`).
-    Bounded: keeping a list past `MAX_LISTS` clears them all first."""
+    The store drops a user's list after each change of it. Lists are read on the event loop and
+    in worker threads while changes commit in others: a list read while anything was dropped is
+    not kept (`generation`). Bounded: keeping a list past `MAX_LISTS` clears them all first."""
 
     MAX_LISTS = 1000
     """At most about 50 MB: 100 items of 500 characters each."""
 
-    def __init__(self, data_version: Callable[[], int]) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data_version = data_version
-        self._seen = data_version()
         self._lists: dict[str, list[Todo]] = {}
         self._generation = 0
 
     def get(self, user: str) -> tuple[list[Todo] | None, int]:
         """The user's list if kept, and the generation to `put` a list read after this call."""
         with self._lock:
-            version = self._data_version()
-            if version != self._seen:
-                self._seen = version
-                self._lists.clear()
-                self._generation += 1
             return self._lists.get(user), self._generation
 
     def put(self, user: str, todos: list[Todo], generation: int) -> None:
-        """Keeps `todos`, unless something was dropped or cleared since `get` gave `generation`."""
+        """Keeps `todos`, unless something was dropped since `get` gave `generation`."""
         with self._lock:
             if generation == self._generation:
                 if len(self._lists) >= self.MAX_LISTS:
@@ -73,7 +65,7 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cache = None if db.data_version is None else ListCache(db.data_version)
+        self._cache = None if db.postgres else ListCache()
 
     def list(self, user: str) -> list[Todo]:
         """The user's items, oldest first."""

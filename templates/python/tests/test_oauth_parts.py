@@ -293,9 +293,11 @@ def access(grant: str, expires_at: int = 1000) -> Token:
 
 
 def test_grants_survive_reopening(tmp_path: Path) -> None:
-    grants = Grants(Database.open(tmp_path / "plugin.db", None))
+    db = Database.open(tmp_path / "plugin.db", None)
+    grants = Grants(db)
     grants.add_code("h", code(100), 0)
     assert isinstance(grants.use_code("h", 0, never), Code)
+    db.close()  # one server per SQLite file: the next one starts once this one has stopped
     reopened = Grants(Database.open(tmp_path / "plugin.db", None))
     assert reopened.use_code("h", 0, never) is Refused.REPLAYED
 

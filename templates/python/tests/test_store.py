@@ -1,9 +1,10 @@
 """The store on its own: durable, never reusing ids, keeping its limit under concurrency,
 refusing a database made by a newer version (on SQLite, or PostgreSQL: see `conftest.py`), and
-its cache of lists on SQLite."""
+on SQLite its cache of lists and the lock that keeps a second server off the file."""
 
 import os
-import sqlite3
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,12 @@ def path(tmp_path: Path) -> Path:
 
 
 def test_items_survive_reopening(path: Path) -> None:
-    store = Store(Database.open(path, None))
+    db = Database.open(path, None)
+    store = Store(db)
     first = store.add("alice", "milk")
     store.add("alice", "eggs")
     assert store.delete("alice", first.id)
+    db.close()  # one server per SQLite file: the next one starts once this one has stopped
     reopened = Store(Database.open(path, None))
     assert [todo.todo for todo in reopened.list("alice")] == ["eggs"]
     # Ids are never reused, even after a delete and a restart.
@@ -33,11 +36,13 @@ def test_items_survive_reopening(path: Path) -> None:
 
 
 def test_ids_are_never_reused_even_after_the_newest_is_deleted(path: Path) -> None:
-    store = Store(Database.open(path, None))
+    db = Database.open(path, None)
+    store = Store(db)
     ids = [store.add("bob", f"item {i}").id for i in range(3)]
     assert ids == ["1", "2", "3"]
     assert store.delete("bob", "3")
     assert store.add("bob", "again").id == "4"
+    db.close()
     assert Store(Database.open(path, None)).add("carol", "x").id == "5"
 
 
@@ -54,7 +59,8 @@ def test_a_full_list_refuses_more_and_a_delete_makes_room(path: Path) -> None:
 
 
 def test_concurrent_adds_lose_nothing_and_never_pass_the_limit(path: Path) -> None:
-    store = Store(Database.open(path, None))
+    db = Database.open(path, None)
+    store = Store(db)
     store.add("dan", "first")
 
     def add(i: int) -> str | None:
@@ -68,6 +74,7 @@ def test_concurrent_adds_lose_nothing_and_never_pass_the_limit(path: Path) -> No
     kept = [i for i in ids if i is not None]
     assert len(kept) == MAX_TODOS_PER_USER - 1
     assert len(set(kept)) == len(kept)
+    db.close()
     listed = Store(Database.open(path, None)).list("dan")
     assert len(listed) == MAX_TODOS_PER_USER
     assert sorted(todo.id for todo in listed[1:]) == sorted(kept)
@@ -98,6 +105,7 @@ def test_a_failed_write_changes_nothing(path: Path) -> None:
 def test_a_database_of_a_newer_version_is_refused(path: Path) -> None:
     db = Database.open(path, None)
     db.query("UPDATE schema_version SET version = ?", SCHEMA_VERSION + 1)
+    db.close()
     with pytest.raises(DatabaseError, match="made by a newer version of this plugin"):
         Database.open(path, None)
 
@@ -137,12 +145,8 @@ def test_a_listing_is_read_once_on_sqlite_and_every_time_on_postgresql(path: Pat
     assert len(listings) == (2 if os.environ.get("DATABASE_URL") else 1)
 
 
-def test_a_change_drops_the_users_list_even_unseen_by_data_version(path: Path) -> None:
-    db = Database.open(path, None)
-    if db.data_version is not None:
-        # As if this process's changes did not change `data_version`: only dropping helps.
-        db.data_version = lambda: 0
-    store = Store(db)
+def test_a_change_drops_the_users_list(path: Path) -> None:
+    store = Store(Database.open(path, None))
     milk = store.add("hal", "milk")
     store.add("ivy", "tea")
     assert [todo.todo for todo in store.list("hal")] == ["milk"]
@@ -159,29 +163,65 @@ def test_a_change_drops_the_users_list_even_unseen_by_data_version(path: Path) -
     assert len(store.list("ivy")) == MAX_TODOS_PER_USER
 
 
-def test_a_change_by_another_connection_is_listed(
+def another_server(path: Path) -> str:
+    """The error of opening `path` a second time, while it is open."""
+    with pytest.raises(DatabaseError) as refused:
+        Database.open(path, None)
+    return str(refused.value)
+
+
+def test_a_second_open_of_the_same_file_is_refused_until_the_first_is_closed(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.undo()  # SQLite, also when the other tests run on PostgreSQL (conftest.py)
     db = Database.open(path, None)
     try:
-        store = Store(db)
-        store.add("jo", "milk")
-        assert [todo.todo for todo in store.list("jo")] == ["milk"]
-        # Another process, or a tool, on the same file.
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("UPDATE todos SET todo = 'oat milk' WHERE username = 'jo'")
-        assert [todo.todo for todo in store.list("jo")] == ["oat milk"]
-        other.execute("INSERT INTO todos (username, todo) VALUES ('jo', 'eggs')")
-        other.close()
-        assert [todo.todo for todo in store.list("jo")] == ["oat milk", "eggs"]
+        Store(db).add("jo", "milk")
+        assert another_server(path) == (
+            f"another server uses the SQLite database at DATA_PATH `{path}` (it holds "
+            f"`{path}.lock`); stop it, or set DATA_PATH to another file. To run several "
+            "instances on the same data, set DATABASE_URL to a PostgreSQL database"
+        )
+        # The refused open changed nothing: the first goes on.
+        assert [todo.todo for todo in Store(db).list("jo")] == ["milk"]
     finally:
         db.close()
+    again = Database.open(path, None)
+    try:
+        assert [todo.todo for todo in Store(again).list("jo")] == ["milk"]
+    finally:
+        again.close()
 
 
-def test_the_cache_keeps_no_list_read_before_a_change_or_a_new_data_version() -> None:
-    version = 0
-    cache = ListCache(lambda: version)
+def test_another_process_holding_the_file_is_refused_until_it_dies(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # SQLite, also when the other tests run on PostgreSQL (conftest.py)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from app.db import Database; "
+            "Database.open(Path(sys.argv[1]), None); print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        cwd=Path(__file__).parent.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "open\n"
+        assert "another server uses the SQLite database" in another_server(path)
+    finally:
+        holder.kill()  # as `kill -9`: the lock ends with the process
+        holder.wait()
+    Database.open(path, None).close()
+
+
+def test_the_cache_keeps_no_list_read_before_a_change() -> None:
+    cache = ListCache()
     milk = [Todo(id="1", todo="milk")]
     _, generation = cache.get("kim")
     cache.drop("kim")  # a change committed while the list was read
@@ -190,14 +230,13 @@ def test_the_cache_keeps_no_list_read_before_a_change_or_a_new_data_version() ->
     _, generation = cache.get("kim")
     cache.put("kim", milk, generation)
     assert cache.get("kim")[0] == milk
-    version = 1  # another connection committed
-    assert cache.get("kim")[0] is None
-    cache.put("kim", milk, generation)  # read before that was seen
-    assert cache.get("kim")[0] is None
+    cache.drop("lou")  # any change: the generation moves on
+    cache.put("kim", [], generation)
+    assert cache.get("kim")[0] == milk
 
 
 def test_the_cache_is_cleared_when_it_would_pass_its_bound() -> None:
-    cache = ListCache(lambda: 0)
+    cache = ListCache()
     for i in range(ListCache.MAX_LISTS):
         cache.put(f"user {i}", [], cache.get(f"user {i}")[1])
     assert all(cache.get(f"user {i}")[0] == [] for i in range(ListCache.MAX_LISTS))
