@@ -208,6 +208,8 @@ def _lock(data_path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"could not open `{path}`: {error}") from None
     try:
         lock.execute("PRAGMA busy_timeout = 0")
+        # Its journal in memory, not in a file beside it that a `kill -9` would leave behind.
+        lock.execute("PRAGMA journal_mode = MEMORY")
         lock.execute("PRAGMA locking_mode = EXCLUSIVE")
         lock.execute("BEGIN EXCLUSIVE")
     except sqlite3.Error as error:
