@@ -8,6 +8,10 @@ shared between threads: with SQLite each thread opens its own (cheap: it is a fi
 PostgreSQL each statement or transaction borrows one from a pool of `POOL_SIZE`. SQLite runs in
 WAL mode: readers never wait for the writer, and a transaction takes the write lock at its start
 (`BEGIN IMMEDIATE`), waiting up to 5 seconds for it (`busy_timeout`).
+
+One server per SQLite file: it holds a lock on `<DATA_PATH>.lock` while the database is open, as
+the store answers listings from memory (see `app/store.py`), which holds only while no other
+process changes the file. Several instances share a PostgreSQL database instead.
 """
 
 import sqlite3
@@ -74,14 +78,17 @@ class Database:
         """The database, as errors name it."""
         self.close = close
         """Closes every connection."""
-        self._postgres = postgres
+        self.postgres = postgres
+        """PostgreSQL, which other instances may change too; else SQLite, which only this
+        process changes (it holds the lock beside the file)."""
 
     @classmethod
     def open(
         cls, data_path: Path, database_url: str | None, synchronous: str = "full"
     ) -> "Database":
         """Opens PostgreSQL at `database_url` if it is set, else the SQLite file `data_path`
-        (its folders created), and creates the tables. Raises `DatabaseError`."""
+        (its folders created, and the lock beside it taken), and creates the tables. Raises
+        `DatabaseError`, also when another server holds the lock."""
         database = _postgres(database_url) if database_url else _sqlite(data_path, synchronous)
         try:
             database._create_schema()
@@ -93,11 +100,11 @@ class Database:
     def _create_schema(self) -> None:
         id_type = (
             "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-            if self._postgres
+            if self.postgres
             else "INTEGER PRIMARY KEY AUTOINCREMENT"
         )
         with self.transaction() as query:
-            if self._postgres:
+            if self.postgres:
                 # Instances starting together would race to create the same tables.
                 query("SELECT pg_advisory_xact_lock(15)")
             for statement in _SCHEMA.format(id=id_type).split(";"):
@@ -125,7 +132,7 @@ class Database:
         """A transaction: `query` runs statements in it; committed at the end of the block,
         rolled back if it raises. SQLite takes the write lock at its start."""
         with self._borrow() as connection:
-            self._run(connection, "BEGIN" if self._postgres else "BEGIN IMMEDIATE", ())
+            self._run(connection, "BEGIN" if self.postgres else "BEGIN IMMEDIATE", ())
             try:
                 yield lambda sql, *params: self._run(connection, sql, params)
             except BaseException:
@@ -144,7 +151,7 @@ class Database:
     def _run(self, connection: Any, sql: str, params: tuple[Any, ...]) -> list[Row]:
         # The SQL is written with `?` placeholders, which sqlite3 takes; psycopg takes `%s`
         # (and would read a `%` in the SQL as one: the SQL has none).
-        if self._postgres:
+        if self.postgres:
             sql = sql.replace("?", "%s")
         try:
             cursor = connection.execute(sql, params)
@@ -154,14 +161,15 @@ class Database:
 
 
 def _sqlite(data_path: Path, synchronous: str) -> Database:
-    """The SQLite file `data_path`, a connection per thread."""
+    """The SQLite file `data_path`, a connection per thread, once its lock is taken."""
     try:
         data_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise DatabaseError(f"could not create the folder of DATA_PATH: {error}") from None
+    lock = _lock(data_path)
     local = threading.local()
-    lock = threading.Lock()
-    opened: list[sqlite3.Connection] = []
+    guard = threading.Lock()
+    opened: list[sqlite3.Connection] = [lock]
 
     @contextmanager
     def connection() -> Iterator[sqlite3.Connection]:
@@ -173,19 +181,48 @@ def _sqlite(data_path: Path, synchronous: str) -> Database:
             found.execute("PRAGMA journal_mode = WAL")
             found.execute(f"PRAGMA synchronous = {synchronous.upper()}")
             local.connection = found
-            with lock:
+            with guard:
                 opened.append(found)
         yield found
 
     def close() -> None:
-        with lock:
-            for each in opened:
+        with guard:
+            for each in reversed(opened):  # the lock last
                 each.close()
             opened.clear()
         local.__dict__.clear()
 
     where = f"the SQLite database `{data_path}` (DATA_PATH)"
     return Database(connection, (sqlite3.Error,), where, close)
+
+
+def _lock(data_path: Path) -> sqlite3.Connection:
+    """Takes the lock beside `data_path`: `<DATA_PATH>.lock`, an SQLite database of its own in an
+    exclusive transaction kept open until `close`. SQLite's locks work in every operating system
+    (Python's `fcntl` is POSIX only), conflict within one process too, and end with the process,
+    even after `kill -9`. The file is never written: it stays empty."""
+    path = data_path.with_name(f"{data_path.name}.lock")
+    try:
+        lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as error:
+        raise DatabaseError(f"could not open `{path}`: {error}") from None
+    try:
+        lock.execute("PRAGMA busy_timeout = 0")
+        # Its journal in memory, not in a file beside it that a `kill -9` would leave behind.
+        lock.execute("PRAGMA journal_mode = MEMORY")
+        lock.execute("PRAGMA locking_mode = EXCLUSIVE")
+        lock.execute("BEGIN EXCLUSIVE")
+    except sqlite3.Error as error:
+        lock.close()
+        # SQLITE_BUSY's message (`sqlite_errorcode` needs Python 3.11).
+        if str(error) == "database is locked":
+            raise DatabaseError(
+                f"another server uses the SQLite database at DATA_PATH `{data_path}` (it holds "
+                f"`{path}`); stop it, or set DATA_PATH to another file. To run several instances "
+                "on the same data, set DATABASE_URL to a PostgreSQL database"
+            ) from None
+        raise DatabaseError(f"could not lock `{path}`: {error}") from None
+    return lock
 
 
 def _postgres(url: str) -> Database:

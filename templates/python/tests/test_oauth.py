@@ -746,6 +746,7 @@ async def test_tokens_survive_a_restart_and_are_stored_hashed(server: Server) ->
     for secret in [tokens["access_token"], tokens["refresh_token"], code]:
         assert secret not in stored, "a raw secret is stored"
         assert hashlib.sha256(secret.encode()).hexdigest() in stored
+    server.db.close()  # it stops: one server per SQLite file
     restarted = Server(server.data_path)
     async with restarted.client:
         assert (await list_todos(restarted.client, tokens["access_token"])).status_code == 200

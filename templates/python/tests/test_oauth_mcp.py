@@ -403,6 +403,7 @@ async def test_registrations_survive_a_restart_with_their_secrets_hashed(server:
     stored = stored_text(server)
     assert body["client_secret"] not in stored
     assert hashlib.sha256(body["client_secret"].encode()).hexdigest() in stored
+    server.db.close()  # it stops: one server per SQLite file
     restarted = Server(server.data_path)
     async with restarted.client:
         page = await restarted.client.get(f"/oauth/authorize?{query(body['client_id'])}")
