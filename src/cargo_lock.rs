@@ -80,9 +80,8 @@ fn is_line(text: &str, at: usize, line: &str) -> bool {
 
 /// Cargo's order of two `[[package]]` blocks: name as bytes, then version as semver.
 fn compare_packages(a: &str, b: &str) -> Ordering {
-    let (name_a, name_b) = (field(a, "name"), field(b, "name"));
-    name_a
-        .cmp(&name_b)
+    field(a, "name")
+        .cmp(field(b, "name"))
         .then_with(|| compare_versions(field(a, "version"), field(b, "version")))
 }
 
