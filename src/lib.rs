@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod answers_file;
 pub mod base;
+pub mod cargo_lock;
 pub mod check;
 pub mod choices;
 pub mod chunk;

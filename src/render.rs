@@ -1,7 +1,8 @@
 //! Rendering a template into a [`Plan`]: every output file with its bytes, in memory, no I/O.
 //!
 //! `*.hbs` files are rendered (strict mode, no HTML escaping) and lose the suffix; everything
-//! else is copied byte for byte. A leading `_` in a path component becomes `.` (`_gitignore` →
+//! else is copied byte for byte. A rendered `Cargo.lock` then gets its packages in cargo's order
+//! (`cargo_lock`). A leading `_` in a path component becomes `.` (`_gitignore` →
 //! `.gitignore`), so dotfiles in a template never act on this repository; a leading `__` is kept
 //! (`__init__.py`).
 
@@ -11,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use handlebars::Handlebars;
 use serde::Serialize;
 
+use crate::cargo_lock;
 use crate::chunk::{self, Piece};
 use crate::template::types::{Template, TemplateFile};
 
@@ -154,7 +156,8 @@ fn render_file(
     let contents = if file.path.ends_with(".hbs") {
         let text = std::str::from_utf8(&file.contents)
             .map_err(|e| format!("a .hbs file must be UTF-8 text: {e}"))?;
-        render_text(registry, &file.path, text, context)?.into_bytes()
+        let rendered = render_text(registry, &file.path, text, context)?;
+        finish(&path, rendered).into_bytes()
     } else {
         file.contents.to_vec()
     };
@@ -168,6 +171,20 @@ fn render_file(
         contents,
         mode,
     }))
+}
+
+/// What a rendered file still needs once its template has run: a `Cargo.lock` gets its packages
+/// in cargo's order ([`cargo_lock::sort_packages`]), since a template cannot place the project's
+/// own entry cheaply. Every other file is returned as rendered.
+fn finish(path: &Path, rendered: String) -> String {
+    if path.file_name().is_some_and(|n| n == cargo_lock::FILE_NAME) {
+        match cargo_lock::sort_packages(&rendered) {
+            std::borrow::Cow::Owned(sorted) => sorted,
+            std::borrow::Cow::Borrowed(_) => rendered,
+        }
+    } else {
+        rendered
+    }
 }
 
 /// Renders `text` piece by piece (see `chunk`): lines without tags are copied, the rest is
@@ -366,6 +383,30 @@ mod tests {
         );
         let all = render(&t, &serde_json::json!({"skip": "all"})).unwrap();
         assert!(all.files.is_empty(), "{:?}", all.files);
+    }
+
+    /// Only a rendered file named `Cargo.lock` gets cargo's order; a copied one, or a rendered
+    /// file of another name, is left as written.
+    #[test]
+    fn a_rendered_cargo_lock_gets_cargo_order() {
+        const UNSORTED: &[u8] = b"version = 4\n\n[[package]]\nname = \"{{name}}\"\n\n\
+                                  [[package]]\nname = \"a\"\n";
+        let t = template(&[
+            ("Cargo.lock.hbs", UNSORTED),
+            ("sub/Cargo.lock.hbs", UNSORTED),
+            ("other.lock.hbs", UNSORTED),
+            ("copied/Cargo.lock", UNSORTED),
+        ]);
+        let plan = render(&t, &serde_json::json!({"name": "b"})).unwrap();
+        let sorted = "version = 4\n\n[[package]]\nname = \"a\"\n\n[[package]]\nname = \"b\"\n";
+        let as_written = "version = 4\n\n[[package]]\nname = \"b\"\n\n[[package]]\nname = \"a\"\n";
+        assert_eq!(plan.text("Cargo.lock"), Some(sorted));
+        assert_eq!(plan.text("sub/Cargo.lock"), Some(sorted));
+        assert_eq!(plan.text("other.lock"), Some(as_written));
+        assert_eq!(
+            plan.text("copied/Cargo.lock").unwrap(),
+            std::str::from_utf8(UNSORTED).unwrap()
+        );
     }
 
     #[test]

@@ -254,7 +254,11 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Result<Server, (ExitStatus, String)> {
         if let Some(options) = command.strip_prefix("cargo run") {
-            run_line_with(project, &format!("cargo build --locked --quiet{options}"), env);
+            run_line_with(
+                project,
+                &format!("cargo build --locked --quiet{options}"),
+                env,
+            );
         }
         let mut cmd = Command::new("sh");
         rust_builds(npm_settings(&mut cmd))
