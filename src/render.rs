@@ -206,6 +206,10 @@ fn render_text(
             }
             Piece::Template(text) => text,
         };
+        if let Some(rendered) = simple_conditions(piece, context.data()) {
+            out.push_str(&rendered);
+            continue;
+        }
         let piece_name = format!("{name}#{i}");
         let rendered = registry
             .register_template_string(&piece_name, piece)
@@ -221,6 +225,45 @@ fn render_text(
         }
     }
     Ok(out)
+}
+
+/// A piece made only of `{{#if flag}}` / `{{#unless flag}}` blocks, each tag alone on its line,
+/// around lines without tags, with `flag` a `true`/`false` value: what handlebars renders for
+/// it, without compiling it; `None` for anything else. handlebars parses slowly per character,
+/// and the Rust template's `Cargo.lock` holds the OAuth-only packages, some 12 KB, in such
+/// blocks (they doubled the lock's cost to `new`).
+fn simple_conditions(piece: &str, values: &serde_json::Value) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = piece;
+    while !rest.is_empty() {
+        let (helper, open) = if let Some(open) = rest.strip_prefix("{{#if ") {
+            ("if", open)
+        } else {
+            ("unless", rest.strip_prefix("{{#unless ")?)
+        };
+        let (name, inside) = open.split_once("}}\n")?;
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return None;
+        }
+        let close = format!("{{{{/{helper}}}}}\n");
+        let end = inside.find("{{")?;
+        let body = &inside[..end];
+        if !inside[end..].starts_with(&close) || !(body.is_empty() || body.ends_with('\n')) {
+            return None;
+        }
+        let serde_json::Value::Bool(flag) = values.get(name)? else {
+            return None;
+        };
+        if *flag == (helper == "if") {
+            out.push_str(body);
+        }
+        rest = &inside[end + close.len()..];
+    }
+    Some(out)
 }
 
 fn render_whole(
@@ -449,6 +492,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_plain_flag_blocks_skip_the_compiler() {
+        let values = serde_json::json!({"on": true, "off": false, "name": "n"});
+        for (piece, expected) in [
+            ("{{#if on}}\na\n{{/if}}\n", Some("a\n")),
+            (
+                "{{#if off}}\na\n{{/if}}\n{{#unless off}}\nb\n\n{{/unless}}\n",
+                Some("b\n\n"),
+            ),
+            ("{{#if on}}\n{{/if}}\n", Some("")),
+            ("{{#if on}}\na\n{{else}}\nb\n{{/if}}\n", None),
+            ("{{#if on}}\n{{name}}\n{{/if}}\n", None),
+            ("{{#if on}}\na {{/if}}\n", None),
+            ("{{#if on}}a\n{{/if}}\n", None),
+            ("{{#if on}}\na\n{{/if}}", None),
+            ("{{#if name}}\na\n{{/if}}\n", None),
+            ("{{#if missing}}\na\n{{/if}}\n", None),
+            ("{{#if (not on)}}\na\n{{/if}}\n", None),
+            ("{{#if on~}}\na\n{{/if}}\n", None),
+            ("x\n{{#if on}}\na\n{{/if}}\n", None),
+        ] {
+            assert_eq!(
+                simple_conditions(piece, &values).as_deref(),
+                expected,
+                "{piece:?}"
+            );
+        }
+    }
+
     /// Each piece rendered on its own, with no fallback to the whole: `None` if a piece fails.
     fn by_pieces_only(
         registry: &mut Handlebars<'_>,
@@ -459,11 +531,12 @@ mod tests {
         for (i, piece) in chunk::pieces(text).into_iter().enumerate() {
             match piece {
                 Piece::Verbatim(text) => out.push_str(text),
-                Piece::Template(text) => {
-                    out.push_str(
+                Piece::Template(text) => match simple_conditions(text, context.data()) {
+                    Some(rendered) => out.push_str(&rendered),
+                    None => out.push_str(
                         &render_whole(registry, &format!("piece#{i}"), text, context).ok()?,
-                    );
-                }
+                    ),
+                },
             }
         }
         Some(out)
@@ -537,7 +610,10 @@ mod tests {
                 "{{name~}}\n", "   {{~name}} tail\n",
                 "{{#if flag}}\n  yes\n{{else}}\n  no\n{{/if}}\n",
                 "{{~#if flag}} t {{/if~}}\n", "   {{~#if flag}}x{{/if}}\n",
-                "{{#if flag~}}\n   y\n{{~/if}}\n", "{{#unless flag}}\n{{~else~}}\n z\n{{/unless}}\n",
+                "{{#if flag~}}\n   y\n{{~/if}}\n",
+                "{{#if flag}}\n[[package]]\nname = \"a\"\n\n{{/if}}\n",
+                "{{#unless flag}}\n  n\n{{/unless}}\n", "{{#if flag}}\n{{/if}}\n",
+                "{{#if name}}\nn\n{{/if}}\n", "{{#unless flag}}\n{{~else~}}\n z\n{{/unless}}\n",
                 "{{#each items}}\n- {{this}}{{#unless @last}},{{/unless}}\n{{/each}}\n",
                 "x {{!-- c --}} y\n", "{{!-- a }} comment --}}\n", "  {{! short }}\n",
             ]), 0..40),
