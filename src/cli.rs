@@ -263,7 +263,8 @@ pub struct CheckArgs {
     pub format: OutputFormat,
     /// Bearer token sent with the GET calls that measure response sizes, and to an MCP server
     /// that wants one (URL targets)
-    #[arg(long, value_name = "TOKEN")]
+    // A token may start with `-` (base64url), so the value after `--token` is always taken.
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
     /// Call the MCP server's read-only tools (readOnlyHint true), without arguments, and check
     /// their results against their outputSchema; other tools are never called
@@ -293,6 +294,6 @@ pub struct PreviewArgs {
     )]
     pub target_kind: crate::check::CheckTarget,
     /// Bearer token for an MCP server that wants one
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
 }

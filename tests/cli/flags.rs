@@ -248,3 +248,24 @@ fn names_derived_from_the_human_name_keep_acronyms_and_fold_accents() {
         assert!(cargo.contains(&format!("name = \"{kebab}\"")), "{cargo}");
     }
 }
+
+/// A token may start with `-` (base64url tokens do, one time in 64): `--token -abc` passes it,
+/// for `check` and `preview` alike, instead of failing as an unknown flag.
+#[test]
+fn a_token_may_start_with_a_dash() {
+    let tmp = workspace();
+    let missing = tmp.path().join("no-such-plugin");
+    for command in ["check", "preview"] {
+        let output = crate::support::ai_plugin_in(tmp.path())
+            .args([command, "--token", "-pE6xxiq"])
+            .arg(&missing)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("unexpected argument"),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.contains("no-such-plugin"), "{command}: {stderr}");
+    }
+}
