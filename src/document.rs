@@ -7,13 +7,12 @@
 //!
 //! JSON is parsed strictly by `serde_json` (a trailing comma is an error, as it was for the plugin
 //! host), and the index is built by a small scanner over the text that `serde_json` accepted.
-//! YAML values come from serde-saphyr; the index comes from the event stream of the parser
-//! serde-saphyr is built on (granit-parser, which it re-exports), whose events carry spans.
+//! YAML is read by [`crate::yaml`], which builds the value and the index in one pass over the
+//! events of granit-parser, whose events carry spans.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
-use serde_saphyr::granit_parser::{Event, Parser};
 
 use crate::diagnostic::{Diagnostic, Location};
 
@@ -121,38 +120,28 @@ impl Document {
                     ));
                 }
             },
-            Format::Yaml => {
-                if let Err((line, column, message)) = yaml_spans(text, &mut document.spans) {
-                    let location = document.location_at_line(line, column);
+            Format::Yaml => match crate::yaml::load(text) {
+                Ok(loaded) => {
+                    document.value = loaded.value;
+                    document.spans = loaded.spans;
+                }
+                Err(error) => {
+                    let location = document.location_at_offset(error.offset);
+                    let (problem, fix) = if error.syntax {
+                        ("is not valid YAML", "fix the YAML syntax at the line shown")
+                    } else {
+                        (
+                            "could not be read as YAML",
+                            "fix the YAML at the line shown",
+                        )
+                    };
                     return Err(Box::new(
-                        Diagnostic::error(code, "", format!("{name} is not valid YAML: {message}"))
-                            .with_fix("fix the YAML syntax at the line shown")
+                        Diagnostic::error(code, "", format!("{name} {problem}: {}", error.message))
+                            .with_fix(fix)
                             .at(location),
                     ));
                 }
-                match serde_saphyr::from_str::<Value>(text) {
-                    Ok(value) => document.value = value,
-                    Err(error) => {
-                        let location = error.location().and_then(|l| {
-                            document.location_at_line(
-                                usize::try_from(l.line()).ok()?,
-                                usize::try_from(l.column()).ok()?,
-                            )
-                        });
-                        let message = error.to_string();
-                        let first = message.lines().next().unwrap_or_default();
-                        return Err(Box::new(
-                            Diagnostic::error(
-                                code,
-                                "",
-                                format!("{name} could not be read as YAML: {first}"),
-                            )
-                            .with_fix("fix the YAML at the line shown")
-                            .at(location),
-                        ));
-                    }
-                }
-            }
+            },
         }
         Ok(document)
     }
@@ -361,112 +350,6 @@ impl JsonScanner<'_> {
                 b'"' => return,
                 _ => {}
             }
-        }
-    }
-}
-
-/// Records where each YAML value starts (1-based line, 1-based column → byte offset via the
-/// parser's markers). Returns the syntax error, if any, as (line, column, message).
-fn yaml_spans(
-    text: &str,
-    spans: &mut HashMap<String, usize>,
-) -> Result<(), (usize, usize, String)> {
-    let mut events = Vec::new();
-    for item in Parser::new_from_str(text) {
-        match item {
-            Ok((event, span)) => {
-                if matches!(event, Event::Comment(..)) {
-                    continue;
-                }
-                let offset = span
-                    .start
-                    .byte_offset()
-                    .unwrap_or_else(|| char_to_byte(text, span.start.index()));
-                events.push((event, offset));
-            }
-            Err(error) => {
-                let marker = error.marker();
-                return Err((marker.line(), marker.col() + 1, error.info()));
-            }
-        }
-    }
-    let mut walker = YamlWalker {
-        events: &events,
-        at: 0,
-        spans,
-    };
-    // StreamStart, DocumentStart, then the root node.
-    while walker.at < events.len()
-        && matches!(
-            events[walker.at].0,
-            Event::StreamStart | Event::DocumentStart(..)
-        )
-    {
-        walker.at += 1;
-    }
-    if walker.at < events.len() {
-        walker.node("");
-    }
-    Ok(())
-}
-
-fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
-}
-
-struct YamlWalker<'a, 'e> {
-    events: &'a [(Event<'e>, usize)],
-    at: usize,
-    spans: &'a mut HashMap<String, usize>,
-}
-
-impl YamlWalker<'_, '_> {
-    fn node(&mut self, path: &str) {
-        let Some((event, offset)) = self.events.get(self.at) else {
-            return;
-        };
-        self.spans.entry(path.to_owned()).or_insert(*offset);
-        self.at += 1;
-        match event {
-            Event::MappingStart(..) => loop {
-                match self.events.get(self.at) {
-                    None => return,
-                    Some((Event::MappingEnd, _)) => {
-                        self.at += 1;
-                        return;
-                    }
-                    Some((Event::Scalar(key, ..), key_offset)) => {
-                        let child = key_path(path, key);
-                        self.spans.insert(child.clone(), *key_offset);
-                        self.at += 1;
-                        self.node(&child);
-                    }
-                    Some(_) => {
-                        // A complex key: skip it, and its value, under a path no rule asks for.
-                        self.node(&format!("{path}[?]"));
-                        self.node(&format!("{path}[?]"));
-                    }
-                }
-            },
-            Event::SequenceStart(..) => {
-                let mut index = 0;
-                loop {
-                    match self.events.get(self.at) {
-                        None => return,
-                        Some((Event::SequenceEnd, _)) => {
-                            self.at += 1;
-                            return;
-                        }
-                        Some(_) => {
-                            self.node(&index_path(path, index));
-                            index += 1;
-                        }
-                    }
-                }
-            }
-            _ => {}
         }
     }
 }

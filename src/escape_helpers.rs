@@ -177,6 +177,8 @@ mod tests {
             let back: std::collections::BTreeMap<String, String> =
                 serde_saphyr::from_str(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
             assert_eq!(back["key"], *text, "{doc:?}");
+            let ours = crate::yaml::load(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e:?}"));
+            assert_eq!(ours.value["key"], *text, "src/yaml.rs reads {doc:?}");
         }
     }
 

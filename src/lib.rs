@@ -44,6 +44,7 @@ pub mod update;
 pub mod url;
 pub mod variables;
 pub mod write;
+pub mod yaml;
 
 pub use error::Error;
 

@@ -156,6 +156,7 @@ const CASES: &[Case] = &[
     ),
     ("no-spec", &[], &[("spec-not-found", "error")]),
     ("specs/syntax.yaml", &[], &[("spec-syntax", "error")]),
+    ("specs/duplicate-key.yaml", &[], &[("spec-syntax", "error")]),
     (
         "specs/not-object.yaml",
         &[],
@@ -455,6 +456,8 @@ fn the_clean_fixture_has_no_finding() {
         format!("{FIXTURES}/specs/clean.yaml"),
         // The same spec as OpenAPI 3.1, in JSON.
         format!("{FIXTURES}/specs/clean-3.1.json"),
+        // The same spec with anchors, aliases and merge keys.
+        format!("{FIXTURES}/specs/clean-anchors.yaml"),
     ] {
         let (code, report) = check_json(&target, &[]);
         assert_eq!((code, findings(&report)), (0, vec![]), "{target}");
@@ -557,6 +560,11 @@ fn the_text_report_shows_each_finding_with_its_line_and_fix() {
     ]);
     insta::assert_snapshot!(
         "check_duplicate_operation_id",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let output = ai_plugin(&["check", &format!("{FIXTURES}/specs/duplicate-key.yaml")]);
+    insta::assert_snapshot!(
+        "check_duplicate_key",
         String::from_utf8_lossy(&output.stdout)
     );
 }
