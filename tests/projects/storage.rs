@@ -11,7 +11,7 @@ use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{BuildHasher, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -159,25 +159,25 @@ fn check_ledger(base: &str, ledger: &Ledger, when: &str) -> Vec<String> {
     failures
 }
 
-/// The crash test for `stack`: rounds of concurrent adds and `kill -9`, each checked after the
-/// restart that follows it.
-fn survives_kill_9(stack: &str) {
+/// An auth-none `stack` project named `name` in a new temporary folder (kept while the first
+/// value lives): its folder, its README's run command, and the SQLite file to start it on.
+fn sqlite_project(stack: &str, name: &str) -> (tempfile::TempDir, PathBuf, String, PathBuf) {
     require_toolchain(stack);
     let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join(format!("crash-{stack}"));
+    let project = tmp.path().join(format!("{name}-{stack}"));
     generate(
         &project,
-        &[
-            "--stack",
-            stack,
-            "--auth",
-            "none",
-            "--name-for-model",
-            "crash",
-        ],
+        &["--stack", stack, "--auth", "none", "--name-for-model", name],
     );
     let run = readme_commands(&project).remove(0);
     let data = tmp.path().join("data/plugin.db");
+    (tmp, project, run, data)
+}
+
+/// The crash test for `stack`: rounds of concurrent adds and `kill -9`, each checked after the
+/// restart that follows it.
+fn survives_kill_9(stack: &str) {
+    let (_tmp, project, run, data) = sqlite_project(stack, "crash");
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut failures = Vec::new();
     // What each kill found, for the failure message.
@@ -258,22 +258,7 @@ fn texts_of(base: &str, user: &str) -> Vec<String> {
 /// saying why and what to do instead; once the first has stopped, a server starts on the file
 /// and lists what the first stored.
 fn one_server_per_sqlite_file(stack: &str) {
-    require_toolchain(stack);
-    let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join(format!("single-{stack}"));
-    generate(
-        &project,
-        &[
-            "--stack",
-            stack,
-            "--auth",
-            "none",
-            "--name-for-model",
-            "single",
-        ],
-    );
-    let run = readme_commands(&project).remove(0);
-    let data = tmp.path().join("data/plugin.db");
+    let (_tmp, project, run, data) = sqlite_project(stack, "single");
     let first = Server::start(&project, &run, free_port(), &data);
     assert!(texts_of(&first.base, "alice").is_empty());
     let added = Client::new(&first.base, None).send(
