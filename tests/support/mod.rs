@@ -209,12 +209,23 @@ pub fn readme_commands(project: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A loopback port that is free now and was not handed out before in this test process. The
+/// kernel may give a port it gave a moment ago to the next request; two tests asking at once
+/// could then both start a server on it, and the one that listens first would answer the
+/// other's requests (one e2e run met a no-auth server where its OAuth server should be).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A running generated server; stopped (SIGTERM to its process group) when dropped.
