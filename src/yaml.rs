@@ -13,7 +13,7 @@
 //!
 //! It refuses, each with the place: a duplicate key (loaders disagree on which one wins), a
 //! mapping or list used as a key (JSON has none), a second document, nesting deeper than 128
-//! levels (as `serde_json` does), and aliases that expand to more than [`MAX_ALIASED_NODES`]
+//! levels, aliases included (as `serde_json` does for JSON), and aliases that expand to more than [`MAX_ALIASED_NODES`]
 //! values (a "billion laughs" text of a few hundred bytes would otherwise fill the memory).
 
 use std::collections::HashMap;
@@ -115,8 +115,8 @@ struct Builder<'a, 'e> {
     events: &'a [(Event<'e>, usize)],
     at: usize,
     spans: HashMap<String, usize>,
-    /// Anchor id → the value it was set on, for the aliases after it.
-    anchors: HashMap<usize, Value>,
+    /// Anchor id → the value it was set on, for the aliases after it, and how deep it nests.
+    anchors: HashMap<usize, (Value, usize)>,
     /// Values copied by aliases so far.
     aliased: usize,
 }
@@ -152,7 +152,7 @@ impl<'e> Builder<'_, 'e> {
             Event::Scalar(text, style, anchor, tag) => {
                 (scalar(text, *style, tag.as_deref()), *anchor)
             }
-            Event::Alias(id) => (self.alias(*id, offset)?, 0),
+            Event::Alias(id) => (self.alias(*id, offset, depth)?, 0),
             Event::SequenceStart(_, anchor, _) => {
                 Self::nest(depth, offset)?;
                 let mut items = Vec::new();
@@ -170,7 +170,7 @@ impl<'e> Builder<'_, 'e> {
             _ => (Value::Null, 0),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(anchor, (value.clone(), height(&value)));
         }
         Ok(value)
     }
@@ -185,8 +185,16 @@ impl<'e> Builder<'_, 'e> {
         Ok(())
     }
 
-    fn alias(&mut self, id: usize, offset: usize) -> Result<Value, LoadError> {
-        let anchored = self.anchors.get(&id).unwrap_or(&Value::Null);
+    /// A copy of anchor `id`'s value, for an alias at `depth`: within the nesting limit there
+    /// too, and within the budget of copies.
+    fn alias(&mut self, id: usize, offset: usize, depth: usize) -> Result<Value, LoadError> {
+        let (anchored, anchored_height) = self.anchors.get(&id).unwrap_or(&(Value::Null, 0));
+        if depth + anchored_height > MAX_DEPTH {
+            return Err(Self::error(
+                offset,
+                format!("nested more than {MAX_DEPTH} levels deep, through this alias"),
+            ));
+        }
         self.aliased += count(anchored);
         if self.aliased > MAX_ALIASED_NODES {
             return Err(Self::error(
@@ -216,8 +224,8 @@ impl<'e> Builder<'_, 'e> {
                 }
                 Event::Scalar(text, style, anchor, _) => {
                     if *anchor != 0 {
-                        self.anchors
-                            .insert(*anchor, Value::String(text.clone().into_owned()));
+                        let key = Value::String(text.clone().into_owned());
+                        self.anchors.insert(*anchor, (key, 0));
                     }
                     if *style == ScalarStyle::Plain && text == "<<" {
                         self.at += 1;
@@ -226,7 +234,7 @@ impl<'e> Builder<'_, 'e> {
                     }
                     text.clone().into_owned()
                 }
-                Event::Alias(id) => match self.anchors.get(id) {
+                Event::Alias(id) => match self.anchors.get(id).map(|(value, _)| value) {
                     Some(Value::String(text)) => text.clone(),
                     Some(value @ (Value::Number(_) | Value::Bool(_) | Value::Null)) => {
                         value.to_string()
@@ -280,6 +288,15 @@ impl<'e> Builder<'_, 'e> {
 
 fn complex_key() -> String {
     "a key here is a mapping or a list, which JSON cannot hold; keys must be text".to_owned()
+}
+
+/// How many mappings and lists `value` nests: 0 for a scalar, 1 for `[1]`.
+fn height(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(height).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// How many values `value` holds, itself included.
@@ -548,6 +565,31 @@ mod tests {
             load(&deep(100_000)).is_err(),
             "refused, not a stack overflow"
         );
+        // Aliases stack nesting too: each level holds the one before, 60 lists deeper.
+        let mut chain = String::new();
+        for level in 0..3 {
+            let inner = if level == 0 {
+                "x".to_owned()
+            } else {
+                format!("*a{}", level - 1)
+            };
+            writeln!(
+                chain,
+                "a{level}: &a{level} {}{inner}{}",
+                "[".repeat(60),
+                "]".repeat(60)
+            )
+            .unwrap();
+        }
+        let two: String = chain.split_inclusive('\n').take(2).collect();
+        assert_eq!(
+            height(&value(&two)),
+            1 + 60 + 60,
+            "within the limit through an alias"
+        );
+        let error = refused(&chain);
+        assert!(error.message.contains("through this alias"), "{error:?}");
+        assert_eq!(error.offset, two.len() + "a2: &a2 ".len() + 60);
     }
 
     #[test]
