@@ -13,8 +13,9 @@
 //!
 //! It refuses, each with the place: a duplicate key (loaders disagree on which one wins), a
 //! mapping or list used as a key (JSON has none), a second document, nesting deeper than 128
-//! levels, aliases included (as `serde_json` does for JSON), and aliases that expand to more than [`MAX_ALIASED_NODES`]
-//! values (a "billion laughs" text of a few hundred bytes would otherwise fill the memory).
+//! levels, aliases included (as `serde_json` does for JSON), and aliases that expand to more
+//! than [`MAX_ALIASED_NODES`] values (a "billion laughs" text of a few hundred bytes would
+//! otherwise fill the memory).
 
 use std::collections::HashMap;
 
