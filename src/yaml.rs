@@ -335,7 +335,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 }
 
 /// The core schema's reading of a plain scalar.
-pub fn resolve_plain(text: &str) -> Value {
+fn resolve_plain(text: &str) -> Value {
     if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
         return Value::Null;
     }
